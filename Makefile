@@ -1,0 +1,99 @@
+# lvip - hide loopback VIPs from ARP/NDP with XDP + TC.
+#
+#   make            build build/lvip (BPF object embedded as a skeleton)
+#   make check      install missing packages, build, run every test
+#   make demo       install missing packages, build, run the namespace demo
+#   make deps       install (apt-get) the packages the build and tests need
+#   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
+#   make install    install lvip (PREFIX, DESTDIR)
+#   make clean      remove build/
+
+VERSION   := 0.1.0
+BUILD     := build
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
+
+WARN      := -Wall -Wextra -Werror
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	      -I$(dir $(VMLINUX)) -Iinclude -Ibpf
+CFLAGS    ?= -O2 -g
+CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -DLVIP_VERSION=\"$(VERSION)\"
+LDLIBS    := -lbpf -lelf -lz -lmnl -ljson-c
+
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+# Debian 12 packages for building, testing and the demo.
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
+	tcpdump nftables python3-scapy bats libcmocka-dev util-linux
+
+BPF_SRC   := bpf/lvip.bpf.c
+BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
+LOADER_SRC := $(wildcard loader/*.c)
+LOADER_HDRS := $(wildcard loader/*.h)
+LOADER_OBJ := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LOADER_SRC))
+
+.PHONY: all check demo deps vmlinux install clean test-bins
+
+all: $(BUILD)/lvip
+
+$(BUILD)/lvip.bpf.o: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/lvip.skel.h: $(BUILD)/lvip.bpf.o
+	$(BPFTOOL) gen skeleton $< name lvip_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/loader/%.o: loader/%.c $(LOADER_HDRS) include/lvip.h $(BUILD)/lvip.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lvip: $(LOADER_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# Datapath unit tests: BPF_PROG_RUN over the fixture table.
+$(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h include/lvip.h $(BUILD)/lvip.skel.h
+	$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LDLIBS)
+
+test-bins: $(BUILD)/lvip $(BUILD)/test_datapath
+
+$(BUILD):
+	mkdir -p $@
+
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+		{ echo "deps: apt-get install failed for:" $$missing >&2; exit 1; }; \
+	fi
+
+check: deps test-bins
+	tests/run
+
+demo: deps all
+	tests/demo.sh
+
+vmlinux:
+	@mkdir -p $(dir $(VMLINUX))
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	mv $(VMLINUX).tmp $(VMLINUX)
+
+install: $(BUILD)/lvip
+	install -D -m 0755 $(BUILD)/lvip $(DESTDIR)$(PREFIX)/sbin/lvip
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvip.bpf.c - XDP ingress and TC egress programs that keep loopback VIPs
+ * invisible to ARP and NDP. The decisions live in verdict.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "verdict.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
+SEC("xdp")
+int lvip_xdp(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+		.start = (void *)(long)ctx->data,
+	};
+
+	return lvip_ingress(&c, ctx->ingress_ifindex) == LVIP_DROP ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int in_subnet(__be32 addr, __be32 mask, __be32 target)
+{
+	return ((addr ^ target) & mask) == 0;
+}
+
+/*
+ * The address the kernel would pick with arp_announce=2: the device's
+ * primary address in the target's subnet, else its first primary; 0 when it
+ * has none. Read live from the device (in_device->ifa_list), so it follows
+ * address changes with nobody re-running lvip. Kernel >= 6.3.
+ */
+static __always_inline __be32 dev_addr_live(struct __sk_buff *skb, __be32 target)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct in_device *in_dev = kskb->dev->ip_ptr;
+	struct in_ifaddr *ifa;
+	__be32 first = 0;
+
+	if (!in_dev)
+		return 0;
+	ifa = in_dev->ifa_list;
+	for (int i = 0; i < LVIP_IFADDR_MAX && ifa; i++, ifa = ifa->ifa_next) {
+		if ((ifa->ifa_flags & IFA_F_SECONDARY) || ifa->ifa_scope > RT_SCOPE_LINK)
+			continue;
+		if (in_subnet(ifa->ifa_local, ifa->ifa_mask, target))
+			return ifa->ifa_local;
+		if (!first)
+			first = ifa->ifa_local;
+	}
+	return first;
+}
+
+/* The same choice from lvip_ifaddr, which the loader keeps (older kernels). */
+static __always_inline __be32 dev_addr_from_map(__u32 ifindex, __be32 target)
+{
+	struct lvip_ifaddr *ia = bpf_map_lookup_elem(&lvip_ifaddr, &ifindex);
+	__be32 addr, mask, first = 0;
+
+	if (!ia)
+		return 0;
+	for (__u32 i = 0; i < LVIP_IFADDR_MAX; i++) {
+		if (i >= ia->count)
+			break;
+		__builtin_memcpy(&addr, ia->a[i].addr, sizeof(addr));
+		__builtin_memcpy(&mask, ia->a[i].mask, sizeof(mask));
+		if (in_subnet(addr, mask, target))
+			return addr;
+		if (!first)
+			first = addr;
+	}
+	return first;
+}
+
+static __always_inline int tc_egress(struct __sk_buff *skb, int live)
+{
+	struct lvip_rewrite rw = {};
+	struct cursor c = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+		.start = (void *)(long)skb->data,
+	};
+	__be32 src;
+	int act;
+
+	act = lvip_egress(&c, skb->ifindex, &rw);
+	if (act == LVIP_REWRITE) {
+		src = live ? dev_addr_live(skb, rw.target) : dev_addr_from_map(skb->ifindex, rw.target);
+		if (src && bpf_skb_store_bytes(skb, rw.sip_off, &src, sizeof(src), 0))
+			src = 0;
+		act = rewrite_done(&rw, skb->ifindex, src != 0);
+	}
+	return act == LVIP_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("tc")
+int lvip_tc(struct __sk_buff *skb)
+{
+	return tc_egress(skb, 1);
+}
+
+SEC("tc")
+int lvip_tc_compat(struct __sk_buff *skb)
+{
+	return tc_egress(skb, 0);
+}

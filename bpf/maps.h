@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* maps.h - the maps, all with BTF so bpftool prints named fields. */
+#ifndef LVIP_MAPS_H
+#define LVIP_MAPS_H
+
+#include "lvip.h"
+
+/* VIP sets. Per-CPU values make the per-VIP counters contention-free and
+ * membership + counting one lookup. No prealloc: memory follows the VIPs
+ * actually configured, not max_entries x CPUs. max_entries is set at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LVIP_MAX_VIPS_DEFAULT);
+	__type(key, struct lvip_vip4);
+	__type(value, struct lvip_vip_val);
+} lvip_vip4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LVIP_MAX_VIPS_DEFAULT);
+	__type(key, struct lvip_vip6);
+	__type(value, struct lvip_vip_val);
+} lvip_vip6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lvip_counters);
+} lvip_stats SEC(".maps");
+
+/* Entries are created by the loader on attach; the datapath only updates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, LVIP_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct lvip_counters);
+} lvip_ifstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LVIP_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct lvip_ifaddr);
+} lvip_ifaddr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lvip_meta);
+} lvip_meta SEC(".maps");
+
+#endif /* LVIP_MAPS_H */

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * verdict.h - the datapath oracle of CONTRACT.md, written once for both
+ * hooks. lvip_ingress() and lvip_egress() parse a frame through a cursor and
+ * return what to do with it; the XDP and TC programs only translate the
+ * answer into their return codes (and TC performs the ARP rewrite).
+ */
+#ifndef LVIP_VERDICT_H
+#define LVIP_VERDICT_H
+
+#include "parsing.h"
+#include "maps.h"
+
+enum lvip_action {
+	LVIP_PASS = 0,
+	LVIP_DROP,
+	LVIP_REWRITE, /* egress: ARP request "tell VIP", sender IP to replace */
+};
+
+struct lvip_rewrite {
+	__u32 sip_off;             /* offset of the ARP sender IP in the frame */
+	__be32 target;             /* the ARP target IP, to pick the subnet */
+	struct lvip_vip_val *vip;  /* the VIP being hidden, for its counters */
+};
+
+static __always_inline void count_reason(__u32 ifindex, enum lvip_reason r)
+{
+	__u32 zero = 0;
+	__u64 *slots;
+
+	slots = bpf_map_lookup_elem(&lvip_stats, &zero);
+	if (slots)
+		slots[r]++;
+	slots = bpf_map_lookup_elem(&lvip_ifstats, &ifindex);
+	if (slots)
+		slots[r]++;
+}
+
+static __always_inline struct lvip_vip_val *vip4_find(const void *addr)
+{
+	struct lvip_vip4 key;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&lvip_vip4, &key);
+}
+
+static __always_inline struct lvip_vip_val *vip6_find(const void *addr)
+{
+	struct lvip_vip6 key;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&lvip_vip6, &key);
+}
+
+static __always_inline int vip_accept(struct lvip_vip_val *vip, __u32 ifindex, __u64 bytes)
+{
+	vip->packets++;
+	vip->bytes += bytes;
+	count_reason(ifindex, LVIP_R_VIP_RX);
+	return LVIP_PASS;
+}
+
+static __always_inline int arp_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
+{
+	vip->arp_dropped++;
+	count_reason(ifindex, r);
+	return LVIP_DROP;
+}
+
+static __always_inline int nd_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
+{
+	vip->nd_dropped++;
+	count_reason(ifindex, r);
+	return LVIP_DROP;
+}
+
+static __always_inline int malformed(__u32 ifindex)
+{
+	count_reason(ifindex, LVIP_R_MALFORMED);
+	return LVIP_PASS;
+}
+
+/* ---- ingress (XDP) ---- */
+
+static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
+{
+	struct lvip_vip_val *vip;
+	struct arp_eth *arp;
+
+	if (parse_arp(c, &arp) != PARSE_OK)
+		return malformed(ifindex);
+	/* Requests, probes and gratuitous requests for a VIP: the kernel
+	 * would answer them. Replies (a director announcing) pass. */
+	if (arp->op != bpf_htons(ARPOP_REQUEST))
+		return LVIP_PASS;
+	vip = vip4_find(arp->tip);
+	if (!vip)
+		return LVIP_PASS;
+	return arp_drop(vip, ifindex, LVIP_R_ARP_IN_DROPPED);
+}
+
+static __always_inline int ingress_ipv4(struct cursor *c, __u32 ifindex)
+{
+	struct lvip_vip_val *vip;
+	struct iphdr *ip;
+
+	if (parse_ipv4(c, &ip) != PARSE_OK)
+		return malformed(ifindex);
+	vip = vip4_find(&ip->daddr);
+	if (!vip)
+		return LVIP_PASS;
+	return vip_accept(vip, ifindex, bpf_ntohs(ip->tot_len));
+}
+
+static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
+{
+	struct lvip_vip_val *vip;
+	struct nd_msg_hdr *ns;
+	struct ipv6hdr *ip6;
+	__u8 nexthdr;
+	int res;
+
+	if (parse_ipv6(c, &ip6, &nexthdr) != PARSE_OK)
+		return malformed(ifindex);
+	if (nexthdr == IPPROTO_ICMPV6) {
+		res = parse_nd(c, NDISC_NEIGHBOUR_SOLICITATION, &ns);
+		if (res == PARSE_TRUNC)
+			return malformed(ifindex);
+		if (res == PARSE_OK) {
+			vip = vip6_find(ns->target);
+			if (vip)
+				return nd_drop(vip, ifindex, LVIP_R_ND_IN_DROPPED);
+		}
+	}
+	vip = vip6_find(&ip6->daddr);
+	if (!vip)
+		return LVIP_PASS;
+	return vip_accept(vip, ifindex, bpf_ntohs(ip6->payload_len) + sizeof(*ip6));
+}
+
+static __always_inline int lvip_ingress(struct cursor *c, __u32 ifindex)
+{
+	__be16 proto;
+
+	if (parse_eth(c, &proto) != PARSE_OK)
+		return malformed(ifindex);
+	if (proto == bpf_htons(ETH_P_ARP))
+		return ingress_arp(c, ifindex);
+	if (proto == bpf_htons(ETH_P_IP))
+		return ingress_ipv4(c, ifindex);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return ingress_ipv6(c, ifindex);
+	return LVIP_PASS;
+}
+
+/* ---- egress (TC) ---- */
+
+static __always_inline int egress_arp(struct cursor *c, __u32 ifindex, struct lvip_rewrite *rw)
+{
+	struct lvip_vip_val *vip;
+	struct arp_eth *arp;
+
+	if (parse_arp(c, &arp) != PARSE_OK)
+		return LVIP_PASS;
+	vip = vip4_find(arp->sip);
+	if (!vip)
+		return LVIP_PASS;
+	if (arp->op == bpf_htons(ARPOP_REPLY))
+		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
+	if (arp->op != bpf_htons(ARPOP_REQUEST))
+		return LVIP_PASS;
+	if (!__builtin_memcmp(arp->sip, arp->tip, sizeof(arp->sip)))
+		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
+	/* "who-has X tell VIP" (X may even be another VIP): ask with the
+	 * interface's own address instead, so no neighbour learns the VIP. */
+	rw->sip_off = (void *)arp->sip - c->start;
+	__builtin_memcpy(&rw->target, arp->tip, sizeof(rw->target));
+	rw->vip = vip;
+	return LVIP_REWRITE;
+}
+
+static __always_inline int egress_ipv6(struct cursor *c, __u32 ifindex)
+{
+	struct lvip_vip_val *vip;
+	struct nd_msg_hdr *na;
+	struct ipv6hdr *ip6;
+	__u8 nexthdr;
+
+	if (parse_ipv6(c, &ip6, &nexthdr) != PARSE_OK || nexthdr != IPPROTO_ICMPV6)
+		return LVIP_PASS;
+	if (parse_nd(c, NDISC_NEIGHBOUR_ADVERTISEMENT, &na) != PARSE_OK)
+		return LVIP_PASS;
+	vip = vip6_find(na->target);
+	if (!vip)
+		return LVIP_PASS;
+	return nd_drop(vip, ifindex, LVIP_R_ND_OUT_DROPPED);
+}
+
+static __always_inline int lvip_egress(struct cursor *c, __u32 ifindex, struct lvip_rewrite *rw)
+{
+	__be16 proto;
+
+	if (parse_eth(c, &proto) != PARSE_OK)
+		return LVIP_PASS;
+	if (proto == bpf_htons(ETH_P_ARP))
+		return egress_arp(c, ifindex, rw);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return egress_ipv6(c, ifindex);
+	return LVIP_PASS;
+}
+
+/* The rewrite's outcome, once the program has picked (or not) an address. */
+static __always_inline int rewrite_done(struct lvip_rewrite *rw, __u32 ifindex, int rewritten)
+{
+	if (!rewritten)
+		return arp_drop(rw->vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
+	count_reason(ifindex, LVIP_R_ARP_OUT_REWRITTEN);
+	return LVIP_PASS;
+}
+
+#endif /* LVIP_VERDICT_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lvip.h - the ABI shared by the BPF programs and the lvip loader.
+ *
+ * Every struct here is a map key or value: fixed-width types, explicit
+ * padding, sizes pinned by _Static_assert. Changing any of them changes
+ * the pinned maps' layout, so bump LVIP_ABI_VERSION with it.
+ */
+#ifndef LVIP_H
+#define LVIP_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define LVIP_ABI_VERSION 1
+
+/* Map names (BPF_OBJ_NAME_LEN: at most 15 characters) double as pin names. */
+#define LVIP_MAP_VIP4    "lvip_vip4"
+#define LVIP_MAP_VIP6    "lvip_vip6"
+#define LVIP_MAP_STATS   "lvip_stats"
+#define LVIP_MAP_IFSTATS "lvip_ifstats"
+#define LVIP_MAP_IFADDR  "lvip_ifaddr"
+#define LVIP_MAP_META    "lvip_meta"
+
+#define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
+#define LVIP_MAX_IFACES       4096
+#define LVIP_IFADDR_MAX       8     /* IPv4 addresses kept per interface */
+
+/* Counter reasons: index into struct lvip_counters. */
+enum lvip_reason {
+	LVIP_R_ARP_IN_DROPPED = 0,
+	LVIP_R_ARP_OUT_DROPPED,
+	LVIP_R_ARP_OUT_REWRITTEN,
+	LVIP_R_ND_IN_DROPPED,
+	LVIP_R_ND_OUT_DROPPED,
+	LVIP_R_VIP_RX,
+	LVIP_R_MALFORMED,
+	LVIP_R_MAX,
+};
+
+/* Value of lvip_stats (per-CPU array, one slot) and lvip_ifstats
+ * (per-CPU hash by ifindex). Field order follows enum lvip_reason. */
+struct lvip_counters {
+	__u64 arp_in_dropped;
+	__u64 arp_out_dropped;
+	__u64 arp_out_rewritten;
+	__u64 nd_in_dropped;
+	__u64 nd_out_dropped;
+	__u64 vip_rx;
+	__u64 malformed;
+};
+_Static_assert(sizeof(struct lvip_counters) == LVIP_R_MAX * sizeof(__u64),
+	       "struct lvip_counters must have one __u64 per enum lvip_reason");
+
+/* Keys of lvip_vip4 / lvip_vip6: the address in network byte order. */
+struct lvip_vip4 {
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct lvip_vip4) == 4, "lvip_vip4 ABI");
+
+struct lvip_vip6 {
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct lvip_vip6) == 16, "lvip_vip6 ABI");
+
+/* lvip_vip_val.flags, written by the loader only. */
+#define LVIP_VIP_F_LO_OWNED (1U << 0) /* lvip assigned the address to lo */
+
+/* Value of lvip_vip4 / lvip_vip6 (per-CPU hash): the per-VIP counters. */
+struct lvip_vip_val {
+	__u64 packets;     /* packets to the VIP accepted (XDP ingress) */
+	__u64 bytes;       /* their IP bytes, header included */
+	__u64 arp_dropped; /* ARP frames for or from the VIP dropped */
+	__u64 nd_dropped;  /* NS/NA for the VIP dropped */
+	__u32 flags;       /* LVIP_VIP_F_* (same on every CPU) */
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct lvip_vip_val) == 40, "lvip_vip_val ABI");
+
+/* Value of lvip_ifaddr (hash by ifindex): the interface's IPv4 addresses in
+ * kernel order (primary first), kept by the loader. Used by TC egress to
+ * rewrite "tell VIP" only where it cannot read the device's own address
+ * list (kernels without bpf_cast_to_kern_ctx). */
+struct lvip_ifaddr4 {
+	__u8 addr[4];
+	__u8 mask[4];
+};
+
+struct lvip_ifaddr {
+	__u32 count;
+	__u32 _pad;
+	struct lvip_ifaddr4 a[LVIP_IFADDR_MAX];
+};
+_Static_assert(sizeof(struct lvip_ifaddr) == 8 + 8 * LVIP_IFADDR_MAX, "lvip_ifaddr ABI");
+
+/* Value of lvip_meta (array, one slot): written once at load. */
+struct lvip_meta {
+	__u32 abi_version;
+	__u32 max_vips;
+};
+_Static_assert(sizeof(struct lvip_meta) == 8, "lvip_meta ABI");
+
+#endif /* LVIP_H */
