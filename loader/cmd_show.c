@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+/* cmd_show.c - lvip stats and lvip status. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "output.h"
+
+static const char stats_usage[] =
+	"Usage: lvip stats [--json] [--watch SECONDS [--count N]]\n"
+	"\n"
+	"Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
+	"  --json           one JSON object (with --watch: one per line)\n"
+	"  --watch SECONDS  print again every SECONDS until interrupted\n"
+	"  --count N        with --watch: stop after N reports\n";
+
+static const char status_usage[] =
+	"Usage: lvip status [--json]\n"
+	"\n"
+	"Loaded or not, program ids, every attached interface with its XDP mode,\n"
+	"the number of VIPs, and the problems found.\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct iface_stats {
+	struct iface_info info;
+	struct lvip_counters c;
+};
+
+struct snapshot {
+	struct lvip_counters global;
+	struct vip_view vips;
+	struct iface_stats *ifs;
+	size_t nifs;
+};
+
+static void snapshot_free(struct snapshot *sn)
+{
+	vip_view_free(&sn->vips);
+	free(sn->ifs);
+	memset(sn, 0, sizeof(*sn));
+}
+
+static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
+{
+	__u32 zero = 0, *idx = NULL;
+	size_t n = 0;
+	int err;
+
+	memset(sn, 0, sizeof(*sn));
+	err = counters_read(s, s->map_fd[M_STATS], &zero, &sn->global);
+	if (!err)
+		err = vip_view_load(s, &sn->vips);
+	if (!err)
+		err = iface_list(s, &idx, &n);
+	if (!err && n && !(sn->ifs = calloc(n, sizeof(*sn->ifs))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < n; i++) {
+		iface_inspect(s, idx[i], &sn->ifs[i].info);
+		counters_read(s, s->map_fd[M_IFSTATS], &idx[i], &sn->ifs[i].c);
+		sn->nifs++;
+	}
+	free(idx);
+	if (err)
+		snapshot_free(sn);
+	return err;
+}
+
+static json_object *stats_json(const struct snapshot *sn)
+{
+	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
+
+	for (size_t i = 0; i < sn->nifs; i++) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "name", json_object_new_string(sn->ifs[i].info.name));
+		json_object_object_add(f, "ifindex", json_object_new_int64(sn->ifs[i].info.ifindex));
+		json_object_object_add(f, "reasons", reasons_json(&sn->ifs[i].c));
+		json_object_array_add(ifs, f);
+	}
+	json_object_object_add(o, "reasons", reasons_json(&sn->global));
+	json_object_object_add(o, "vips", vip_view_json(&sn->vips));
+	json_object_object_add(o, "interfaces", ifs);
+	return o;
+}
+
+static void stats_table(const struct snapshot *sn)
+{
+	static const char *const short_names[LVIP_R_MAX] = {
+		"ARP_IN_DROP", "ARP_OUT_DROP", "ARP_REWRITE", "ND_IN_DROP",
+		"ND_OUT_DROP", "VIP_RX", "MALFORMED",
+	};
+	const __u64 *g = (const __u64 *)&sn->global;
+	char buf[32];
+
+	printf("%-18s %12s\n", "REASON", "PACKETS");
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		printf("%-18s %12s\n", lvip_reason_names[r], human_count(g[r], buf, sizeof(buf)));
+	printf("\n");
+	vip_view_table(&sn->vips);
+	printf("\n%-16s %7s", "INTERFACE", "IFINDEX");
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		printf(" %12s", short_names[r]);
+	printf("\n");
+	for (size_t i = 0; i < sn->nifs; i++) {
+		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
+
+		printf("%-16s %7u", sn->ifs[i].info.name, sn->ifs[i].info.ifindex);
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			printf(" %12s", human_count(c[r], buf, sizeof(buf)));
+		printf("\n");
+	}
+	if (!sn->nifs)
+		printf("(no interface attached)\n");
+}
+
+static int stats_once(struct lvip_state *s, bool json, bool watching)
+{
+	struct snapshot sn;
+	json_object *o;
+	int err = snapshot_take(s, &sn);
+
+	if (err) {
+		lvip_err("stats: cannot read the counters: %s", strerror(-err));
+		return err;
+	}
+	if (json) {
+		o = stats_json(&sn);
+		puts(json_object_to_json_string_ext(o, watching ? JSON_C_TO_STRING_PLAIN
+							       : JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		stats_table(&sn);
+	}
+	fflush(stdout);
+	snapshot_free(&sn);
+	return 0;
+}
+
+static void sleep_seconds(__u32 secs)
+{
+	struct timespec ts = { .tv_sec = secs };
+
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int open_for_reading(struct lvip_state *s, const char *cmd)
+{
+	int err = state_exists(s) ? state_open(s) : -ENOENT;
+
+	if (!err && !state_loaded(s))
+		err = -ENOENT;
+	if (err == -ENOENT)
+		lvip_err("%s: lvip is not loaded in %s", cmd, s->pin_dir);
+	return err;
+}
+
+int cmd_stats(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	__u32 watch = 0, count = 0;
+	struct lvip_state s;
+	bool json = false;
+	int o, err = 0;
+
+	optind = 0;
+	while ((o = opt_next(argc, argv, "stats", ":h", opts)) != -1) {
+		switch (o) {
+		case 'j': json = true; break;
+		case 'w':
+			if (!parse_u32(optarg, 1, 86400, &watch)) {
+				lvip_err("stats: --watch needs a number of seconds from 1 to 86400, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			if (!parse_u32(optarg, 1, UINT32_MAX, &count)) {
+				lvip_err("stats: --count needs a positive number, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			lvip_err("stats: --prometheus is not available in this version");
+			return EXIT_USAGE;
+		case 'h': return fputs(stats_usage, stdout), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		lvip_err("stats: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (count && !watch) {
+		lvip_err("stats: --count needs --watch");
+		return EXIT_USAGE;
+	}
+	state_init(&s, c->pin_dir);
+	if (open_for_reading(&s, "stats")) {
+		state_close(&s);
+		return EXIT_FAIL;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (__u32 i = 0; !err && !stop; i++) {
+		if (i && !json)
+			printf("\n--- %ld ---\n", (long)time(NULL));
+		err = stats_once(&s, json, watch > 0);
+		if (!watch || (count && i + 1 >= count))
+			break;
+		sleep_seconds(watch);
+	}
+	state_close(&s);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- status ---- */
+
+struct status {
+	bool loaded;
+	struct iface_info *ifs;
+	size_t nifs;
+	size_t nvips;
+	char **problems;
+	size_t nproblems;
+};
+
+static void problem(struct status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct status *st, const char *fmt, ...)
+{
+	char **p = realloc(st->problems, (st->nproblems + 1) * sizeof(*p));
+	va_list ap;
+
+	if (!p)
+		return;
+	st->problems = p;
+	va_start(ap, fmt);
+	if (vasprintf(&p[st->nproblems], fmt, ap) >= 0)
+		st->nproblems++;
+	va_end(ap);
+}
+
+static void status_ifaces(struct lvip_state *s, struct status *st)
+{
+	__u32 *idx = NULL;
+	size_t n = 0;
+
+	if (iface_list(s, &idx, &n) || !n)
+		return;
+	st->ifs = calloc(n, sizeof(*st->ifs));
+	for (size_t i = 0; st->ifs && i < n; i++) {
+		struct iface_info *f = &st->ifs[st->nifs++];
+
+		iface_inspect(s, idx[i], f);
+		if (!strcmp(f->name, "(gone)"))
+			problem(st, "interface %u is gone: its XDP link is detached (run 'lvip detach --all' "
+				"or attach the new interface)", idx[i]);
+		else if (!f->link_alive)
+			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", f->name, f->name);
+		else if (f->xdp_prog_id != s->xdp_id)
+			problem(st, "%s: runs XDP program %u, not the pinned %u", f->name, f->xdp_prog_id, s->xdp_id);
+		if (strcmp(f->name, "(gone)") && !f->tc_prog_id)
+			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", f->name, f->name);
+	}
+	free(idx);
+}
+
+static void status_vips(struct lvip_state *s, struct status *st)
+{
+	struct vip_view v;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (vip_view_load(s, &v))
+		return;
+	st->nvips = v.n;
+	for (size_t i = 0; i < v.n; i++)
+		if ((v.e[i].val.flags & LVIP_VIP_F_LO_OWNED) && !vip_view_on_lo(&v, i))
+			problem(st, "%s was put on lo by lvip and is no longer there (run 'lvip vip add %s')",
+				vip_format(&v.e[i].addr, buf, sizeof(buf)), buf);
+	if (v.n && !st->nifs)
+		problem(st, "VIPs are configured but no interface is attached");
+	vip_view_free(&v);
+}
+
+static void status_print(const struct lvip_state *s, const struct status *st, bool json)
+{
+	if (json) {
+		json_object *o = json_object_new_object(), *ifs = json_object_new_array();
+		json_object *pr = json_object_new_array();
+
+		for (size_t i = 0; i < st->nifs; i++) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "name", json_object_new_string(st->ifs[i].name));
+			json_object_object_add(f, "ifindex", json_object_new_int64(st->ifs[i].ifindex));
+			json_object_object_add(f, "xdp_mode", json_object_new_string(st->ifs[i].xdp_mode));
+			json_object_object_add(f, "xdp_prog_id", json_object_new_int64(st->ifs[i].xdp_prog_id));
+			json_object_object_add(f, "tc_prog_id", json_object_new_int64(st->ifs[i].tc_prog_id));
+			json_object_array_add(ifs, f);
+		}
+		for (size_t i = 0; i < st->nproblems; i++)
+			json_object_array_add(pr, json_object_new_string(st->problems[i]));
+		json_object_object_add(o, "loaded", json_object_new_boolean(st->loaded));
+		json_object_object_add(o, "pin_dir", json_object_new_string(s->pin_dir));
+		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(s->xdp_id));
+		json_object_object_add(o, "tc_prog_id", json_object_new_int64(s->tc_id));
+		json_object_object_add(o, "interfaces", ifs);
+		json_object_object_add(o, "vips", json_object_new_int64((int64_t)st->nvips));
+		json_object_object_add(o, "problems", pr);
+		json_print(o);
+		return;
+	}
+	if (st->loaded)
+		printf("lvip: loaded in %s (xdp prog %u, tc prog %u)\n", s->pin_dir, s->xdp_id, s->tc_id);
+	else
+		printf("lvip: not loaded in %s\n", s->pin_dir);
+	if (st->nifs) {
+		printf("\n%-16s %7s  %-8s %9s %8s\n", "INTERFACE", "IFINDEX", "XDP", "XDP_PROG", "TC_PROG");
+		for (size_t i = 0; i < st->nifs; i++)
+			printf("%-16s %7u  %-8s %9u %8u\n", st->ifs[i].name, st->ifs[i].ifindex,
+			       st->ifs[i].xdp_mode, st->ifs[i].xdp_prog_id, st->ifs[i].tc_prog_id);
+	}
+	printf("\nVIPs: %zu\n", st->nvips);
+	printf("problems: %s\n", st->nproblems ? "" : "none");
+	for (size_t i = 0; i < st->nproblems; i++)
+		printf("  - %s\n", st->problems[i]);
+}
+
+int cmd_status(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status st = {};
+	struct lvip_state s;
+	bool json = false;
+	int o, err = 0;
+
+	optind = 0;
+	while ((o = opt_next(argc, argv, "status", ":h", opts)) != -1) {
+		switch (o) {
+		case 'j': json = true; break;
+		case 'h': return fputs(status_usage, stdout), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		lvip_err("status: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	state_init(&s, c->pin_dir);
+	if (state_exists(&s))
+		err = state_open(&s);
+	if (!err) {
+		st.loaded = state_loaded(&s);
+		if (st.loaded) {
+			status_ifaces(&s, &st);
+			status_vips(&s, &st);
+		} else if (state_exists(&s)) {
+			problem(&st, "pin dir %s exists but lvip is not fully loaded (run 'lvip attach IFACE...' "
+				"to finish loading, or 'lvip down')", s.pin_dir);
+		}
+		status_print(&s, &st, json);
+	}
+	for (size_t i = 0; i < st.nproblems; i++)
+		free(st.problems[i]);
+	free(st.problems);
+	free(st.ifs);
+	state_close(&s);
+	return err ? EXIT_FAIL : EXIT_OK;
+}

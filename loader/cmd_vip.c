@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_vip.c - lvip vip add | del | list.
+ *
+ * Order is the point: a VIP enters the map before it appears on lo, and
+ * leaves lo before it leaves the map, so it is never on lo unprotected. The
+ * map entry's LVIP_VIP_F_LO_OWNED flag records that lvip put it on lo.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "loader.h"
+#include "output.h"
+
+static const char vip_usage[] =
+	"Usage: lvip vip add ADDR... [--no-lo]\n"
+	"       lvip vip del ADDR... [--keep-lo]\n"
+	"       lvip vip list [--json]\n"
+	"\n"
+	"  add   protect ADDR (IPv4, or IPv6 host address; /32 or /128 accepted):\n"
+	"        into the VIP map first, then onto lo unless --no-lo. A VIP already\n"
+	"        on lo is adopted (owner \"found\") and never removed by lvip.\n"
+	"  del   take ADDR off lo (only if lvip put it there; --keep-lo keeps it),\n"
+	"        then out of the map. Not a VIP: nothing to do.\n"
+	"  list  every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n";
+
+/* Parse every address first: one bad address and nothing is touched. */
+static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out)
+{
+	struct vip_addr *v;
+	const char *why;
+
+	if (n == 0) {
+		lvip_err("vip %s: name at least one address", cmd);
+		return -EINVAL;
+	}
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (vip_parse(args[i], &v[i], &why)) {
+			lvip_err("vip %s: invalid VIP '%s': %s", cmd, args[i], why);
+			free(v);
+			return -EINVAL;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int open_loaded(struct lvip_state *s, const char *cmd)
+{
+	int err = state_lock(s, false);
+
+	if (err == -ENOENT) {
+		lvip_err("vip %s: lvip is not loaded (%s absent): run 'lvip attach IFACE...' first",
+			 cmd, s->pin_dir);
+		return err;
+	}
+	if (!err)
+		err = state_open(s);
+	if (!err && !state_loaded(s)) {
+		lvip_err("vip %s: lvip is not loaded in %s: run 'lvip attach IFACE...' first",
+			 cmd, s->pin_dir);
+		err = -ENOENT;
+	}
+	return err;
+}
+
+/* What vip add did to one address, so that a failure can be undone. */
+struct add_step {
+	bool inserted;    /* new map entry */
+	bool flags_set;   /* existing entry marked LO_OWNED */
+	bool lo_added;
+	__u32 old_flags;
+};
+
+static void add_undo(struct lvip_state *s, int lo, const struct vip_addr *v,
+		     const struct add_step *st, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		if (st[i].lo_added)
+			nl_addr_change(false, lo, &v[i]);
+		if (st[i].inserted)
+			vip_remove(s, &v[i]);
+		else if (st[i].flags_set)
+			vip_set_flags(s, &v[i], st[i].old_flags);
+	}
+}
+
+static int map_add_one(struct lvip_state *s, const struct vip_addr *v, bool on_lo, bool no_lo,
+		       struct add_step *st)
+{
+	struct lvip_vip_val cur;
+	char buf[INET6_ADDRSTRLEN];
+	int err;
+
+	err = vip_lookup(s, v, &cur);
+	if (err == -ENOENT) {
+		err = vip_store(s, v, on_lo || no_lo ? 0 : LVIP_VIP_F_LO_OWNED, true);
+		if (err == -E2BIG || err == -ENOSPC)
+			lvip_err("vip add: the VIP map is full: %s not added (capacity is set by "
+				 "'lvip attach --max-vips N' on first load)", vip_format(v, buf, sizeof(buf)));
+		st->inserted = !err;
+		return err;
+	}
+	if (err)
+		return err;
+	st->old_flags = cur.flags;
+	if (!on_lo && !no_lo && !(cur.flags & LVIP_VIP_F_LO_OWNED)) {
+		err = vip_set_flags(s, v, cur.flags | LVIP_VIP_F_LO_OWNED);
+		st->flags_set = !err;
+	}
+	return err;
+}
+
+static int vip_add(struct lvip_state *s, struct vip_addr *v, int n, bool no_lo)
+{
+	struct add_step *st = calloc(n, sizeof(*st));
+	struct addr_list lo_addrs = {};
+	char buf[INET6_ADDRSTRLEN];
+	int lo = lo_ifindex(), err, i;
+	struct lvip_vip_val cur;
+
+	if (!st)
+		return -ENOMEM;
+	err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+	for (i = 0; !err && i < n; i++)
+		err = map_add_one(s, &v[i], addr_list_has(&lo_addrs, &v[i]), no_lo, &st[i]);
+	/* Every VIP is protected now; only then do they appear on lo. */
+	for (int j = 0; !err && j < n; j++) {
+		if (no_lo || addr_list_has(&lo_addrs, &v[j]) || vip_lookup(s, &v[j], &cur) ||
+		    !(cur.flags & LVIP_VIP_F_LO_OWNED))
+			continue;
+		err = nl_addr_change(true, lo, &v[j]);
+		st[j].lo_added = !err;
+		if (err)
+			lvip_err("vip add: cannot add %s to lo: %s", vip_format(&v[j], buf, sizeof(buf)),
+				 strerror(-err));
+	}
+	if (err) {
+		add_undo(s, lo, v, st, n);
+	} else {
+		for (i = 0; i < n; i++)
+			lvip_info("%s: %s", vip_format(&v[i], buf, sizeof(buf)),
+				  st[i].inserted ? (addr_list_has(&lo_addrs, &v[i]) ? "protected (found on lo)"
+						    : no_lo ? "protected (not on lo: --no-lo)" : "protected, added to lo")
+				  : st[i].lo_added ? "already protected, added to lo" : "already protected");
+	}
+	addr_list_free(&lo_addrs);
+	free(st);
+	return err;
+}
+
+static void warn_exposed(const struct vip_addr *v, const char *why)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND", vip_format(v, buf, sizeof(buf)), why);
+}
+
+static int vip_del(struct lvip_state *s, struct vip_addr *v, int n, bool keep_lo)
+{
+	struct addr_list lo_addrs = {};
+	struct lvip_vip_val *cur = calloc(n, sizeof(*cur));
+	bool *present = calloc(n, sizeof(*present)), *removed = calloc(n, sizeof(*removed));
+	char buf[INET6_ADDRSTRLEN];
+	int lo = lo_ifindex(), err = 0, i;
+
+	if (!cur || !present || !removed)
+		err = -ENOMEM;
+	if (!err)
+		err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+	for (i = 0; !err && i < n; i++) {
+		int r = vip_lookup(s, &v[i], &cur[i]);
+
+		present[i] = r == 0;
+		if (r && r != -ENOENT)
+			err = r;
+	}
+	/* Off lo first (only what lvip put there), for every address. */
+	for (i = 0; !err && i < n; i++) {
+		if (!present[i] || keep_lo || !(cur[i].flags & LVIP_VIP_F_LO_OWNED) ||
+		    !addr_list_has(&lo_addrs, &v[i]))
+			continue;
+		err = nl_addr_change(false, lo, &v[i]);
+		removed[i] = !err;
+		if (err)
+			lvip_err("vip del: cannot remove %s from lo: %s",
+				 vip_format(&v[i], buf, sizeof(buf)), strerror(-err));
+	}
+	if (err) {
+		for (i = 0; i < n; i++)
+			if (removed[i])
+				nl_addr_change(true, lo, &v[i]);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		vip_format(&v[i], buf, sizeof(buf));
+		if (!present[i]) {
+			lvip_info("%s: not a VIP, nothing to do", buf);
+			continue;
+		}
+		vip_remove(s, &v[i]);
+		lvip_info("%s: removed%s", buf, removed[i] ? " (and from lo)" : "");
+		if (addr_list_has(&lo_addrs, &v[i]) && !removed[i])
+			warn_exposed(&v[i], keep_lo ? "--keep-lo" : "not assigned by lvip");
+	}
+out:
+	addr_list_free(&lo_addrs);
+	free(cur);
+	free(present);
+	free(removed);
+	return err;
+}
+
+static int vip_list(struct cmd_ctx *c, bool json)
+{
+	struct lvip_state s;
+	struct vip_view view = {};
+	int err;
+
+	state_init(&s, c->pin_dir);
+	err = state_exists(&s) ? state_open(&s) : 0;
+	if (!err)
+		err = vip_view_load(&s, &view);
+	if (!err) {
+		if (json)
+			json_print(vip_view_json(&view));
+		else
+			vip_view_table(&view);
+	}
+	vip_view_free(&view);
+	state_close(&s);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_vip(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-lo", no_argument, NULL, 'n' },
+		{ "keep-lo", no_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool no_lo = false, keep_lo = false, json = false;
+	const char *sub = argc > 1 ? argv[1] : NULL;
+	struct vip_addr *v = NULL;
+	struct lvip_state s;
+	int o, err, n;
+
+	if (sub && (!strcmp(sub, "--help") || !strcmp(sub, "-h")))
+		return fputs(vip_usage, stdout), EXIT_OK;
+	if (!sub || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list"))) {
+		lvip_err("vip: expected 'add', 'del' or 'list'%s%s (see 'lvip vip --help')",
+			 sub ? ", not " : "", sub ? sub : "");
+		return EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	optind = 0;
+	while ((o = opt_next(argc, argv, "vip", ":h", opts)) != -1) {
+		switch (o) {
+		case 'n': no_lo = true; break;
+		case 'k': keep_lo = true; break;
+		case 'j': json = true; break;
+		case 'h': return fputs(vip_usage, stdout), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if ((no_lo && strcmp(sub, "add")) || (keep_lo && strcmp(sub, "del")) ||
+	    (json && strcmp(sub, "list"))) {
+		lvip_err("vip %s: option %s does not apply here", sub,
+			 no_lo ? "--no-lo" : keep_lo ? "--keep-lo" : "--json");
+		return EXIT_USAGE;
+	}
+	n = argc - optind;
+	if (!strcmp(sub, "list")) {
+		if (n) {
+			lvip_err("vip list: unexpected argument '%s'", argv[optind]);
+			return EXIT_USAGE;
+		}
+		return vip_list(c, json);
+	}
+	if (parse_vips(sub, n, argv + optind, &v))
+		return EXIT_USAGE;
+	state_init(&s, c->pin_dir);
+	err = open_loaded(&s, sub);
+	if (!err)
+		err = !strcmp(sub, "add") ? vip_add(&s, v, n, no_lo) : vip_del(&s, v, n, keep_lo);
+	if (!err)
+		ifaddr_refresh_all(&s);
+	state_close(&s);
+	free(v);
+	return err ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iface.c - attaching lvip to interfaces: XDP ingress through a pinned
+ * bpf_link (DIR/xdp_<ifindex>), TC egress through clsact with lvip's own
+ * handle and priority. Never replaces or removes anything that is not lvip's.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+int iface_resolve(const char *name, __u32 *ifindex)
+{
+	if (!*name || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	*ifindex = if_nametoindex(name);
+	return *ifindex ? 0 : -ENODEV;
+}
+
+static void link_pin_name(__u32 ifindex, char *buf, size_t len)
+{
+	snprintf(buf, len, LVIP_LINK_PREFIX "%u", ifindex);
+}
+
+static int link_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
+{
+	char name[32];
+
+	link_pin_name(ifindex, name, sizeof(name));
+	return pin_path(s, name, path, len);
+}
+
+/* The pinned XDP link of ifindex: fd, or -ENOENT. *alive: still attached
+ * to that interface (a link outlives a deleted interface, detached). */
+static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	*alive = false;
+	if (link_pin_path(s, ifindex, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		*alive = info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex == ifindex;
+	return fd;
+}
+
+static bool prog_named(__u32 id, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool match = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		match = !strncmp(info.name, name, sizeof(info.name));
+	close(fd);
+	return match;
+}
+
+static const char *xdp_mode_name(__u8 mode)
+{
+	switch (mode) {
+	case XDP_ATTACHED_DRV: return "native";
+	case XDP_ATTACHED_SKB: return "generic";
+	case XDP_ATTACHED_HW: return "offload";
+	case XDP_ATTACHED_MULTI: return "multi";
+	default: return "none";
+	}
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, __u32 ifindex)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = BPF_TC_EGRESS;
+}
+
+static void tc_opts_init(struct bpf_tc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = LVIP_TC_HANDLE;
+	o->priority = LVIP_TC_PRIO;
+}
+
+/* Program id of the filter at lvip's handle/priority on egress, 0: none. */
+static __u32 tc_query(__u32 ifindex)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+
+	tc_hook_init(&hook, ifindex);
+	tc_opts_init(&o);
+	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
+}
+
+/* Refuse (-EBUSY) an interface where lvip would have to replace someone
+ * else's program: an XDP program not attached through lvip's link, or a
+ * foreign filter sitting at lvip's own tc handle/priority. */
+int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 tc_id;
+	bool alive;
+	int fd;
+
+	fd = link_open(s, ifindex, &alive);
+	if (fd >= 0)
+		close(fd);
+	if (bpf_xdp_query(ifindex, 0, &q) == 0 && q.prog_id && !(fd >= 0 && alive)) {
+		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
+			 "refusing to replace it", name, q.prog_id, xdp_mode_name(q.attach_mode));
+		return -EBUSY;
+	}
+	tc_id = tc_query(ifindex);
+	if (tc_id && tc_id != s->tc_id && !prog_named(tc_id, LVIP_PROG_TC)) {
+		lvip_err("%s: a tc egress filter that is not lvip's (prog id %u) uses lvip's "
+			 "handle 0x%x priority %u: refusing to replace it", name, tc_id,
+			 LVIP_TC_HANDLE, LVIP_TC_PRIO);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+	__u32 cur;
+	int err;
+
+	*added = false;
+	cur = tc_query(ifindex);
+	if (cur == s->tc_id)
+		return 0;
+	tc_hook_init(&hook, ifindex);
+	err = bpf_tc_hook_create(&hook); /* clsact, only if absent */
+	if (err && err != -EEXIST)
+		return err;
+	tc_opts_init(&o);
+	o.prog_fd = s->tc_fd;
+	o.flags = cur ? BPF_TC_F_REPLACE : 0; /* an older lvip_tc: upgrade */
+	err = bpf_tc_attach(&hook, &o);
+	if (!err)
+		*added = !cur;
+	return err;
+}
+
+static int tc_detach(struct lvip_state *s, __u32 ifindex)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+	__u32 cur = tc_query(ifindex);
+
+	if (!cur || (cur != s->tc_id && !prog_named(cur, LVIP_PROG_TC)))
+		return 0;
+	tc_hook_init(&hook, ifindex);
+	tc_opts_init(&o);
+	return bpf_tc_detach(&hook, &o);
+}
+
+static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	int fd;
+
+	if (mode != MODE_GENERIC) {
+		o.flags = XDP_FLAGS_DRV_MODE;
+		fd = bpf_link_create(s->xdp_fd, ifindex, BPF_XDP, &o);
+		if (fd >= 0 || mode == MODE_NATIVE)
+			return fd < 0 ? -errno : fd;
+	}
+	o.flags = XDP_FLAGS_SKB_MODE;
+	fd = bpf_link_create(s->xdp_fd, ifindex, BPF_XDP, &o);
+	return fd < 0 ? -errno : fd;
+}
+
+static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *added)
+{
+	char path[PATH_MAX];
+	bool alive;
+	int fd, err;
+
+	*added = false;
+	fd = link_open(s, ifindex, &alive);
+	if (fd >= 0) {
+		close(fd);
+		if (alive)
+			return 0;
+	}
+	err = link_pin_path(s, ifindex, path, sizeof(path));
+	if (err)
+		return err;
+	unlink(path); /* a link left by an interface that was deleted */
+	fd = xdp_link_create(s, ifindex, mode);
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (!err && chmod(path, 0600))
+		err = -errno;
+	if (err) {
+		bpf_link_detach(fd);
+		unlink(path);
+	}
+	close(fd);
+	*added = !err;
+	return err;
+}
+
+static int xdp_detach(struct lvip_state *s, __u32 ifindex)
+{
+	char path[PATH_MAX];
+	bool alive;
+	int fd;
+
+	fd = link_open(s, ifindex, &alive);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+	if (link_pin_path(s, ifindex, path, sizeof(path)) == 0)
+		unlink(path);
+	return 0;
+}
+
+static int ifstats_ensure(struct lvip_state *s, __u32 ifindex)
+{
+	struct lvip_counters *zero = calloc(s->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(s->map_fd[M_IFSTATS], &ifindex, zero, BPF_NOEXIST) &&
+	    errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+/* Attach XDP + TC to ifindex (after iface_check_foreign). Idempotent; on
+ * failure undoes what this call added. */
+int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed)
+{
+	bool tc_added = false, xdp_added = false;
+	int err;
+
+	err = ifstats_ensure(s, ifindex);
+	if (!err)
+		err = ifaddr_refresh(s, ifindex);
+	if (!err)
+		err = tc_attach(s, ifindex, &tc_added);
+	if (!err)
+		err = xdp_attach(s, ifindex, mode, &xdp_added);
+	if (err && tc_added)
+		tc_detach(s, ifindex);
+	*changed = tc_added || xdp_added;
+	return err;
+}
+
+int iface_detach(struct lvip_state *s, __u32 ifindex)
+{
+	int err = xdp_detach(s, ifindex);
+	int err2 = tc_detach(s, ifindex);
+
+	if (s->map_fd[M_IFSTATS] >= 0)
+		bpf_map_delete_elem(s->map_fd[M_IFSTATS], &ifindex);
+	if (s->map_fd[M_IFADDR] >= 0)
+		bpf_map_delete_elem(s->map_fd[M_IFADDR], &ifindex);
+	return err ? err : err2;
+}
+
+static int push_unique(__u32 **v, size_t *n, __u32 x)
+{
+	__u32 *p;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == x)
+			return 0;
+	p = realloc(*v, (*n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every interface lvip has state for: a pinned link or a counters entry. */
+int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
+{
+	__u32 key, *prev = NULL, idx;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	*ifindexes = NULL;
+	*n = 0;
+	d = opendir(s->pin_dir);
+	while (d && (de = readdir(d)) && !err)
+		if (!strncmp(de->d_name, LVIP_LINK_PREFIX, strlen(LVIP_LINK_PREFIX)) &&
+		    parse_u32(de->d_name + strlen(LVIP_LINK_PREFIX), 1, UINT_MAX, &idx))
+			err = push_unique(ifindexes, n, idx);
+	if (d)
+		closedir(d);
+	while (!err && s->map_fd[M_IFSTATS] >= 0 &&
+	       !bpf_map_get_next_key(s->map_fd[M_IFSTATS], prev, &key)) {
+		err = push_unique(ifindexes, n, key);
+		idx = key;
+		prev = &idx;
+	}
+	if (!err && *n)
+		qsort(*ifindexes, *n, sizeof(**ifindexes), cmp_u32);
+	return err;
+}
+
+int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int fd;
+
+	memset(info, 0, sizeof(*info));
+	info->ifindex = ifindex;
+	info->xdp_mode = "none";
+	if (!if_indextoname(ifindex, info->name))
+		snprintf(info->name, sizeof(info->name), "(gone)");
+	fd = link_open(s, ifindex, &info->link_alive);
+	info->link_pinned = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	if (info->link_alive && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+		info->xdp_prog_id = q.prog_id;
+		info->xdp_mode = xdp_mode_name(q.attach_mode);
+	}
+	info->tc_prog_id = tc_query(ifindex);
+	if (info->tc_prog_id && info->tc_prog_id != s->tc_id &&
+	    !prog_named(info->tc_prog_id, LVIP_PROG_TC))
+		info->tc_prog_id = 0;
+	return 0;
+}
+
+/* lvip_ifaddr[ifindex] := the interface's primary IPv4 addresses of scope
+ * link or wider, in kernel order. Read by lvip_tc_compat only. */
+int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
+{
+	struct lvip_ifaddr ia = {};
+	struct addr_list l = {};
+	int err;
+
+	err = nl_addr_dump(AF_INET, ifindex, &l);
+	if (err)
+		return err;
+	for (size_t i = 0; i < l.n && ia.count < LVIP_IFADDR_MAX; i++) {
+		const struct if_addr *a = &l.a[i];
+		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
+
+		if ((a->flags & IFA_F_SECONDARY) || a->scope > RT_SCOPE_LINK)
+			continue;
+		memcpy(ia.a[ia.count].addr, a->addr.v4, 4);
+		memcpy(ia.a[ia.count].mask, &mask, 4);
+		ia.count++;
+	}
+	addr_list_free(&l);
+	return bpf_map_update_elem(s->map_fd[M_IFADDR], &ifindex, &ia, BPF_ANY) ? -errno : 0;
+}
+
+int ifaddr_refresh_all(struct lvip_state *s)
+{
+	__u32 *idx;
+	size_t n;
+	char name[IF_NAMESIZE];
+	int err = iface_list(s, &idx, &n);
+
+	for (size_t i = 0; !err && i < n; i++)
+		if (if_indextoname(idx[i], name))
+			err = ifaddr_refresh(s, idx[i]);
+	free(idx);
+	return err;
+}

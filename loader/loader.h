@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* loader.h - internal interfaces of the lvip command-line loader. */
+#ifndef LVIP_LOADER_H
+#define LVIP_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <linux/types.h>
+
+#include "lvip.h"
+
+#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
+#define LVIP_PROG_XDP        "lvip_xdp"
+#define LVIP_PROG_TC         "lvip_tc"
+#define LVIP_LINK_PREFIX     "xdp_"
+#define LVIP_TC_HANDLE       0x1c1a /* lvip's own tc filter handle ... */
+#define LVIP_TC_PRIO         0xc1a  /* ... and priority on clsact egress */
+#define LVIP_LOCK_TIMEOUT_MS 10000
+
+/* Exit statuses of the contract. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,  /* run-time failure: state unchanged */
+	EXIT_USAGE = 2, /* bad usage or invalid input: nothing touched */
+};
+
+/* ---- util.c ---- */
+void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *human_bytes(__u64 v, char *buf, size_t len);
+const char *human_count(__u64 v, char *buf, size_t len);
+bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
+
+/* An IPv4 or IPv6 host address. */
+struct vip_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		__u8 v4[4];
+		__u8 v6[16];
+		__u8 bytes[16];
+	};
+};
+
+int vip_parse(const char *text, struct vip_addr *out, const char **why);
+const char *vip_format(const struct vip_addr *a, char *buf, size_t len);
+bool vip_equal(const struct vip_addr *a, const struct vip_addr *b);
+static inline size_t vip_len(const struct vip_addr *a)
+{
+	return a->family == AF_INET ? 4 : 16;
+}
+
+/* ---- nl.c: rtnetlink through libmnl ---- */
+struct if_addr {
+	struct vip_addr addr;
+	__u8 prefixlen;
+	__u8 scope;
+	__u32 flags;
+	__u32 ifindex;
+};
+
+struct addr_list {
+	struct if_addr *a;
+	size_t n, cap;
+};
+
+int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
+void addr_list_free(struct addr_list *l);
+bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
+int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
+int lo_ifindex(void);
+
+/* ---- state.c: pins, lock, maps, programs ---- */
+enum lvip_map_id {
+	M_VIP4 = 0,
+	M_VIP6,
+	M_STATS,
+	M_IFSTATS,
+	M_IFADDR,
+	M_META,
+	M_COUNT,
+};
+
+struct lvip_state {
+	const char *pin_dir;
+	int dir_fd;            /* the locked pin dir, or -1 */
+	int map_fd[M_COUNT];
+	int xdp_fd, tc_fd;     /* pinned programs, or -1 */
+	__u32 xdp_id, tc_id;
+	int ncpus;
+};
+
+extern const char *const lvip_map_names[M_COUNT];
+
+void state_init(struct lvip_state *s, const char *pin_dir);
+void state_close(struct lvip_state *s);
+int state_lock(struct lvip_state *s, bool create);
+int state_open(struct lvip_state *s);
+int state_load(struct lvip_state *s, __u32 max_vips);
+bool state_loaded(const struct lvip_state *s);
+bool state_exists(const struct lvip_state *s);
+int state_unpin_all(struct lvip_state *s);
+int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
+
+/* Per-CPU helpers: values are summed over CPUs. */
+int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum);
+int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create);
+int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
+int vip_remove(const struct lvip_state *s, const struct vip_addr *a);
+int counters_read(const struct lvip_state *s, int map_fd, const void *key, struct lvip_counters *sum);
+
+struct vip_entry {
+	struct vip_addr addr;
+	struct lvip_vip_val val; /* counters summed, flags from CPU 0 */
+};
+int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n);
+
+/* ---- iface.c: attach / detach ---- */
+enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
+
+struct iface_info {
+	__u32 ifindex;
+	char name[32];
+	__u32 xdp_prog_id;  /* 0: none */
+	const char *xdp_mode;
+	__u32 tc_prog_id;   /* lvip's filter, 0: none */
+	bool link_pinned, link_alive;
+};
+
+int iface_resolve(const char *name, __u32 *ifindex);
+int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);
+int iface_detach(struct lvip_state *s, __u32 ifindex);
+int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
+int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);
+int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info);
+int ifaddr_refresh(struct lvip_state *s, __u32 ifindex);
+int ifaddr_refresh_all(struct lvip_state *s);
+
+/* ---- commands ---- */
+struct cmd_ctx {
+	const char *pin_dir;
+	const char *prog;   /* "lvip" */
+};
+
+int cmd_attach(struct cmd_ctx *c, int argc, char **argv);
+int cmd_detach(struct cmd_ctx *c, int argc, char **argv);
+int cmd_vip(struct cmd_ctx *c, int argc, char **argv);
+int cmd_stats(struct cmd_ctx *c, int argc, char **argv);
+int cmd_status(struct cmd_ctx *c, int argc, char **argv);
+int cmd_down(struct cmd_ctx *c, int argc, char **argv);
+
+/* Option parsing shared by the commands (getopt_long with our messages). */
+struct option;
+int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
+	     const struct option *longopts);
+
+#endif /* LVIP_LOADER_H */

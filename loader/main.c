@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/* main.c - lvip: hide loopback VIPs from ARP and NDP with XDP and TC. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+static const char usage[] =
+	"Usage: lvip [--pin-dir DIR] COMMAND [ARGS...]\n"
+	"\n"
+	"Keep loopback VIPs (LVS-DR/TUN real servers) invisible to ARP and NDP on\n"
+	"the real interfaces, per VIP, while packets to them are accepted.\n"
+	"\n"
+	"Commands:\n"
+	"  attach IFACE... [--mode auto|native|generic] [--max-vips N]\n"
+	"  detach IFACE... | --all\n"
+	"  vip add ADDR... [--no-lo]\n"
+	"  vip del ADDR... [--keep-lo]\n"
+	"  vip list [--json]\n"
+	"  stats [--json] [--watch SECONDS [--count N]]\n"
+	"  status [--json]\n"
+	"  down\n"
+	"\n"
+	"Options:\n"
+	"  --pin-dir DIR  where lvip pins its maps and links (default\n"
+	"                 " LVIP_DEFAULT_PIN_DIR ", or $LVIP_PIN_DIR); must be on bpffs\n"
+	"  -h, --help     this help; 'lvip COMMAND --help' for a command\n"
+	"  -V, --version  print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 run-time failure (nothing changed), 2 invalid\n"
+	"usage or input (nothing touched).\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cmd_ctx *c, int argc, char **argv);
+} commands[] = {
+	{ "attach", cmd_attach },
+	{ "detach", cmd_detach },
+	{ "vip", cmd_vip },
+	{ "stats", cmd_stats },
+	{ "status", cmd_status },
+	{ "down", cmd_down },
+};
+
+static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("LVIP_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG && getenv("LVIP_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. */
+static void raise_memlock(void)
+{
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+
+	setrlimit(RLIMIT_MEMLOCK, &r);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx c = { .prog = "lvip" };
+	const char *env = getenv("LVIP_PIN_DIR");
+	int o;
+
+	c.pin_dir = env && *env ? env : LVIP_DEFAULT_PIN_DIR;
+	while ((o = opt_next(argc, argv, "lvip", "+:hV", opts)) != -1) {
+		switch (o) {
+		case 'p': c.pin_dir = optarg; break;
+		case 'h': return fputs(usage, stdout), EXIT_OK;
+		case 'V': return printf("lvip %s (ABI %d)\n", LVIP_VERSION, LVIP_ABI_VERSION), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (!*c.pin_dir) {
+		lvip_err("--pin-dir must not be empty");
+		return EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		lvip_err("no command given (see 'lvip --help')");
+		return EXIT_USAGE;
+	}
+	libbpf_set_print(silent_libbpf);
+	raise_memlock();
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			return commands[i].fn(&c, argc - optind, argv + optind);
+	lvip_err("unknown command '%s' (see 'lvip --help')", argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nl.c - interface addresses through rtnetlink (libmnl). */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "loader.h"
+
+void addr_list_free(struct addr_list *l)
+{
+	free(l->a);
+	memset(l, 0, sizeof(*l));
+}
+
+static int addr_list_push(struct addr_list *l, const struct if_addr *a)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct if_addr *p = realloc(l->a, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->a = p;
+		l->cap = cap;
+	}
+	l->a[l->n++] = *a;
+	return 0;
+}
+
+bool addr_list_has(const struct addr_list *l, const struct vip_addr *a)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (vip_equal(&l->a[i].addr, a))
+			return true;
+	return false;
+}
+
+int lo_ifindex(void)
+{
+	unsigned int idx = if_nametoindex("lo");
+
+	return idx ? (int)idx : -ENODEV;
+}
+
+/* One request, then read answers until NLMSG_DONE / the ACK. */
+static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	unsigned int portid, seq;
+	ssize_t ret;
+	int err = 0;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	seq = nlh->nlmsg_seq = (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0) {
+			err = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+		if (ret <= MNL_CB_STOP) {
+			err = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+struct dump_req {
+	__u32 ifindex; /* 0: every interface */
+	struct addr_list *out;
+	int err;
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *tb[IFA_MAX + 1] = {};
+	struct dump_req *req = data;
+	const struct nlattr *addr;
+	struct if_addr a = {};
+	size_t len;
+
+	if (req->ifindex && ifa->ifa_index != req->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	/* IFA_LOCAL is the address itself (IFA_ADDRESS is the peer on
+	 * point-to-point links); IPv6 only sends IFA_ADDRESS. */
+	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!addr)
+		return MNL_CB_OK;
+	a.addr.family = ifa->ifa_family;
+	len = ifa->ifa_family == AF_INET ? 4 : 16;
+	if (mnl_attr_get_payload_len(addr) != len)
+		return MNL_CB_OK;
+	memcpy(a.addr.bytes, mnl_attr_get_payload(addr), len);
+	a.prefixlen = ifa->ifa_prefixlen;
+	a.scope = ifa->ifa_scope;
+	a.flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
+	a.ifindex = ifa->ifa_index;
+	req->err = addr_list_push(req->out, &a);
+	return req->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct dump_req req = { .ifindex = ifindex, .out = out };
+	struct ifaddrmsg *ifa;
+	int err;
+
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = family;
+	err = nl_talk(nlh, addr_cb, &req);
+	return req.err ? req.err : err;
+}
+
+/* Add or delete ADDR/32 or /128 on ifindex. Adding an address that is there
+ * already, or deleting one that is not, is success: the state is as asked. */
+int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int err;
+
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = a->family;
+	ifa->ifa_prefixlen = a->family == AF_INET ? 32 : 128;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, vip_len(a), a->bytes);
+	mnl_attr_put(nlh, IFA_ADDRESS, vip_len(a), a->bytes);
+	if (add && a->family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	err = nl_talk(nlh, NULL, NULL);
+	if (add && err == -EEXIST)
+		return 0;
+	if (!add && (err == -EADDRNOTAVAIL || err == -ENOENT || err == -ESRCH))
+		return 0;
+	return err;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/* util.c - messages, VIP address validation, human units, option parsing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "lvip: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void lvip_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void lvip_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void lvip_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	fputc('\n', stdout);
+	va_end(ap);
+}
+
+static const char *scaled(__u64 v, unsigned int base, const char *const *units,
+			  char *buf, size_t len)
+{
+	double d = (double)v;
+	int u = 0;
+
+	if (v < base) {
+		snprintf(buf, len, "%llu%s", (unsigned long long)v, units[0]);
+		return buf;
+	}
+	while (d >= base && units[u + 1]) {
+		d /= base;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%s", d, units[u]);
+	return buf;
+}
+
+const char *human_bytes(__u64 v, char *buf, size_t len)
+{
+	static const char *const units[] = { " B", " KiB", " MiB", " GiB", " TiB", " PiB", NULL };
+
+	return scaled(v, 1024, units, buf, len);
+}
+
+const char *human_count(__u64 v, char *buf, size_t len)
+{
+	static const char *const units[] = { "", "k", "M", "G", "T", "P", NULL };
+
+	/* Exact below 100,000: small counts are read, not estimated. */
+	if (v < 100000) {
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	return scaled(v, 1000, units, buf, len);
+}
+
+bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (__u32)v;
+	return true;
+}
+
+static const char *v4_reject(const __u8 *b)
+{
+	if (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0)
+		return "the unspecified address";
+	if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+		return "the broadcast address";
+	if (b[0] == 127)
+		return "a loopback address";
+	if (b[0] >= 224 && b[0] <= 239)
+		return "a multicast address";
+	if (b[0] == 169 && b[1] == 254)
+		return "a link-local address";
+	return NULL;
+}
+
+static const char *v6_reject(const struct in6_addr *a)
+{
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return "the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return "the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return "a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		return "a link-local address";
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		return "an IPv4-mapped address (use the IPv4 address)";
+	return NULL;
+}
+
+/* Split "ADDR[/LEN]"; the only prefix accepted is the host one. */
+static int split_prefix(const char *text, char *addr, size_t len, int *plen)
+{
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	__u32 v;
+
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	*plen = -1;
+	if (slash) {
+		if (!parse_u32(slash + 1, 0, 128, &v))
+			return -1;
+		*plen = (int)v;
+	}
+	return 0;
+}
+
+int vip_parse(const char *text, struct vip_addr *out, const char **why)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	int plen;
+
+	memset(out, 0, sizeof(*out));
+	if (split_prefix(text, addr, sizeof(addr), &plen) < 0) {
+		*why = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	if (inet_pton(AF_INET, addr, out->v4) == 1) {
+		out->family = AF_INET;
+		*why = plen >= 0 && plen != 32 ? "a VIP is a host address: only /32 is accepted"
+					      : v4_reject(out->v4);
+	} else if (inet_pton(AF_INET6, addr, out->v6) == 1) {
+		out->family = AF_INET6;
+		*why = plen >= 0 && plen != 128 ? "a VIP is a host address: only /128 is accepted"
+					       : v6_reject((const struct in6_addr *)out->v6);
+	} else {
+		*why = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	return *why ? -1 : 0;
+}
+
+const char *vip_format(const struct vip_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, a->bytes, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+bool vip_equal(const struct vip_addr *a, const struct vip_addr *b)
+{
+	return a->family == b->family && !memcmp(a->bytes, b->bytes, vip_len(a));
+}
+
+/* getopt_long with opterr off and shortopts starting with ':': one line
+ * naming the bad option, then the caller exits 2. Returns the option, -1 at
+ * the end, '?' on error. */
+int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
+	     const struct option *longopts)
+{
+	int o;
+
+	opterr = 0;
+	o = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (o == ':') {
+		lvip_err("%s: option '%s' needs an argument", cmd, argv[optind - 1]);
+		return '?';
+	}
+	if (o == '?') {
+		lvip_err("%s: unknown option '%s' (see 'lvip %s --help')", cmd,
+			 argv[optind - 1], cmd);
+		return '?';
+	}
+	return o;
+}
