@@ -98,6 +98,10 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 			iface_inspect(s, idx[i], &info);
 			lvip_info("%s: %s (xdp %s, tc egress)", names[i],
 				  added[i] ? "attached" : "already attached", info.xdp_mode);
+			if (!added[i] && mode != MODE_AUTO &&
+			    strcmp(info.xdp_mode, mode == MODE_NATIVE ? "native" : "generic"))
+				lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
+					  names[i], info.xdp_mode, names[i]);
 		}
 	}
 	free(added);

@@ -323,6 +323,8 @@ static void status_print(const struct lvip_state *s, const struct status *st, bo
 		json_object_object_add(o, "pin_dir", json_object_new_string(s->pin_dir));
 		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(s->xdp_id));
 		json_object_object_add(o, "tc_prog_id", json_object_new_int64(s->tc_id));
+		json_object_object_add(o, "xdp_verified_insns", json_object_new_int64(s->xdp_insns));
+		json_object_object_add(o, "tc_verified_insns", json_object_new_int64(s->tc_insns));
 		json_object_object_add(o, "interfaces", ifs);
 		json_object_object_add(o, "vips", json_object_new_int64((int64_t)st->nvips));
 		json_object_object_add(o, "problems", pr);
@@ -330,7 +332,8 @@ static void status_print(const struct lvip_state *s, const struct status *st, bo
 		return;
 	}
 	if (st->loaded)
-		printf("lvip: loaded in %s (xdp prog %u, tc prog %u)\n", s->pin_dir, s->xdp_id, s->tc_id);
+		printf("lvip: loaded in %s (xdp prog %u, tc prog %u; verifier: %u and %u insns)\n",
+		       s->pin_dir, s->xdp_id, s->tc_id, s->xdp_insns, s->tc_insns);
 	else
 		printf("lvip: not loaded in %s\n", s->pin_dir);
 	if (st->nifs) {

@@ -218,6 +218,17 @@ out:
 	return err;
 }
 
+static void warn_if_unattached(struct lvip_state *s)
+{
+	__u32 *idx = NULL;
+	size_t n = 0;
+
+	if (!iface_list(s, &idx, &n) && n == 0)
+		lvip_warn("no interface is attached: the VIPs are not hidden anywhere yet "
+			  "(run 'lvip attach IFACE...')");
+	free(idx);
+}
+
 static int vip_list(struct cmd_ctx *c, bool json)
 {
 	struct lvip_state s;
@@ -293,6 +304,8 @@ int cmd_vip(struct cmd_ctx *c, int argc, char **argv)
 	err = open_loaded(&s, sub);
 	if (!err)
 		err = !strcmp(sub, "add") ? vip_add(&s, v, n, no_lo) : vip_del(&s, v, n, keep_lo);
+	if (!err && !strcmp(sub, "add"))
+		warn_if_unattached(&s);
 	if (!err)
 		ifaddr_refresh_all(&s);
 	state_close(&s);

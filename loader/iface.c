@@ -61,7 +61,9 @@ static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
 	return fd;
 }
 
-static bool prog_named(__u32 id, const char *name)
+/* Is program id one of lvip's (name starting with prefix: lvip_tc covers
+ * lvip_tc_compat)? Identifies lvip's filters left by another build. */
+static bool prog_named(__u32 id, const char *prefix)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -72,7 +74,7 @@ static bool prog_named(__u32 id, const char *name)
 	if (fd < 0)
 		return false;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		match = !strncmp(info.name, name, sizeof(info.name));
+		match = !strncmp(info.name, prefix, strlen(prefix));
 	close(fd);
 	return match;
 }

@@ -88,6 +88,7 @@ struct lvip_state {
 	int map_fd[M_COUNT];
 	int xdp_fd, tc_fd;     /* pinned programs, or -1 */
 	__u32 xdp_id, tc_id;
+	__u32 xdp_insns, tc_insns; /* instructions the verifier processed */
 	int ncpus;
 };
 

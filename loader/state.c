@@ -67,7 +67,7 @@ static void state_close_objects(struct lvip_state *s)
 		close_fd(&s->map_fd[i]);
 	close_fd(&s->xdp_fd);
 	close_fd(&s->tc_fd);
-	s->xdp_id = s->tc_id = 0;
+	s->xdp_id = s->tc_id = s->xdp_insns = s->tc_insns = 0;
 }
 
 void state_close(struct lvip_state *s)
@@ -179,12 +179,32 @@ static int check_map_abi(int fd, enum lvip_map_id id)
 	return 0;
 }
 
-static __u32 prog_id(int fd)
+static void prog_ids(int fd, __u32 *id, __u32 *insns)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	*id = info.id;
+	*insns = info.verified_insns;
+}
+
+/* lvip_meta says which ABI the pinned maps were created with. */
+static int check_meta(const struct lvip_state *s)
+{
+	struct lvip_meta meta = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(s->map_fd[M_META], &zero, &meta))
+		return -errno;
+	if (meta.abi_version != LVIP_ABI_VERSION) {
+		lvip_err("the maps pinned in %s have ABI %u, this lvip has ABI %u: run 'lvip down' "
+			 "with the version that pinned them, then attach again", s->pin_dir,
+			 meta.abi_version, LVIP_ABI_VERSION);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* Open whatever is pinned. Missing objects stay -1; a map with a foreign
@@ -207,15 +227,20 @@ int state_open(struct lvip_state *s)
 		if (err)
 			return err;
 	}
+	if (s->map_fd[M_META] >= 0) {
+		err = check_meta(s);
+		if (err)
+			return err;
+	}
 	fd = obj_get(s, LVIP_PROG_XDP);
 	if (fd >= 0) {
 		s->xdp_fd = fd;
-		s->xdp_id = prog_id(fd);
+		prog_ids(fd, &s->xdp_id, &s->xdp_insns);
 	}
 	fd = obj_get(s, LVIP_PROG_TC);
 	if (fd >= 0) {
 		s->tc_fd = fd;
-		s->tc_id = prog_id(fd);
+		prog_ids(fd, &s->tc_id, &s->tc_insns);
 	}
 	return 0;
 }
