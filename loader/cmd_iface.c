@@ -180,8 +180,15 @@ static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, siz
 
 	for (size_t i = 0; i < n; i++) {
 		const char *label = names ? names[i] : if_indextoname(idx[i], name) ? name : "(gone)";
-		int e = iface_detach(s, idx[i]);
+		struct iface_info info;
+		int e;
 
+		iface_inspect(s, idx[i], &info);
+		if (!info.link_pinned && !info.tc_prog_id && names) {
+			lvip_info("%s: not attached, nothing to do", label);
+			continue;
+		}
+		e = iface_detach(s, idx[i]);
 		if (e) {
 			lvip_err("detach: %s: %s", label, strerror(-e));
 			err = e;

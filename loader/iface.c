@@ -123,16 +123,19 @@ static __u32 tc_query(__u32 ifindex)
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	__u32 tc_id;
+	__u32 tc_id, xdp_id = 0;
 	bool alive;
 	int fd;
 
 	fd = link_open(s, ifindex, &alive);
 	if (fd >= 0)
 		close(fd);
-	if (bpf_xdp_query(ifindex, 0, &q) == 0 && q.prog_id && !(fd >= 0 && alive)) {
+	if (!bpf_xdp_query(ifindex, 0, &q))
+		xdp_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
+			 q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+	if (xdp_id && !(fd >= 0 && alive)) {
 		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
-			 "refusing to replace it", name, q.prog_id, xdp_mode_name(q.attach_mode));
+			 "refusing to replace it", name, xdp_id, xdp_mode_name(q.attach_mode));
 		return -EBUSY;
 	}
 	tc_id = tc_query(ifindex);
