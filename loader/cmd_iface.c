@@ -80,8 +80,6 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 
 	if (!added)
 		return -ENOMEM;
-	for (i = 0; !err && i < n; i++)
-		err = iface_check_foreign(s, idx[i], names[i]);
 	for (i = 0; !err && i < n; i++) {
 		err = iface_attach(s, idx[i], mode, &added[i]);
 		if (err)
@@ -147,12 +145,16 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	err = state_lock(&s, true);
 	if (!err)
 		err = state_open(&s);
+	for (int i = 0; !err && i < n; i++)
+		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
 	if (!err && !state_loaded(&s))
 		err = state_load(&s, max_vips);
 	if (!err)
 		err = attach_all(&s, argv + optind, idx, n, mode);
 	if (!err)
 		ifaddr_refresh_all(&s);
+	if (err && s.dir_created)
+		state_unpin_all(&s); /* nothing was there before this run */
 	state_close(&s);
 	free(idx);
 	return err ? EXIT_FAIL : EXIT_OK;

@@ -85,6 +85,7 @@ enum lvip_map_id {
 struct lvip_state {
 	const char *pin_dir;
 	int dir_fd;            /* the locked pin dir, or -1 */
+	bool dir_created;      /* this run created the pin dir */
 	int map_fd[M_COUNT];
 	int xdp_fd, tc_fd;     /* pinned programs, or -1 */
 	__u32 xdp_id, tc_id;

@@ -114,7 +114,7 @@ int state_lock(struct lvip_state *s, bool create)
 
 	if (create) {
 		if (!mkdir(s->pin_dir, 0700))
-			created = true;
+			created = s->dir_created = true;
 		else if (errno != EEXIST)
 			return lvip_err("cannot create pin dir %s: %s", s->pin_dir, strerror(errno)), -errno;
 	}
@@ -147,6 +147,7 @@ fail:
 	close_fd(&s->dir_fd);
 	if (created)
 		rmdir(s->pin_dir);
+	s->dir_created = false;
 	return err;
 }
 
