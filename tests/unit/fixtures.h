@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fixtures.h - the one table of packet fixtures that drives the datapath
+ * unit tests (test_datapath.c), in the style of the kernel BPF selftests.
+ *
+ * Each row is a frame (described, then built by test_datapath.c) and what
+ * CONTRACT.md ("Behaviour of the datapath") says the hook must do with it:
+ * the verdict, the global/per-interface reason counted, the VIP charged and,
+ * for an egress "tell VIP" ARP request, the sender IP it must carry after
+ * the rewrite. The runner turns every row into several cases: no VLAN tag,
+ * one 802.1Q tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
+ * through both lvip_tc and lvip_tc_compat; rows marked .trunc also at every
+ * length shorter than the full frame:
+ *
+ *  - cut inside a header the datapath needs (Ethernet, VLAN tags, the ARP
+ *    body, the IPv4 header, the IPv6 header and extension headers, the
+ *    24-byte NS/NA fixed part): pass; ingress counts malformed, egress
+ *    counts nothing (its table has no malformed row);
+ *  - cut only inside the NS/NA link-layer address option, which the
+ *    datapath does not read: judged like the whole frame;
+ *  - lengths BPF_PROG_RUN refuses (below ETH_HLEN; on TC also untagged
+ *    IPv4/IPv6 frames shorter than their IP header): the refusal (EINVAL)
+ *    is asserted, with nothing counted, and the case name says so.
+ *
+ * Addresses: 198.18.0.0/15 and 2001:db8::/32 only.
+ */
+#ifndef LVIP_TEST_FIXTURES_H
+#define LVIP_TEST_FIXTURES_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "lvip.h"
+
+/* The VIPs put in the maps, and addresses that are not VIPs. */
+#define VIP_A       "198.18.0.100"
+#define VIP_B       "198.18.0.101"
+#define VIP6        "2001:db8::100"
+#define NONVIP4     "198.18.0.1"      /* a neighbour / the gateway */
+#define NONVIP6     "2001:db8::1"
+#define SUBNET2_HOST "198.18.1.1"     /* in lvt0's second subnet */
+#define OFFNET4     "198.19.0.1"      /* in none of lvt0's subnets */
+#define ANY4        "0.0.0.0"
+#define ANY6        "::"
+#define SNMA_VIP6   "ff02::1:ff00:100" /* solicited-node multicast of VIP6 */
+#define SNMA_NONVIP6 "ff02::1:ff00:1"
+#define ALL_NODES   "ff02::1"
+
+/* lvt0's IPv4 addresses, kernel order (primary first), both /24. */
+#define IF_ADDR1    "198.18.0.11"
+#define IF_ADDR2    "198.18.1.11"
+
+/* ---- frame description ---- */
+
+enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE };
+
+/* Which one ARP header field (if any) carries a wrong value. */
+enum arp_bad { ARP_GOOD = 0, BAD_HRD, BAD_PRO, BAD_HLN, BAD_PLN };
+
+/* IPv6 extension headers before the upper layer, outermost first. */
+enum ext_hdr { X_END = 0, X_HBH, X_RT, X_DST };
+
+enum l4_kind { L4_UDP = 0, L4_ICMP6 };
+
+struct arp_spec {
+	__u16 op;
+	const char *sip;
+	const char *tip;
+	enum arp_bad bad;
+};
+
+struct ip4_spec {
+	const char *src;
+	const char *dst;
+	__u8 ver_ihl; /* 0: 0x45 */
+};
+
+#define EXT_MAX 4
+
+struct ip6_spec {
+	const char *src;
+	const char *dst;
+	__u8 version;            /* 0: 6 */
+	enum ext_hdr ext[EXT_MAX];
+	enum l4_kind l4;
+	__u8 type;               /* ICMPv6 type */
+	const char *target;      /* NS/NA target (NULL: zeros) */
+	int lla_opt;             /* append the source/target link-layer address option */
+};
+
+struct frame_spec {
+	enum frame_kind kind;
+	__u16 ethertype;         /* K_ETHERTYPE */
+	struct arp_spec arp;
+	struct ip4_spec ip4;
+	struct ip6_spec ip6;
+	__u16 pad_to;            /* zero-pad the frame to this length (Ethernet minimum 60) */
+	int tags3;               /* always three VLAN tags (no variants) */
+};
+
+/* ---- expectation ---- */
+
+enum hook { XDP = 1, TC };
+
+enum action { PASS = 0, DROP, REWRITE };
+
+enum vip_id { NO_VIP = 0, V_A, V_B, V_6, N_VIP_IDS };
+
+/* The device a TC row runs on (XDP rows use the XDP test device). */
+enum tc_iface {
+	IF_MAIN = 0, /* lvt0: IF_ADDR1/24, IF_ADDR2/24; lvip_ifaddr has both */
+	IF_NOADDR,   /* lvt2: no IPv4 address; no lvip_ifaddr entry */
+	IF_EMPTY,    /* lvt3: no IPv4 address; lvip_ifaddr entry with count 0 */
+};
+
+/* A reason to count, 0 for none. */
+#define R(x) (1 + LVIP_R_##x)
+
+/* Truncation sweeps. A row swept through the other hook must be "anything
+ * else" (pass, nothing counted) there. */
+#define TR_XDP 1u
+#define TR_TC  2u
+
+struct fixture {
+	const char *name;
+	enum hook hook;
+	enum tc_iface iface;
+	struct frame_spec f;
+	enum action act;
+	int reason;              /* R(...) or 0 */
+	enum vip_id vip;         /* VIP whose counters move (per reason) */
+	__u32 vip_bytes;         /* R(VIP_RX): IP bytes, header included */
+	const char *rewrite;     /* REWRITE: the new ARP sender IP */
+	unsigned int trunc;      /* TR_* */
+};
+
+/* Row shorthands. */
+#define IN(n)  .name = (n), .hook = XDP
+#define OUT(n) .name = (n), .hook = TC
+#define EXPECT(a, r, v) .act = (a), .reason = (r), .vip = (v)
+#define NOTHING .act = PASS, .reason = 0, .vip = NO_VIP
+
+#define REQ   1 /* ARPOP_REQUEST */
+#define REPLY 2 /* ARPOP_REPLY */
+#define INARP_REQ 8
+
+#define ARP(o, s, t) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t) }
+#define ARP_BAD(o, s, t, b) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t), .bad = (b) }
+#define IP4(s, d, vi) .kind = K_IPV4, .ip4 = { .src = (s), .dst = (d), .ver_ihl = (vi) }
+#define UDP6(s, d, v) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .version = (v) }
+#define ICMP6(s, d, t, tgt, opt) \
+	.kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .l4 = L4_ICMP6, .type = (t), \
+				 .target = (tgt), .lla_opt = (opt) }
+#define ICMP6X(s, d, t, tgt, opt, ...) \
+	.kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .l4 = L4_ICMP6, .type = (t), \
+				 .target = (tgt), .lla_opt = (opt), .ext = { __VA_ARGS__ } }
+#define ETHERTYPE(e) .kind = K_ETHERTYPE, .ethertype = (e)
+
+#define NS   135
+#define NA   136
+#define ECHO 128
+
+/* UDP datagrams carry 12 bytes: IPv4 = ihl*4 + 20, IPv6 = 40 + exts + 20. */
+
+static const struct fixture fixtures[] = {
+	/* ---- XDP ingress: CONTRACT.md, first table ---- */
+	{ IN("ARP request for a VIP"), .f = { ARP(REQ, NONVIP4, VIP_A) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A), .trunc = TR_XDP | TR_TC },
+	{ IN("ARP request for the second VIP"), .f = { ARP(REQ, NONVIP4, VIP_B) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_B) },
+	{ IN("ARP request for a VIP, padded to 60 bytes"), .f = { ARP(REQ, NONVIP4, VIP_A), .pad_to = 60 },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A) },
+	{ IN("ARP probe (sender 0.0.0.0) for a VIP"), .f = { ARP(REQ, ANY4, VIP_A) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A) },
+	{ IN("gratuitous ARP request (sender = target = VIP) from another host"),
+	  .f = { ARP(REQ, VIP_A, VIP_A) }, EXPECT(DROP, R(ARP_IN_DROPPED), V_A) },
+	{ IN("ARP request from a VIP for another VIP (target charged)"), .f = { ARP(REQ, VIP_A, VIP_B) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_B) },
+	{ IN("ARP reply whose sender is a VIP (director announcing)"), .f = { ARP(REPLY, VIP_A, NONVIP4) },
+	  NOTHING },
+	{ IN("gratuitous ARP reply (sender = target = VIP)"), .f = { ARP(REPLY, VIP_A, VIP_A) }, NOTHING },
+	{ IN("ARP reply whose target is a VIP"), .f = { ARP(REPLY, NONVIP4, VIP_A) }, NOTHING },
+	{ IN("InARP request (op 8) for a VIP, not an ARP request"), .f = { ARP(INARP_REQ, NONVIP4, VIP_A) },
+	  NOTHING },
+	{ IN("ARP request for a non-VIP"), .f = { ARP(REQ, NONVIP4, IF_ADDR1) }, NOTHING },
+	{ IN("ARP reply from a non-VIP"), .f = { ARP(REPLY, NONVIP4, IF_ADDR1) }, NOTHING },
+	{ IN("malformed ARP request for a VIP: hrd 6"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_HRD) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: pro 0x86dd"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_PRO) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: hln 8"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_HLN) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: pln 16"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_PLN) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("IPv4 UDP to a VIP"), .f = { IP4(NONVIP4, VIP_A, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_A), .vip_bytes = 40 },
+	{ IN("IPv4 UDP to the second VIP"), .f = { IP4(NONVIP4, VIP_B, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_B), .vip_bytes = 40 },
+	{ IN("IPv4 UDP with options (ihl 6) to a VIP"), .f = { IP4(NONVIP4, VIP_A, 0x46) },
+	  EXPECT(PASS, R(VIP_RX), V_A), .vip_bytes = 44 },
+	{ IN("IPv4 UDP to a non-VIP"), .f = { IP4(NONVIP4, IF_ADDR1, 0) }, NOTHING },
+	{ IN("IPv4 version 6 to a VIP"), .f = { IP4(NONVIP4, VIP_A, 0x65) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("IPv4 ihl 4 to a VIP"), .f = { IP4(NONVIP4, VIP_A, 0x44) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("IPv6 UDP to a VIP"), .f = { UDP6(NONVIP6, VIP6, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 60 },
+	{ IN("IPv6 UDP to a non-VIP"), .f = { UDP6(VIP6, NONVIP6, 0) }, NOTHING },
+	{ IN("IPv6 version 4 to a VIP"), .f = { UDP6(NONVIP6, VIP6, 4) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("ICMPv6 echo request to a VIP"), .f = { ICMP6(NONVIP6, VIP6, ECHO, NULL, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 64 },
+	{ IN("NS for a VIP (solicited-node multicast, SLLA option)"),
+	  .f = { ICMP6(NONVIP6, SNMA_VIP6, NS, VIP6, 1) },
+	  EXPECT(DROP, R(ND_IN_DROPPED), V_6), .trunc = TR_XDP | TR_TC },
+	{ IN("DAD NS for a VIP (source ::, no option)"), .f = { ICMP6(ANY6, SNMA_VIP6, NS, VIP6, 0) },
+	  EXPECT(DROP, R(ND_IN_DROPPED), V_6), .trunc = TR_XDP | TR_TC },
+	{ IN("NS for a VIP, unicast to the VIP (dropped as NS, no vip_rx)"),
+	  .f = { ICMP6(NONVIP6, VIP6, NS, VIP6, 1) }, EXPECT(DROP, R(ND_IN_DROPPED), V_6) },
+	{ IN("NS for a VIP after a hop-by-hop header"),
+	  .f = { ICMP6X(NONVIP6, SNMA_VIP6, NS, VIP6, 1, X_HBH) }, EXPECT(DROP, R(ND_IN_DROPPED), V_6) },
+	{ IN("NS for a VIP after a destination-options header"),
+	  .f = { ICMP6X(NONVIP6, SNMA_VIP6, NS, VIP6, 1, X_DST) }, EXPECT(DROP, R(ND_IN_DROPPED), V_6) },
+	{ IN("NS for a VIP after hop-by-hop, destination-options and routing headers"),
+	  .f = { ICMP6X(NONVIP6, SNMA_VIP6, NS, VIP6, 1, X_HBH, X_DST, X_RT) },
+	  EXPECT(DROP, R(ND_IN_DROPPED), V_6) },
+	{ IN("NS for a non-VIP"), .f = { ICMP6(NONVIP6, SNMA_NONVIP6, NS, NONVIP6, 1) }, NOTHING },
+	{ IN("NS for a non-VIP, unicast to a VIP"), .f = { ICMP6(NONVIP6, VIP6, NS, NONVIP6, 1) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
+	{ IN("NA for a VIP (not an NS)"), .f = { ICMP6(NONVIP6, ALL_NODES, NA, VIP6, 1) }, NOTHING },
+	{ IN("NA for a non-VIP, unicast to a VIP"), .f = { ICMP6(NONVIP6, VIP6, NA, NONVIP6, 1) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
+	{ IN("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
+	{ IN("unknown EtherType 0x88b5"), .f = { ETHERTYPE(0x88b5) }, NOTHING },
+	{ IN("ARP request for a VIP under three VLAN tags (fail-open)"),
+	  .f = { ARP(REQ, NONVIP4, VIP_A), .tags3 = 1 }, NOTHING },
+	{ IN("IPv4 to a VIP under three VLAN tags (fail-open)"),
+	  .f = { IP4(NONVIP4, VIP_A, 0), .tags3 = 1 }, NOTHING },
+
+	/* ---- TC egress: CONTRACT.md, second table ---- */
+	{ OUT("ARP reply whose sender is a VIP"), .f = { ARP(REPLY, VIP_A, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A), .trunc = TR_TC },
+	{ OUT("ARP reply whose sender is the second VIP"), .f = { ARP(REPLY, VIP_B, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_B) },
+	{ OUT("gratuitous ARP request announcing a VIP"), .f = { ARP(REQ, VIP_A, VIP_A) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("gratuitous ARP reply announcing a VIP"), .f = { ARP(REPLY, VIP_A, VIP_A) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("ARP request tell VIP, target the gateway: rewritten to the primary"),
+	  .f = { ARP(REQ, VIP_A, NONVIP4) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR1, .trunc = TR_TC },
+	{ OUT("ARP request tell VIP, target in the second subnet: rewritten to its address"),
+	  .f = { ARP(REQ, VIP_A, SUBNET2_HOST) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR2 },
+	{ OUT("ARP request tell VIP, target outside every subnet: rewritten to the primary"),
+	  .f = { ARP(REQ, VIP_A, OFFNET4) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR1 },
+	{ OUT("ARP request tell VIP, target another VIP: rewritten (deliberate)"),
+	  .f = { ARP(REQ, VIP_A, VIP_B) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR1 },
+	{ OUT("ARP request tell the second VIP: rewritten"), .f = { ARP(REQ, VIP_B, NONVIP4) },
+	  EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP), .rewrite = IF_ADDR1 },
+	{ OUT("ARP request tell VIP, padded to 60 bytes: rewritten"),
+	  .f = { ARP(REQ, VIP_A, NONVIP4), .pad_to = 60 },
+	  EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP), .rewrite = IF_ADDR1 },
+	{ OUT("ARP request tell VIP, interface without IPv4 (no lvip_ifaddr entry): dropped"),
+	  .iface = IF_NOADDR, .f = { ARP(REQ, VIP_A, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("ARP request tell VIP, interface without IPv4 (lvip_ifaddr count 0): dropped"),
+	  .iface = IF_EMPTY, .f = { ARP(REQ, VIP_A, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("ARP request from the interface address"), .f = { ARP(REQ, IF_ADDR1, NONVIP4) }, NOTHING },
+	{ OUT("ARP request from the interface address for a VIP"), .f = { ARP(REQ, IF_ADDR1, VIP_A) },
+	  NOTHING },
+	{ OUT("ARP reply from a non-VIP"), .f = { ARP(REPLY, IF_ADDR1, NONVIP4) }, NOTHING },
+	{ OUT("ARP probe (sender 0.0.0.0) for a VIP"), .f = { ARP(REQ, ANY4, VIP_A) }, NOTHING },
+	{ OUT("InARP request (op 8) from a VIP"), .f = { ARP(INARP_REQ, VIP_A, NONVIP4) }, NOTHING },
+	{ OUT("malformed ARP reply from a VIP: hrd 6"), .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_HRD) },
+	  NOTHING },
+	{ OUT("malformed ARP reply from a VIP: pro 0x86dd"),
+	  .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_PRO) }, NOTHING },
+	{ OUT("malformed ARP reply from a VIP: hln 8"), .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_HLN) },
+	  NOTHING },
+	{ OUT("malformed ARP reply from a VIP: pln 16"), .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_PLN) },
+	  NOTHING },
+	{ OUT("unsolicited NA for a VIP (TLLA option)"), .f = { ICMP6(VIP6, ALL_NODES, NA, VIP6, 1) },
+	  EXPECT(DROP, R(ND_OUT_DROPPED), V_6), .trunc = TR_TC },
+	{ OUT("solicited NA for a VIP, unicast"), .f = { ICMP6(VIP6, NONVIP6, NA, VIP6, 1) },
+	  EXPECT(DROP, R(ND_OUT_DROPPED), V_6) },
+	{ OUT("NA for a VIP after a destination-options header"),
+	  .f = { ICMP6X(VIP6, ALL_NODES, NA, VIP6, 1, X_DST) }, EXPECT(DROP, R(ND_OUT_DROPPED), V_6) },
+	{ OUT("NA for a non-VIP"), .f = { ICMP6(NONVIP6, ALL_NODES, NA, NONVIP6, 1) }, NOTHING },
+	{ OUT("NS for a VIP"), .f = { ICMP6(NONVIP6, SNMA_VIP6, NS, VIP6, 1) }, NOTHING },
+	{ OUT("IPv6 version 4 NA for a VIP"), .f = { .kind = K_IPV6, .ip6 = { .src = VIP6, .dst = ALL_NODES, .version = 4, .l4 = L4_ICMP6,
+				.type = NA, .target = VIP6, .lla_opt = 1 } },
+	  NOTHING },
+	{ OUT("IPv4 UDP from a VIP"), .f = { IP4(VIP_A, NONVIP4, 0) }, NOTHING },
+	{ OUT("IPv6 UDP from a VIP"), .f = { UDP6(VIP6, NONVIP6, 0) }, NOTHING },
+	{ OUT("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
+	{ OUT("ARP reply from a VIP under three VLAN tags (fail-open)"),
+	  .f = { ARP(REPLY, VIP_A, NONVIP4), .tags3 = 1 }, NOTHING },
+};
+
+#define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+#endif /* LVIP_TEST_FIXTURES_H */

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_datapath.c - datapath unit tests: every row of fixtures.h through
+ * BPF_PROG_RUN (bpf_prog_test_run_opts), checking the exact verdict, the
+ * exact delta of every counter (global, per interface, per VIP) and the
+ * output frame. TAP on stdout.
+ *
+ * The binary moves itself into a private network namespace first and builds
+ * its veth pairs there: nothing in the root namespace is touched and no
+ * packet is sent anywhere (BPF_PROG_RUN only).
+ *
+ *   LVIP_REQUIRE_BPF=1   fail (instead of skip) when BPF cannot be used
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lvip.h"
+#include "lvip.skel.h"
+#include "fixtures.h"
+
+#define FRAME_MAX    256
+#define VLAN_HLEN    4
+#define ARP_SIP_OFF  14 /* hrd pro hln pln op sha */
+#define UDP_PAYLOAD  "lvip-fixture"
+#define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
+
+static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("Bail out! ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame builders: each appends one header to a buffer.               */
+/* ------------------------------------------------------------------ */
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	size_t len;
+	size_t needed; /* bytes the datapath must see to judge the frame */
+};
+
+static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const __u8 mac_self[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 mac_lldp[ETH_ALEN] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
+static const __u8 mac_zero[ETH_ALEN];
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	if (f->len + n > sizeof(f->b))
+		bail("fixture frame longer than %d bytes", FRAME_MAX);
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void put8(struct frame *f, __u8 v)
+{
+	put(f, &v, 1);
+}
+
+static void put16(struct frame *f, __u16 v)
+{
+	__be16 x = htons(v);
+
+	put(f, &x, sizeof(x));
+}
+
+static void put32(struct frame *f, __u32 v)
+{
+	__be32 x = htonl(v);
+
+	put(f, &x, sizeof(x));
+}
+
+static void put_zero(struct frame *f, size_t n)
+{
+	static const __u8 zeros[FRAME_MAX];
+
+	put(f, zeros, n);
+}
+
+static void set16(struct frame *f, size_t off, __u16 v)
+{
+	__be16 x = htons(v);
+
+	memcpy(f->b + off, &x, sizeof(x));
+}
+
+static void addr4(const char *s, void *out)
+{
+	if (inet_pton(AF_INET, s, out) != 1)
+		bail("bad IPv4 literal in fixtures: %s", s);
+}
+
+static void addr6(const char *s, void *out)
+{
+	if (inet_pton(AF_INET6, s, out) != 1)
+		bail("bad IPv6 literal in fixtures: %s", s);
+}
+
+static void put_addr4(struct frame *f, const char *s)
+{
+	__u8 a[4];
+
+	addr4(s, a);
+	put(f, a, sizeof(a));
+}
+
+static void put_addr6(struct frame *f, const char *s)
+{
+	__u8 a[16] = { 0 };
+
+	if (s)
+		addr6(s, a);
+	put(f, a, sizeof(a));
+}
+
+/* Internet checksum over big-endian 16-bit words; chunks start even. */
+static __u32 csum_add(__u32 sum, const __u8 *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1) ? p[i] : (__u32)p[i] << 8;
+	return sum;
+}
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+static __u16 spec_ethertype(const struct frame_spec *s)
+{
+	switch (s->kind) {
+	case K_ARP:
+		return ETH_P_ARP;
+	case K_IPV4:
+		return ETH_P_IP;
+	case K_IPV6:
+		return ETH_P_IPV6;
+	default:
+		return s->ethertype;
+	}
+}
+
+static void spec_dst_mac(const struct frame_spec *s, __u8 mac[ETH_ALEN])
+{
+	__u8 a6[16];
+
+	memcpy(mac, mac_self, ETH_ALEN);
+	if (s->kind == K_ARP && s->arp.op == REQ) {
+		memcpy(mac, mac_bcast, ETH_ALEN);
+	} else if (s->kind == K_ETHERTYPE) {
+		memcpy(mac, mac_lldp, ETH_ALEN);
+	} else if (s->kind == K_IPV6) {
+		addr6(s->ip6.dst, a6);
+		if (a6[0] == 0xff) { /* 33:33 + low 32 bits of the group */
+			mac[0] = mac[1] = 0x33;
+			memcpy(mac + 2, a6 + 12, 4);
+		}
+	}
+}
+
+/* Ethernet, then `tags` VLAN tags: one is 802.1Q; two or more start with
+ * an 802.1ad (S-tag) and continue with 802.1Q. */
+static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
+{
+	__u8 dst[ETH_ALEN];
+
+	spec_dst_mac(s, dst);
+	put(f, dst, ETH_ALEN);
+	put(f, mac_peer, ETH_ALEN);
+	for (int i = 0; i < tags; i++) {
+		put16(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q);
+		put16(f, 100 + i); /* TCI: VLAN id */
+	}
+	put16(f, spec_ethertype(s));
+}
+
+static void put_arp(struct frame *f, const struct arp_spec *a)
+{
+	put16(f, a->bad == BAD_HRD ? 6 /* IEEE 802 */ : 1);
+	put16(f, a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP);
+	put8(f, a->bad == BAD_HLN ? 8 : ETH_ALEN);
+	put8(f, a->bad == BAD_PLN ? 16 : 4);
+	put16(f, a->op);
+	put(f, mac_peer, ETH_ALEN);
+	put_addr4(f, a->sip);
+	put(f, a->op == REQ ? mac_zero : mac_self, ETH_ALEN);
+	put_addr4(f, a->tip);
+	f->needed = f->len;
+}
+
+static void put_udp(struct frame *f)
+{
+	put16(f, 40000);
+	put16(f, 5000);
+	put16(f, 8 + UDP_PAYLOAD_LEN);
+	put16(f, 0); /* checksum: filled by the IPv6 builder, none for IPv4 */
+	put(f, UDP_PAYLOAD, UDP_PAYLOAD_LEN);
+}
+
+static void put_ipv4(struct frame *f, const struct ip4_spec *s)
+{
+	__u8 vi = s->ver_ihl ? s->ver_ihl : 0x45;
+	size_t hlen = ((vi & 0x0f) > 5 ? (vi & 0x0f) : 5) * 4;
+	size_t start = f->len;
+
+	put8(f, vi);
+	put8(f, 0);
+	put16(f, hlen + 8 + UDP_PAYLOAD_LEN);
+	put16(f, 1);      /* id */
+	put16(f, 0x4000); /* DF */
+	put8(f, 64);
+	put8(f, IPPROTO_UDP);
+	put16(f, 0);
+	put_addr4(f, s->src);
+	put_addr4(f, s->dst);
+	put_zero(f, hlen - 20); /* options: end of list */
+	set16(f, start + 10, csum_fold(csum_add(0, f->b + start, hlen)));
+	f->needed = start + 20;
+	put_udp(f);
+}
+
+static __u8 ext_proto(enum ext_hdr x)
+{
+	return x == X_HBH ? IPPROTO_HOPOPTS : x == X_RT ? IPPROTO_ROUTING : IPPROTO_DSTOPTS;
+}
+
+/* An 8-byte extension header: options are one PadN; routing is type 0
+ * with no segment left. */
+static void put_ext(struct frame *f, enum ext_hdr x, __u8 next)
+{
+	put8(f, next);
+	put8(f, 0); /* hdrlen: 8 bytes */
+	if (x == X_RT) {
+		put16(f, 0);
+	} else {
+		put8(f, 1); /* PadN */
+		put8(f, 4);
+	}
+	put32(f, 0);
+}
+
+static void put_icmp6(struct frame *f, const struct ip6_spec *s)
+{
+	put8(f, s->type);
+	put8(f, 0);
+	put16(f, 0);
+	put32(f, s->type == NA ? 0x20000000 : 0); /* NA: override */
+	put_addr6(f, s->target);
+	f->needed = f->len;
+	if (s->lla_opt) {
+		put8(f, s->type == NA ? 2 : 1); /* target / source link-layer address */
+		put8(f, 1);
+		put(f, mac_peer, ETH_ALEN);
+	}
+}
+
+static void put_ipv6(struct frame *f, const struct ip6_spec *s)
+{
+	__u8 l4proto = s->l4 == L4_ICMP6 ? IPPROTO_ICMPV6 : IPPROTO_UDP;
+	size_t start = f->len, l4, plen;
+	__u8 pseudo[40];
+	int n = 0;
+
+	while (n < EXT_MAX && s->ext[n] != X_END)
+		n++;
+	put32(f, (__u32)(s->version ? s->version : 6) << 28);
+	put16(f, 0); /* payload length, below */
+	put8(f, n ? ext_proto(s->ext[0]) : l4proto);
+	put8(f, 255);
+	put_addr6(f, s->src);
+	put_addr6(f, s->dst);
+	f->needed = f->len;
+	for (int i = 0; i < n; i++)
+		put_ext(f, s->ext[i], i + 1 < n ? ext_proto(s->ext[i + 1]) : l4proto);
+	l4 = f->len;
+	if (s->l4 == L4_ICMP6)
+		put_icmp6(f, s);
+	else
+		put_udp(f);
+	plen = f->len - start - 40;
+	set16(f, start + 4, plen);
+	/* pseudo-header: src, dst, upper-layer length, next header */
+	memcpy(pseudo, f->b + start + 8, 32);
+	memset(pseudo + 32, 0, 8);
+	pseudo[34] = (f->len - l4) >> 8;
+	pseudo[35] = (f->len - l4) & 0xff;
+	pseudo[39] = l4proto;
+	set16(f, l4 + (s->l4 == L4_ICMP6 ? 2 : 6),
+	      csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), f->b + l4, f->len - l4)));
+}
+
+/* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
+static void put_payload(struct frame *f)
+{
+	static const __u8 lldp_like[] = { 0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01, 0x00, 0x00 };
+
+	f->needed = f->len;
+	put(f, lldp_like, sizeof(lldp_like));
+}
+
+static void build_frame(const struct frame_spec *s, int tags, struct frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	put_eth(f, s, tags);
+	switch (s->kind) {
+	case K_ARP:
+		put_arp(f, &s->arp);
+		break;
+	case K_IPV4:
+		put_ipv4(f, &s->ip4);
+		break;
+	case K_IPV6:
+		put_ipv6(f, &s->ip6);
+		break;
+	default:
+		put_payload(f);
+		break;
+	}
+	if (f->len < s->pad_to)
+		put_zero(f, s->pad_to - f->len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment: private netns, skeleton, map contents.                */
+/* ------------------------------------------------------------------ */
+
+enum if_slot { S_XDP = 0, S_LVT0, S_LVT2, S_LVT3, N_SLOTS };
+
+static const char *const slot_name[N_SLOTS] = {
+	[S_XDP] = "xdp-dev", [S_LVT0] = "lvt0", [S_LVT2] = "lvt2", [S_LVT3] = "lvt3",
+};
+
+enum prog_id { P_XDP = 0, P_TC, P_TC_COMPAT };
+
+static const char *const prog_name[] = {
+	[P_XDP] = "xdp", [P_TC] = "tc", [P_TC_COMPAT] = "tc_compat",
+};
+
+static struct {
+	struct lvip_bpf *skel;
+	int ncpus;
+	void *pcpu;              /* ncpus values, the larger of both value types */
+	__u32 ifindex[N_SLOTS];
+	const char *xdp_dev;     /* the device XDP runs report */
+	int xdp_ctx;             /* XDP runs pass ctx_in.ingress_ifindex */
+} env;
+
+static const char *const netns_cmds[] = {
+	"ip link add lvt0 type veth peer name lvt1",
+	"ip link add lvt2 type veth peer name lvt3",
+	/* no IPv6 link-local: not even DAD/RS between the private veths */
+	"ip link set dev lvt0 addrgenmode none",
+	"ip link set dev lvt1 addrgenmode none",
+	"ip link set dev lvt2 addrgenmode none",
+	"ip link set dev lvt3 addrgenmode none",
+	"ip link set dev lvt0 up",
+	"ip link set dev lvt1 up",
+	"ip link set dev lvt2 up",
+	"ip link set dev lvt3 up",
+	"ip addr add " IF_ADDR1 "/24 dev lvt0",
+	"ip addr add " IF_ADDR2 "/24 dev lvt0",
+};
+
+static int setup_netns(char *why, size_t n)
+{
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, n, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(netns_cmds) / sizeof(netns_cmds[0]); i++) {
+		if (system(netns_cmds[i]) != 0) {
+			snprintf(why, n, "private netns setup: '%s' failed", netns_cmds[i]);
+			return -1;
+		}
+	}
+	env.ifindex[S_LVT0] = if_nametoindex("lvt0");
+	env.ifindex[S_LVT2] = if_nametoindex("lvt2");
+	env.ifindex[S_LVT3] = if_nametoindex("lvt3");
+	if (!env.ifindex[S_LVT0] || !env.ifindex[S_LVT2] || !env.ifindex[S_LVT3]) {
+		snprintf(why, n, "private netns setup: veth not found");
+		return -1;
+	}
+	return 0;
+}
+
+static int fd_of(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+static int prog_fd(enum prog_id p)
+{
+	struct bpf_program *progs[] = {
+		[P_XDP] = env.skel->progs.lvip_xdp,
+		[P_TC] = env.skel->progs.lvip_tc,
+		[P_TC_COMPAT] = env.skel->progs.lvip_tc_compat,
+	};
+
+	return bpf_program__fd(progs[p]);
+}
+
+static const char *const vip_addr[N_VIP_IDS] = {
+	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6,
+};
+
+static int vip_fd(enum vip_id v)
+{
+	return fd_of(v == V_6 ? env.skel->maps.lvip_vip6 : env.skel->maps.lvip_vip4);
+}
+
+static void vip_key(enum vip_id v, __u8 key[16])
+{
+	if (v == V_6)
+		addr6(vip_addr[v], key);
+	else
+		addr4(vip_addr[v], key);
+}
+
+static int put_percpu_zero(int fd, const void *key, size_t value_size)
+{
+	memset(env.pcpu, 0, env.ncpus * value_size);
+	return bpf_map_update_elem(fd, key, env.pcpu, BPF_ANY);
+}
+
+static int fill_ifaddr(void)
+{
+	int fd = fd_of(env.skel->maps.lvip_ifaddr);
+	struct lvip_ifaddr main_if = { .count = 2 }, empty = { .count = 0 };
+
+	addr4(IF_ADDR1, main_if.a[0].addr);
+	addr4("255.255.255.0", main_if.a[0].mask);
+	addr4(IF_ADDR2, main_if.a[1].addr);
+	addr4("255.255.255.0", main_if.a[1].mask);
+	if (bpf_map_update_elem(fd, &env.ifindex[S_LVT0], &main_if, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &env.ifindex[S_LVT3], &empty, BPF_ANY))
+		return -1;
+	if (bpf_map_delete_elem(fd, &env.ifindex[S_LVT2]) && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int fill_maps(char *why, size_t n)
+{
+	int ifs = fd_of(env.skel->maps.lvip_ifstats);
+	__u8 key[16];
+
+	for (int v = V_A; v < N_VIP_IDS; v++) {
+		vip_key(v, key);
+		if (put_percpu_zero(vip_fd(v), key, sizeof(struct lvip_vip_val)))
+			goto fail;
+	}
+	for (int s = 0; s < N_SLOTS; s++)
+		if (put_percpu_zero(ifs, &env.ifindex[s], sizeof(struct lvip_counters)))
+			goto fail;
+	if (fill_ifaddr())
+		goto fail;
+	return 0;
+fail:
+	snprintf(why, n, "filling the maps: %s", strerror(errno));
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a program                                                  */
+/* ------------------------------------------------------------------ */
+
+struct run {
+	int err;             /* 0 or -errno from BPF_PROG_RUN */
+	__u32 retval;
+	__u8 out[FRAME_MAX * 2];
+	__u32 out_len;
+};
+
+static void run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, struct run *r)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct __sk_buff sctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+
+	if (p != P_XDP) {
+		o.ctx_in = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+	} else if (env.xdp_ctx) {
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	}
+	memset(r->out, 0, sizeof(r->out));
+	r->err = bpf_prog_test_run_opts(prog_fd(p), &o);
+	if (r->err > 0)
+		r->err = 0;
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+/* Can XDP runs name their ingress device (ctx_in.ingress_ifindex, which
+ * needs a registered rx queue)? Try on lvt1, else the default ctx: the
+ * namespace's loopback, ifindex 1. */
+static void probe_xdp_ctx(void)
+{
+	static const struct frame_spec lldp = { ETHERTYPE(0x88cc) };
+	static struct run r;
+	struct frame f;
+
+	build_frame(&lldp, 0, &f);
+	env.xdp_ctx = 1;
+	env.xdp_dev = "lvt1";
+	env.ifindex[S_XDP] = if_nametoindex("lvt1");
+	if (env.ifindex[S_XDP]) {
+		run_prog(P_XDP, env.ifindex[S_XDP], f.b, f.len, &r);
+		if (!r.err && r.retval == XDP_PASS)
+			return;
+	}
+	env.xdp_ctx = 0;
+	env.xdp_dev = "lo";
+	env.ifindex[S_XDP] = 1;
+}
+
+static int prepare(char *why, size_t n)
+{
+	if (geteuid() != 0) {
+		snprintf(why, n, "not root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+		return -1;
+	}
+	if (setup_netns(why, n))
+		return -1;
+	env.skel = lvip_bpf__open_and_load();
+	if (!env.skel) {
+		snprintf(why, n, "lvip_bpf__open_and_load: %s", strerror(errno));
+		return -1;
+	}
+	env.ncpus = libbpf_num_possible_cpus();
+	if (env.ncpus <= 0) {
+		snprintf(why, n, "libbpf_num_possible_cpus: %s", strerror(-env.ncpus));
+		return -1;
+	}
+	env.pcpu = calloc(env.ncpus, sizeof(struct lvip_vip_val) > sizeof(struct lvip_counters) ?
+				     sizeof(struct lvip_vip_val) : sizeof(struct lvip_counters));
+	if (!env.pcpu) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	probe_xdp_ctx();
+	return fill_maps(why, n);
+}
+
+static int unavailable(const char *why)
+{
+	const char *req = getenv("LVIP_REQUIRE_BPF");
+
+	fprintf(stderr, "test_datapath: *** BPF UNAVAILABLE: %s ***\n", why);
+	if (req && !strcmp(req, "1")) {
+		fprintf(stderr, "test_datapath: LVIP_REQUIRE_BPF=1: failing\n");
+		printf("1..1\nnot ok 1 - BPF unavailable: %s\n", why);
+		return 1;
+	}
+	fprintf(stderr, "test_datapath: SKIPPING every datapath test\n");
+	printf("1..0 # SKIP %s\n", why);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counter snapshots                                                  */
+/* ------------------------------------------------------------------ */
+
+enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
+
+static const char *const vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
+
+static const char *const reason_name[LVIP_R_MAX] = {
+	[LVIP_R_ARP_IN_DROPPED] = "arp_in_dropped",
+	[LVIP_R_ARP_OUT_DROPPED] = "arp_out_dropped",
+	[LVIP_R_ARP_OUT_REWRITTEN] = "arp_out_rewritten",
+	[LVIP_R_ND_IN_DROPPED] = "nd_in_dropped",
+	[LVIP_R_ND_OUT_DROPPED] = "nd_out_dropped",
+	[LVIP_R_VIP_RX] = "vip_rx",
+	[LVIP_R_MALFORMED] = "malformed",
+};
+
+struct snap {
+	__u64 global[LVIP_R_MAX];
+	__u64 ifc[N_SLOTS][LVIP_R_MAX];
+	__u64 vip[N_VIP_IDS][N_VF];
+};
+
+static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
+{
+	const struct lvip_counters *v = env.pcpu;
+	__u64 slots[LVIP_R_MAX];
+
+	if (bpf_map_lookup_elem(fd, key, env.pcpu))
+		return -errno;
+	memset(out, 0, sizeof(slots));
+	for (int cpu = 0; cpu < env.ncpus; cpu++) {
+		memcpy(slots, &v[cpu], sizeof(slots));
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			out[r] += slots[r];
+	}
+	return 0;
+}
+
+static int read_vip(enum vip_id id, __u64 out[N_VF])
+{
+	const struct lvip_vip_val *v = env.pcpu;
+	__u8 key[16];
+
+	vip_key(id, key);
+	if (bpf_map_lookup_elem(vip_fd(id), key, env.pcpu))
+		return -errno;
+	memset(out, 0, N_VF * sizeof(out[0]));
+	for (int cpu = 0; cpu < env.ncpus; cpu++) {
+		out[VF_PACKETS] += v[cpu].packets;
+		out[VF_BYTES] += v[cpu].bytes;
+		out[VF_ARP] += v[cpu].arp_dropped;
+		out[VF_ND] += v[cpu].nd_dropped;
+	}
+	return 0;
+}
+
+static int snapshot(struct snap *s)
+{
+	__u32 zero = 0;
+	int err = read_counters(fd_of(env.skel->maps.lvip_stats), &zero, s->global);
+
+	for (int i = 0; !err && i < N_SLOTS; i++)
+		err = read_counters(fd_of(env.skel->maps.lvip_ifstats), &env.ifindex[i], s->ifc[i]);
+	for (int v = V_A; !err && v < N_VIP_IDS; v++)
+		err = read_vip(v, s->vip[v]);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases: the fixture table times encapsulations, programs, lengths.  */
+/* ------------------------------------------------------------------ */
+
+struct tcase {
+	const struct fixture *fx;
+	enum prog_id prog;
+	int tags;
+	int len; /* -1: the whole frame */
+};
+
+static struct tcase *cases;
+static size_t n_cases, cap_cases;
+
+static void add_case(const struct fixture *fx, enum prog_id p, int tags, int len)
+{
+	if (n_cases == cap_cases) {
+		cap_cases = cap_cases ? 2 * cap_cases : 256;
+		cases = realloc(cases, cap_cases * sizeof(*cases));
+		if (!cases)
+			bail("out of memory");
+	}
+	cases[n_cases++] = (struct tcase){ .fx = fx, .prog = p, .tags = tags, .len = len };
+}
+
+static enum hook prog_hook(enum prog_id p)
+{
+	return p == P_XDP ? XDP : TC;
+}
+
+/* The table is the oracle: refuse rows that contradict themselves. */
+static void lint_fixture(const struct fixture *fx)
+{
+	int charges = fx->reason == R(ARP_IN_DROPPED) || fx->reason == R(ARP_OUT_DROPPED) ||
+		      fx->reason == R(ND_IN_DROPPED) || fx->reason == R(ND_OUT_DROPPED) ||
+		      fx->reason == R(VIP_RX);
+
+	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
+	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
+		bail("inconsistent fixture row: %s", fx->name);
+}
+
+static void add_fixture_cases(const struct fixture *fx)
+{
+	int lo = fx->f.tags3 ? 3 : 0, hi = fx->f.tags3 ? 3 : 2;
+
+	lint_fixture(fx);
+	for (int tags = lo; tags <= hi; tags++) {
+		if (fx->hook == XDP) {
+			add_case(fx, P_XDP, tags, -1);
+		} else {
+			add_case(fx, P_TC, tags, -1);
+			add_case(fx, P_TC_COMPAT, tags, -1);
+		}
+	}
+}
+
+static void add_trunc_cases(const struct fixture *fx)
+{
+	struct frame f;
+
+	for (int tags = 0; tags <= 2; tags++) {
+		build_frame(&fx->f, tags, &f);
+		for (int len = 0; len < (int)f.len; len++) {
+			if (fx->trunc & TR_XDP)
+				add_case(fx, P_XDP, tags, len);
+			if (fx->trunc & TR_TC)
+				add_case(fx, P_TC, tags, len);
+		}
+	}
+}
+
+static void collect_cases(void)
+{
+	for (size_t i = 0; i < N_FIXTURES; i++)
+		add_fixture_cases(&fixtures[i]);
+	for (size_t i = 0; i < N_FIXTURES; i++)
+		if (fixtures[i].trunc)
+			add_trunc_cases(&fixtures[i]);
+}
+
+static enum if_slot case_slot(const struct tcase *tc)
+{
+	static const enum if_slot tc_slot[] = {
+		[IF_MAIN] = S_LVT0, [IF_NOADDR] = S_LVT2, [IF_EMPTY] = S_LVT3,
+	};
+
+	return tc->prog == P_XDP ? S_XDP : tc_slot[tc->fx->iface];
+}
+
+/* ------------------------------------------------------------------ */
+/* Expectations and checks                                            */
+/* ------------------------------------------------------------------ */
+
+struct expect {
+	enum action act;
+	int reason;
+	enum vip_id vip;
+	__u32 vip_bytes;
+	const char *rewrite;
+};
+
+static const struct expect nothing = { .act = PASS };
+
+/* A frame cut before the end of the headers the datapath judges passes:
+ * ingress counts it malformed, egress counts nothing. A longer cut (only
+ * ND options missing) is judged like the whole frame. */
+static struct expect expect_for(const struct tcase *tc, const struct frame *f)
+{
+	const struct fixture *fx = tc->fx;
+	enum hook hook = prog_hook(tc->prog);
+	struct expect e = nothing;
+
+	if (tc->len >= 0 && (size_t)tc->len < f->needed) {
+		if (hook == XDP)
+			e.reason = R(MALFORMED);
+		return e;
+	}
+	if (hook != fx->hook)
+		return e;
+	return (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite };
+}
+
+static __u32 verdict_code(enum hook h, enum action a)
+{
+	if (h == XDP)
+		return a == DROP ? XDP_DROP : XDP_PASS;
+	return a == DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+static const char *verdict_name(enum hook h, __u32 v)
+{
+	if (h == XDP)
+		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
+	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
+}
+
+struct diag {
+	char text[4096];
+	size_t len;
+	int fails;
+};
+
+static void failf(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void failf(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	d->fails++;
+	if (d->len + 8 >= sizeof(d->text))
+		return;
+	d->len += snprintf(d->text + d->len, sizeof(d->text) - d->len, "# ");
+	va_start(ap, fmt);
+	n = vsnprintf(d->text + d->len, sizeof(d->text) - d->len, fmt, ap);
+	va_end(ap);
+	d->len += n > 0 ? (size_t)n : 0;
+	if (d->len + 2 >= sizeof(d->text)) {
+		d->len = sizeof(d->text) - 1;
+		return;
+	}
+	d->text[d->len++] = '\n';
+	d->text[d->len] = '\0';
+}
+
+static void check_delta(struct diag *d, const char *map, const char *field,
+			__u64 before, __u64 after, __u64 want)
+{
+	if (after - before != want)
+		failf(d, "%s.%s: expected +%llu, got %+lld", map, field,
+		      (unsigned long long)want, (long long)(after - before));
+}
+
+static void check_reasons(struct diag *d, const char *map, const __u64 *before,
+			  const __u64 *after, int reason)
+{
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		check_delta(d, map, reason_name[r], before[r], after[r], reason == r + 1);
+}
+
+static void want_vip(const struct expect *e, enum vip_id v, __u64 w[N_VF])
+{
+	memset(w, 0, N_VF * sizeof(w[0]));
+	if (e->vip != v)
+		return;
+	switch (e->reason) {
+	case R(ARP_IN_DROPPED):
+	case R(ARP_OUT_DROPPED):
+		w[VF_ARP] = 1;
+		break;
+	case R(ND_IN_DROPPED):
+	case R(ND_OUT_DROPPED):
+		w[VF_ND] = 1;
+		break;
+	case R(VIP_RX):
+		w[VF_PACKETS] = 1;
+		w[VF_BYTES] = e->vip_bytes;
+		break;
+	}
+}
+
+static void check_counters(struct diag *d, enum if_slot slot, const struct expect *e,
+			   const struct snap *b, const struct snap *a)
+{
+	char map[64];
+	__u64 w[N_VF];
+
+	check_reasons(d, "lvip_stats", b->global, a->global, e->reason);
+	for (int s = 0; s < N_SLOTS; s++) {
+		snprintf(map, sizeof(map), "lvip_ifstats[%s]", slot_name[s]);
+		check_reasons(d, map, b->ifc[s], a->ifc[s], s == (int)slot ? e->reason : 0);
+	}
+	for (int v = V_A; v < N_VIP_IDS; v++) {
+		want_vip(e, v, w);
+		snprintf(map, sizeof(map), "vip[%s]", vip_addr[v]);
+		for (int f = 0; f < N_VF; f++)
+			check_delta(d, map, vf_name[f], b->vip[v][f], a->vip[v][f], w[f]);
+	}
+}
+
+static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
+		       const __u8 *in, __u32 len, const struct run *r)
+{
+	size_t sip = ETH_HLEN + VLAN_HLEN * tc->tags + ARP_SIP_OFF;
+	__u8 want[FRAME_MAX];
+	char gs[INET_ADDRSTRLEN];
+
+	if (r->out_len != len) {
+		failf(d, "data_out: expected %u bytes, got %u", len, r->out_len);
+		return;
+	}
+	memcpy(want, in, len);
+	if (e->rewrite)
+		addr4(e->rewrite, want + sip);
+	if (!memcmp(want, r->out, len))
+		return;
+	if (e->rewrite) {
+		inet_ntop(AF_INET, r->out + sip, gs, sizeof(gs));
+		failf(d, "data_out: expected sender IP %s at offset %zu, got %s%s", e->rewrite,
+		      sip, gs, memcmp(want, r->out, sip) ? " (and other bytes changed)" : "");
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (want[i] != r->out[i]) {
+			failf(d, "data_out differs from data_in at offset %zu: expected %02x, got %02x",
+			      i, want[i], r->out[i]);
+			return;
+		}
+	}
+}
+
+/* The shortest frame BPF_PROG_RUN builds a context for, as observed:
+ * ETH_HLEN for both hooks; TC also wants the whole IPv4/IPv6 header of an
+ * untagged IPv4/IPv6 frame (it reads it to fill a dummy socket). */
+static __u32 kernel_min_len(const struct tcase *tc, const char **why)
+{
+	enum frame_kind k = tc->fx->f.kind;
+
+	*why = "data < ETH_HLEN";
+	if (tc->prog == P_XDP || tc->tags)
+		return ETH_HLEN;
+	if (k == K_IPV4) {
+		*why = "TC test_run needs the IPv4 header of an untagged IPv4 frame";
+		return ETH_HLEN + 20;
+	}
+	if (k == K_IPV6) {
+		*why = "TC test_run needs the IPv6 header of an untagged IPv6 frame";
+		return ETH_HLEN + 40;
+	}
+	return ETH_HLEN;
+}
+
+static void case_name(const struct tcase *tc, const struct frame *f, const char *refused,
+		      char *buf, size_t n)
+{
+	static const char *const encap[] = {
+		"", " [802.1Q]", " [802.1ad+802.1Q]", " [802.1ad+802.1Q+802.1Q]",
+	};
+	enum if_slot slot = case_slot(tc);
+	const char *dev = slot == S_XDP ? env.xdp_dev : slot_name[slot];
+	int k = snprintf(buf, n, "%s(%s): %s%s", prog_name[tc->prog], dev, tc->fx->name,
+			 encap[tc->tags]);
+
+	if (tc->len >= 0 && k > 0 && (size_t)k < n)
+		k += snprintf(buf + k, n - k, ", truncated to %d of %zu bytes%s", tc->len, f->len,
+			      (size_t)tc->len >= f->needed ?
+			      " (only the ND option cut: judged as the whole frame)" : "");
+	if (refused && k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - k, ": kernel refused BPF_PROG_RUN (EINVAL, %s),"
+			 " no verdict; checked nothing counted", refused);
+}
+
+/* One case: run, compare, print its TAP line. Returns 1 when it passed. */
+static int run_case(size_t no, const struct tcase *tc)
+{
+	static struct run r;
+	struct snap before, after;
+	struct diag d = { .len = 0 };
+	enum hook hook = prog_hook(tc->prog);
+	struct frame f;
+	struct expect e;
+	__u32 len, want;
+	char name[512];
+	const char *refused = NULL, *why;
+	int snap_err;
+
+	build_frame(&tc->fx->f, tc->tags, &f);
+	len = tc->len < 0 ? f.len : (__u32)tc->len;
+	e = expect_for(tc, &f);
+	snap_err = snapshot(&before);
+	run_prog(tc->prog, env.ifindex[case_slot(tc)], f.b, len, &r);
+	if (!snap_err)
+		snap_err = snapshot(&after);
+	if (snap_err)
+		failf(&d, "reading the counters: %s", strerror(-snap_err));
+	if (r.err == -EINVAL && len < kernel_min_len(tc, &why)) {
+		refused = why;
+		e = nothing;
+	} else if (r.err) {
+		failf(&d, "BPF_PROG_RUN failed: %s", strerror(-r.err));
+	} else {
+		want = verdict_code(hook, e.act);
+		if (r.retval != want)
+			failf(&d, "verdict: expected %s (%u), got %s (%u)", verdict_name(hook, want),
+			      want, verdict_name(hook, r.retval), r.retval);
+		check_data(&d, tc, &e, f.b, len, &r);
+	}
+	if (!snap_err)
+		check_counters(&d, case_slot(tc), &e, &before, &after);
+	case_name(tc, &f, refused, name, sizeof(name));
+	printf("%sok %zu - %s\n%s", d.fails ? "not " : "", no, name, d.text);
+	return !d.fails;
+}
+
+int main(void)
+{
+	char why[256] = "";
+	size_t failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (prepare(why, sizeof(why)))
+		return unavailable(why);
+	collect_cases();
+	printf("1..%zu\n", n_cases);
+	printf("# private netns; XDP runs %s (ifindex %u); TC runs pass __sk_buff.ifindex\n",
+	       env.xdp_ctx ? "pass ctx_in.ingress_ifindex of lvt1" : "use the default ctx: lo",
+	       env.ifindex[S_XDP]);
+	for (size_t i = 0; i < n_cases; i++)
+		failed += !run_case(i + 1, &cases[i]);
+	printf("# %zu cases: %zu passed, %zu failed\n", n_cases, n_cases - failed, failed);
+	lvip_bpf__destroy(env.skel);
+	free(env.pcpu);
+	free(cases);
+	return failed ? 1 : 0;
+}
