@@ -39,6 +39,17 @@ enum lvip_reason {
 	LVIP_R_MAX,
 };
 
+/* The reasons' names: counter field names, JSON keys, Prometheus labels. */
+#define LVIP_REASON_NAMES {                                \
+	[LVIP_R_ARP_IN_DROPPED] = "arp_in_dropped",       \
+	[LVIP_R_ARP_OUT_DROPPED] = "arp_out_dropped",     \
+	[LVIP_R_ARP_OUT_REWRITTEN] = "arp_out_rewritten", \
+	[LVIP_R_ND_IN_DROPPED] = "nd_in_dropped",         \
+	[LVIP_R_ND_OUT_DROPPED] = "nd_out_dropped",       \
+	[LVIP_R_VIP_RX] = "vip_rx",                       \
+	[LVIP_R_MALFORMED] = "malformed",                 \
+}
+
 /* Value of lvip_stats (per-CPU array, one slot) and lvip_ifstats
  * (per-CPU hash by ifindex). Field order follows enum lvip_reason. */
 struct lvip_counters {

@@ -6,15 +6,7 @@
 
 #include "output.h"
 
-const char *const lvip_reason_names[LVIP_R_MAX] = {
-	[LVIP_R_ARP_IN_DROPPED] = "arp_in_dropped",
-	[LVIP_R_ARP_OUT_DROPPED] = "arp_out_dropped",
-	[LVIP_R_ARP_OUT_REWRITTEN] = "arp_out_rewritten",
-	[LVIP_R_ND_IN_DROPPED] = "nd_in_dropped",
-	[LVIP_R_ND_OUT_DROPPED] = "nd_out_dropped",
-	[LVIP_R_VIP_RX] = "vip_rx",
-	[LVIP_R_MALFORMED] = "malformed",
-};
+const char *const lvip_reason_names[LVIP_R_MAX] = LVIP_REASON_NAMES;
 
 int vip_view_load(const struct lvip_state *s, struct vip_view *v)
 {

@@ -595,15 +595,7 @@ enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
 
 static const char *const vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
 
-static const char *const reason_name[LVIP_R_MAX] = {
-	[LVIP_R_ARP_IN_DROPPED] = "arp_in_dropped",
-	[LVIP_R_ARP_OUT_DROPPED] = "arp_out_dropped",
-	[LVIP_R_ARP_OUT_REWRITTEN] = "arp_out_rewritten",
-	[LVIP_R_ND_IN_DROPPED] = "nd_in_dropped",
-	[LVIP_R_ND_OUT_DROPPED] = "nd_out_dropped",
-	[LVIP_R_VIP_RX] = "vip_rx",
-	[LVIP_R_MALFORMED] = "malformed",
-};
+static const char *const reason_name[LVIP_R_MAX] = LVIP_REASON_NAMES;
 
 struct snap {
 	__u64 global[LVIP_R_MAX];
