@@ -13,10 +13,12 @@
 #include "output.h"
 
 static const char stats_usage[] =
-	"Usage: lvip stats [--json] [--watch SECONDS [--count N]]\n"
+	"Usage: lvip stats [--json|--prometheus] [--watch SECONDS [--count N]]\n"
 	"\n"
 	"Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
 	"  --json           one JSON object (with --watch: one per line)\n"
+	"  --prometheus     the Prometheus text exposition format (for node_exporter's\n"
+	"                   textfile collector: write to a temp file, then rename)\n"
 	"  --watch SECONDS  print again every SECONDS until interrupted\n"
 	"  --count N        with --watch: stop after N reports\n";
 
@@ -126,7 +128,80 @@ static void stats_table(const struct snapshot *sn)
 		printf("(no interface attached)\n");
 }
 
-static int stats_once(struct lvip_state *s, bool json, bool watching)
+/* A label value in the exposition format: backslash, quote, newline escaped. */
+static void prom_label(const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			putchar('\\');
+		if (*v == '\n') {
+			fputs("\\n", stdout);
+			continue;
+		}
+		putchar(*v);
+	}
+}
+
+static void prom_family(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_vip(const char *name, const char *vip, const char *extra, __u64 v)
+{
+	printf("%s{vip=\"", name);
+	prom_label(vip);
+	printf("\"%s} %llu\n", extra, (unsigned long long)v);
+}
+
+static void stats_prometheus(const struct snapshot *sn)
+{
+	const __u64 *g = (const __u64 *)&sn->global;
+	char addr[INET6_ADDRSTRLEN];
+	size_t attached = 0;
+
+	prom_family("lvip_packets_total", "counter", "Frames lvip acted on, by reason, all interfaces.");
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		printf("lvip_packets_total{reason=\"%s\"} %llu\n", lvip_reason_names[r],
+		       (unsigned long long)g[r]);
+	prom_family("lvip_interface_packets_total", "counter", "Frames lvip acted on, by interface and reason.");
+	for (size_t i = 0; i < sn->nifs; i++) {
+		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
+
+		attached += sn->ifs[i].info.link_alive;
+		for (int r = 0; r < LVIP_R_MAX; r++) {
+			printf("lvip_interface_packets_total{interface=\"");
+			prom_label(sn->ifs[i].info.name);
+			printf("\",reason=\"%s\"} %llu\n", lvip_reason_names[r], (unsigned long long)c[r]);
+		}
+	}
+	prom_family("lvip_vip_packets_total", "counter", "Packets to the VIP accepted.");
+	for (size_t i = 0; i < sn->vips.n; i++)
+		prom_vip("lvip_vip_packets_total", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
+			 sn->vips.e[i].val.packets);
+	prom_family("lvip_vip_bytes_total", "counter", "IP bytes of the packets to the VIP accepted.");
+	for (size_t i = 0; i < sn->vips.n; i++)
+		prom_vip("lvip_vip_bytes_total", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
+			 sn->vips.e[i].val.bytes);
+	prom_family("lvip_vip_dropped_total", "counter", "ARP or ND frames for or from the VIP dropped.");
+	for (size_t i = 0; i < sn->vips.n; i++) {
+		vip_format(&sn->vips.e[i].addr, addr, sizeof(addr));
+		prom_vip("lvip_vip_dropped_total", addr, ",proto=\"arp\"", sn->vips.e[i].val.arp_dropped);
+		prom_vip("lvip_vip_dropped_total", addr, ",proto=\"nd\"", sn->vips.e[i].val.nd_dropped);
+	}
+	prom_family("lvip_vip_on_lo", "gauge", "1 if the VIP is on lo.");
+	for (size_t i = 0; i < sn->vips.n; i++)
+		prom_vip("lvip_vip_on_lo", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
+			 vip_view_on_lo(&sn->vips, i));
+	prom_family("lvip_vips", "gauge", "VIPs in lvip's maps.");
+	printf("lvip_vips %zu\n", sn->vips.n);
+	prom_family("lvip_interfaces_attached", "gauge", "Interfaces lvip's XDP program is attached to.");
+	printf("lvip_interfaces_attached %zu\n", attached);
+}
+
+enum stats_fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
+
+static int stats_once(struct lvip_state *s, enum stats_fmt fmt, bool watching)
 {
 	struct snapshot sn;
 	json_object *o;
@@ -136,7 +211,9 @@ static int stats_once(struct lvip_state *s, bool json, bool watching)
 		lvip_err("stats: cannot read the counters: %s", strerror(-err));
 		return err;
 	}
-	if (json) {
+	if (fmt == FMT_PROM) {
+		stats_prometheus(&sn);
+	} else if (fmt == FMT_JSON) {
 		o = stats_json(&sn);
 		puts(json_object_to_json_string_ext(o, watching ? JSON_C_TO_STRING_PLAIN
 							       : JSON_C_TO_STRING_PRETTY));
@@ -178,15 +255,22 @@ int cmd_stats(struct cmd_ctx *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum stats_fmt fmt = FMT_TABLE;
 	__u32 watch = 0, count = 0;
 	struct lvip_state s;
-	bool json = false;
 	int o, err = 0;
 
 	optind = 0;
 	while ((o = opt_next(argc, argv, "stats", ":h", opts)) != -1) {
 		switch (o) {
-		case 'j': json = true; break;
+		case 'j':
+		case 'p':
+			if (fmt != FMT_TABLE) {
+				lvip_err("stats: --json and --prometheus exclude each other");
+				return EXIT_USAGE;
+			}
+			fmt = o == 'j' ? FMT_JSON : FMT_PROM;
+			break;
 		case 'w':
 			if (!parse_u32(optarg, 1, 86400, &watch)) {
 				lvip_err("stats: --watch needs a number of seconds from 1 to 86400, not '%s'", optarg);
@@ -199,9 +283,6 @@ int cmd_stats(struct cmd_ctx *c, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'p':
-			lvip_err("stats: --prometheus is not available in this version");
-			return EXIT_USAGE;
 		case 'h': return fputs(stats_usage, stdout), EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -222,9 +303,9 @@ int cmd_stats(struct cmd_ctx *c, int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (__u32 i = 0; !err && !stop; i++) {
-		if (i && !json)
+		if (i && fmt == FMT_TABLE)
 			printf("\n--- %ld ---\n", (long)time(NULL));
-		err = stats_once(&s, json, watch > 0);
+		err = stats_once(&s, fmt, watch > 0);
 		if (!watch || (count && i + 1 >= count))
 			break;
 		sleep_seconds(watch);

@@ -21,7 +21,7 @@ static const char usage[] =
 	"  vip add ADDR... [--no-lo]\n"
 	"  vip del ADDR... [--keep-lo]\n"
 	"  vip list [--json]\n"
-	"  stats [--json] [--watch SECONDS [--count N]]\n"
+	"  stats [--json|--prometheus] [--watch SECONDS [--count N]]\n"
 	"  status [--json]\n"
 	"  down\n"
 	"\n"
