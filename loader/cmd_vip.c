@@ -71,150 +71,59 @@ static int open_loaded(struct lvip_state *s, const char *cmd)
 	return err;
 }
 
-/* What vip add did to one address, so that a failure can be undone. */
-struct add_step {
-	bool inserted;    /* new map entry */
-	bool flags_set;   /* existing entry marked LO_OWNED */
-	bool lo_added;
-	__u32 old_flags;
-};
-
-static void add_undo(struct lvip_state *s, int lo, const struct vip_addr *v,
-		     const struct add_step *st, int n)
+static const char *add_outcome(const struct vip_step *st, bool no_lo)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		if (st[i].lo_added)
-			nl_addr_change(false, lo, &v[i]);
-		if (st[i].inserted)
-			vip_remove(s, &v[i]);
-		else if (st[i].flags_set)
-			vip_set_flags(s, &v[i], st[i].old_flags);
-	}
-}
-
-static int map_add_one(struct lvip_state *s, const struct vip_addr *v, bool on_lo, bool no_lo,
-		       struct add_step *st)
-{
-	struct lvip_vip_val cur;
-	char buf[INET6_ADDRSTRLEN];
-	int err;
-
-	err = vip_lookup(s, v, &cur);
-	if (err == -ENOENT) {
-		err = vip_store(s, v, on_lo || no_lo ? 0 : LVIP_VIP_F_LO_OWNED, true);
-		if (err == -E2BIG || err == -ENOSPC)
-			lvip_err("vip add: the VIP map is full: %s not added (capacity is set by "
-				 "'lvip attach --max-vips N' on first load)", vip_format(v, buf, sizeof(buf)));
-		st->inserted = !err;
-		return err;
-	}
-	if (err)
-		return err;
-	st->old_flags = cur.flags;
-	if (!on_lo && !no_lo && !(cur.flags & LVIP_VIP_F_LO_OWNED)) {
-		err = vip_set_flags(s, v, cur.flags | LVIP_VIP_F_LO_OWNED);
-		st->flags_set = !err;
-	}
-	return err;
+	if (st->inserted)
+		return st->on_lo ? "protected (found on lo)" :
+		       no_lo ? "protected (not on lo: --no-lo)" : "protected, added to lo";
+	return st->lo_added ? "already protected, added to lo" : "already protected";
 }
 
 static int vip_add(struct lvip_state *s, struct vip_addr *v, int n, bool no_lo)
 {
-	struct add_step *st = calloc(n, sizeof(*st));
 	struct addr_list lo_addrs = {};
 	char buf[INET6_ADDRSTRLEN];
-	int lo = lo_ifindex(), err, i;
-	struct lvip_vip_val cur;
+	struct vip_undo u;
+	int lo = lo_ifindex();
+	int err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
 
-	if (!st)
-		return -ENOMEM;
-	err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
-	for (i = 0; !err && i < n; i++)
-		err = map_add_one(s, &v[i], addr_list_has(&lo_addrs, &v[i]), no_lo, &st[i]);
-	/* Every VIP is protected now; only then do they appear on lo. */
-	for (int j = 0; !err && j < n; j++) {
-		if (no_lo || addr_list_has(&lo_addrs, &v[j]) || vip_lookup(s, &v[j], &cur) ||
-		    !(cur.flags & LVIP_VIP_F_LO_OWNED))
-			continue;
-		err = nl_addr_change(true, lo, &v[j]);
-		st[j].lo_added = !err;
-		if (err)
-			lvip_err("vip add: cannot add %s to lo: %s", vip_format(&v[j], buf, sizeof(buf)),
-				 strerror(-err));
-	}
-	if (err) {
-		add_undo(s, lo, v, st, n);
-	} else {
-		for (i = 0; i < n; i++)
-			lvip_info("%s: %s", vip_format(&v[i], buf, sizeof(buf)),
-				  st[i].inserted ? (addr_list_has(&lo_addrs, &v[i]) ? "protected (found on lo)"
-						    : no_lo ? "protected (not on lo: --no-lo)" : "protected, added to lo")
-				  : st[i].lo_added ? "already protected, added to lo" : "already protected");
+	if (!err)
+		err = vips_add(s, v, n, no_lo, &lo_addrs, &u);
+	if (!err) {
+		for (int i = 0; i < n; i++)
+			lvip_info("%s: %s", vip_format(&v[i], buf, sizeof(buf)), add_outcome(&u.st[i], no_lo));
+		vip_undo_free(&u);
 	}
 	addr_list_free(&lo_addrs);
-	free(st);
 	return err;
-}
-
-static void warn_exposed(const struct vip_addr *v, const char *why)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND", vip_format(v, buf, sizeof(buf)), why);
 }
 
 static int vip_del(struct lvip_state *s, struct vip_addr *v, int n, bool keep_lo)
 {
 	struct addr_list lo_addrs = {};
-	struct lvip_vip_val *cur = calloc(n, sizeof(*cur));
-	bool *present = calloc(n, sizeof(*present)), *removed = calloc(n, sizeof(*removed));
 	char buf[INET6_ADDRSTRLEN];
-	int lo = lo_ifindex(), err = 0, i;
+	struct vip_undo u;
+	int lo = lo_ifindex();
+	int err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
 
-	if (!cur || !present || !removed)
-		err = -ENOMEM;
 	if (!err)
-		err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
-	for (i = 0; !err && i < n; i++) {
-		int r = vip_lookup(s, &v[i], &cur[i]);
+		err = vips_del(s, v, n, keep_lo, &lo_addrs, &u);
+	for (int i = 0; !err && i < n; i++) {
+		const struct vip_step *st = &u.st[i];
 
-		present[i] = r == 0;
-		if (r && r != -ENOENT)
-			err = r;
-	}
-	/* Off lo first (only what lvip put there), for every address. */
-	for (i = 0; !err && i < n; i++) {
-		if (!present[i] || keep_lo || !(cur[i].flags & LVIP_VIP_F_LO_OWNED) ||
-		    !addr_list_has(&lo_addrs, &v[i]))
-			continue;
-		err = nl_addr_change(false, lo, &v[i]);
-		removed[i] = !err;
-		if (err)
-			lvip_err("vip del: cannot remove %s from lo: %s",
-				 vip_format(&v[i], buf, sizeof(buf)), strerror(-err));
-	}
-	if (err) {
-		for (i = 0; i < n; i++)
-			if (removed[i])
-				nl_addr_change(true, lo, &v[i]);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
 		vip_format(&v[i], buf, sizeof(buf));
-		if (!present[i]) {
+		if (!st->present) {
 			lvip_info("%s: not a VIP, nothing to do", buf);
 			continue;
 		}
-		vip_remove(s, &v[i]);
-		lvip_info("%s: removed%s", buf, removed[i] ? " (and from lo)" : "");
-		if (addr_list_has(&lo_addrs, &v[i]) && !removed[i])
-			warn_exposed(&v[i], keep_lo ? "--keep-lo" : "not assigned by lvip");
+		lvip_info("%s: removed%s", buf, st->lo_removed ? " (and from lo)" : "");
+		if (st->on_lo && !st->lo_removed)
+			lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND", buf,
+				  keep_lo ? "--keep-lo" : "not assigned by lvip");
 	}
-out:
+	if (!err)
+		vip_undo_free(&u);
 	addr_list_free(&lo_addrs);
-	free(cur);
-	free(present);
-	free(removed);
 	return err;
 }
 

@@ -69,6 +69,7 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 void addr_list_free(struct addr_list *l);
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
+int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
 int lo_ifindex(void);
 
 /* ---- state.c: pins, lock, maps, programs ---- */
@@ -106,6 +107,7 @@ int state_unpin_all(struct lvip_state *s);
 int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
 
 /* Per-CPU helpers: values are summed over CPUs. */
+int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a);
 int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum);
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create);
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
@@ -117,6 +119,35 @@ struct vip_entry {
 	struct lvip_vip_val val; /* counters summed, flags from CPU 0 */
 };
 int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n);
+
+/* ---- vips.c: VIP add / del in the safe order, with undo ---- */
+/* What happened to one address. */
+struct vip_step {
+	struct vip_addr addr;
+	bool inserted;            /* add: new map entry */
+	bool flags_set;           /* add: existing entry marked LO_OWNED */
+	bool lo_added;            /* add: put on lo */
+	bool on_lo;               /* on lo before the operation */
+	bool want_lo;             /* add: to be put on lo */
+	bool want_off;            /* del: lvip's address, to be taken off lo */
+	bool present;             /* del: was in the map */
+	bool lo_removed;          /* del: taken off lo */
+	__u32 old_flags;
+	struct lvip_vip_val *saved; /* del: per-CPU values, to restore exactly */
+};
+
+struct vip_undo {
+	bool add;
+	struct vip_step *st;
+	size_t n;
+};
+
+int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u);
+int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u);
+void vip_undo_run(struct lvip_state *s, struct vip_undo *u);
+void vip_undo_free(struct vip_undo *u);
 
 /* ---- iface.c: attach / detach ---- */
 enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };

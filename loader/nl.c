@@ -48,43 +48,155 @@ int lo_ifindex(void)
 	return idx ? (int)idx : -ENODEV;
 }
 
-/* One request, then read answers until NLMSG_DONE / the ACK. */
-static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* One netlink socket for the whole run: a bulk change is one socket and a
+ * few sendto()s, as with `ip -batch`. */
+static struct mnl_socket *nl_sock;
+static unsigned int nl_seq;
+
+static void nl_close(void)
 {
+	if (nl_sock)
+		mnl_socket_close(nl_sock);
+	nl_sock = NULL;
+}
+
+static struct mnl_socket *nl_get(void)
+{
+	if (nl_sock)
+		return nl_sock;
+	nl_sock = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl_sock)
+		return NULL;
+	if (mnl_socket_bind(nl_sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		nl_close();
+		return NULL;
+	}
+	nl_seq = (unsigned int)time(NULL);
+	atexit(nl_close);
+	return nl_sock;
+}
+
+/* A dump: one request, answers until NLMSG_DONE. */
+static int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = nl_get();
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
 	unsigned int portid, seq;
 	ssize_t ret;
-	int err = 0;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
 	portid = mnl_socket_get_portid(nl);
-	seq = nlh->nlmsg_seq = (unsigned int)time(NULL);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
+	seq = nlh->nlmsg_seq = ++nl_seq;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
 	for (;;) {
 		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret < 0) {
-			err = -errno;
-			break;
-		}
+		if (ret < 0)
+			return -errno;
 		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
-		if (ret <= MNL_CB_STOP) {
-			err = ret < 0 ? -errno : 0;
-			break;
+		if (ret <= MNL_CB_STOP)
+			return ret < 0 ? -errno : 0;
+	}
+}
+
+/* Read the ACKs of the requests seq first..first+n-1 into err[]. */
+static int nl_read_acks(struct mnl_socket *nl, unsigned int first, size_t n, int *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	size_t got = 0;
+	ssize_t ret;
+
+	while (got < n) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		int len;
+
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			return -errno;
+		for (len = (int)ret; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+			struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+			unsigned int i = h->nlmsg_seq - first;
+
+			if (h->nlmsg_type != NLMSG_ERROR || i >= n)
+				continue;
+			err[i] = e->error;
+			got++;
 		}
 	}
-out:
-	mnl_socket_close(nl);
+	return 0;
+}
+
+static void put_addr_msg(struct nlmsghdr *nlh, bool add, __u32 ifindex, const struct vip_addr *a)
+{
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = a->family;
+	ifa->ifa_prefixlen = a->family == AF_INET ? 32 : 128;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, vip_len(a), a->bytes);
+	mnl_attr_put(nlh, IFA_ADDRESS, vip_len(a), a->bytes);
+	if (add && a->family == AF_INET6)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+}
+
+/* Adding an address that is there already, or deleting one that is not, is
+ * success: the state is as asked. */
+static int addr_change_result(bool add, int err)
+{
+	if (add && err == -EEXIST)
+		return 0;
+	if (!add && (err == -EADDRNOTAVAIL || err == -ENOENT || err == -ESRCH))
+		return 0;
 	return err;
+}
+
+/* Requests per sendto(): an address request is under 80 bytes, so 128 fit
+ * the batch limit (half the buffer, as libmnl wants), and their ACKs fit
+ * the socket's receive buffer. */
+#define NL_BATCH 128
+
+/* Add or delete ADDR/32 or /128 on ifindex for each of a[0..n-1]; err[i]
+ * gets each one's result. Returns the first error, 0 if none. */
+int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err)
+{
+	static char buf[NL_BATCH * 256];
+	struct mnl_socket *nl = nl_get();
+	int first_err = 0;
+
+	if (!nl)
+		return -errno;
+	for (size_t done = 0; done < n;) {
+		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf) / 2);
+		unsigned int first = nl_seq + 1;
+		size_t k = 0, i;
+		int ret;
+
+		for (; done + k < n && k < NL_BATCH; k++) {
+			struct nlmsghdr *nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
+
+			nlh->nlmsg_seq = ++nl_seq;
+			put_addr_msg(nlh, add, ifindex, &a[done + k]);
+			mnl_nlmsg_batch_next(b); /* cannot overflow: see NL_BATCH */
+		}
+		ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0 ? -errno : 0;
+		mnl_nlmsg_batch_stop(b);
+		if (!ret)
+			ret = nl_read_acks(nl, first, k, err + done);
+		if (ret)
+			return ret;
+		for (i = done; i < done + k; i++) {
+			err[i] = addr_change_result(add, err[i]);
+			if (err[i] && !first_err)
+				first_err = err[i];
+		}
+		done += k;
+	}
+	return first_err;
 }
 
 struct dump_req {
@@ -146,34 +258,14 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
-	err = nl_talk(nlh, addr_cb, &req);
+	err = nl_dump(nlh, addr_cb, &req);
 	return req.err ? req.err : err;
 }
 
-/* Add or delete ADDR/32 or /128 on ifindex. Adding an address that is there
- * already, or deleting one that is not, is success: the state is as asked. */
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	int err;
+	int err = 0;
+	int ret = nl_addr_change_many(add, ifindex, a, 1, &err);
 
-	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = a->family;
-	ifa->ifa_prefixlen = a->family == AF_INET ? 32 : 128;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = ifindex;
-	mnl_attr_put(nlh, IFA_LOCAL, vip_len(a), a->bytes);
-	mnl_attr_put(nlh, IFA_ADDRESS, vip_len(a), a->bytes);
-	if (add && a->family == AF_INET6)
-		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	err = nl_talk(nlh, NULL, NULL);
-	if (add && err == -EEXIST)
-		return 0;
-	if (!add && (err == -EADDRNOTAVAIL || err == -ENOENT || err == -ESRCH))
-		return 0;
-	return err;
+	return ret ? ret : err;
 }

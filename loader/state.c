@@ -401,7 +401,7 @@ int state_unpin_all(struct lvip_state *s)
 
 /* ---- per-CPU map access ---- */
 
-static int vip_map(const struct lvip_state *s, const struct vip_addr *a)
+int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a)
 {
 	return s->map_fd[a->family == AF_INET ? M_VIP4 : M_VIP6];
 }
@@ -430,7 +430,7 @@ int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip
 
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(vip_map(s, a), a->bytes, v))
+	if (bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v))
 		err = -errno;
 	else if (sum)
 		vip_sum(v, s->ncpus, sum);
@@ -447,7 +447,7 @@ int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags,
 		return -ENOMEM;
 	for (int c = 0; c < s->ncpus; c++)
 		v[c].flags = flags;
-	if (bpf_map_update_elem(vip_map(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY))
+	if (bpf_map_update_elem(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY))
 		err = -errno;
 	free(v);
 	return err;
@@ -461,13 +461,13 @@ int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 fl
 
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(vip_map(s, a), a->bytes, v)) {
+	if (bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v)) {
 		err = -errno;
 		goto out;
 	}
 	for (int c = 0; c < s->ncpus; c++)
 		v[c].flags = flags;
-	if (bpf_map_update_elem(vip_map(s, a), a->bytes, v, BPF_EXIST))
+	if (bpf_map_update_elem(vip_map_fd(s, a), a->bytes, v, BPF_EXIST))
 		err = -errno;
 out:
 	free(v);
@@ -476,7 +476,7 @@ out:
 
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a)
 {
-	if (bpf_map_delete_elem(vip_map(s, a), a->bytes) && errno != ENOENT)
+	if (bpf_map_delete_elem(vip_map_fd(s, a), a->bytes) && errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vips.c - adding and removing VIPs, in the order that keeps them hidden:
+ * a VIP enters the map before it appears on lo, and leaves lo before it
+ * leaves the map. The map entry's LVIP_VIP_F_LO_OWNED flag records that lvip
+ * put it on lo. Each operation undoes itself on failure and leaves an undo
+ * record, so that `apply` can roll back a later step too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "loader.h"
+
+void vip_undo_free(struct vip_undo *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->st[i].saved);
+	free(u->st);
+	memset(u, 0, sizeof(*u));
+}
+
+static int undo_init(struct vip_undo *u, bool add, const struct vip_addr *v, size_t n)
+{
+	memset(u, 0, sizeof(*u));
+	u->add = add;
+	u->st = calloc(n ? n : 1, sizeof(*u->st));
+	if (!u->st)
+		return -ENOMEM;
+	u->n = n;
+	for (size_t i = 0; i < n; i++)
+		u->st[i].addr = v[i];
+	return 0;
+}
+
+/* Run one netlink change for the steps selected by want(); mark them. */
+static int lo_change(bool add, int lo, struct vip_undo *u, bool (*want)(const struct vip_step *),
+		     bool mark_added)
+{
+	struct vip_addr *a = calloc(u->n ? u->n : 1, sizeof(*a));
+	int *err = calloc(u->n ? u->n : 1, sizeof(*err));
+	size_t *idx = calloc(u->n ? u->n : 1, sizeof(*idx));
+	size_t k = 0;
+	int ret = -ENOMEM;
+
+	if (a && err && idx) {
+		for (size_t i = 0; i < u->n; i++)
+			if (want(&u->st[i])) {
+				idx[k] = i;
+				a[k++] = u->st[i].addr;
+			}
+		ret = k ? nl_addr_change_many(add, lo, a, k, err) : 0;
+		for (size_t j = 0; j < k; j++) {
+			if (err[j])
+				continue;
+			if (mark_added)
+				u->st[idx[j]].lo_added = true;
+			else
+				u->st[idx[j]].lo_removed = true;
+		}
+		if (ret) {
+			char buf[INET6_ADDRSTRLEN];
+
+			for (size_t j = 0; j < k; j++)
+				if (err[j]) {
+					lvip_err("cannot %s %s %s lo: %s", add ? "add" : "remove",
+						 vip_format(&a[j], buf, sizeof(buf)), add ? "to" : "from",
+						 strerror(-err[j]));
+					break;
+				}
+		}
+	}
+	free(a);
+	free(err);
+	free(idx);
+	return ret;
+}
+
+static bool step_lo_added(const struct vip_step *st) { return st->lo_added; }
+static bool step_lo_removed(const struct vip_step *st) { return st->lo_removed; }
+
+static void add_undo(struct lvip_state *s, int lo, struct vip_undo *u)
+{
+	lo_change(false, lo, u, step_lo_added, false);
+	for (size_t i = u->n; i-- > 0;) {
+		if (u->st[i].inserted)
+			vip_remove(s, &u->st[i].addr);
+		else if (u->st[i].flags_set)
+			vip_set_flags(s, &u->st[i].addr, u->st[i].old_flags);
+	}
+}
+
+static void del_undo(struct lvip_state *s, int lo, struct vip_undo *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->st[i].saved)
+			bpf_map_update_elem(vip_map_fd(s, &u->st[i].addr), u->st[i].addr.bytes,
+					    u->st[i].saved, BPF_NOEXIST);
+	lo_change(true, lo, u, step_lo_removed, true);
+}
+
+void vip_undo_run(struct lvip_state *s, struct vip_undo *u)
+{
+	int lo = lo_ifindex();
+
+	if (lo < 0)
+		return;
+	if (u->add)
+		add_undo(s, lo, u);
+	else
+		del_undo(s, lo, u);
+}
+
+static int map_add_one(struct lvip_state *s, struct vip_step *st, bool no_lo)
+{
+	struct lvip_vip_val cur;
+	char buf[INET6_ADDRSTRLEN];
+	int err;
+
+	err = vip_lookup(s, &st->addr, &cur);
+	if (err == -ENOENT) {
+		err = vip_store(s, &st->addr, st->on_lo || no_lo ? 0 : LVIP_VIP_F_LO_OWNED, true);
+		if (err == -E2BIG || err == -ENOSPC || err == -ENOMEM)
+			lvip_err("the VIP map is full: %s not added (its capacity is set by "
+				 "'lvip attach --max-vips N' when lvip is first loaded)",
+				 vip_format(&st->addr, buf, sizeof(buf)));
+		st->inserted = !err;
+		return err;
+	}
+	if (err)
+		return err;
+	st->old_flags = cur.flags;
+	if (!st->on_lo && !no_lo && !(cur.flags & LVIP_VIP_F_LO_OWNED)) {
+		err = vip_set_flags(s, &st->addr, cur.flags | LVIP_VIP_F_LO_OWNED);
+		st->flags_set = !err;
+	}
+	return err;
+}
+
+static bool step_want_lo(const struct vip_step *st) { return st->want_lo; }
+static bool step_want_off(const struct vip_step *st) { return st->want_off; }
+
+int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u)
+{
+	int lo = lo_ifindex(), err;
+
+	if (lo < 0)
+		return lo;
+	err = undo_init(u, true, v, n);
+	for (size_t i = 0; !err && i < n; i++) {
+		u->st[i].on_lo = addr_list_has(lo_addrs, &v[i]);
+		u->st[i].want_lo = !no_lo && !u->st[i].on_lo;
+		err = map_add_one(s, &u->st[i], no_lo);
+	}
+	/* Every VIP is protected now; only then do they appear on lo. */
+	if (!err)
+		err = lo_change(true, lo, u, step_want_lo, true);
+	if (err) {
+		add_undo(s, lo, u);
+		vip_undo_free(u);
+	}
+	return err;
+}
+
+int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u)
+{
+	int lo = lo_ifindex(), err;
+
+	if (lo < 0)
+		return lo;
+	err = undo_init(u, false, v, n);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct vip_step *st = &u->st[i];
+
+		st->saved = calloc(s->ncpus, sizeof(*st->saved));
+		if (!st->saved) {
+			err = -ENOMEM;
+			break;
+		}
+		if (bpf_map_lookup_elem(vip_map_fd(s, &v[i]), v[i].bytes, st->saved)) {
+			free(st->saved);
+			st->saved = NULL;
+			if (errno != ENOENT)
+				err = -errno;
+			continue;
+		}
+		st->present = true;
+		st->on_lo = addr_list_has(lo_addrs, &v[i]);
+		st->want_off = !keep_lo && st->on_lo && (st->saved[0].flags & LVIP_VIP_F_LO_OWNED);
+	}
+	/* Off lo first (only what lvip put there), then out of the map. */
+	if (!err)
+		err = lo_change(false, lo, u, step_want_off, false);
+	for (size_t i = 0; !err && i < n; i++)
+		if (u->st[i].present)
+			err = vip_remove(s, &u->st[i].addr);
+	if (err) {
+		del_undo(s, lo, u);
+		vip_undo_free(u);
+	}
+	return err;
+}
