@@ -59,19 +59,6 @@ static int resolve_all(const char *cmd, int n, char **names, __u32 **out)
 	return 0;
 }
 
-static int parse_mode(const char *s, enum xdp_mode_req *mode)
-{
-	if (!strcmp(s, "auto"))
-		*mode = MODE_AUTO;
-	else if (!strcmp(s, "native"))
-		*mode = MODE_NATIVE;
-	else if (!strcmp(s, "generic"))
-		*mode = MODE_GENERIC;
-	else
-		return -1;
-	return 0;
-}
-
 static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int n,
 		      enum xdp_mode_req mode)
 {

@@ -72,6 +72,24 @@ int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
 int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
 int lo_ifindex(void);
 
+struct link_info {
+	__u32 ifindex;
+	__u32 flags;   /* IFF_* */
+	bool has_mac;  /* Ethernet, not loopback */
+	char name[16];
+};
+
+struct link_list {
+	struct link_info *l;
+	size_t n, cap;
+};
+
+int nl_link_dump(struct link_list *out);
+void link_list_free(struct link_list *l);
+const struct link_info *link_find(const struct link_list *l, __u32 ifindex);
+struct mnl_socket;
+struct mnl_socket *nl_monitor_open(void);
+
 /* ---- state.c: pins, lock, maps, programs ---- */
 enum lvip_map_id {
 	M_VIP4 = 0,
@@ -161,6 +179,8 @@ struct iface_info {
 	bool link_pinned, link_alive;
 };
 
+int parse_mode(const char *s, enum xdp_mode_req *mode);
+const char *mode_name(enum xdp_mode_req mode);
 int iface_resolve(const char *name, __u32 *ifindex);
 int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);
 int iface_detach(struct lvip_state *s, __u32 ifindex);
@@ -182,6 +202,9 @@ int cmd_vip(struct cmd_ctx *c, int argc, char **argv);
 int cmd_stats(struct cmd_ctx *c, int argc, char **argv);
 int cmd_status(struct cmd_ctx *c, int argc, char **argv);
 int cmd_down(struct cmd_ctx *c, int argc, char **argv);
+int cmd_apply(struct cmd_ctx *c, int argc, char **argv);
+int cmd_watch(struct cmd_ctx *c, int argc, char **argv);
+int cmd_check(struct cmd_ctx *c, int argc, char **argv);
 
 /* Option parsing shared by the commands (getopt_long with our messages). */
 struct option;

@@ -23,6 +23,9 @@ static const char usage[] =
 	"  vip list [--json]\n"
 	"  stats [--json|--prometheus] [--watch SECONDS [--count N]]\n"
 	"  status [--json]\n"
+	"  check [--json]\n"
+	"  apply [-f FILE] [--dry-run] [--json]\n"
+	"  watch [-f FILE]\n"
 	"  down\n"
 	"\n"
 	"Options:\n"
@@ -43,6 +46,9 @@ static const struct {
 	{ "vip", cmd_vip },
 	{ "stats", cmd_stats },
 	{ "status", cmd_status },
+	{ "check", cmd_check },
+	{ "apply", cmd_apply },
+	{ "watch", cmd_watch },
 	{ "down", cmd_down },
 };
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "loader.h"
@@ -268,4 +270,88 @@ int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)
 	int ret = nl_addr_change_many(add, ifindex, a, 1, &err);
 
 	return ret ? ret : err;
+}
+
+/* ---- links ---- */
+
+void link_list_free(struct link_list *l)
+{
+	free(l->l);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct link_info *link_find(const struct link_list *l, __u32 ifindex)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->l[i].ifindex == ifindex)
+			return &l->l[i];
+	return NULL;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) >= 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct link_list *l = data;
+	struct link_info *li;
+
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
+	if (!tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct link_info *p = realloc(l->l, cap * sizeof(*p));
+
+		if (!p)
+			return MNL_CB_ERROR;
+		l->l = p;
+		l->cap = cap;
+	}
+	li = &l->l[l->n++];
+	memset(li, 0, sizeof(*li));
+	li->ifindex = ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+	snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	li->has_mac = ifi->ifi_type == ARPHRD_ETHER && tb[IFLA_ADDRESS] &&
+		      mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6 &&
+		      !(ifi->ifi_flags & IFF_LOOPBACK);
+	return MNL_CB_OK;
+}
+
+int nl_link_dump(struct link_list *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtgenmsg *rt;
+
+	memset(out, 0, sizeof(*out));
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt->rtgen_family = AF_UNSPEC;
+	return nl_dump(nlh, link_cb, out);
+}
+
+/* A socket that hears about links and addresses coming and going. */
+struct mnl_socket *nl_monitor_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
 }

@@ -205,3 +205,21 @@ int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
 	}
 	return o;
 }
+
+int parse_mode(const char *s, enum xdp_mode_req *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = MODE_GENERIC;
+	else
+		return -1;
+	return 0;
+}
+
+const char *mode_name(enum xdp_mode_req mode)
+{
+	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
+}

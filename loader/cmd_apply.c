@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_apply.c - lvip apply and lvip watch: make the interfaces and VIPs
+ * exactly what a config file says. A plan is computed from the file and the
+ * live state, printed, then applied in the safe order (attach, add VIPs,
+ * remove VIPs, detach), all or nothing.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+
+#include "config.h"
+#include "output.h"
+
+static const char apply_usage[] =
+	"Usage: lvip apply [-f FILE] [--dry-run] [--json]\n"
+	"\n"
+	"Make the attached interfaces and the VIPs exactly what FILE says (default\n"
+	LVIP_DEFAULT_CONFIG "): prints the plan, applies it in the safe order\n"
+	"(attach, add VIPs, remove VIPs, detach), all or nothing.\n"
+	"  -f, --file FILE  the config file\n"
+	"  --dry-run        print the plan, change nothing\n"
+	"  --json           the plan as JSON\n"
+	"\n"
+	"FILE: one directive a line, # comments:\n"
+	"  interface NAME|PATTERN [mode=auto|native|generic]   (PATTERN: fnmatch, e.g. eth*;\n"
+	"                                   '*' is every non-lo interface with a MAC address)\n"
+	"  vip ADDR                         (IPv4 or IPv6 host address)\n";
+
+static const char watch_usage[] =
+	"Usage: lvip watch [-f FILE]\n"
+	"\n"
+	"Apply FILE (default " LVIP_DEFAULT_CONFIG "), then follow rtnetlink and keep\n"
+	"the state as FILE says while interfaces appear, vanish or are renamed and\n"
+	"addresses change. One line per action on stderr. SIGHUP re-reads FILE.\n"
+	"Stopping it (SIGTERM, SIGINT) leaves the protection in place.\n";
+
+struct iface_change {
+	__u32 ifindex;
+	char name[IF_NAMESIZE];
+	enum xdp_mode_req mode;
+};
+
+struct plan {
+	struct iface_change *attach, *detach;
+	size_t nattach, ndetach;
+	struct vip_addr *add, *del;
+	size_t nadd, ndel;
+};
+
+static void plan_free(struct plan *p)
+{
+	free(p->attach);
+	free(p->detach);
+	free(p->add);
+	free(p->del);
+	memset(p, 0, sizeof(*p));
+}
+
+static size_t plan_size(const struct plan *p)
+{
+	return p->nattach + p->ndetach + p->nadd + p->ndel;
+}
+
+static int push(void **arr, size_t *n, size_t size, const void *item)
+{
+	void *q = realloc(*arr, (*n + 1) * size);
+
+	if (!q)
+		return -ENOMEM;
+	memcpy((char *)q + *n * size, item, size);
+	*arr = q;
+	(*n)++;
+	return 0;
+}
+
+static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* The interfaces the config names, as they exist now. strict: a named
+ * interface that does not exist is an input error (apply); otherwise it is
+ * simply not there yet (watch). */
+static int desired_ifaces(const struct lvip_config *c, const char *file, bool strict,
+			  struct iface_change **out, size_t *n)
+{
+	struct link_list links;
+	int err = nl_link_dump(&links);
+
+	for (size_t i = 0; !err && i < c->nifs; i++) {
+		const struct cfg_iface *f = &c->ifs[i];
+		bool found = false;
+
+		for (size_t j = 0; !err && j < links.n; j++) {
+			const struct link_info *l = &links.l[j];
+			struct iface_change ch = { .ifindex = l->ifindex, .mode = f->mode };
+
+			if (f->glob ? !l->has_mac || fnmatch(f->pattern, l->name, 0) : strcmp(f->pattern, l->name))
+				continue;
+			found = true;
+			if (l->flags & IFF_LOOPBACK || iface_in(*out, *n, l->ifindex))
+				continue;
+			snprintf(ch.name, sizeof(ch.name), "%s", l->name);
+			err = push((void **)out, n, sizeof(ch), &ch);
+		}
+		if (!err && !found && !f->glob && strict) {
+			lvip_err("%s:%d: no such interface '%s'", file, f->line, f->pattern);
+			err = -ENODEV;
+		}
+	}
+	link_list_free(&links);
+	return err;
+}
+
+static bool vip_in_config(const struct lvip_config *c, const struct vip_addr *a)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		if (vip_equal(&c->vips[i].addr, a))
+			return true;
+	return false;
+}
+
+static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct plan *p)
+{
+	struct vip_view v;
+	int err = vip_view_load(s, &v);
+
+	for (size_t i = 0; !err && i < c->nvips; i++) {
+		const struct vip_addr *a = &c->vips[i].addr;
+		bool in_map = false, on_lo = addr_list_has(&v.lo, a);
+
+		for (size_t j = 0; j < v.n && !in_map; j++)
+			in_map = vip_equal(&v.e[j].addr, a);
+		if (!in_map || !on_lo)
+			err = push((void **)&p->add, &p->nadd, sizeof(*a), a);
+	}
+	for (size_t j = 0; !err && j < v.n; j++)
+		if (!vip_in_config(c, &v.e[j].addr))
+			err = push((void **)&p->del, &p->ndel, sizeof(*p->del), &v.e[j].addr);
+	vip_view_free(&v);
+	return err;
+}
+
+static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const char *file,
+			bool strict, struct plan *p)
+{
+	struct iface_change *want = NULL;
+	size_t nwant = 0, ncur = 0;
+	__u32 *cur = NULL;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = desired_ifaces(c, file, strict, &want, &nwant);
+	if (!err && state_loaded(s))
+		err = iface_list(s, &cur, &ncur);
+	for (size_t i = 0; !err && i < nwant; i++) {
+		struct iface_info info = {};
+
+		if (state_loaded(s))
+			iface_inspect(s, want[i].ifindex, &info);
+		if (!info.link_alive || !info.tc_prog_id)
+			err = push((void **)&p->attach, &p->nattach, sizeof(want[i]), &want[i]);
+	}
+	for (size_t i = 0; !err && i < ncur; i++) {
+		struct iface_change ch = { .ifindex = cur[i] };
+
+		if (iface_in(want, nwant, cur[i]))
+			continue;
+		if (!if_indextoname(cur[i], ch.name))
+			snprintf(ch.name, sizeof(ch.name), "(gone %u)", cur[i]);
+		err = push((void **)&p->detach, &p->ndetach, sizeof(ch), &ch);
+	}
+	if (!err)
+		err = plan_vips(s, c, p);
+	free(want);
+	free(cur);
+	if (err)
+		plan_free(p);
+	return err;
+}
+
+/* ---- showing a plan ---- */
+
+static void plan_print(const struct plan *p, FILE *out, const char *prefix, const char *add_note)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < p->nattach; i++)
+		fprintf(out, "%sattach %s (mode %s)\n", prefix, p->attach[i].name, mode_name(p->attach[i].mode));
+	for (size_t i = 0; i < p->nadd; i++)
+		fprintf(out, "%sadd vip %s%s\n", prefix, vip_format(&p->add[i], buf, sizeof(buf)), add_note);
+	for (size_t i = 0; i < p->ndel; i++)
+		fprintf(out, "%sremove vip %s\n", prefix, vip_format(&p->del[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < p->ndetach; i++)
+		fprintf(out, "%sdetach %s\n", prefix, p->detach[i].name);
+}
+
+static json_object *change_json(const char *action, const char *key, const char *value)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, key, json_object_new_string(value));
+	return o;
+}
+
+static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
+{
+	json_object *o = json_object_new_object(), *ch = json_object_new_array();
+	char buf[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < p->nattach; i++) {
+		json_object *c = change_json("attach", "interface", p->attach[i].name);
+
+		json_object_object_add(c, "mode", json_object_new_string(mode_name(p->attach[i].mode)));
+		json_object_array_add(ch, c);
+	}
+	for (size_t i = 0; i < p->nadd; i++)
+		json_object_array_add(ch, change_json("add_vip", "address", vip_format(&p->add[i], buf, sizeof(buf))));
+	for (size_t i = 0; i < p->ndel; i++)
+		json_object_array_add(ch, change_json("remove_vip", "address", vip_format(&p->del[i], buf, sizeof(buf))));
+	for (size_t i = 0; i < p->ndetach; i++)
+		json_object_array_add(ch, change_json("detach", "interface", p->detach[i].name));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
+	json_object_object_add(o, "changes", ch);
+	json_object_object_add(o, "applied", json_object_new_boolean(applied));
+	return o;
+}
+
+/* ---- applying a plan, all or nothing ---- */
+
+static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < p->nattach; i++)
+		err = iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name);
+	for (*done = 0; !err && *done < p->nattach; (*done)++) {
+		bool changed;
+
+		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode, &changed);
+		if (err) {
+			lvip_err("attach %s: %s", p->attach[*done].name, strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
+{
+	int err = 0;
+
+	for (*done = 0; !err && *done < p->ndetach; (*done)++) {
+		struct iface_change *d = &p->detach[*done];
+		struct iface_info info;
+
+		iface_inspect(s, d->ifindex, &info);
+		d->mode = !strcmp(info.xdp_mode, "generic") ? MODE_GENERIC : MODE_AUTO; /* for undo */
+		err = iface_detach(s, d->ifindex);
+		if (err) {
+			lvip_err("detach %s: %s", d->name, strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+static int plan_apply(struct lvip_state *s, struct plan *p)
+{
+	struct vip_undo added = {}, removed = {};
+	size_t attached = 0, detached = 0;
+	struct addr_list lo_addrs = {};
+	int lo = lo_ifindex(), err;
+
+	err = apply_attach(s, p, &attached);
+	if (!err)
+		err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+	if (!err && p->nadd)
+		err = vips_add(s, p->add, p->nadd, false, &lo_addrs, &added);
+	if (!err && p->ndel)
+		err = vips_del(s, p->del, p->ndel, false, &lo_addrs, &removed);
+	if (!err)
+		err = apply_detach(s, p, &detached);
+	if (err) {
+		while (detached-- > 0) {
+			bool changed;
+
+			iface_attach(s, p->detach[detached].ifindex, p->detach[detached].mode, &changed);
+		}
+		if (removed.st)
+			vip_undo_run(s, &removed);
+		if (added.st)
+			vip_undo_run(s, &added);
+		while (attached-- > 0)
+			iface_detach(s, p->attach[attached].ifindex);
+	}
+	vip_undo_free(&added);
+	vip_undo_free(&removed);
+	addr_list_free(&lo_addrs);
+	if (!err)
+		ifaddr_refresh_all(s);
+	return err;
+}
+
+/* Lock, load if the plan needs the programs, plan, apply. */
+static int reconcile(const char *pin_dir, const struct lvip_config *c, const char *file,
+		     bool strict, bool dry_run, struct plan *p)
+{
+	struct lvip_state s;
+	int err;
+
+	state_init(&s, pin_dir);
+	err = dry_run && !state_exists(&s) ? 0 : state_lock(&s, !dry_run);
+	if (!err && s.dir_fd >= 0)
+		err = state_open(&s);
+	if (!err)
+		err = plan_compute(&s, c, file, strict, p);
+	if (!err && !dry_run && plan_size(p) && !state_loaded(&s))
+		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT);
+	if (!err && !dry_run && plan_size(p))
+		err = plan_apply(&s, p);
+	if (err && s.dir_created)
+		state_unpin_all(&s); /* nothing was there before this run */
+	state_close(&s);
+	return err;
+}
+
+int cmd_apply(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = LVIP_DEFAULT_CONFIG;
+	bool dry_run = false, json = false;
+	struct lvip_config cfg;
+	struct plan p = {};
+	int o, err;
+
+	optind = 0;
+	while ((o = opt_next(argc, argv, "apply", ":hf:", opts)) != -1) {
+		switch (o) {
+		case 'f': file = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'j': json = true; break;
+		case 'h': return fputs(apply_usage, stdout), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		lvip_err("apply: unexpected argument '%s' (the file is given with -f)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (config_load(file, &cfg))
+		return EXIT_USAGE;
+	err = reconcile(c->pin_dir, &cfg, file, true, dry_run, &p);
+	if (!err || err == -ENODEV) {
+		if (err) {
+			/* the named interface is missing: already reported */
+		} else if (json) {
+			json_print(plan_json(&p, dry_run, !dry_run && plan_size(&p)));
+		} else if (!plan_size(&p)) {
+			printf("no changes\n");
+		} else {
+			plan_print(&p, stdout, dry_run ? "would " : "", "");
+			printf("%s %zu change(s)\n", dry_run ? "dry run: nothing changed," : "applied", plan_size(&p));
+		}
+	}
+	plan_free(&p);
+	config_free(&cfg);
+	return err == -ENODEV ? EXIT_USAGE : err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- watch ---- */
+
+static volatile sig_atomic_t watch_stop, watch_reload;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	watch_reload = 1;
+}
+
+/* Wait up to 1 s for rtnetlink news; drain it. True if anything came. */
+static bool wait_events(struct mnl_socket *mon)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(mon), .events = POLLIN };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	bool any = false;
+
+	if (poll(&pfd, 1, 1000) <= 0)
+		return false;
+	for (int i = 0; i < 1024; i++) { /* bounded drain */
+		struct pollfd again = pfd;
+
+		if (mnl_socket_recvfrom(mon, buf, sizeof(buf)) <= 0)
+			break;
+		any = true;
+		if (poll(&again, 1, 0) <= 0)
+			break;
+	}
+	return any;
+}
+
+static void watch_reload_config(const char *file, struct lvip_config *cfg)
+{
+	struct lvip_config fresh;
+
+	if (config_load(file, &fresh)) {
+		lvip_warn("watch: %s not reloaded (see above); keeping the previous config", file);
+		return;
+	}
+	config_free(cfg);
+	*cfg = fresh;
+	fprintf(stderr, "lvip watch: reloaded %s\n", file);
+}
+
+int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = LVIP_DEFAULT_CONFIG;
+	struct lvip_config cfg;
+	struct mnl_socket *mon;
+	bool first = true;
+	int o, err = 0;
+
+	optind = 0;
+	while ((o = opt_next(argc, argv, "watch", ":hf:", opts)) != -1) {
+		switch (o) {
+		case 'f': file = optarg; break;
+		case 'h': return fputs(watch_usage, stdout), EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		lvip_err("watch: unexpected argument '%s' (the file is given with -f)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (config_load(file, &cfg))
+		return EXIT_USAGE;
+	mon = nl_monitor_open();
+	if (!mon) {
+		lvip_err("watch: cannot listen to rtnetlink: %s", strerror(errno));
+		config_free(&cfg);
+		return EXIT_FAIL;
+	}
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	signal(SIGHUP, on_hup);
+	fprintf(stderr, "lvip watch: following %s (pid %d)\n", file, (int)getpid());
+	while (!watch_stop) {
+		struct plan p = {};
+
+		if (watch_reload) {
+			watch_reload = 0;
+			watch_reload_config(file, &cfg);
+		}
+		err = reconcile(c->pin_dir, &cfg, file, false, false, &p);
+		if (err && first)
+			break; /* the first apply must work, as with apply */
+		if (err)
+			lvip_warn("watch: could not apply %s this time; retrying", file);
+		plan_print(&p, stderr, "lvip watch: ",
+			   first ? "" : " (it was missing from the map or from lo: restored)");
+		plan_free(&p);
+		first = false;
+		wait_events(mon);
+	}
+	mnl_socket_close(mon);
+	config_free(&cfg);
+	if (!err)
+		fprintf(stderr, "lvip watch: stopped; protection stays in place\n");
+	return err ? EXIT_FAIL : EXIT_OK;
+}

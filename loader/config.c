@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - the config file of `lvip apply` and `lvip watch`:
+ *
+ *     # comment
+ *     interface eth0 mode=native
+ *     interface eth*
+ *     vip 198.18.0.100
+ *
+ * Every error names the file and the line and is an input error (exit 2):
+ * nothing is applied from a file that does not parse completely.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+#define CFG_MAX_BYTES (16 << 20)
+#define CFG_MAX_LINE  4096
+
+void config_free(struct lvip_config *c)
+{
+	free(c->ifs);
+	free(c->vips);
+	memset(c, 0, sizeof(*c));
+}
+
+static void *grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	void *q;
+
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 16;
+	q = realloc(p, *cap * size);
+	if (!q)
+		free(p);
+	return q;
+}
+
+static int cfg_error(const char *file, int line, const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	if (line)
+		lvip_err("%s:%d: %s", file, line, msg);
+	else
+		lvip_err("%s: %s", file, msg);
+	return -EINVAL;
+}
+
+static int parse_interface(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
+{
+	struct cfg_iface *f;
+	enum xdp_mode_req mode = MODE_AUTO;
+
+	if (ntok < 2)
+		return cfg_error(file, line, "'interface' needs a name or a pattern%s", "");
+	if (strlen(tok[1]) >= IFNAMSIZ)
+		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
+	if (!strcmp(tok[1], "lo"))
+		return cfg_error(file, line, "lvip hides VIPs on real interfaces, not on '%s'", tok[1]);
+	for (int i = 2; i < ntok; i++) {
+		if (strncmp(tok[i], "mode=", 5) || parse_mode(tok[i] + 5, &mode))
+			return cfg_error(file, line, "unknown interface option '%s' "
+					 "(expected mode=auto, mode=native or mode=generic)", tok[i]);
+	}
+	for (size_t i = 0; i < c->nifs; i++)
+		if (!strcmp(c->ifs[i].pattern, tok[1]))
+			return cfg_error(file, line, "duplicate interface '%s'", tok[1]);
+	c->ifs = grow(c->ifs, c->nifs, &c->ifs_cap, sizeof(*c->ifs));
+	if (!c->ifs)
+		return -ENOMEM;
+	f = &c->ifs[c->nifs++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->pattern, sizeof(f->pattern), "%s", tok[1]);
+	f->glob = strpbrk(tok[1], "*?[") != NULL;
+	f->mode = mode;
+	f->line = line;
+	return 0;
+}
+
+static int parse_vip(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
+{
+	struct vip_addr a;
+	const char *why;
+	char msg[160];
+
+	if (ntok != 2)
+		return cfg_error(file, line, "'vip' takes exactly one address%s", "");
+	if (vip_parse(tok[1], &a, &why)) {
+		snprintf(msg, sizeof(msg), "invalid VIP '%s': %s", tok[1], why);
+		return cfg_error(file, line, "%s", msg);
+	}
+	for (size_t i = 0; i < c->nvips; i++)
+		if (vip_equal(&c->vips[i].addr, &a)) {
+			snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at line %d)", tok[1],
+				 c->vips[i].line);
+			return cfg_error(file, line, "%s", msg);
+		}
+	c->vips = grow(c->vips, c->nvips, &c->vips_cap, sizeof(*c->vips));
+	if (!c->vips)
+		return -ENOMEM;
+	c->vips[c->nvips].addr = a;
+	c->vips[c->nvips++].line = line;
+	return 0;
+}
+
+/* Split on blanks, drop a # comment; at most 8 tokens are kept. */
+static int tokenize(char *s, char **tok)
+{
+	int n = 0;
+	char *save;
+
+	s[strcspn(s, "#")] = '\0';
+	for (char *t = strtok_r(s, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save))
+		if (n < 8)
+			tok[n++] = t;
+	return n;
+}
+
+static int parse_line(struct lvip_config *c, const char *file, int line, char *s)
+{
+	char *tok[8];
+	int ntok = tokenize(s, tok);
+
+	if (ntok == 0)
+		return 0;
+	if (!strcmp(tok[0], "interface"))
+		return parse_interface(c, file, line, tok, ntok);
+	if (!strcmp(tok[0], "vip"))
+		return parse_vip(c, file, line, tok, ntok);
+	return cfg_error(file, line, "unknown directive '%s' (expected 'interface' or 'vip')", tok[0]);
+}
+
+static int read_file(const char *file, char **data, size_t *len)
+{
+	struct stat st;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return cfg_error(file, 0, "cannot read: %s", strerror(errno));
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return cfg_error(file, 0, "not a regular file%s", "");
+	}
+	if (st.st_size > CFG_MAX_BYTES) {
+		fclose(f);
+		return cfg_error(file, 0, "too large (the limit is 16 MiB)%s", "");
+	}
+	*data = malloc(st.st_size + 1);
+	if (!*data) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	*len = fread(*data, 1, st.st_size, f);
+	(*data)[*len] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int config_load(const char *file, struct lvip_config *c)
+{
+	size_t len = 0, off = 0;
+	char *data = NULL;
+	int line = 0, err;
+
+	memset(c, 0, sizeof(*c));
+	err = read_file(file, &data, &len);
+	while (!err && off < len) {
+		size_t n = strcspn(data + off, "\n");
+
+		line++;
+		if (off + n < len && data[off + n] != '\n') /* strcspn stopped at a NUL */
+			err = cfg_error(file, line, "binary data (a NUL byte)%s", "");
+		else if (n > CFG_MAX_LINE)
+			err = cfg_error(file, line, "line too long (the limit is 4096 bytes)%s", "");
+		else {
+			data[off + n] = '\0';
+			err = parse_line(c, file, line, data + off);
+		}
+		off += n + 1;
+	}
+	if (!err && c->nifs == 0 && c->nvips == 0)
+		err = cfg_error(file, 0, "no 'interface' or 'vip' directive: an empty config would "
+				"remove everything (use 'lvip down' for that)%s", "");
+	free(data);
+	if (err)
+		config_free(c);
+	return err;
+}

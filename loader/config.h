@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* config.h - the config file of apply and watch. */
+#ifndef LVIP_CONFIG_H
+#define LVIP_CONFIG_H
+
+#include "loader.h"
+
+#define LVIP_DEFAULT_CONFIG "/etc/lvip/lvip.conf"
+
+struct cfg_iface {
+	char pattern[16];   /* a name, or an fnmatch(3) pattern */
+	bool glob;
+	enum xdp_mode_req mode;
+	int line;
+};
+
+struct cfg_vip {
+	struct vip_addr addr;
+	int line;
+};
+
+struct lvip_config {
+	struct cfg_iface *ifs;
+	size_t nifs, ifs_cap;
+	struct cfg_vip *vips;
+	size_t nvips, vips_cap;
+};
+
+int config_load(const char *file, struct lvip_config *c);
+void config_free(struct lvip_config *c);
+
+#endif /* LVIP_CONFIG_H */
