@@ -35,7 +35,8 @@ endif
 # Debian 12 packages for building, testing and the demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
-	tcpdump nftables python3-scapy bats libcmocka-dev util-linux
+	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
+	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
@@ -92,8 +93,23 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
 	mv $(VMLINUX).tmp $(VMLINUX)
 
+# Units name the binary /usr/sbin/lvip; it is rewritten to $(PREFIX)/sbin/lvip.
+# /etc/lvip/lvip.conf (everything commented out) only if there is none yet.
 install: $(BUILD)/lvip
 	install -D -m 0755 $(BUILD)/lvip $(DESTDIR)$(PREFIX)/sbin/lvip
+	install -D -m 0644 packaging/lvip.8 $(DESTDIR)$(PREFIX)/share/man/man8/lvip.8
+	install -D -m 0644 packaging/lvip.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvip
+	install -D -m 0644 packaging/lvip.conf $(DESTDIR)$(PREFIX)/share/doc/lvip/lvip.conf.example
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in lvip.service lvip-metrics.service lvip-metrics.timer; do \
+		sed 's|/usr/sbin/lvip|$(PREFIX)/sbin/lvip|g' packaging/$$u \
+			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \
+	done
+	install -d -m 0755 $(DESTDIR)/etc/lvip
+	test -e $(DESTDIR)/etc/lvip/lvip.conf || \
+		install -m 0644 packaging/lvip.conf $(DESTDIR)/etc/lvip/lvip.conf
 
 clean:
 	rm -rf $(BUILD)
