@@ -22,7 +22,7 @@ VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
 WARN      := -Wall -Wextra -Werror
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
-	      -I$(dir $(VMLINUX)) -Iinclude -Ibpf
+	      -I$(dir $(VMLINUX)) -Iinclude -Ibpf $(BPF_EXTRA_CFLAGS)
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -DLVIP_VERSION=\"$(VERSION)\"
 LDLIBS    := -lbpf -lelf -lz -lmnl -ljson-c

@@ -103,6 +103,7 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	};
 	enum xdp_mode_req mode = MODE_AUTO;
 	__u32 max_vips = LVIP_MAX_VIPS_DEFAULT, *idx = NULL;
+	bool upgraded = false;
 	struct lvip_state s;
 	int o, err, n;
 
@@ -134,8 +135,13 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 		err = state_open(&s);
 	for (int i = 0; !err && i < n; i++)
 		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
-	if (!err && !state_loaded(&s))
+	if (!err && !state_loaded(&s)) {
 		err = state_load(&s, max_vips);
+	} else if (!err) {
+		err = state_upgrade(&s, &upgraded);
+		if (upgraded)
+			lvip_info("upgraded the programs in place (maps and counters kept)");
+	}
 	if (!err)
 		err = attach_all(&s, argv + optind, idx, n, mode);
 	if (!err)

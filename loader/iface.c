@@ -375,6 +375,50 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 	return 0;
 }
 
+/* Point one interface's XDP link and tc filter at new programs. */
+static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+	bool alive;
+	int fd, err = 0;
+
+	fd = link_open(s, ifindex, &alive);
+	if (fd >= 0 && alive && bpf_link_update(fd, xdp_fd, NULL))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!err && tc_query(ifindex)) {
+		tc_hook_init(&hook, ifindex);
+		tc_opts_init(&o);
+		o.prog_fd = tc_fd;
+		o.flags = BPF_TC_F_REPLACE;
+		err = bpf_tc_attach(&hook, &o);
+	}
+	return err;
+}
+
+/* Switch every attached interface to xdp_fd/tc_fd, atomically each; on
+ * failure switch the ones done back to the pinned programs. */
+int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd)
+{
+	__u32 *idx = NULL;
+	size_t n = 0, i;
+	int err = iface_list(s, &idx, &n);
+
+	for (i = 0; !err && i < n; i++) {
+		err = switch_one(s, idx[i], xdp_fd, tc_fd);
+		if (err)
+			lvip_err("upgrade: cannot switch interface %u to the new programs: %s", idx[i],
+				 strerror(-err));
+	}
+	if (err)
+		while (i-- > 0)
+			switch_one(s, idx[i], s->xdp_fd, s->tc_fd);
+	free(idx);
+	return err;
+}
+
 /* lvip_ifaddr[ifindex] := the interface's primary IPv4 addresses of scope
  * link or wider, in kernel order. Read by lvip_tc_compat only. */
 int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)

@@ -119,6 +119,7 @@ void state_close(struct lvip_state *s);
 int state_lock(struct lvip_state *s, bool create);
 int state_open(struct lvip_state *s);
 int state_load(struct lvip_state *s, __u32 max_vips);
+int state_upgrade(struct lvip_state *s, bool *upgraded);
 bool state_loaded(const struct lvip_state *s);
 bool state_exists(const struct lvip_state *s);
 int state_unpin_all(struct lvip_state *s);
@@ -187,6 +188,7 @@ int iface_detach(struct lvip_state *s, __u32 ifindex);
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info);
+int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd);
 int ifaddr_refresh(struct lvip_state *s, __u32 ifindex);
 int ifaddr_refresh_all(struct lvip_state *s);
 

@@ -335,27 +335,49 @@ static int write_meta(int meta_fd, __u32 max_vips)
 	return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 
-/* Load the object (reusing pinned maps) and pin what is not pinned yet;
- * on failure unpin what this call pinned. */
-int state_load(struct lvip_state *s, __u32 max_vips)
+/* Open and load the embedded object, reusing whatever maps are pinned. */
+static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct bpf_map *maps[M_COUNT],
+				  bool *live)
 {
-	bool live = kernel_has_kern_ctx(), pinned[M_COUNT + 2] = {};
-	struct bpf_map *maps[M_COUNT];
 	struct lvip_bpf *skel;
 	int err;
 
+	*live = kernel_has_kern_ctx();
 	skel = lvip_bpf__open();
-	if (!skel)
-		return lvip_err("cannot open the BPF object: %s", strerror(errno)), -errno;
+	if (!skel) {
+		lvip_err("cannot open the BPF object: %s", strerror(errno));
+		return NULL;
+	}
 	skel_maps(skel, maps);
-	bpf_program__set_autoload(live ? skel->progs.lvip_tc_compat : skel->progs.lvip_tc, false);
+	bpf_program__set_autoload(*live ? skel->progs.lvip_tc_compat : skel->progs.lvip_tc, false);
 	err = prepare_maps(s, maps, max_vips);
 	if (!err)
 		err = lvip_bpf__load(skel);
 	if (err) {
 		lvip_err("cannot load the BPF programs: %s", strerror(-err));
-		goto out;
+		lvip_bpf__destroy(skel);
+		return NULL;
 	}
+	return skel;
+}
+
+static int skel_tc_fd(struct lvip_bpf *skel, bool live)
+{
+	return bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat);
+}
+
+/* Load the object (reusing pinned maps) and pin what is not pinned yet;
+ * on failure unpin what this call pinned. */
+int state_load(struct lvip_state *s, __u32 max_vips)
+{
+	bool live, pinned[M_COUNT + 2] = {};
+	struct bpf_map *maps[M_COUNT];
+	struct lvip_bpf *skel;
+	int err = 0;
+
+	skel = skel_load(s, max_vips, maps, &live);
+	if (!skel)
+		return -EINVAL;
 	for (int i = 0; i < M_COUNT && !err; i++)
 		if (s->map_fd[i] < 0)
 			err = pin_new(s, bpf_map__fd(maps[i]), lvip_map_names[i], &pinned[i]);
@@ -364,8 +386,7 @@ int state_load(struct lvip_state *s, __u32 max_vips)
 	if (!err)
 		err = pin_new(s, bpf_program__fd(skel->progs.lvip_xdp), LVIP_PROG_XDP, &pinned[M_COUNT]);
 	if (!err)
-		err = pin_new(s, bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat),
-			      LVIP_PROG_TC, &pinned[M_COUNT + 1]);
+		err = pin_new(s, skel_tc_fd(skel, live), LVIP_PROG_TC, &pinned[M_COUNT + 1]);
 	if (err) {
 		for (int i = 0; i < M_COUNT; i++)
 			if (pinned[i])
@@ -374,12 +395,79 @@ int state_load(struct lvip_state *s, __u32 max_vips)
 			unpin(s, LVIP_PROG_XDP);
 		if (pinned[M_COUNT + 1])
 			unpin(s, LVIP_PROG_TC);
-		goto out;
+	} else {
+		err = state_open(s);
 	}
-	err = state_open(s);
-out:
 	lvip_bpf__destroy(skel);
 	return err;
+}
+
+static bool same_prog(int a, int b)
+{
+	struct bpf_prog_info ia = {}, ib = {};
+	__u32 la = sizeof(ia), lb = sizeof(ib);
+
+	if (bpf_obj_get_info_by_fd(a, &ia, &la) || bpf_obj_get_info_by_fd(b, &ib, &lb))
+		return false;
+	return !memcmp(ia.tag, ib.tag, sizeof(ia.tag)) && !strcmp(ia.name, ib.name);
+}
+
+/* Pin fd as name in place of the old pin: pin under a temporary name, then
+ * rename over the old one, so the name never disappears. */
+static int repin(const struct lvip_state *s, int fd, const char *name)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	char tmpname[64];
+
+	snprintf(tmpname, sizeof(tmpname), "%s_new", name);
+	if (pin_path(s, tmpname, tmp, sizeof(tmp)) || pin_path(s, name, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (rename(tmp, path)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Upgrade in place: when the embedded programs differ from the pinned ones
+ * (another build), load them against the pinned maps (counters and VIPs
+ * kept), switch every interface to them atomically (bpf_link_update for
+ * XDP, a replacing tc filter), then re-pin. *upgraded says if it happened.
+ */
+int state_upgrade(struct lvip_state *s, bool *upgraded)
+{
+	struct bpf_map *maps[M_COUNT];
+	struct lvip_bpf *skel;
+	int xdp_fd, tc_fd, err;
+	bool live;
+
+	*upgraded = false;
+	skel = skel_load(s, LVIP_MAX_VIPS_DEFAULT, maps, &live);
+	if (!skel)
+		return -EINVAL;
+	xdp_fd = bpf_program__fd(skel->progs.lvip_xdp);
+	tc_fd = skel_tc_fd(skel, live);
+	if (same_prog(xdp_fd, s->xdp_fd) && same_prog(tc_fd, s->tc_fd)) {
+		lvip_bpf__destroy(skel);
+		return 0;
+	}
+	err = iface_switch_progs(s, xdp_fd, tc_fd);
+	if (!err)
+		err = repin(s, xdp_fd, LVIP_PROG_XDP);
+	if (!err)
+		err = repin(s, tc_fd, LVIP_PROG_TC);
+	if (err)
+		lvip_err("upgrade: cannot re-pin the new programs: %s", strerror(-err));
+	else
+		*upgraded = true;
+	lvip_bpf__destroy(skel);
+	return err ? err : state_open(s);
 }
 
 /* Remove every pin lvip owns, then the pin dir itself. */
