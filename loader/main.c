@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -61,6 +64,31 @@ static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list
 	return 0;
 }
 
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/* lvip needs CAP_NET_ADMIN (XDP, tc, addresses) and CAP_BPF or, before
+ * 5.8, CAP_SYS_ADMIN. Say so up front instead of failing half-way. */
+static bool privileged(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	return has_cap(d, CAP_NET_ADMIN) && (has_cap(d, 39 /* CAP_BPF */) || has_cap(d, CAP_SYS_ADMIN));
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
 /* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. */
 static void raise_memlock(void)
 {
@@ -97,6 +125,10 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		lvip_err("no command given (see 'lvip --help')");
 		return EXIT_USAGE;
+	}
+	if (!wants_help(argc - optind, argv + optind) && !privileged()) {
+		lvip_err("%s needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)", argv[optind]);
+		return EXIT_FAIL;
 	}
 	libbpf_set_print(silent_libbpf);
 	raise_memlock();
