@@ -310,8 +310,6 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	vip_undo_free(&added);
 	vip_undo_free(&removed);
 	addr_list_free(&lo_addrs);
-	if (!err)
-		ifaddr_refresh_all(s);
 	return err;
 }
 
@@ -332,6 +330,8 @@ static int reconcile(const char *pin_dir, const struct lvip_config *c, const cha
 		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT);
 	if (!err && !dry_run && plan_size(p))
 		err = plan_apply(&s, p);
+	if (!err && !dry_run && state_loaded(&s))
+		err = ifaddr_refresh_all(&s); /* what lvip_tc_compat reads */
 	if (err && s.dir_created)
 		state_unpin_all(&s); /* nothing was there before this run */
 	state_close(&s);

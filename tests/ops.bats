@@ -227,3 +227,33 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	assert_status 0
 	json_assert "any(f['severity'] == 'info' and 'proxy_arp' in f['message'] for f in d['findings']) and any(f['severity'] == 'info' and 'arp_ignore' in f['message'] for f in d['findings'])" "$output"
 }
+
+# The ARP sender of the first request the peer sees from the RS for 198.18.0.1.
+rewritten_sender() {
+	local cap=$LVIP_T_TMP/arp-$BATS_TEST_NUMBER.txt
+	: > "$cap.err"
+	peer timeout 10 tcpdump -l -n -i veth1 -c 1 'arp and arp[6:2] == 1 and arp[24:4] == 0xc6120001' > "$cap" 2> "$cap.err" &
+	local tpid=$!
+	wait_until 5 grep -q "listening on" "$cap.err" || fail "tcpdump did not start: $(cat "$cap.err")"
+	for _ in 1 2 3 4 5; do
+		rs ip neigh flush dev veth0
+		rs arping -c 1 -w 1 -I veth0 -S 198.18.0.100 198.18.0.1 >/dev/null 2>&1
+		grep -q "tell" "$cap" && break
+	done
+	wait "$tpid"
+	awk '/tell/ { for (i = 1; i < NF; i++) if ($i == "tell") { v = $(i + 1); sub(",", "", v); print v } }' "$cap"
+}
+
+@test "compat datapath: watch keeps lvip_ifaddr current, so the rewrite follows an address change" {
+	conf "interface veth0" "vip 198.18.0.100"
+	LVIP_FORCE_COMPAT=1 ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$CONF" 2> "$LVIP_T_TMP/watch.log" &
+	WATCH_PID=$!
+	wait_until 5 attached veth0 || fail "watch did not apply the file: $(cat "$LVIP_T_TMP/watch.log")"
+	bpftool prog show pinned "$PIN/lvip_tc" | grep -q lvip_tc_compat || fail "not the compat program"
+	[ "$(rewritten_sender)" = 198.18.0.11 ] || fail "rewrite did not use 198.18.0.11"
+	rs ip addr del 198.18.0.11/24 dev veth0
+	rs ip addr add 198.18.0.12/24 dev veth0
+	wait_until 3 sh -c "bpftool -j map dump pinned '$PIN/lvip_ifaddr' | grep -q '\"addr\":\[198,18,0,12\]'" ||
+		fail "lvip_ifaddr not refreshed: $(bpftool map dump pinned "$PIN/lvip_ifaddr")"
+	[ "$(rewritten_sender)" = 198.18.0.12 ] || fail "rewrite did not follow the address change"
+}
