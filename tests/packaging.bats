@@ -176,29 +176,55 @@ EOF
 	assert_status 1
 }
 
-@test "lvip-metrics.service: its shell line writes lvip.prom atomically, keeps the old one on failure" {
-	local d=$PKG_TMP/metrics line script
+@test "lvip-metrics.service: its shell lines write lvip_check.prom and lvip.prom atomically" {
+	local d=$PKG_TMP/metrics line
+	local -a script=()
 	mkdir -p "$d/textfile"
-	line=$(grep '^ExecStart=' "$REPO/packaging/lvip-metrics.service")
-	line=${line#ExecStart=/bin/sh -c \'}
-	line=${line%\'}
-	# systemd turns $$ into $; then point the line at a stub and a temp dir.
-	script=${line//\$\$/\$}
-	script=${script//\/var\/lib\/prometheus\/node-exporter/$d\/textfile}
-	script=${script//\/usr\/sbin\/lvip/$d\/stub}
+	# Each ExecStart= line as systemd hands it to sh ($$ is a literal $),
+	# pointed at a stub lvip and a temp textfile dir.
+	while IFS= read -r line; do
+		line=${line#ExecStart=/bin/sh -c \'}
+		line=${line%\'}
+		line=${line//\$\$/\$}
+		line=${line//\/var\/lib\/prometheus\/node-exporter/$d\/textfile}
+		script+=("${line//\/usr\/sbin\/lvip/$d\/stub}")
+	done < <(grep '^ExecStart=' "$REPO/packaging/lvip-metrics.service")
+	assert_eq 2 "${#script[@]}" "ExecStart= lines"
+	[[ ${script[0]} == *"stub check"* ]] || fail "the check runs first: ${script[0]}"
+	[[ ${script[1]} == *"stub stats --prometheus"* ]] || fail "then the stats: ${script[1]}"
+	[[ ${script[*]} != *%* && ${script[*]} != *\\* ]] ||
+		fail "a % specifier or a C escape that systemd would rewrite"
 
-	printf '#!/bin/sh\necho "lvip_vips 2"\n' > "$d/stub"
+	# The stub: check exits $CHECK_RC, stats prints a gauge or fails.
+	cat > "$d/stub" <<'STUB'
+#!/bin/sh
+case $1 in
+check) exit "${CHECK_RC:-0}" ;;
+stats)
+	[ -z "$STATS_FAIL" ] || { echo partial; exit 1; }
+	echo '# HELP lvip_vips VIPs.'; echo '# TYPE lvip_vips gauge'; echo 'lvip_vips 2' ;;
+esac
+STUB
 	chmod +x "$d/stub"
-	run sh -c "$script"
+	CHECK_RC=1 run sh -c "${script[0]}"
 	assert_status 0
-	assert_eq "lvip_vips 2" "$(cat "$d/textfile/lvip.prom")" lvip.prom
-	assert_eq "lvip.prom" "$(ls "$d/textfile")" "textfile dir"
+	assert_eq "lvip_check_exit_code 1" "$(grep -v '^#' "$d/textfile/lvip_check.prom")" lvip_check.prom
+	if command -v promtool >/dev/null; then
+		promtool check metrics < "$d/textfile/lvip_check.prom"
+	fi
+	run sh -c "${script[0]}"
+	assert_status 0
+	assert_eq "lvip_check_exit_code 0" "$(grep -v '^#' "$d/textfile/lvip_check.prom")" lvip_check.prom
+	run sh -c "${script[1]}"
+	assert_status 0
+	assert_eq "lvip_vips 2" "$(grep -v '^#' "$d/textfile/lvip.prom")" lvip.prom
+	assert_eq "lvip.prom lvip_check.prom" "$(ls "$d/textfile" | xargs)" "textfile dir"
 
-	printf '#!/bin/sh\necho partial\nexit 1\n' > "$d/stub"
-	run sh -c "$script"
+	# stats fails: the line fails, the old lvip.prom stays, no temp file.
+	STATS_FAIL=1 run sh -c "${script[1]}"
 	assert_status 1
-	assert_eq "lvip_vips 2" "$(cat "$d/textfile/lvip.prom")" "lvip.prom after a failure"
-	assert_eq "lvip.prom" "$(ls "$d/textfile")" "textfile dir after a failure"
+	assert_eq "lvip_vips 2" "$(grep -v '^#' "$d/textfile/lvip.prom")" "lvip.prom after a failure"
+	assert_eq "lvip.prom lvip_check.prom" "$(ls "$d/textfile" | xargs)" "textfile dir after a failure"
 }
 
 @test "mandoc -Tlint: the man page is clean" {
