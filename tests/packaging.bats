@@ -335,3 +335,14 @@ assert [d["kind"] for d in docs] == ["ConfigMap", "DaemonSet"], docs
 ' "$k"
 	fi
 }
+
+@test "README: the example alert rules pass promtool check rules" {
+	command -v promtool >/dev/null || skip "promtool not installed (make deps installs prometheus)"
+	local f=$PKG_TMP/rules.yml
+	awk '/^Example alert rules:/ { f = 1 } f && /^```yaml/ { g = 1; next } g && /^```/ { exit } g' \
+		"$REPO/README.md" > "$f"
+	[ -s "$f" ] || fail "no alert rules found in README.md"
+	run promtool check rules "$f"
+	assert_status 0
+	[[ $output == *"SUCCESS: 4 rules found"* ]] || fail "$output"
+}
