@@ -113,3 +113,10 @@ install: $(BUILD)/lvip
 
 clean:
 	rm -rf $(BUILD)
+
+# Performance: lvip against baselines, datapath and control plane, in
+# namespaces of its own (tests/bench/run). Not part of make check.
+.PHONY: bench
+bench: deps all
+	$(MAKE) -f tests/bench/bench.mk
+	tests/bench/run

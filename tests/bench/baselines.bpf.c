@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * baselines.bpf.c - the programs lvip is measured against by make bench,
+ * compiled exactly like bpf/lvip.bpf.c (clang -O2 -target bpf).
+ *
+ *   bare_xdp / bare_tc  return XDP_PASS / TC_ACT_OK: the floor of a test run.
+ *   min_xdp             the least work that makes lvip's ingress decision:
+ *                       read the EtherType; ARP request -> one exact-match
+ *                       lookup of the target IP (drop if found); IPv4 -> one
+ *                       lookup of the destination; IPv6 -> one lookup of the
+ *                       NS target (drop if found) or else of the destination.
+ *                       No VLAN tags, no counters.
+ *   min_tc              egress: ARP -> one lookup of the sender IP, nothing
+ *                       else ("lookup only").
+ *   redirect_xdp        the traffic generator of the live-frames method: every
+ *                       frame is redirected into redir_ifindex.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define ETH_P_IP   0x0800
+#define ETH_P_ARP  0x0806
+#define ETH_P_IPV6 0x86DD
+#define TC_ACT_OK  0
+
+struct arp_eth {
+	__be16 hrd;
+	__be16 pro;
+	__u8 hln;
+	__u8 pln;
+	__be16 op;
+	__u8 sha[6];
+	__u8 sip[4];
+	__u8 tha[6];
+	__u8 tip[4];
+} __attribute__((packed));
+
+struct ns_hdr {
+	__u8 type;
+	__u8 code;
+	__be16 csum;
+	__be32 reserved;
+	__u8 target[16];
+};
+
+struct k4 {
+	__u8 addr[4];
+};
+
+struct k6 {
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct k4);
+	__type(value, __u32);
+} min_vip4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct k6);
+	__type(value, __u32);
+} min_vip6 SEC(".maps");
+
+const volatile __u32 redir_ifindex = 0;
+
+SEC("xdp")
+int bare_xdp(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_PASS;
+}
+
+SEC("tc")
+int bare_tc(struct __sk_buff *skb __attribute__((unused)))
+{
+	return TC_ACT_OK;
+}
+
+static __always_inline void *lookup4(const void *addr)
+{
+	struct k4 k;
+
+	__builtin_memcpy(k.addr, addr, sizeof(k.addr));
+	return bpf_map_lookup_elem(&min_vip4, &k);
+}
+
+static __always_inline void *lookup6(const void *addr)
+{
+	struct k6 k;
+
+	__builtin_memcpy(k.addr, addr, sizeof(k.addr));
+	return bpf_map_lookup_elem(&min_vip6, &k);
+}
+
+/*
+ * One lookup call site per map on purpose: when clang merges a vip4 and a
+ * vip6 lookup into one call instruction, the verifier can no longer inline
+ * bpf_map_lookup_elem there and the baseline pays an indirect call that lvip
+ * does not (check: bpftool prog dump xlated shows only
+ * "call __htab_map_lookup_elem").
+ */
+SEC("xdp")
+int min_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	const void *addr;
+	int drop = 0;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		struct ns_hdr *ns = (void *)(ip6 + 1);
+
+		if ((void *)(ip6 + 1) > end)
+			return XDP_PASS;
+		addr = &ip6->daddr;
+		if (ip6->nexthdr == 58 && (void *)(ns + 1) <= end && ns->type == 135) {
+			addr = ns->target;
+			drop = 1;
+		}
+		return lookup6(addr) && drop ? XDP_DROP : XDP_PASS;
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct arp_eth *a = (void *)(eth + 1);
+
+		if ((void *)(a + 1) > end || a->op != bpf_htons(1))
+			return XDP_PASS;
+		addr = a->tip;
+		drop = 1;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end)
+			return XDP_PASS;
+		addr = &ip->daddr;
+	} else {
+		return XDP_PASS;
+	}
+	return lookup4(addr) && drop ? XDP_DROP : XDP_PASS;
+}
+
+SEC("tc")
+int min_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct arp_eth *a = (void *)(eth + 1);
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_ARP))
+		return TC_ACT_OK;
+	if ((void *)(a + 1) > end)
+		return TC_ACT_OK;
+	return lookup4(a->sip) ? TC_ACT_OK : TC_ACT_OK;
+}
+
+SEC("xdp")
+int redirect_xdp(struct xdp_md *ctx __attribute__((unused)))
+{
+	return bpf_redirect(redir_ifindex, 0);
+}

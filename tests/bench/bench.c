@@ -1,0 +1,1029 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench.c - the measuring half of make bench (tests/bench/run is the other:
+ * namespaces, lvip, nftables, the report). Subcommands:
+ *
+ *   dp     datapath ratios: the pinned lvip programs and the baselines through
+ *          BPF_PROG_RUN, interleaved, one JSON object per case on stdout
+ *   fill   fill a pinned VIP map directly (bpf_map_update_batch)
+ *   wire   send N ARP requests into a veth, print the CPU they cost
+ *   gro    switch GRO on a device (veth NAPI for XDP live frames)
+ *   spawn  run a command, print its wall time, peak RSS and status
+ *
+ * Every loop is bounded by a count and, where it waits on the kernel, by a
+ * time cap. Nothing here changes network configuration except `gro`, which
+ * the runner only calls inside its own namespaces.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/ethtool.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lvip.h"
+#include "baselines.skel.h"
+
+#define FRAME_MAX 128
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lvip-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		die("cannot pin to CPU %d", cpu);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[64];
+
+	if (n > 64)
+		n = 64;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames                                                              */
+/* ------------------------------------------------------------------ */
+
+struct frame {
+	__u8 b[FRAME_MAX];
+	__u32 len;
+};
+
+static const __u8 mac_peer[6] = { 0x02, 0x00, 0x5e, 0xbe, 0x00, 0x01 };
+static const __u8 mac_self[6] = { 0x02, 0x00, 0x5e, 0xbe, 0x00, 0x02 };
+static const __u8 mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	if (f->len + n > sizeof(f->b))
+		die("frame too long");
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void put16(struct frame *f, __u16 v)
+{
+	__be16 x = htons(v);
+
+	put(f, &x, 2);
+}
+
+static void put_a4(struct frame *f, const char *s)
+{
+	__u8 a[4];
+
+	if (inet_pton(AF_INET, s, a) != 1)
+		die("bad IPv4 %s", s);
+	put(f, a, 4);
+}
+
+static void put_a6(struct frame *f, const char *s)
+{
+	__u8 a[16];
+
+	if (inet_pton(AF_INET6, s, a) != 1)
+		die("bad IPv6 %s", s);
+	put(f, a, 16);
+}
+
+static void put_eth(struct frame *f, const __u8 *dst, const __u8 *src, __u16 proto)
+{
+	put(f, dst, 6);
+	put(f, src, 6);
+	put16(f, proto);
+}
+
+static __u16 csum16(const __u8 *p, size_t n, __u32 sum)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1) ? p[i] : (__u32)p[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* IPv4/UDP, 18 bytes of payload: a 64-byte frame (without FCS). */
+static void frame_ipv4(struct frame *f, const __u8 *dmac, const char *src, const char *dst)
+{
+	size_t ip;
+	__u8 pl[18] = "lvip-bench-frame!";
+
+	memset(f, 0, sizeof(*f));
+	put_eth(f, dmac, mac_peer, ETH_P_IP);
+	ip = f->len;
+	put16(f, 0x4500);
+	put16(f, 20 + 8 + sizeof(pl));
+	put16(f, 0x1c1a);
+	put16(f, 0x4000);
+	put16(f, 0x4011); /* TTL 64, UDP */
+	put16(f, 0);
+	put_a4(f, src);
+	put_a4(f, dst);
+	put16(f, 40000);
+	put16(f, 9); /* discard */
+	put16(f, 8 + sizeof(pl));
+	put16(f, 0);
+	put(f, pl, sizeof(pl));
+	{
+		__u16 c = htons(csum16(f->b + ip, 20, 0));
+
+		memcpy(f->b + ip + 10, &c, 2);
+	}
+}
+
+static void frame_ipv6_hdr(struct frame *f, const __u8 *dmac, __u16 plen, __u8 nh, __u8 hops,
+			   const char *src, const char *dst)
+{
+	put_eth(f, dmac, mac_peer, ETH_P_IPV6);
+	put16(f, 0x6000);
+	put16(f, 0);
+	put16(f, plen);
+	put(f, &nh, 1);
+	put(f, &hops, 1);
+	put_a6(f, src);
+	put_a6(f, dst);
+}
+
+static void frame_ipv6_udp(struct frame *f, const char *src, const char *dst)
+{
+	__u8 pl[18] = "lvip-bench-frame!";
+
+	memset(f, 0, sizeof(*f));
+	frame_ipv6_hdr(f, mac_self, 8 + sizeof(pl), 17, 64, src, dst);
+	put16(f, 40000);
+	put16(f, 9);
+	put16(f, 8 + sizeof(pl));
+	put16(f, 0x1c1a); /* not checked by anything measured */
+	put(f, pl, sizeof(pl));
+}
+
+/* Neighbor Solicitation for target, from src, to the solicited-node group,
+ * with a source link-layer address option. */
+static void frame_ns(struct frame *f, const char *src, const char *target)
+{
+	static const __u8 mc[6] = { 0x33, 0x33, 0xff, 0x00, 0x01, 0x00 };
+	__u8 t[16], dst[16], opt[8] = { 1, 1 };
+	char dsts[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, target, t) != 1)
+		die("bad IPv6 %s", target);
+	inet_pton(AF_INET6, "ff02::1:ff00:0", dst);
+	memcpy(dst + 13, t + 13, 3);
+	inet_ntop(AF_INET6, dst, dsts, sizeof(dsts));
+	memcpy(opt + 2, mac_peer, 6);
+	memset(f, 0, sizeof(*f));
+	frame_ipv6_hdr(f, mc, 32, 58, 255, src, dsts);
+	put16(f, 135 << 8);
+	put16(f, 0); /* checksum: not checked by anything measured */
+	put16(f, 0);
+	put16(f, 0);
+	put(f, t, 16);
+	put(f, opt, 8);
+}
+
+static void frame_arp(struct frame *f, __u16 op, const char *sip, const char *tip)
+{
+	static const __u8 zero[6];
+
+	memset(f, 0, sizeof(*f));
+	put_eth(f, op == 1 ? mac_bcast : mac_self, mac_peer, ETH_P_ARP);
+	put16(f, 1);
+	put16(f, ETH_P_IP);
+	put(f, "\x06\x04", 2);
+	put16(f, op);
+	put(f, mac_peer, 6);
+	put_a4(f, sip);
+	put(f, zero, 6);
+	put_a4(f, tip);
+	while (f->len < 60)
+		put(f, zero, 1);
+}
+
+static void frame_lldp(struct frame *f)
+{
+	static const __u8 lldp_mc[6] = { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e };
+	static const __u8 zero[46];
+
+	memset(f, 0, sizeof(*f));
+	put_eth(f, lldp_mc, mac_peer, 0x88cc);
+	put(f, zero, sizeof(zero));
+}
+
+/* ------------------------------------------------------------------ */
+/* dp: datapath ratios through BPF_PROG_RUN                            */
+/* ------------------------------------------------------------------ */
+
+struct prog {
+	const char *what;
+	int fd;
+	int tc;          /* __sk_buff context, else xdp_md */
+	__u32 ifindex;   /* device of the run */
+	bool xdp_ctx;    /* pass ingress_ifindex (needs a registered rxq) */
+};
+
+struct run_out {
+	double ns;       /* thread CPU ns per iteration */
+	__u32 retval;
+	__u32 kernel_ns; /* the kernel's own average, whole ns */
+};
+
+static int prog_run(const struct prog *p, const struct frame *f, int repeat, struct run_out *o)
+{
+	struct xdp_md xctx = { .data_end = f->len, .ingress_ifindex = p->ifindex };
+	struct __sk_buff sctx = { .ifindex = p->ifindex };
+	__u8 out[FRAME_MAX * 2];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+	__u64 t0, t1;
+	int err;
+
+	if (p->tc) {
+		opts.ctx_in = &sctx;
+		opts.ctx_size_in = sizeof(sctx);
+	} else if (p->xdp_ctx) {
+		opts.ctx_in = &xctx;
+		opts.ctx_size_in = sizeof(xctx);
+	}
+	t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	err = bpf_prog_test_run_opts(p->fd, &opts);
+	t1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	if (err)
+		return -errno;
+	o->ns = (double)(t1 - t0) / repeat;
+	o->retval = opts.retval;
+	o->kernel_ns = opts.duration;
+	return 0;
+}
+
+static void prog_run_or_die(const struct prog *p, const struct frame *f, int repeat, __u32 want,
+			    struct run_out *o)
+{
+	int err = prog_run(p, f, repeat, o);
+
+	if (err)
+		die("BPF_PROG_RUN of %s: %s", p->what, strerror(-err));
+	if (o->retval != want)
+		die("%s returned %u, expected %u", p->what, o->retval, want);
+}
+
+static int obj_get(const char *dir, const char *name)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("bpf_obj_get(%s): %s", path, strerror(errno));
+	return fd;
+}
+
+/* Sum of one reason over every CPU of lvip_stats. */
+static __u64 lvip_reason(int stats_fd, enum lvip_reason r)
+{
+	struct lvip_counters v[256];
+	__u32 zero = 0;
+	__u64 sum = 0;
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu > 256 || bpf_map_lookup_elem(stats_fd, &zero, v))
+		die("cannot read lvip_stats: %s", strerror(errno));
+	for (int i = 0; i < ncpu; i++)
+		sum += ((__u64 *)&v[i])[r];
+	return sum;
+}
+
+enum { BASE_BARE, BASE_MIN, BASE_OTHER };
+
+struct dcase {
+	const char *name;
+	const char *goal_text;
+	double goal;
+	struct prog *lvip, *base;
+	const char *base_name;
+	struct frame f;
+	__u32 want_lvip, want_base;
+	int reason;      /* counter that must move by repeat, -1: none may */
+	double ns[64], base_ns[64], ratio[64], extra[64];
+	__u32 kns[64], kbase[64];
+};
+
+struct smp_arg {
+	const struct prog *p;
+	const struct frame *f;
+	int repeat, cpu;
+	__u32 want;
+	pthread_barrier_t *bar;
+	struct run_out out;
+};
+
+static void *smp_thread(void *arg)
+{
+	struct smp_arg *a = arg;
+
+	pin_cpu(a->cpu);
+	pthread_barrier_wait(a->bar);
+	prog_run_or_die(a->p, a->f, a->repeat, a->want, &a->out);
+	return NULL;
+}
+
+/* Per-packet ns of p on `ncpu` CPUs at once (CPU 0..ncpu-1), mean over CPUs. */
+static double smp_run(const struct prog *p, const struct frame *f, int repeat, __u32 want, int ncpu)
+{
+	struct smp_arg a[2];
+	pthread_t t[2];
+	pthread_barrier_t bar;
+	double sum = 0;
+
+	pthread_barrier_init(&bar, NULL, ncpu);
+	for (int i = 0; i < ncpu; i++) {
+		a[i] = (struct smp_arg){ .p = p, .f = f, .repeat = repeat, .cpu = i, .want = want, .bar = &bar };
+		if (pthread_create(&t[i], NULL, smp_thread, &a[i]))
+			die("pthread_create");
+	}
+	for (int i = 0; i < ncpu; i++) {
+		pthread_join(t[i], NULL);
+		sum += a[i].out.ns;
+	}
+	pthread_barrier_destroy(&bar);
+	return sum / ncpu;
+}
+
+static void print_case(const char *group, const struct dcase *c, int rounds, int repeat)
+{
+	double ns = median(c->ns, rounds), bns = median(c->base_ns, rounds);
+	double ratio = median(c->ratio, rounds), extra = median(c->extra, rounds);
+
+	printf("{\"group\":\"%s\",\"name\":\"%s\",\"ns\":%.2f,\"baseline\":\"%s\",\"baseline_ns\":%.2f,"
+	       "\"ratio\":%.3f,\"extra_ns\":%.2f,\"goal\":%.2f,\"goal_text\":\"%s\",\"met\":%s,"
+	       "\"rounds\":%d,\"repeat\":%d,\"ratios\":[",
+	       group, c->name, ns, c->base_name, bns, ratio, extra, c->goal, c->goal_text,
+	       ratio <= c->goal ? "true" : "false", rounds, repeat);
+	for (int r = 0; r < rounds; r++)
+		printf("%s%.3f", r ? "," : "", c->ratio[r]);
+	printf("]}\n");
+	fflush(stdout);
+}
+
+static void fill_min_maps(struct baselines_bpf *bl, char **v4, int n4, char **v6, int n6)
+{
+	__u32 one = 1;
+
+	for (int i = 0; i < n4; i++) {
+		__u8 k[4];
+
+		if (inet_pton(AF_INET, v4[i], k) != 1 ||
+		    bpf_map__update_elem(bl->maps.min_vip4, k, 4, &one, 4, BPF_ANY))
+			die("min_vip4 %s", v4[i]);
+	}
+	for (int i = 0; i < n6; i++) {
+		__u8 k[16];
+
+		if (inet_pton(AF_INET6, v6[i], k) != 1 ||
+		    bpf_map__update_elem(bl->maps.min_vip6, k, 16, &one, 4, BPF_ANY))
+			die("min_vip6 %s", v6[i]);
+	}
+}
+
+/* Every map lookup of the program must be inlined by the verifier: a
+ * non-inlined bpf_map_lookup_elem (e.g. a call site shared by two maps)
+ * costs an indirect call and would skew a comparison. Checked with bpftool,
+ * which names the calls of the translated program. */
+static void check_inlined(const char *what, int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char cmd[128];
+	int rc;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("prog info of %s: %s", what, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "bpftool prog dump xlated id %u | grep -q 'call bpf_map_lookup_elem'",
+		 info.id);
+	rc = system(cmd);
+	if (rc == 0)
+		die("%s: a map lookup is not inlined (bpftool prog dump xlated id %u)", what, info.id);
+}
+
+/* Can XDP runs on ifindex name their device (a registered rx queue)? */
+static bool xdp_ctx_ok(int fd, __u32 ifindex)
+{
+	struct prog p = { .what = "probe", .fd = fd, .ifindex = ifindex, .xdp_ctx = true };
+	struct frame f;
+	struct run_out o;
+
+	frame_lldp(&f);
+	return prog_run(&p, &f, 1, &o) == 0 && o.retval == XDP_PASS;
+}
+
+static int cmd_dp(int argc, char **argv)
+{
+	const char *pin_a = NULL, *pin_s = NULL, *pin_b = NULL;
+	const char *if_a = NULL, *if_s = NULL, *if_b = NULL;
+	int rounds = 7, repeat = 1000000, cpu = 1, opt;
+	static const struct option lo[] = {
+		{ "pin-a", 1, 0, 'a' }, { "pin-s", 1, 0, 's' }, { "pin-b", 1, 0, 'b' },
+		{ "if-a", 1, 0, 'A' }, { "if-s", 1, 0, 'S' }, { "if-b", 1, 0, 'B' },
+		{ "rounds", 1, 0, 'r' }, { "repeat", 1, 0, 'n' }, { "cpu", 1, 0, 'c' }, {},
+	};
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'a': pin_a = optarg; break;
+		case 's': pin_s = optarg; break;
+		case 'b': pin_b = optarg; break;
+		case 'A': if_a = optarg; break;
+		case 'S': if_s = optarg; break;
+		case 'B': if_b = optarg; break;
+		case 'r': rounds = atoi(optarg); break;
+		case 'n': repeat = atoi(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		default: die("dp: bad option");
+		}
+	}
+	if (!pin_a || !pin_s || !pin_b || !if_a || !if_s || !if_b)
+		die("dp: --pin-a/s/b and --if-a/s/b are required");
+	if (rounds < 5 || rounds > 64 || repeat < 1000)
+		die("dp: --rounds 5..64, --repeat >= 1000");
+
+	__u32 ia = if_nametoindex(if_a), is = if_nametoindex(if_s), ib = if_nametoindex(if_b);
+	if (!ia || !is || !ib)
+		die("dp: interface not found");
+
+	struct baselines_bpf *bl = baselines_bpf__open_and_load();
+	if (!bl)
+		die("cannot load the baselines: %s", strerror(errno));
+	char *v4[] = { "198.18.0.100", "198.18.0.11" }, *v6[] = { "2001:db8::100" };
+	fill_min_maps(bl, v4, 2, v6, 1);
+
+	int xa = obj_get(pin_a, "lvip_xdp"), xs = obj_get(pin_s, "lvip_xdp"), xb = obj_get(pin_b, "lvip_xdp");
+	int ta = obj_get(pin_a, "lvip_tc");
+	int stats_a = obj_get(pin_a, LVIP_MAP_STATS);
+	int bare_x = bpf_program__fd(bl->progs.bare_xdp), min_x = bpf_program__fd(bl->progs.min_xdp);
+	int bare_t = bpf_program__fd(bl->progs.bare_tc), min_t = bpf_program__fd(bl->progs.min_tc);
+	bool ctx = xdp_ctx_ok(xa, ia);
+
+	/* Every XDP program runs with the same context: lvip's interface. */
+	struct prog p_lvip = { "lvip_xdp", xa, 0, ia, ctx };
+	struct prog p_small = { "lvip_xdp (1 VIP per family)", xs, 0, is, ctx };
+	struct prog p_big = { "lvip_xdp (1,000,000 VIPs)", xb, 0, ib, ctx };
+	struct prog p_bare = { "bare_xdp", bare_x, 0, ia, ctx };
+	struct prog p_min = { "min_xdp", min_x, 0, ia, ctx };
+	struct prog p_tc = { "lvip_tc", ta, 1, ia, 0 };
+	struct prog p_bare_tc = { "bare_tc", bare_t, 1, ia, 0 };
+	struct prog p_min_tc = { "min_tc", min_t, 1, ia, 0 };
+
+	check_inlined("lvip_xdp", xa);
+	check_inlined("lvip_tc", ta);
+	check_inlined("min_xdp", min_x);
+	check_inlined("min_tc", min_t);
+
+	fprintf(stderr, "dp: XDP runs %s; %d rounds x %d repeats, pinned to CPU %d\n",
+		ctx ? "with ingress_ifindex of the lvip interface" : "with the default context (lo)",
+		rounds, repeat, cpu);
+
+	static struct dcase cs[] = {
+		{ "IPv4 to a non-VIP", "<= 1.10 x minimal", 1.10 },
+		{ "IPv6 to a non-VIP", "<= 1.10 x minimal", 1.10 },
+		{ "IPv4 to a VIP, accepted and counted", "<= 1.20 x minimal", 1.20 },
+		{ "ARP request for a VIP, dropped", "<= 1.15 x minimal", 1.15 },
+		{ "ARP request for a non-VIP, passed", "<= 1.15 x minimal", 1.15 },
+		{ "NS for an IPv6 VIP, dropped", "<= 1.25 x minimal", 1.25 },
+		{ "non-IP frame (LLDP)", "<= 1.10 x bare", 1.10 },
+		{ "IPv4 non-VIP, 1,000,000 VIPs loaded vs 1 VIP", "<= 1.15 x same, 1 VIP", 1.15 },
+		{ "IPv6 non-VIP, 1,000,000 VIPs loaded vs 1 VIP", "<= 1.15 x same, 1 VIP", 1.15 },
+		{ "TC egress, IPv4 (no ARP)", "<= 1.10 x bare TC", 1.10 },
+		{ "TC egress, ARP request rewritten", "<= 1.30 x minimal TC", 1.30 },
+	};
+	enum { C_V4, C_V6, C_V4VIP, C_ARPVIP, C_ARPNON, C_NS, C_LLDP, C_BIG4, C_BIG6, C_TC4, C_TCARP, NC };
+	_Static_assert(sizeof(cs) / sizeof(cs[0]) == NC, "cases");
+
+	for (int i = 0; i < NC; i++) {
+		cs[i].lvip = &p_lvip;
+		cs[i].base = &p_min;
+		cs[i].base_name = "minimal XDP";
+		cs[i].want_lvip = cs[i].want_base = XDP_PASS;
+		cs[i].reason = -1;
+	}
+	frame_ipv4(&cs[C_V4].f, mac_self, "198.18.0.1", "198.18.0.200");
+	frame_ipv6_udp(&cs[C_V6].f, "2001:db8::1", "2001:db8::200");
+	frame_ipv4(&cs[C_V4VIP].f, mac_self, "198.18.0.1", "198.18.0.100");
+	cs[C_V4VIP].reason = LVIP_R_VIP_RX;
+	frame_arp(&cs[C_ARPVIP].f, 1, "198.18.0.1", "198.18.0.100");
+	cs[C_ARPVIP].want_lvip = cs[C_ARPVIP].want_base = XDP_DROP;
+	cs[C_ARPVIP].reason = LVIP_R_ARP_IN_DROPPED;
+	frame_arp(&cs[C_ARPNON].f, 1, "198.18.0.1", "198.18.0.200");
+	frame_ns(&cs[C_NS].f, "2001:db8::1", "2001:db8::100");
+	cs[C_NS].want_lvip = cs[C_NS].want_base = XDP_DROP;
+	cs[C_NS].reason = LVIP_R_ND_IN_DROPPED;
+	frame_lldp(&cs[C_LLDP].f);
+	cs[C_LLDP].base = &p_bare;
+	cs[C_LLDP].base_name = "bare XDP";
+	cs[C_BIG4].f = cs[C_V4].f;
+	cs[C_BIG4].lvip = &p_big;
+	cs[C_BIG4].base = &p_small;
+	cs[C_BIG4].base_name = "lvip, 1 VIP per family";
+	cs[C_BIG6].f = cs[C_V6].f;
+	cs[C_BIG6].lvip = &p_big;
+	cs[C_BIG6].base = &p_small;
+	cs[C_BIG6].base_name = "lvip, 1 VIP per family";
+	/* Egress IPv4 from the interface's own address. */
+	frame_ipv4(&cs[C_TC4].f, mac_peer, "198.18.0.11", "198.18.0.1");
+	cs[C_TC4].lvip = &p_tc;
+	cs[C_TC4].base = &p_bare_tc;
+	cs[C_TC4].base_name = "bare TC";
+	cs[C_TC4].want_lvip = cs[C_TC4].want_base = 0;
+	/* "who-has 198.18.0.1 tell 198.18.0.11": 198.18.0.11 is a VIP and also
+	 * the interface's address, so every iteration rewrites the sender to the
+	 * same bytes and the run stays on the rewrite path (BPF_PROG_RUN reuses
+	 * one skb for all its iterations). */
+	frame_arp(&cs[C_TCARP].f, 1, "198.18.0.11", "198.18.0.1");
+	cs[C_TCARP].lvip = &p_tc;
+	cs[C_TCARP].base = &p_min_tc;
+	cs[C_TCARP].base_name = "minimal TC";
+	cs[C_TCARP].want_lvip = cs[C_TCARP].want_base = 0;
+	cs[C_TCARP].reason = LVIP_R_ARP_OUT_REWRITTEN;
+
+	pin_cpu(cpu);
+
+	/* Check the verdicts and that each lvip run takes the intended path
+	 * (the counter moves by exactly `repeat`, or no counter moves). */
+	for (int i = 0; i < NC; i++) {
+		struct run_out o;
+		__u64 before[LVIP_R_MAX], after;
+		const int n = 1000;
+
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			before[r] = lvip_reason(stats_a, r);
+		prog_run_or_die(cs[i].base, &cs[i].f, n, cs[i].want_base, &o);
+		prog_run_or_die(cs[i].lvip, &cs[i].f, n, cs[i].want_lvip, &o);
+		if (cs[i].lvip != &p_lvip && cs[i].lvip != &p_tc)
+			continue;
+		for (int r = 0; r < LVIP_R_MAX; r++) {
+			after = lvip_reason(stats_a, r);
+			if (after - before[r] != (r == cs[i].reason ? (__u64)n : 0))
+				die("%s: counter %d moved by %llu, expected %d", cs[i].name, r,
+				    (unsigned long long)(after - before[r]), r == cs[i].reason ? n : 0);
+		}
+	}
+
+	/* Interleaved: per round, per case, baseline then case. */
+	for (int r = 0; r < rounds; r++) {
+		for (int i = 0; i < NC; i++) {
+			struct run_out ob, oc;
+
+			prog_run_or_die(cs[i].base, &cs[i].f, repeat, cs[i].want_base, &ob);
+			prog_run_or_die(cs[i].lvip, &cs[i].f, repeat, cs[i].want_lvip, &oc);
+			cs[i].base_ns[r] = ob.ns;
+			cs[i].ns[r] = oc.ns;
+			cs[i].kbase[r] = ob.kernel_ns;
+			cs[i].kns[r] = oc.kernel_ns;
+			cs[i].ratio[r] = oc.ns / ob.ns;
+			cs[i].extra[r] = oc.ns - ob.ns;
+		}
+	}
+	for (int i = 0; i < NC; i++)
+		print_case("datapath", &cs[i], rounds, repeat);
+	if (getenv("LVIP_BENCH_DEBUG")) {
+		for (int i = 0; i < NC; i++) {
+			fprintf(stderr, "%-48.48s", cs[i].name);
+			for (int r = 0; r < rounds; r++)
+				fprintf(stderr, " %5.1f/%5.1f", cs[i].base_ns[r], cs[i].ns[r]);
+			fprintf(stderr, "\n");
+		}
+	}
+
+	/* 2 CPUs at once vs 1 CPU alone, the VIP case, per packet. */
+	{
+		struct dcase c = { "2 CPUs running the VIP case at once vs 1 CPU alone", "<= 1.25 x 1 CPU",
+				   1.25 };
+		int ncpu = libbpf_num_possible_cpus();
+
+		c.base_name = "lvip, 1 CPU alone";
+		if (ncpu < 2)
+			die("dp: the 2-CPU case needs 2 CPUs");
+		for (int r = 0; r < rounds; r++) {
+			c.base_ns[r] = smp_run(&p_lvip, &cs[C_V4VIP].f, repeat, XDP_PASS, 1);
+			c.ns[r] = smp_run(&p_lvip, &cs[C_V4VIP].f, repeat, XDP_PASS, 2);
+			c.ratio[r] = c.ns[r] / c.base_ns[r];
+			c.extra[r] = c.ns[r] - c.base_ns[r];
+		}
+		print_case("datapath", &c, rounds, repeat);
+	}
+	baselines_bpf__destroy(bl);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fill: put many VIPs into a pinned map                               */
+/* ------------------------------------------------------------------ */
+
+static int cmd_fill(int argc, char **argv)
+{
+	const char *pin = NULL, *skip4 = NULL, *skip6 = NULL, *base6 = "2001:db8:1::";
+	long n4 = 0, n6 = 0;
+	int opt;
+	static const struct option lo[] = {
+		{ "pin", 1, 0, 'p' }, { "v4", 1, 0, '4' }, { "v6", 1, 0, '6' },
+		{ "skip4", 1, 0, 's' }, { "skip6", 1, 0, 'S' }, { "base6", 1, 0, 'b' }, {},
+	};
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'p': pin = optarg; break;
+		case '4': n4 = atol(optarg); break;
+		case '6': n6 = atol(optarg); break;
+		case 's': skip4 = optarg; break;
+		case 'S': skip6 = optarg; break;
+		case 'b': base6 = optarg; break;
+		default: die("fill: bad option");
+		}
+	}
+	if (!pin)
+		die("fill: --pin DIR");
+	/* IPv4 keys come from 198.18.0.0/15 only: at most 131,072. */
+	if (n4 < 0 || n4 > 131072 || n6 < 0 || n6 > 16 * 1024 * 1024)
+		die("fill: --v4 0..131072, --v6 0..16M");
+
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vsz = sizeof(struct lvip_vip_val);
+	const __u32 chunk = 65536;
+	__u8 *keys = calloc(chunk, 16), *vals = calloc((size_t)chunk * ncpu, vsz);
+	__u8 sk4[4] = {}, sk6[16] = {}, b6[16];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+
+	if (!keys || !vals)
+		die("fill: out of memory");
+	if (skip4 && inet_pton(AF_INET, skip4, sk4) != 1)
+		die("fill: bad --skip4");
+	if (skip6 && inet_pton(AF_INET6, skip6, sk6) != 1)
+		die("fill: bad --skip6");
+	if (inet_pton(AF_INET6, base6, b6) != 1)
+		die("fill: bad --base6");
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		long want = fam == 4 ? n4 : n6, done = 0, retries = 0;
+		__u32 next = 0, ksz = fam == 4 ? 4 : 16;
+		int fd;
+
+		if (!want)
+			continue;
+		fd = obj_get(pin, fam == 4 ? LVIP_MAP_VIP4 : LVIP_MAP_VIP6);
+		while (done < want) {
+			__u32 n = 0;
+
+			while (n < chunk && done + n < want) {
+				__u8 *k = keys + (size_t)n * ksz;
+
+				if (fam == 4) {
+					__u32 a;
+
+					if (next >= 131072)
+						die("fill: 198.18.0.0/15 exhausted");
+					a = htonl(0xc6120000u + next++); /* 198.18.0.0 + i */
+					memcpy(k, &a, 4);
+					if (skip4 && !memcmp(k, sk4, 4))
+						continue;
+				} else {
+					__u32 a = htonl(next++);
+
+					memcpy(k, b6, 12);
+					memcpy(k + 12, &a, 4);
+					if (skip6 && !memcmp(k, sk6, 16))
+						continue;
+				}
+				n++;
+			}
+			/* Per-CPU values of a BPF_F_NO_PREALLOC hash come from the
+			 * atomic per-CPU pool, which the kernel refills in the
+			 * background: on ENOMEM, wait a little and go on from
+			 * where the batch stopped (bounded). */
+			for (__u32 at = 0; at < n;) {
+				__u32 count = n - at;
+
+				if (!bpf_map_update_batch(fd, keys + (size_t)at * ksz, vals, &count, &bo)) {
+					at += count;
+					continue;
+				}
+				if (errno != ENOMEM || ++retries > 20000)
+					die("fill: bpf_map_update_batch (%ld done): %s", done + at + count,
+					    strerror(errno));
+				at += count;
+				usleep(200);
+			}
+			done += n;
+		}
+		close(fd);
+	}
+	free(keys);
+	free(vals);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* wire: N ARP requests into a veth, CPU per frame                     */
+/* ------------------------------------------------------------------ */
+
+/* The ksoftirqd of `cpu`: softirq work deferred there is ours too. */
+static int ksoftirqd_pid(int cpu)
+{
+	char want[32], path[300], comm[64];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	int pid = -1;
+
+	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
+	while (dir && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			pid = atoi(d->d_name);
+		fclose(f);
+		if (pid > 0)
+			break;
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
+}
+
+static __u64 task_runtime_ns(int pid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns;
+}
+
+static int cmd_wire(int argc, char **argv)
+{
+	const char *method = NULL, *ifname = NULL, *sip = "198.18.1.1", *tip = "198.18.1.100";
+	long n = 1000000;
+	int cpu = 1, timeout = 30, opt;
+	static const struct option lo[] = {
+		{ "method", 1, 0, 'm' }, { "ifname", 1, 0, 'i' }, { "n", 1, 0, 'n' },
+		{ "cpu", 1, 0, 'c' }, { "timeout", 1, 0, 't' }, { "sip", 1, 0, 's' },
+		{ "tip", 1, 0, 'T' }, {},
+	};
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'm': method = optarg; break;
+		case 'i': ifname = optarg; break;
+		case 'n': n = atol(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		case 't': timeout = atoi(optarg); break;
+		case 's': sip = optarg; break;
+		case 'T': tip = optarg; break;
+		default: die("wire: bad option");
+		}
+	}
+	if (!method || !ifname || n <= 0 || timeout <= 0)
+		die("wire: --method packet|live --ifname IF [--n N] [--cpu C] [--timeout S]");
+	__u32 ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		die("wire: no interface %s", ifname);
+
+	struct frame f;
+	frame_arp(&f, 1, sip, tip);
+	pin_cpu(cpu);
+	int ksd = ksoftirqd_pid(cpu);
+	if (ksd < 0)
+		die("wire: ksoftirqd/%d not found", cpu);
+
+	struct baselines_bpf *bl = NULL;
+	int sock = -1, pfd = -1;
+	if (!strcmp(method, "live")) {
+		bl = baselines_bpf__open();
+		if (!bl)
+			die("wire: open baselines: %s", strerror(errno));
+		bl->rodata->redir_ifindex = ifindex;
+		if (baselines_bpf__load(bl))
+			die("wire: load baselines: %s", strerror(errno));
+		pfd = bpf_program__fd(bl->progs.redirect_xdp);
+	} else if (!strcmp(method, "packet")) {
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex };
+
+		/* Protocol 0: a send-only socket, no receive hook. */
+		sock = socket(AF_PACKET, SOCK_RAW, 0);
+		if (sock < 0 || bind(sock, (struct sockaddr *)&sll, sizeof(sll)))
+			die("wire: AF_PACKET socket on %s: %s", ifname, strerror(errno));
+	} else {
+		die("wire: --method packet|live");
+	}
+
+	__u64 deadline = clock_ns(CLOCK_MONOTONIC) + (__u64)timeout * 1000000000ull;
+	__u64 w0 = clock_ns(CLOCK_MONOTONIC), k0 = task_runtime_ns(ksd);
+	__u64 t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	long sent = 0, errors = 0, calls = 0;
+	const long max_calls = n + 1000000; /* bounds the loop by count too */
+
+	if (pfd >= 0) {
+		const long chunk = 250000;
+
+		while (sent < n && calls++ < max_calls && clock_ns(CLOCK_MONOTONIC) < deadline) {
+			long k = n - sent < chunk ? n - sent : chunk;
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = f.len,
+				    .repeat = k, .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+
+			if (bpf_prog_test_run_opts(pfd, &o)) {
+				errors++;
+				if (errors > 10)
+					die("wire: live frames: %s", strerror(errno));
+				continue;
+			}
+			sent += k;
+		}
+	} else {
+		enum { BATCH = 64 };
+		struct mmsghdr msg[BATCH];
+		struct iovec iov = { .iov_base = f.b, .iov_len = f.len };
+
+		memset(msg, 0, sizeof(msg));
+		for (int i = 0; i < BATCH; i++) {
+			msg[i].msg_hdr.msg_iov = &iov;
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		while (sent < n && calls++ < max_calls) {
+			int k = n - sent < BATCH ? n - sent : BATCH;
+			int r = sendmmsg(sock, msg, k, 0);
+
+			if (r < 0) {
+				if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+					die("wire: sendmmsg: %s", strerror(errno));
+				errors++;
+			} else {
+				sent += r;
+			}
+			if ((calls & 255) == 0 && clock_ns(CLOCK_MONOTONIC) >= deadline)
+				break;
+		}
+	}
+	__u64 t1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	__u64 k1 = task_runtime_ns(ksd), w1 = clock_ns(CLOCK_MONOTONIC);
+
+	printf("{\"sent\":%ld,\"errors\":%ld,\"thread_ns\":%llu,\"ksoftirqd_ns\":%llu,\"cpu_ns\":%llu,"
+	       "\"wall_ns\":%llu}\n",
+	       sent, errors, (unsigned long long)(t1 - t0), (unsigned long long)(k1 - k0),
+	       (unsigned long long)(t1 - t0 + k1 - k0), (unsigned long long)(w1 - w0));
+	if (sock >= 0)
+		close(sock);
+	baselines_bpf__destroy(bl);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* gro: ETHTOOL_SGRO (veth: NAPI without an XDP program)               */
+/* ------------------------------------------------------------------ */
+
+static int cmd_gro(int argc, char **argv)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_SGRO };
+	struct ifreq ifr = {};
+	int fd;
+
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
+		die("gro IFNAME on|off");
+	ev.data = !strcmp(argv[2], "on");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
+	ifr.ifr_data = (void *)&ev;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr))
+		die("gro: ETHTOOL_SGRO on %s: %s", argv[1], strerror(errno));
+	ev.cmd = ETHTOOL_GGRO;
+	ev.data = 0;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || ev.data != (__u32)!strcmp(argv[2], "on"))
+		die("gro: GRO on %s did not change", argv[1]);
+	close(fd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* spawn: run a command, print wall ns, peak RSS (KiB), exit status    */
+/* ------------------------------------------------------------------ */
+
+static int cmd_spawn(int argc, char **argv)
+{
+	struct rusage ru;
+	int status, i = 1, quiet = 0;
+	__u64 t0, t1;
+	pid_t pid;
+
+	if (i < argc && !strcmp(argv[i], "--quiet"))
+		quiet = 1, i++;
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc)
+		die("spawn [--quiet] -- CMD ARGS...");
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (quiet) {
+			int nul = open("/dev/null", O_WRONLY);
+
+			dup2(nul, 1);
+		}
+		execvp(argv[i], argv + i);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) != pid)
+		die("wait4: %s", strerror(errno));
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	printf("%llu %ld %d\n", (unsigned long long)(t1 - t0), ru.ru_maxrss,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(NULL);
+	if (argc < 2)
+		die("usage: lvip-bench dp|fill|wire|gro|spawn ...");
+	if (!strcmp(argv[1], "dp"))
+		return cmd_dp(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fill"))
+		return cmd_fill(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "wire"))
+		return cmd_wire(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gro"))
+		return cmd_gro(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "spawn"))
+		return cmd_spawn(argc - 1, argv + 1);
+	die("unknown subcommand %s", argv[1]);
+}

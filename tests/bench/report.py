@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""tests/bench/report.py - the bookkeeping half of make bench.
+
+  jget EXPR                 print a Python expression over d (JSON on stdin)
+  row ...                   one JSON line for a measured value (memory)
+  pair-row ...              one JSON line from interleaved case/baseline samples
+  wire-sample ...           one JSON line for one on-the-wire run
+  wire-rows FILE            the on-the-wire cases from the samples in FILE
+  report RESULTS OUT        print the table, write OUT (build/bench.json)
+
+Every case object has: name, ns, baseline_ns, ratio, extra_ns, goal, met
+(ns figures null where the case is not a time, goal/met null where the issue
+sets no goal), plus group, baseline, goal_text and details.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+
+
+def case(group, name, ns=None, baseline=None, baseline_ns=None, ratio=None, extra_ns=None,
+         goal=None, goal_text=None, **more):
+    met = None if goal is None else (ratio is not None and ratio <= goal)
+    d = {"group": group, "name": name, "ns": ns, "baseline": baseline,
+         "baseline_ns": baseline_ns, "ratio": ratio, "extra_ns": extra_ns,
+         "goal": goal, "goal_text": goal_text, "met": met}
+    d.update(more)
+    return d
+
+
+def rnd(x, n=2):
+    return None if x is None else round(x, n)
+
+
+def paired(ns, base):
+    """Medians of case and baseline, and the medians of the per-round ratio
+    and difference (rounds were interleaved, so each pair shares its noise)."""
+    ratios = [a / b for a, b in zip(ns, base)]
+    extras = [a - b for a, b in zip(ns, base)]
+    return (statistics.median(ns), statistics.median(base),
+            statistics.median(ratios), statistics.median(extras), ratios)
+
+
+def cmd_jget(a):
+    d = json.load(sys.stdin)
+    r = eval(a.expr, {}, {"d": d})  # the runner's own expressions only
+    print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)
+
+
+def cmd_row(a):
+    print(json.dumps(case(a.group, a.name, value=a.value, unit=a.unit)))
+
+
+def cmd_pair_row(a):
+    ns = [float(x) for x in a.ns.split()]
+    base = [float(x) for x in a.base.split()]
+    m, b, ratio, extra, ratios = paired(ns, base)
+    print(json.dumps(case(a.group, a.name, rnd(m, 0), a.baseline, rnd(b, 0), rnd(ratio, 3),
+                          rnd(extra, 0), a.goal, a.goal_text, rounds=len(ns),
+                          ratios=[rnd(r, 3) for r in ratios])))
+
+
+def cmd_wire_sample(a):
+    d = json.loads(a.json)
+    d.update(method=a.method, config=a.config, round=a.round, n=a.n,
+             delivered=a.delivered, valid=not a.invalid)
+    print(json.dumps(d))
+
+
+METHODS = {"packet": "(B) AF_PACKET", "live": "(C) XDP live frames"}
+CONFIGS = {"nofilter": "no filter (VIP on lo, kernel replies)", "arp_ignore": "arp_ignore=1",
+           "nftables": "nftables arp drop", "generic": "lvip generic XDP",
+           "native": "lvip native XDP"}
+GOALS = {("packet", "generic", "nofilter"): 0.70, ("packet", "generic", "nftables"): 1.15,
+         ("live", "native", "nofilter"): 0.15, ("live", "native", "nftables"): 0.40}
+
+
+def cmd_wire_rows(a):
+    samples = [json.loads(l) for l in open(a.file) if l.strip()]
+    per = {}  # (method, config) -> {round: ns per frame}
+    bad = {}
+    for s in samples:
+        key = (s["method"], s["config"])
+        if s["valid"]:
+            per.setdefault(key, {})[s["round"]] = s["cpu_ns"] / s["n"]
+        else:
+            bad.setdefault(key, []).append(s["delivered"])
+
+    def row(method, cfg, base_cfg, goal):
+        name = f"{METHODS[method]}: {CONFIGS[cfg]}"
+        if base_cfg != "nofilter" or goal is not None:
+            name += f" vs {CONFIGS[base_cfg].split(' (')[0]}"
+        c, b = per.get((method, cfg), {}), per.get((method, base_cfg), {})
+        rounds = sorted(set(c) & set(b))
+        gt = None if goal is None else f"<= {goal:.2f} x {CONFIGS[base_cfg].split(' (')[0]}"
+        details = {"unit": "CPU ns per frame (sender thread + its ksoftirqd)",
+                   "rounds": len(rounds), "n": samples[0]["n"] if samples else None}
+        if bad.get((method, cfg)) or bad.get((method, base_cfg)):
+            details["not_counted"] = {"case": bad.get((method, cfg), []),
+                                      "baseline": bad.get((method, base_cfg), [])}
+        if not rounds:
+            return case("wire", name, None, CONFIGS[base_cfg], None, None, None, goal, gt,
+                        note="no run delivered exactly N frames", **details)
+        m, bm, ratio, extra, ratios = paired([c[r] for r in rounds], [b[r] for r in rounds])
+        return case("wire", name, rnd(m, 1), CONFIGS[base_cfg], rnd(bm, 1), rnd(ratio, 3),
+                    rnd(extra, 1), goal, gt, ratios=[rnd(x, 3) for x in ratios], **details)
+
+    for method in METHODS:
+        for cfg in CONFIGS:
+            if (method, cfg, "nofilter") in GOALS:
+                continue
+            print(json.dumps(row(method, cfg, "nofilter", None)))
+        for (m, cfg, base), goal in GOALS.items():
+            if m == method:
+                print(json.dumps(row(method, cfg, base, goal)))
+
+
+def fmt(x, unit=""):
+    if x is None:
+        return "-"
+    if isinstance(x, float) and abs(x) < 1000:
+        return f"{x:.2f}{unit}"
+    return f"{x:,.0f}{unit}"
+
+
+def human_bytes(n):
+    for u in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or u == "GiB":
+            return f"{n:,.1f} {u}" if u != "B" else f"{n} B"
+        n /= 1024
+
+
+def cmd_report(a):
+    rows = [json.loads(l) for l in open(a.results) if l.strip()]
+    for r in rows:
+        r.pop("group_order", None)
+    with open(a.out + ".tmp", "w") as f:
+        json.dump(rows, f, indent=1)
+        f.write("\n")
+    os.replace(a.out + ".tmp", a.out)
+
+    titles = {"datapath": "Datapath: ns per BPF_PROG_RUN iteration (thread CPU time), medians",
+              "wire": "On the wire: CPU ns per ARP request delivered",
+              "control": "Control plane: wall ns per command, medians",
+              "memory": "Memory"}
+    hdr = f"{'case':<62} {'ns':>10} {'baseline':>10} {'ratio':>7} {'extra':>9}  {'goal':<24} met"
+    lines = [f"lvip make bench - {platform.node()}, Linux {platform.release()}, "
+             f"{os.cpu_count()} CPUs, {a.seconds} s"]
+    for g in ("datapath", "wire", "control", "memory"):
+        grp = [r for r in rows if r["group"] == g]
+        if not grp:
+            continue
+        lines += ["", titles[g]]
+        if g == "memory":
+            for r in grp:
+                lines.append(f"  {r['name']:<60} {human_bytes(r['value']):>14}")
+            continue
+        lines.append("  " + hdr)
+        for r in grp:
+            met = "-" if r["met"] is None else ("met" if r["met"] else "MISSED")
+            base = r.get("baseline") or ""
+            lines.append(f"  {r['name'][:62]:<62} {fmt(r['ns']):>10} {fmt(r['baseline_ns']):>10} "
+                         f"{fmt(r['ratio']):>7} {fmt(r['extra_ns']):>9}  "
+                         f"{(r['goal_text'] or '-'):<24} {met}")
+            if g != "wire" or r["goal"] is not None:
+                lines.append(f"  {'  baseline: ' + base:<62}")
+    goals = [r for r in rows if r["met"] is not None]
+    missed = [r for r in goals if not r["met"]]
+    lines += ["", f"{len(goals) - len(missed)} of {len(goals)} goals met"
+              + (": missed " + "; ".join(r["name"] for r in missed) if missed else ""),
+              f"written: {a.out}"]
+    print("\n".join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("jget")
+    s.add_argument("expr")
+    s = sub.add_parser("row")
+    s.add_argument("--group", required=True)
+    s.add_argument("--name", required=True)
+    s.add_argument("--value", type=int, required=True)
+    s.add_argument("--unit", required=True)
+    s = sub.add_parser("pair-row")
+    for o in ("group", "name", "baseline", "goal-text", "ns", "base"):
+        s.add_argument("--" + o, required=True)
+    s.add_argument("--goal", type=float, required=True)
+    s = sub.add_parser("wire-sample")
+    for o in ("method", "config", "json"):
+        s.add_argument("--" + o, required=True)
+    for o in ("round", "n", "delivered"):
+        s.add_argument("--" + o, type=int, required=True)
+    s.add_argument("--invalid", action="store_true")
+    s = sub.add_parser("wire-rows")
+    s.add_argument("file")
+    s = sub.add_parser("report")
+    s.add_argument("results")
+    s.add_argument("out")
+    s.add_argument("--seconds", type=int, default=0)
+    a = p.parse_args()
+    {"jget": cmd_jget, "row": cmd_row, "pair-row": cmd_pair_row,
+     "wire-sample": cmd_wire_sample, "wire-rows": cmd_wire_rows,
+     "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
