@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oracle.c - lvip's datapath tables (CONTRACT.md) as plain C.
+ *
+ * Sources, and nothing else: CONTRACT.md "Behaviour of the datapath", and
+ * the clarifications README documents under "What the datapath does":
+ *
+ *  - Ethernet, then up to two VLAN tags (TPID 0x8100 or 0x88a8, in either
+ *    position); a third tag: pass without counting (fail-open).
+ *  - ARP is judged only when hrd = 1, pro = 0x0800, hln = 6, pln = 4 and the
+ *    28-byte body is present. Ingress: a request (op 1) whose target is a
+ *    VIP is dropped, the target VIP charged. Egress: a reply (op 2) whose
+ *    sender is a VIP is dropped; a request whose sender is a VIP is dropped
+ *    when it is gratuitous (target = sender), else rewritten - also when the
+ *    target is another VIP - to the interface's primary IPv4 address in the
+ *    target's subnet, else its first primary address, and dropped when it
+ *    has none. Drops charge the sender VIP; a rewrite charges no VIP.
+ *  - IPv4: version 4, ihl >= 5. A packet to a VIP passes, counted as vip_rx
+ *    with bytes = tot_len.
+ *  - IPv6: version 6. Up to three extension headers (hop-by-hop 0, routing
+ *    43, destination options 60) are skipped before ICMPv6. Ingress: an NS
+ *    (135) whose target is a VIP is dropped (the target charged, and no
+ *    vip_rx even when it was sent to a VIP); otherwise a packet to a VIP is
+ *    vip_rx with bytes = payload_len + 40. Egress: an NA (136) whose target
+ *    is a VIP is dropped. An NS/NA cut inside its options, with its 24-byte
+ *    fixed part present, is judged like the whole frame.
+ *  - Malformed (ingress only; egress never counts it, and passes): a frame
+ *    cut inside a header the datapath needs, an ARP with a wrong
+ *    hrd/pro/hln/pln, IPv4 with version != 4 or ihl < 5, IPv6 with version
+ *    != 6.
+ *
+ * Where the text leaves room, the oracle reads "a header it needs" the way
+ * README reads it for ND: the part of a header that decides the verdict is
+ * needed, what follows it is not (an NS/NA cut inside its options is judged
+ * like the whole frame). So:
+ *  - IPv4: the 20-byte fixed header is needed; options are like ND options
+ *    (a frame cut inside them is judged like the whole frame).
+ *  - An extension header: its next-header and length bytes are needed; its
+ *    options are skipped unread, so a cut inside them matters only when the
+ *    walk goes on to a header beyond (which then is missing).
+ *  - Ingress needs the ICMPv6 type byte of a packet whose (skipped-to) next
+ *    header is ICMPv6, and the 24-byte fixed part of an NS; nothing beyond
+ *    (an NA or an echo cut short is judged on its addresses).
+ *  - A fourth extension header (or any other next header) ends the walk:
+ *    the packet is "not ICMPv6" and is judged on its destination only.
+ */
+#include "oracle.h"
+
+#include <string.h>
+
+const char *const oracle_reason_name[ORACLE_N_REASONS] = {
+	[ORACLE_ARP_IN_DROPPED] = "arp_in_dropped",
+	[ORACLE_ARP_OUT_DROPPED] = "arp_out_dropped",
+	[ORACLE_ARP_OUT_REWRITTEN] = "arp_out_rewritten",
+	[ORACLE_ND_IN_DROPPED] = "nd_in_dropped",
+	[ORACLE_ND_OUT_DROPPED] = "nd_out_dropped",
+	[ORACLE_VIP_RX] = "vip_rx",
+	[ORACLE_MALFORMED] = "malformed",
+};
+
+/* Numbers from the protocols' own specifications (IEEE 802.1Q, RFC 826,
+ * RFC 791, RFC 8200, RFC 4861). */
+#define ETH_HEADER     14
+#define TAG_LEN        4
+#define TPID_8021Q     0x8100
+#define TPID_8021AD    0x88a8
+#define TYPE_IPV4      0x0800
+#define TYPE_ARP       0x0806
+#define TYPE_IPV6      0x86dd
+#define MAX_TAGS       2
+
+#define ARP_BODY       28 /* hrd pro hln pln op sha(6) spa(4) tha(6) tpa(4) */
+#define ARP_SPA        14
+#define ARP_TPA        24
+#define ARP_REQUEST    1
+#define ARP_REPLY      2
+
+#define IPV4_MIN       20
+#define IPV4_DST       16
+#define IPV6_HEADER    40
+#define IPV6_DST       24
+#define MAX_EXT        3
+#define NH_HOPOPTS     0
+#define NH_ROUTING     43
+#define NH_DSTOPTS     60
+#define NH_ICMPV6      58
+#define ND_FIXED       24 /* type code csum reserved(4) target(16) */
+#define ND_TARGET      8
+#define ICMP6_NS       135
+#define ICMP6_NA       136
+
+/* What the walk over the headers found. */
+enum what {
+	W_OTHER = 0, /* anything else: pass */
+	W_CUT,       /* cut inside a header the datapath needs */
+	W_BAD,       /* malformed header fields */
+	W_ARP,
+	W_IPV4,
+	W_IPV6,
+};
+
+struct view {
+	enum what what;
+	size_t l3;            /* offset of the ARP / IP header */
+	/* ARP */
+	unsigned op;
+	/* IPv4 */
+	unsigned tot_len;
+	/* IPv6 */
+	unsigned payload_len;
+	int icmp6;            /* the walk reached ICMPv6 */
+	size_t l4;            /* its offset */
+};
+
+static unsigned rd16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+static int is_tpid(unsigned t)
+{
+	return t == TPID_8021Q || t == TPID_8021AD;
+}
+
+static int find4(const struct oracle_vips *v, const uint8_t *a)
+{
+	for (size_t i = 0; i < v->n4 && i < ORACLE_MAX_VIPS; i++)
+		if (!memcmp(v->v4[i], a, 4))
+			return (int)i;
+	return -1;
+}
+
+static int find6(const struct oracle_vips *v, const uint8_t *a)
+{
+	for (size_t i = 0; i < v->n6 && i < ORACLE_MAX_VIPS; i++)
+		if (!memcmp(v->v6[i], a, 16))
+			return (int)i;
+	return -1;
+}
+
+static void walk_ipv6(const uint8_t *f, size_t len, struct view *w)
+{
+	size_t off = w->l3;
+	unsigned nh;
+
+	if (len < off + IPV6_HEADER) {
+		w->what = (len > off && f[off] >> 4 != 6) ? W_BAD : W_CUT;
+		return;
+	}
+	if (f[off] >> 4 != 6) {
+		w->what = W_BAD;
+		return;
+	}
+	w->what = W_IPV6;
+	w->payload_len = rd16(f + off + 4);
+	nh = f[off + 6];
+	off += IPV6_HEADER;
+	for (int i = 0; i < MAX_EXT; i++) {
+		size_t hl;
+
+		if (nh != NH_HOPOPTS && nh != NH_ROUTING && nh != NH_DSTOPTS)
+			break;
+		if (len < off + 2) {
+			w->what = W_CUT;
+			return;
+		}
+		hl = ((size_t)f[off + 1] + 1) * 8;
+		nh = f[off];
+		off += hl;
+	}
+	if (nh == NH_ICMPV6) {
+		w->icmp6 = 1;
+		w->l4 = off;
+	}
+}
+
+static void walk(const uint8_t *f, size_t len, struct view *w)
+{
+	size_t off = ETH_HEADER;
+	unsigned type;
+
+	memset(w, 0, sizeof(*w));
+	if (len < ETH_HEADER) {
+		w->what = W_CUT;
+		return;
+	}
+	type = rd16(f + 12);
+	for (int tags = 0; tags < MAX_TAGS && is_tpid(type); tags++) {
+		if (len < off + TAG_LEN) {
+			w->what = W_CUT;
+			return;
+		}
+		type = rd16(f + off + 2);
+		off += TAG_LEN;
+	}
+	if (is_tpid(type))
+		return; /* a third tag: fail-open, nothing counted */
+	w->l3 = off;
+	switch (type) {
+	case TYPE_ARP:
+		if (len < off + ARP_BODY) {
+			w->what = W_CUT;
+			return;
+		}
+		if (rd16(f + off) != 1 || rd16(f + off + 2) != TYPE_IPV4 || f[off + 4] != 6 ||
+		    f[off + 5] != 4) {
+			w->what = W_BAD;
+			return;
+		}
+		w->what = W_ARP;
+		w->op = rd16(f + off + 6);
+		return;
+	case TYPE_IPV4:
+		if (len < off + 1) {
+			w->what = W_CUT;
+			return;
+		}
+		if (f[off] >> 4 != 4 || (f[off] & 0x0f) < 5) {
+			w->what = W_BAD;
+			return;
+		}
+		if (len < off + IPV4_MIN) {
+			w->what = W_CUT;
+			return;
+		}
+		w->what = W_IPV4;
+		w->tot_len = rd16(f + off + 2);
+		return;
+	case TYPE_IPV6:
+		walk_ipv6(f, len, w);
+		return;
+	default:
+		return;
+	}
+}
+
+static void start(const uint8_t *f, size_t len, struct oracle_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->out, f, len);
+	r->out_len = len;
+	r->verdict = ORACLE_PASS;
+	r->rule = "anything else: pass";
+}
+
+static int args_ok(const uint8_t *f, size_t len, const struct oracle_vips *v,
+		   const struct oracle_result *r)
+{
+	return (f || !len) && v && r && len <= ORACLE_FRAME_MAX;
+}
+
+int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+		   struct oracle_result *r)
+{
+	struct view w;
+	int i;
+
+	if (!args_ok(f, len, v, r))
+		return -1;
+	start(f, len, r);
+	walk(f, len, &w);
+	switch (w.what) {
+	case W_OTHER:
+		if (w.l3 == 0)
+			r->rule = "three VLAN tags: pass (fail-open)";
+		return 0;
+	case W_CUT:
+		r->reason[ORACLE_MALFORMED] = 1;
+		r->rule = "truncated frame: pass, malformed";
+		return 0;
+	case W_BAD:
+		r->reason[ORACLE_MALFORMED] = 1;
+		r->rule = "malformed header: pass, malformed";
+		return 0;
+	case W_ARP:
+		i = find4(v, f + w.l3 + ARP_TPA);
+		if (w.op == ARP_REQUEST && i >= 0) {
+			r->verdict = ORACLE_DROP;
+			r->reason[ORACLE_ARP_IN_DROPPED] = 1;
+			r->vip4[i].arp_dropped = 1;
+			r->rule = "ARP request whose target is a VIP: drop";
+		} else {
+			r->rule = "other ARP: pass";
+		}
+		return 0;
+	case W_IPV4:
+		i = find4(v, f + w.l3 + IPV4_DST);
+		if (i >= 0) {
+			r->reason[ORACLE_VIP_RX] = 1;
+			r->vip4[i].packets = 1;
+			r->vip4[i].bytes = w.tot_len;
+			r->rule = "IPv4 to a VIP: pass, vip_rx";
+		} else {
+			r->rule = "IPv4 to a non-VIP: pass";
+		}
+		return 0;
+	case W_IPV6:
+		if (w.icmp6) {
+			if (len < w.l4 + 1) {
+				r->reason[ORACLE_MALFORMED] = 1;
+				r->rule = "ICMPv6 without its type: pass, malformed";
+				return 0;
+			}
+			if (f[w.l4] == ICMP6_NS) {
+				if (len < w.l4 + ND_FIXED) {
+					r->reason[ORACLE_MALFORMED] = 1;
+					r->rule = "NS cut inside its fixed part: pass, malformed";
+					return 0;
+				}
+				i = find6(v, f + w.l4 + ND_TARGET);
+				if (i >= 0) {
+					r->verdict = ORACLE_DROP;
+					r->reason[ORACLE_ND_IN_DROPPED] = 1;
+					r->vip6[i].nd_dropped = 1;
+					r->rule = "NS whose target is a VIP: drop";
+					return 0;
+				}
+			}
+		}
+		i = find6(v, f + w.l3 + IPV6_DST);
+		if (i >= 0) {
+			r->reason[ORACLE_VIP_RX] = 1;
+			r->vip6[i].packets = 1;
+			r->vip6[i].bytes = (uint64_t)w.payload_len + IPV6_HEADER;
+			r->rule = "IPv6 to a VIP: pass, vip_rx";
+		} else {
+			r->rule = "IPv6 to a non-VIP: pass";
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t mask_of(unsigned plen)
+{
+	return plen == 0 ? 0 : plen >= 32 ? 0xffffffffu : ~((1u << (32 - plen)) - 1);
+}
+
+/* The source the rewrite uses: the first primary address whose subnet holds
+ * the target, else the first primary address; NULL when there is none. */
+static const uint8_t *rewrite_source(const struct oracle_iface *ifc, const uint8_t *target)
+{
+	const uint8_t *first = NULL;
+	uint32_t t = be32(target);
+
+	for (size_t i = 0; ifc && i < ifc->n && i < ORACLE_MAX_ADDRS; i++) {
+		const struct oracle_addr4 *a = &ifc->a[i];
+		uint32_t m = mask_of(a->prefix_len);
+
+		if (a->secondary)
+			continue;
+		if (!first)
+			first = a->addr;
+		if ((be32(a->addr) & m) == (t & m))
+			return a->addr;
+	}
+	return first;
+}
+
+int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+		  const struct oracle_iface *ifc, struct oracle_result *r)
+{
+	const uint8_t *sip, *tip, *src;
+	struct view w;
+	int i;
+
+	if (!args_ok(f, len, v, r))
+		return -1;
+	start(f, len, r);
+	walk(f, len, &w);
+	switch (w.what) {
+	case W_OTHER:
+		if (w.l3 == 0)
+			r->rule = "three VLAN tags: pass (fail-open)";
+		return 0;
+	case W_CUT:
+	case W_BAD:
+		r->rule = "truncated or malformed: pass (egress never counts)";
+		return 0;
+	case W_IPV4:
+		r->rule = "IPv4: pass";
+		return 0;
+	case W_ARP:
+		sip = f + w.l3 + ARP_SPA;
+		tip = f + w.l3 + ARP_TPA;
+		i = find4(v, sip);
+		if (i < 0 || (w.op != ARP_REQUEST && w.op != ARP_REPLY)) {
+			r->rule = "ARP not from a VIP, or neither request nor reply: pass";
+			return 0;
+		}
+		if (w.op == ARP_REPLY || !memcmp(sip, tip, 4)) {
+			r->verdict = ORACLE_DROP;
+			r->reason[ORACLE_ARP_OUT_DROPPED] = 1;
+			r->vip4[i].arp_dropped = 1;
+			r->rule = w.op == ARP_REPLY ? "ARP reply from a VIP: drop"
+						    : "gratuitous ARP request announcing a VIP: drop";
+			return 0;
+		}
+		src = rewrite_source(ifc, tip);
+		if (!src) {
+			r->verdict = ORACLE_DROP;
+			r->reason[ORACLE_ARP_OUT_DROPPED] = 1;
+			r->vip4[i].arp_dropped = 1;
+			r->rule = "ARP request tell VIP, interface without IPv4: drop";
+			return 0;
+		}
+		memcpy(r->out + w.l3 + ARP_SPA, src, 4);
+		r->reason[ORACLE_ARP_OUT_REWRITTEN] = 1;
+		r->rule = "ARP request tell VIP: sender rewritten";
+		return 0;
+	case W_IPV6:
+		if (w.icmp6 && len >= w.l4 + ND_FIXED && f[w.l4] == ICMP6_NA) {
+			i = find6(v, f + w.l4 + ND_TARGET);
+			if (i >= 0) {
+				r->verdict = ORACLE_DROP;
+				r->reason[ORACLE_ND_OUT_DROPPED] = 1;
+				r->vip6[i].nd_dropped = 1;
+				r->rule = "NA whose target is a VIP: drop";
+				return 0;
+			}
+		}
+		r->rule = "IPv6, not an NA for a VIP: pass";
+		return 0;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * oracle.h - an independent reference model of lvip's datapath.
+ *
+ * Written from CONTRACT.md ("Behaviour of the datapath", both tables) and
+ * README ("What the datapath does") only; it shares no code, header or
+ * constant with bpf/ (nor with include/lvip.h: reasons are named here and
+ * matched to the ABI by name in the fuzzer). Plain C11, no kernel headers.
+ *
+ * oracle_ingress() is the XDP table, oracle_egress() the TC table. Both take
+ * an Ethernet frame as handed to the program and say what the program must
+ * do: the verdict, the delta of every global reason counter (the same delta
+ * goes to the interface's counters), the delta of every VIP's counters, and
+ * the frame's bytes afterwards.
+ */
+#ifndef LVIP_ORACLE_H
+#define LVIP_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ORACLE_FRAME_MAX 2048
+#define ORACLE_MAX_VIPS  16
+#define ORACLE_MAX_ADDRS 16
+
+/* Reasons, in the order CONTRACT.md lists them for `stats --json`. */
+enum oracle_reason {
+	ORACLE_ARP_IN_DROPPED = 0,
+	ORACLE_ARP_OUT_DROPPED,
+	ORACLE_ARP_OUT_REWRITTEN,
+	ORACLE_ND_IN_DROPPED,
+	ORACLE_ND_OUT_DROPPED,
+	ORACLE_VIP_RX,
+	ORACLE_MALFORMED,
+	ORACLE_N_REASONS,
+};
+
+extern const char *const oracle_reason_name[ORACLE_N_REASONS];
+
+enum oracle_verdict { ORACLE_PASS = 0, ORACLE_DROP };
+
+/* The VIPs in the maps, network byte order. */
+struct oracle_vips {
+	size_t n4, n6;
+	uint8_t v4[ORACLE_MAX_VIPS][4];
+	uint8_t v6[ORACLE_MAX_VIPS][16];
+};
+
+/* One IPv4 address of the egress interface, in the kernel's order. */
+struct oracle_addr4 {
+	uint8_t addr[4];
+	uint8_t prefix_len;  /* 0..32 */
+	int secondary;       /* a secondary address is never a rewrite source */
+};
+
+struct oracle_iface {
+	size_t n;
+	struct oracle_addr4 a[ORACLE_MAX_ADDRS];
+};
+
+struct oracle_vip_delta {
+	uint64_t packets, bytes, arp_dropped, nd_dropped;
+};
+
+struct oracle_result {
+	enum oracle_verdict verdict;
+	uint64_t reason[ORACLE_N_REASONS];
+	struct oracle_vip_delta vip4[ORACLE_MAX_VIPS];
+	struct oracle_vip_delta vip6[ORACLE_MAX_VIPS];
+	uint8_t out[ORACLE_FRAME_MAX];
+	size_t out_len;
+	const char *rule;    /* the row of the table that decided, for humans */
+};
+
+/* Both return 0, or -1 (result untouched) when len > ORACLE_FRAME_MAX or an
+ * argument is NULL. */
+int oracle_ingress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
+		   struct oracle_result *res);
+int oracle_egress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
+		  const struct oracle_iface *iface, struct oracle_result *res);
+
+#endif /* LVIP_ORACLE_H */
