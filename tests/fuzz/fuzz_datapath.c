@@ -1,0 +1,1329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_datapath.c - differential fuzzing of lvip's datapath against the
+ * independent oracle (oracle.c, written from CONTRACT.md alone).
+ *
+ * Every frame - built like the unit fixtures (ARP request/reply/probe/GARP,
+ * IPv4/IPv6 to VIPs and non-VIPs, NS/NA incl. DAD, other EtherTypes), then
+ * mutated (bit flips, truncations, VLAN stacking 0-3 tags, odd ARP fields,
+ * IPv6 extension header chains before ICMPv6, random EtherTypes) - goes
+ * through lvip_xdp, lvip_tc and lvip_tc_compat with BPF_PROG_RUN
+ * (bpf_prog_test_run_opts). Each run is compared with the oracle on the
+ * verdict, the delta of every counter (global, every interface, every VIP)
+ * and the output bytes. TAP on stdout.
+ *
+ *   build/fuzz_datapath [--seed S] [--frames N] [--frame I] [--reports N] [--verbose]
+ *
+ * The seed is printed first; frame I of seed S is always the same frame
+ * (each frame has its own PRNG stream), so `--seed S --frame I` replays
+ * exactly the frame a mismatch names.
+ *
+ * The process moves itself into a private network namespace first (the
+ * root namespace is never touched) and makes its veth pairs there: the
+ * addresses give lvip_tc's live address lookup something to read. Only
+ * 198.18.0.0/15 and 2001:db8::/32 are configured.
+ *
+ *   LVIP_REQUIRE_BPF=1   fail (instead of skip) when BPF cannot be used
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lvip.h"
+#include "lvip.skel.h"
+#include "oracle.h"
+
+#define FMAX         512   /* largest frame built */
+#define MAX_REPORTS  20    /* mismatches printed in full (--reports N) */
+#define MIN_COVERAGE 10000 /* frames needed before coverage is asserted */
+
+static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("Bail out! ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* PRNG: splitmix64 seeds one xoshiro256** stream per frame.           */
+/* ------------------------------------------------------------------ */
+
+struct rng {
+	uint64_t s[4];
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rng_init(struct rng *r, uint64_t seed, uint64_t index)
+{
+	uint64_t x = seed ^ (index * 0xd1342543de82ef95ull);
+
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next64(struct rng *r)
+{
+	uint64_t res = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
+
+	r->s[2] ^= r->s[0];
+	r->s[3] ^= r->s[1];
+	r->s[1] ^= r->s[2];
+	r->s[0] ^= r->s[3];
+	r->s[2] ^= t;
+	r->s[3] = rotl(r->s[3], 45);
+	return res;
+}
+
+/* Uniform in [0, n), n > 0. */
+static uint32_t below(struct rng *r, uint32_t n)
+{
+	return (uint32_t)((next64(r) >> 32) * n >> 32);
+}
+
+/* True with probability pct percent. */
+static int chance(struct rng *r, unsigned pct)
+{
+	return below(r, 100) < pct;
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                          */
+/* ------------------------------------------------------------------ */
+
+static const char *const vip4_s[] = { "198.18.0.100", "198.18.0.101", "198.18.1.50", "198.19.0.100" };
+static const char *const vip6_s[] = { "2001:db8::100", "2001:db8:1::5" };
+#define N_VIP4 (sizeof(vip4_s) / sizeof(vip4_s[0]))
+#define N_VIP6 (sizeof(vip6_s) / sizeof(vip6_s[0]))
+
+static const char *const other4_s[] = {
+	"198.18.0.1", "198.18.1.1", "198.19.0.1", "198.18.0.11", "198.18.1.11", "198.18.0.12",
+	"198.18.0.21", "198.18.0.22", "198.19.4.1", "198.18.2.7", "198.18.0.102", "198.18.0.255",
+	"0.0.0.0",
+};
+static const char *const other6_s[] = {
+	"2001:db8::1", "2001:db8::101", "2001:db8:1::6", "::", "ff02::1", "ff02::1:ff00:1",
+	"ff02::1:ff00:100", "ff02::1:ff00:5", "2001:db8::11",
+};
+#define N_OTHER4 (sizeof(other4_s) / sizeof(other4_s[0]))
+#define N_OTHER6 (sizeof(other6_s) / sizeof(other6_s[0]))
+
+static struct oracle_vips vips;
+static uint8_t other4[N_OTHER4][4], other6[N_OTHER6][16];
+
+static void parse4(const char *s, uint8_t *out)
+{
+	if (inet_pton(AF_INET, s, out) != 1)
+		bail("bad IPv4 literal: %s", s);
+}
+
+static void parse6(const char *s, uint8_t *out)
+{
+	if (inet_pton(AF_INET6, s, out) != 1)
+		bail("bad IPv6 literal: %s", s);
+}
+
+static void init_addresses(void)
+{
+	vips.n4 = N_VIP4;
+	vips.n6 = N_VIP6;
+	for (size_t i = 0; i < N_VIP4; i++)
+		parse4(vip4_s[i], vips.v4[i]);
+	for (size_t i = 0; i < N_VIP6; i++)
+		parse6(vip6_s[i], vips.v6[i]);
+	for (size_t i = 0; i < N_OTHER4; i++)
+		parse4(other4_s[i], other4[i]);
+	for (size_t i = 0; i < N_OTHER6; i++)
+		parse6(other6_s[i], other6[i]);
+}
+
+/* An IPv4 address: a VIP with probability vip_pct, else one of the other
+ * pool or a random host of 198.18.0.0/15. */
+static void pick4(struct rng *r, unsigned vip_pct, uint8_t out[4])
+{
+	if (chance(r, vip_pct)) {
+		memcpy(out, vips.v4[below(r, N_VIP4)], 4);
+	} else if (chance(r, 75)) {
+		memcpy(out, other4[below(r, N_OTHER4)], 4);
+	} else {
+		out[0] = 198;
+		out[1] = 18 + below(r, 2);
+		out[2] = below(r, 256);
+		out[3] = below(r, 256);
+	}
+}
+
+static void pick6(struct rng *r, unsigned vip_pct, uint8_t out[16])
+{
+	if (chance(r, vip_pct)) {
+		memcpy(out, vips.v6[below(r, N_VIP6)], 16);
+	} else if (chance(r, 75)) {
+		memcpy(out, other6[below(r, N_OTHER6)], 16);
+	} else {
+		parse6("2001:db8::", out);
+		out[4] = below(r, 2);
+		for (int i = 12; i < 16; i++)
+			out[i] = below(r, 256);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame builder                                                      */
+/* ------------------------------------------------------------------ */
+
+#define MAX_MARKS 24
+
+struct frame {
+	uint8_t b[FMAX];
+	size_t len;
+	size_t mark[MAX_MARKS]; /* header boundaries, for targeted cuts */
+	int nmark;
+};
+
+static void mark(struct frame *f)
+{
+	if (f->nmark < MAX_MARKS)
+		f->mark[f->nmark++] = f->len;
+}
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	if (f->len + n > FMAX)
+		n = FMAX - f->len;
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void put8(struct frame *f, unsigned v)
+{
+	uint8_t x = (uint8_t)v;
+
+	put(f, &x, 1);
+}
+
+static void put16(struct frame *f, unsigned v)
+{
+	put8(f, v >> 8);
+	put8(f, v);
+}
+
+static void put_rand(struct frame *f, struct rng *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put8(f, below(r, 256));
+}
+
+static void put_zero(struct frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put8(f, 0);
+}
+
+static void set16(struct frame *f, size_t off, unsigned v)
+{
+	if (off + 2 <= f->len) {
+		f->b[off] = (uint8_t)(v >> 8);
+		f->b[off + 1] = (uint8_t)v;
+	}
+}
+
+static const uint8_t mac_peer[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_self[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+enum kind { K_ARP = 0, K_IPV4, K_IPV6, K_OTHER, K_RANDOM };
+
+static unsigned tpid(struct rng *r)
+{
+	static const unsigned t[] = { 0x8100, 0x88a8, 0x8100, 0x88a8, 0x9100 };
+
+	return t[below(r, 5)];
+}
+
+static void put_eth(struct frame *f, struct rng *r, unsigned type)
+{
+	unsigned n = below(r, 100), tags = n < 50 ? 0 : n < 72 ? 1 : n < 92 ? 2 : 3;
+
+	put(f, chance(r, 50) ? mac_bcast : mac_self, 6);
+	put(f, mac_peer, 6);
+	mark(f);
+	for (unsigned i = 0; i < tags; i++) {
+		put16(f, tpid(r));
+		put16(f, below(r, 0x10000));
+		mark(f);
+	}
+	put16(f, type);
+	mark(f);
+}
+
+static unsigned odd16(struct rng *r, const unsigned *vals, size_t n)
+{
+	return chance(r, 25) ? below(r, 0x10000) : vals[below(r, (uint32_t)n)];
+}
+
+static void build_arp(struct frame *f, struct rng *r)
+{
+	static const unsigned bad_hrd[] = { 0, 6, 0x100, 0xffff };
+	static const unsigned bad_pro[] = { 0x86dd, 0x0008, 0x0806, 0 };
+	static const unsigned bad_len[] = { 0, 4, 6, 8, 16, 255 };
+	static const unsigned odd_op[] = { 0, 3, 4, 8, 9, 0x100, 0x101, 0x201 };
+	size_t start;
+	unsigned op = chance(r, 45) ? 1 : chance(r, 80) ? 2 : odd16(r, odd_op, 8);
+	uint8_t sip[4], tip[4];
+
+	put_eth(f, r, 0x0806);
+	start = f->len;
+	put16(f, chance(r, 92) ? 1 : odd16(r, bad_hrd, 4));
+	put16(f, chance(r, 92) ? 0x0800 : odd16(r, bad_pro, 4));
+	put8(f, chance(r, 94) ? 6 : bad_len[below(r, 6)]);
+	put8(f, chance(r, 94) ? 4 : bad_len[below(r, 6)]);
+	mark(f);
+	put16(f, op);
+	pick4(r, 45, sip);
+	pick4(r, 50, tip);
+	if (chance(r, 15))
+		memcpy(tip, sip, 4); /* gratuitous */
+	put(f, mac_peer, 6);
+	put(f, sip, 4);
+	put(f, op == 1 ? (const uint8_t[6]){ 0 } : mac_self, 6);
+	put(f, tip, 4);
+	mark(f);
+	(void)start;
+	if (chance(r, 30))
+		put_zero(f, f->len < 60 ? 60 - f->len : 0);
+	else if (chance(r, 20))
+		put_rand(f, r, below(r, 24));
+}
+
+static void build_ipv4(struct frame *f, struct rng *r)
+{
+	static const unsigned bad_vi[] = { 0x44, 0x40, 0x41, 0x65, 0x55, 0x05, 0x64, 0xf5 };
+	unsigned n = below(r, 100), vi;
+	size_t start, hlen, plen = below(r, 40);
+	uint8_t a[4];
+
+	vi = n < 72 ? 0x45 : n < 88 ? 0x40 | (6 + below(r, 10)) :
+	     n < 97 ? bad_vi[below(r, 8)] : below(r, 256);
+	hlen = (vi & 0x0f) > 5 ? (size_t)(vi & 0x0f) * 4 : 20;
+	put_eth(f, r, 0x0800);
+	start = f->len;
+	put8(f, vi);
+	put8(f, below(r, 256));
+	put16(f, chance(r, 85) ? (unsigned)(hlen + plen) : below(r, 0x10000));
+	put16(f, below(r, 0x10000));
+	put16(f, chance(r, 70) ? 0x4000 : below(r, 0x10000));
+	put8(f, 64);
+	put8(f, chance(r, 80) ? 17 : below(r, 256));
+	put16(f, 0);
+	pick4(r, 30, a);
+	put(f, a, 4);
+	pick4(r, 55, a);
+	put(f, a, 4);
+	mark(f);
+	put_rand(f, r, hlen - 20);
+	mark(f);
+	put_rand(f, r, plen);
+	(void)start;
+}
+
+static unsigned ext_type(struct rng *r)
+{
+	static const unsigned std[] = { 0, 43, 60 }, odd[] = { 44, 51, 135, 139, 59 };
+
+	return chance(r, 94) ? std[below(r, 3)] : odd[below(r, 5)];
+}
+
+static void build_icmp6(struct frame *f, struct rng *r)
+{
+	static const unsigned other_types[] = { 128, 129, 133, 134, 137, 1, 2, 3, 4 };
+	unsigned n = below(r, 100), type;
+	uint8_t t[16];
+
+	type = n < 42 ? 135 : n < 80 ? 136 : n < 95 ? other_types[below(r, 9)] : below(r, 256);
+	put8(f, type);
+	put8(f, chance(r, 92) ? 0 : below(r, 256));
+	put16(f, below(r, 0x10000));
+	put16(f, type == 136 ? (chance(r, 50) ? 0x2000 : 0x6000) : 0);
+	put16(f, 0);
+	pick6(r, 55, t);
+	put(f, t, 16);
+	mark(f);
+	for (unsigned i = 0, k = below(r, 3); i < k; i++) {
+		put8(f, chance(r, 90) ? (type == 136 ? 2 : 1) : below(r, 256));
+		put8(f, chance(r, 90) ? 1 : below(r, 4));
+		put(f, mac_peer, 6);
+		mark(f);
+	}
+}
+
+static void build_ipv6(struct frame *f, struct rng *r)
+{
+	unsigned n = below(r, 100), next[5], l4 = below(r, 100);
+	unsigned nexts = n < 45 ? 0 : n < 65 ? 1 : n < 80 ? 2 : n < 92 ? 3 : 4;
+	size_t start, plen_off;
+	uint8_t a[16];
+
+	/* the upper layer: ICMPv6 mostly, else UDP, TCP, no-next-header, any */
+	next[nexts] = l4 < 78 ? 58 : l4 < 88 ? 17 : l4 < 92 ? 6 : l4 < 96 ? 59 : below(r, 256);
+	for (unsigned i = 0; i < nexts; i++)
+		next[i] = ext_type(r);
+	put_eth(f, r, 0x86dd);
+	start = f->len;
+	put8(f, chance(r, 93) ? 0x60 : below(r, 16) << 4);
+	put8(f, 0);
+	put16(f, 0);
+	plen_off = f->len;
+	put16(f, 0);
+	put8(f, next[0]);
+	put8(f, 255);
+	pick6(r, 20, a);
+	put(f, a, 16);
+	n = below(r, 100);
+	if (n < 40) {
+		pick6(r, 100, a);
+	} else if (n < 60) {
+		parse6("ff02::1:ff00:0", a);
+		memcpy(a + 13, vips.v6[below(r, N_VIP6)] + 13, 3); /* solicited-node of a VIP */
+	} else {
+		pick6(r, 15, a);
+	}
+	put(f, a, 16);
+	mark(f);
+	for (unsigned i = 0; i < nexts; i++) {
+		unsigned hl = chance(r, 80) ? 0 : 1 + below(r, 2);
+
+		put8(f, next[i + 1]);
+		put8(f, hl);
+		put8(f, 1); /* PadN over the rest */
+		put8(f, 4 + hl * 8);
+		put_zero(f, 4 + hl * 8);
+		mark(f);
+	}
+	if (next[nexts] == 58) {
+		build_icmp6(f, r);
+	} else {
+		put16(f, 40000);
+		put16(f, 5000);
+		put16(f, 8 + 8);
+		put16(f, 0);
+		mark(f);
+		put_rand(f, r, 8);
+	}
+	set16(f, plen_off, chance(r, 88) ? (unsigned)(f->len - start - 40) : below(r, 0x10000));
+}
+
+static void build_other(struct frame *f, struct rng *r)
+{
+	static const unsigned types[] = { 0x88cc, 0x88b5, 0x8847, 0x0842, 0x9100, 0x8035, 0x0005,
+					  0x05dc, 0x0801, 0x86de, 0x0000, 0xffff };
+
+	put_eth(f, r, chance(r, 60) ? types[below(r, 12)] : below(r, 0x10000));
+	put_rand(f, r, below(r, 60));
+}
+
+/* Bytes at random, sometimes behind a known EtherType; not mutated. */
+static void build_random(struct frame *f, struct rng *r)
+{
+	static const unsigned types[] = { 0x0800, 0x0806, 0x86dd, 0x8100, 0x88a8 };
+
+	put_rand(f, r, below(r, 97));
+	if (f->len >= 14 && chance(r, 50))
+		set16(f, 12, types[below(r, 5)]);
+	if (f->len >= 18 && chance(r, 30))
+		set16(f, 16, types[below(r, 5)]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mutations                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Offset of the EtherType that follows up to three VLAN tags. */
+static size_t inner_type_off(const struct frame *f)
+{
+	size_t off = 12;
+
+	for (int i = 0; i < 3 && off + 2 <= f->len; i++) {
+		unsigned t = (unsigned)f->b[off] << 8 | f->b[off + 1];
+
+		if (t != 0x8100 && t != 0x88a8)
+			break;
+		off += 4;
+	}
+	return off;
+}
+
+static void shift_marks(struct frame *f, size_t from, long by)
+{
+	for (int i = 0; i < f->nmark; i++)
+		if (f->mark[i] >= from)
+			f->mark[i] = (size_t)((long)f->mark[i] + by);
+}
+
+static void mutate_once(struct frame *f, struct rng *r)
+{
+	static const uint8_t interesting[] = { 0, 1, 2, 4, 5, 6, 0x08, 0x06, 0x3a, 0x2b, 0x3c,
+					       0x80, 0x81, 0x86, 0x87, 0x88, 0xdd, 0xa8, 0xff };
+	unsigned op = below(r, 100);
+	size_t off;
+
+	if (!f->len)
+		return;
+	if (op < 22) {                                     /* bit flip anywhere */
+		off = below(r, (uint32_t)f->len);
+		f->b[off] ^= (uint8_t)(1u << below(r, 8));
+	} else if (op < 37) {                              /* bit flip in the headers */
+		off = below(r, (uint32_t)(f->len < 96 ? f->len : 96));
+		f->b[off] ^= (uint8_t)(1u << below(r, 8));
+	} else if (op < 47) {                              /* interesting byte */
+		off = below(r, (uint32_t)f->len);
+		f->b[off] = interesting[below(r, sizeof(interesting))];
+	} else if (op < 60) {                              /* random cut */
+		if (chance(r, 4))
+			f->len = below(r, 14);
+		else if (f->len > 14)
+			f->len = 14 + below(r, (uint32_t)(f->len - 14 + 1));
+	} else if (op < 75) {                              /* cut near a header boundary */
+		if (f->nmark) {
+			long at = (long)f->mark[below(r, (uint32_t)f->nmark)] + (long)below(r, 7) - 3;
+
+			if (at >= 0 && (size_t)at < f->len)
+				f->len = (size_t)at;
+		}
+	} else if (op < 84) {                              /* push a VLAN tag */
+		if (f->len >= 12 && f->len + 4 <= FMAX) {
+			memmove(f->b + 16, f->b + 12, f->len - 12);
+			f->len += 4;
+			set16(f, 12, tpid(r));
+			set16(f, 14, below(r, 0x10000));
+			shift_marks(f, 12, 4);
+		}
+	} else if (op < 88) {                              /* pop the outer VLAN tag */
+		if (f->len >= 18 && inner_type_off(f) > 12) {
+			memmove(f->b + 12, f->b + 16, f->len - 16);
+			f->len -= 4;
+			shift_marks(f, 16, -4);
+		}
+	} else if (op < 94) {                              /* another EtherType */
+		static const unsigned types[] = { 0x0800, 0x0806, 0x86dd, 0x8100, 0x88a8, 0x9100 };
+
+		off = inner_type_off(f);
+		set16(f, off, chance(r, 70) ? types[below(r, 6)] : below(r, 0x10000));
+	} else {                                           /* trailing bytes */
+		size_t n = below(r, 32);
+
+		if (f->len + n <= FMAX)
+			put_rand(f, r, n);
+	}
+}
+
+static enum kind build_frame(struct frame *f, struct rng *r)
+{
+	unsigned n = below(r, 100);
+	enum kind k = n < 34 ? K_ARP : n < 52 ? K_IPV4 : n < 88 ? K_IPV6 : n < 95 ? K_OTHER : K_RANDOM;
+
+	memset(f, 0, sizeof(*f));
+	switch (k) {
+	case K_RANDOM:
+		build_random(f, r);
+		return k;
+	case K_ARP:
+		build_arp(f, r);
+		break;
+	case K_IPV4:
+		build_ipv4(f, r);
+		break;
+	case K_IPV6:
+		build_ipv6(f, r);
+		break;
+	default:
+		build_other(f, r);
+		break;
+	}
+	if (!chance(r, 40))
+		for (unsigned i = 0, m = 1 + below(r, 4); i < m; i++)
+			mutate_once(f, r);
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment: private netns, interfaces, skeleton, maps             */
+/* ------------------------------------------------------------------ */
+
+enum prog_id { P_XDP = 0, P_TC, P_TC_COMPAT, N_PROGS };
+
+static const char *const prog_name[N_PROGS] = {
+	[P_XDP] = "lvip_xdp", [P_TC] = "lvip_tc", [P_TC_COMPAT] = "lvip_tc_compat",
+};
+
+/* Interfaces: the XDP test device, and the egress devices TC runs on. */
+enum slot { S_XDP = 0, S_MAIN, S_NOADDR, S_EMPTY, S_OVERLAP, N_SLOTS };
+#define FIRST_TC_SLOT S_MAIN
+
+static const char *slot_name[N_SLOTS] = {
+	[S_XDP] = "lvf1", [S_MAIN] = "lvf0", [S_NOADDR] = "lvf2", [S_EMPTY] = "lvf3",
+	[S_OVERLAP] = "lvf4",
+};
+
+static const char *const netns_cmds[] = {
+	"ip link add lvf0 type veth peer name lvf1",
+	"ip link add lvf2 type veth peer name lvf3",
+	"ip link add lvf4 type veth peer name lvf5",
+	"ip link set dev lvf0 addrgenmode none",
+	"ip link set dev lvf1 addrgenmode none",
+	"ip link set dev lvf2 addrgenmode none",
+	"ip link set dev lvf3 addrgenmode none",
+	"ip link set dev lvf4 addrgenmode none",
+	"ip link set dev lvf5 addrgenmode none",
+	"ip link set dev lvf0 up",
+	"ip link set dev lvf1 up",
+	"ip link set dev lvf2 up",
+	"ip link set dev lvf3 up",
+	"ip link set dev lvf4 up",
+	"ip link set dev lvf5 up",
+	/* lvf0: two primaries in distinct /24s, then a secondary of the first */
+	"ip addr add 198.18.0.11/24 dev lvf0",
+	"ip addr add 198.18.1.11/24 dev lvf0",
+	"ip addr add 198.18.0.12/24 dev lvf0",
+	/* lvf4: overlapping primaries (different masks): first match wins */
+	"ip addr add 198.19.4.1/16 dev lvf4",
+	"ip addr add 198.18.0.21/24 dev lvf4",
+	"ip addr add 198.18.0.22/23 dev lvf4",
+};
+
+static struct {
+	struct lvip_bpf *skel;
+	int ncpus;
+	void *pcpu;
+	__u32 ifindex[N_SLOTS];
+	int xdp_ctx;
+	struct oracle_iface iface[N_SLOTS];
+} env;
+
+/* The kernel's own view of an interface's IPv4 addresses, in its order,
+ * with the secondary flag: `ip -4 -o addr show dev X`. */
+static int read_iface(const char *dev, struct oracle_iface *ifc, char *why, size_t n)
+{
+	char cmd[128], line[512];
+	FILE *p;
+
+	memset(ifc, 0, sizeof(*ifc));
+	snprintf(cmd, sizeof(cmd), "ip -4 -o addr show dev %s", dev);
+	p = popen(cmd, "r");
+	if (!p) {
+		snprintf(why, n, "popen(%s): %s", cmd, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), p) && ifc->n < ORACLE_MAX_ADDRS) {
+		char *s = strstr(line, " inet "), *slash;
+		struct oracle_addr4 *a = &ifc->a[ifc->n];
+
+		if (!s)
+			continue;
+		s += 6;
+		slash = strchr(s, '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		if (inet_pton(AF_INET, s, a->addr) != 1)
+			continue;
+		a->prefix_len = (uint8_t)atoi(slash + 1);
+		a->secondary = strstr(slash + 1, " secondary") != NULL;
+		ifc->n++;
+	}
+	if (pclose(p) != 0) {
+		snprintf(why, n, "'%s' failed", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_netns(char *why, size_t n)
+{
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, n, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(netns_cmds) / sizeof(netns_cmds[0]); i++) {
+		if (system(netns_cmds[i]) != 0) {
+			snprintf(why, n, "private netns setup: '%s' failed", netns_cmds[i]);
+			return -1;
+		}
+	}
+	for (int s = 0; s < N_SLOTS; s++) {
+		env.ifindex[s] = if_nametoindex(slot_name[s]);
+		if (!env.ifindex[s]) {
+			snprintf(why, n, "private netns setup: %s not found", slot_name[s]);
+			return -1;
+		}
+		if (s != S_XDP && read_iface(slot_name[s], &env.iface[s], why, n))
+			return -1;
+	}
+	if (env.iface[S_MAIN].n != 3 || !env.iface[S_MAIN].a[2].secondary ||
+	    env.iface[S_OVERLAP].n != 3 || env.iface[S_NOADDR].n || env.iface[S_EMPTY].n) {
+		snprintf(why, n, "private netns setup: unexpected IPv4 addresses on lvf0/lvf2/lvf3/lvf4");
+		return -1;
+	}
+	return 0;
+}
+
+static int prog_fd(enum prog_id p)
+{
+	struct bpf_program *progs[N_PROGS] = {
+		[P_XDP] = env.skel->progs.lvip_xdp,
+		[P_TC] = env.skel->progs.lvip_tc,
+		[P_TC_COMPAT] = env.skel->progs.lvip_tc_compat,
+	};
+
+	return bpf_program__fd(progs[p]);
+}
+
+static int put_percpu_zero(int fd, const void *key, size_t value_size)
+{
+	memset(env.pcpu, 0, env.ncpus * value_size);
+	return bpf_map_update_elem(fd, key, env.pcpu, BPF_ANY);
+}
+
+/* lvip_ifaddr, as the loader keeps it: the primaries, kernel order; lvf2
+ * has no entry, lvf3 an entry with count 0. */
+static int fill_ifaddr(void)
+{
+	int fd = bpf_map__fd(env.skel->maps.lvip_ifaddr);
+
+	for (int s = FIRST_TC_SLOT; s < N_SLOTS; s++) {
+		struct lvip_ifaddr v = { .count = 0 };
+		const struct oracle_iface *ifc = &env.iface[s];
+
+		if (s == S_NOADDR)
+			continue;
+		for (size_t i = 0; i < ifc->n && v.count < LVIP_IFADDR_MAX; i++) {
+			uint32_t m = ifc->a[i].prefix_len ?
+				     ~((1ull << (32 - ifc->a[i].prefix_len)) - 1) : 0;
+
+			if (ifc->a[i].secondary)
+				continue;
+			memcpy(v.a[v.count].addr, ifc->a[i].addr, 4);
+			m = htonl(m);
+			memcpy(v.a[v.count].mask, &m, 4);
+			v.count++;
+		}
+		if (bpf_map_update_elem(fd, &env.ifindex[s], &v, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+static int fill_maps(char *why, size_t n)
+{
+	int ifs = bpf_map__fd(env.skel->maps.lvip_ifstats);
+	int v4 = bpf_map__fd(env.skel->maps.lvip_vip4), v6 = bpf_map__fd(env.skel->maps.lvip_vip6);
+
+	for (size_t i = 0; i < vips.n4; i++)
+		if (put_percpu_zero(v4, vips.v4[i], sizeof(struct lvip_vip_val)))
+			goto fail;
+	for (size_t i = 0; i < vips.n6; i++)
+		if (put_percpu_zero(v6, vips.v6[i], sizeof(struct lvip_vip_val)))
+			goto fail;
+	for (int s = 0; s < N_SLOTS; s++)
+		if (put_percpu_zero(ifs, &env.ifindex[s], sizeof(struct lvip_counters)))
+			goto fail;
+	if (fill_ifaddr())
+		goto fail;
+	return 0;
+fail:
+	snprintf(why, n, "filling the maps: %s", strerror(errno));
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a program                                                  */
+/* ------------------------------------------------------------------ */
+
+struct run {
+	int err;
+	__u32 retval;
+	__u8 out[FMAX * 2];
+	__u32 out_len;
+};
+
+static void run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, struct run *r)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct __sk_buff sctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+
+	if (p != P_XDP) {
+		o.ctx_in = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+	} else if (env.xdp_ctx) {
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	}
+	r->err = bpf_prog_test_run_opts(prog_fd(p), &o);
+	if (r->err > 0)
+		r->err = 0;
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+/* XDP runs name their ingress device when it has a registered rx queue
+ * (lvf1); else they run on the namespace's loopback with the default ctx. */
+static void probe_xdp_ctx(void)
+{
+	static const uint8_t lldp[] = { 1, 0x80, 0xc2, 0, 0, 0x0e, 2, 0, 0, 0, 0, 1, 0x88, 0xcc,
+					2, 7, 4, 2, 0, 0, 0, 0, 1 };
+	static struct run r;
+
+	env.xdp_ctx = 1;
+	run_prog(P_XDP, env.ifindex[S_XDP], lldp, sizeof(lldp), &r);
+	if (!r.err && r.retval == XDP_PASS)
+		return;
+	env.xdp_ctx = 0;
+	env.ifindex[S_XDP] = 1;
+	slot_name[S_XDP] = "lo";
+}
+
+static int prepare(char *why, size_t n)
+{
+	if (geteuid() != 0) {
+		snprintf(why, n, "not root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+		return -1;
+	}
+	if (setup_netns(why, n))
+		return -1;
+	env.skel = lvip_bpf__open_and_load();
+	if (!env.skel) {
+		snprintf(why, n, "lvip_bpf__open_and_load: %s", strerror(errno));
+		return -1;
+	}
+	env.ncpus = libbpf_num_possible_cpus();
+	if (env.ncpus <= 0) {
+		snprintf(why, n, "libbpf_num_possible_cpus: %s", strerror(-env.ncpus));
+		return -1;
+	}
+	env.pcpu = calloc(env.ncpus, sizeof(struct lvip_vip_val) > sizeof(struct lvip_counters) ?
+				     sizeof(struct lvip_vip_val) : sizeof(struct lvip_counters));
+	if (!env.pcpu) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	probe_xdp_ctx();
+	return fill_maps(why, n);
+}
+
+static int unavailable(const char *why)
+{
+	const char *req = getenv("LVIP_REQUIRE_BPF");
+
+	fprintf(stderr, "fuzz_datapath: *** BPF UNAVAILABLE: %s ***\n", why);
+	if (req && !strcmp(req, "1")) {
+		fprintf(stderr, "fuzz_datapath: LVIP_REQUIRE_BPF=1: failing\n");
+		printf("1..1\nnot ok 1 - BPF unavailable: %s\n", why);
+		return 1;
+	}
+	fprintf(stderr, "fuzz_datapath: SKIPPING the datapath fuzzer\n");
+	printf("1..0 # SKIP %s\n", why);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters                                                           */
+/* ------------------------------------------------------------------ */
+
+enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
+
+static const char *const vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
+static const char *const abi_reason[LVIP_R_MAX] = LVIP_REASON_NAMES;
+
+/* abi index -> oracle index, matched by name */
+static int reason_map[LVIP_R_MAX];
+
+static void map_reasons(void)
+{
+	_Static_assert((int)LVIP_R_MAX == (int)ORACLE_N_REASONS, "the oracle names every reason");
+	for (int r = 0; r < LVIP_R_MAX; r++) {
+		reason_map[r] = -1;
+		for (int o = 0; o < ORACLE_N_REASONS; o++)
+			if (!strcmp(abi_reason[r], oracle_reason_name[o]))
+				reason_map[r] = o;
+		if (reason_map[r] < 0)
+			bail("ABI reason %s unknown to the oracle", abi_reason[r]);
+	}
+}
+
+#define N_VIPS (N_VIP4 + N_VIP6)
+
+struct snap {
+	__u64 global[LVIP_R_MAX];
+	__u64 ifc[N_SLOTS][LVIP_R_MAX];
+	__u64 vip[N_VIPS][N_VF];
+};
+
+static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
+{
+	const struct lvip_counters *v = env.pcpu;
+	__u64 slots[LVIP_R_MAX];
+
+	if (bpf_map_lookup_elem(fd, key, env.pcpu))
+		return -errno;
+	memset(out, 0, sizeof(slots));
+	for (int cpu = 0; cpu < env.ncpus; cpu++) {
+		memcpy(slots, &v[cpu], sizeof(slots));
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			out[r] += slots[r];
+	}
+	return 0;
+}
+
+static int read_vip(int fd, const void *key, __u64 out[N_VF])
+{
+	const struct lvip_vip_val *v = env.pcpu;
+
+	if (bpf_map_lookup_elem(fd, key, env.pcpu))
+		return -errno;
+	memset(out, 0, N_VF * sizeof(out[0]));
+	for (int cpu = 0; cpu < env.ncpus; cpu++) {
+		out[VF_PACKETS] += v[cpu].packets;
+		out[VF_BYTES] += v[cpu].bytes;
+		out[VF_ARP] += v[cpu].arp_dropped;
+		out[VF_ND] += v[cpu].nd_dropped;
+	}
+	return 0;
+}
+
+static int snapshot(struct snap *s)
+{
+	int st = bpf_map__fd(env.skel->maps.lvip_stats), ifs = bpf_map__fd(env.skel->maps.lvip_ifstats);
+	int v4 = bpf_map__fd(env.skel->maps.lvip_vip4), v6 = bpf_map__fd(env.skel->maps.lvip_vip6);
+	__u32 zero = 0;
+	int err = read_counters(st, &zero, s->global);
+
+	for (int i = 0; !err && i < N_SLOTS; i++)
+		err = read_counters(ifs, &env.ifindex[i], s->ifc[i]);
+	for (size_t i = 0; !err && i < N_VIP4; i++)
+		err = read_vip(v4, vips.v4[i], s->vip[i]);
+	for (size_t i = 0; !err && i < N_VIP6; i++)
+		err = read_vip(v6, vips.v6[i], s->vip[N_VIP4 + i]);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Comparison and reports                                             */
+/* ------------------------------------------------------------------ */
+
+struct diag {
+	char text[8192];
+	size_t len;
+	int fails;
+};
+
+static void note(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (d->len + 16 >= sizeof(d->text))
+		return;
+	d->len += snprintf(d->text + d->len, sizeof(d->text) - d->len, "#   ");
+	va_start(ap, fmt);
+	n = vsnprintf(d->text + d->len, sizeof(d->text) - d->len, fmt, ap);
+	va_end(ap);
+	d->len += n > 0 ? (size_t)n : 0;
+	if (d->len + 2 >= sizeof(d->text)) {
+		d->len = sizeof(d->text) - 1;
+		return;
+	}
+	d->text[d->len++] = '\n';
+	d->text[d->len] = '\0';
+}
+
+static void delta(struct diag *d, const char *map, const char *field, __u64 before, __u64 after,
+		  __u64 want)
+{
+	if (after - before == want)
+		return;
+	d->fails++;
+	note(d, "%s.%s: expected +%llu, got %+lld", map, field, (unsigned long long)want,
+	     (long long)(after - before));
+}
+
+static __u32 verdict_code(enum prog_id p, enum oracle_verdict v)
+{
+	if (p == P_XDP)
+		return v == ORACLE_DROP ? XDP_DROP : XDP_PASS;
+	return v == ORACLE_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+static const char *verdict_name(enum prog_id p, __u32 v)
+{
+	if (p == P_XDP)
+		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
+	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
+}
+
+static void compare_counters(struct diag *d, enum slot slot, const struct oracle_result *e,
+			     const struct snap *b, const struct snap *a)
+{
+	char map[64];
+
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		delta(d, "lvip_stats", abi_reason[r], b->global[r], a->global[r],
+		      e->reason[reason_map[r]]);
+	for (int s = 0; s < N_SLOTS; s++) {
+		snprintf(map, sizeof(map), "lvip_ifstats[%s]", slot_name[s]);
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			delta(d, map, abi_reason[r], b->ifc[s][r], a->ifc[s][r],
+			      s == (int)slot ? e->reason[reason_map[r]] : 0);
+	}
+	for (size_t v = 0; v < N_VIPS; v++) {
+		const struct oracle_vip_delta *w = v < N_VIP4 ? &e->vip4[v] : &e->vip6[v - N_VIP4];
+		__u64 want[N_VF] = { w->packets, w->bytes, w->arp_dropped, w->nd_dropped };
+
+		snprintf(map, sizeof(map), "vip[%s]", v < N_VIP4 ? vip4_s[v] : vip6_s[v - N_VIP4]);
+		for (int f = 0; f < N_VF; f++)
+			delta(d, map, vf_name[f], b->vip[v][f], a->vip[v][f], want[f]);
+	}
+}
+
+static void compare_output(struct diag *d, const struct oracle_result *e, const struct run *r)
+{
+	if (r->out_len != e->out_len) {
+		d->fails++;
+		note(d, "data_out: expected %zu bytes, got %u", e->out_len, r->out_len);
+		return;
+	}
+	for (size_t i = 0; i < e->out_len; i++) {
+		if (e->out[i] != r->out[i]) {
+			d->fails++;
+			note(d, "data_out differs at offset %zu: expected %02x, got %02x", i, e->out[i],
+			     r->out[i]);
+			return;
+		}
+	}
+}
+
+/* The frames BPF_PROG_RUN refuses to build a context for (EINVAL), as
+ * observed: shorter than Ethernet; on TC also an untagged IPv4/IPv6 frame
+ * shorter than its IP header. */
+static int kernel_refuses(enum prog_id p, const struct frame *f)
+{
+	unsigned type;
+
+	if (f->len < 14)
+		return 1;
+	if (p == P_XDP)
+		return 0;
+	type = (unsigned)f->b[12] << 8 | f->b[13];
+	return (type == 0x0800 && f->len < 14 + 20) || (type == 0x86dd && f->len < 14 + 40);
+}
+
+static void hexdump(const struct frame *f)
+{
+	printf("#   frame (%zu bytes):", f->len);
+	for (size_t i = 0; i < f->len; i++)
+		printf("%s%02x", i % 32 ? "" : "\n#     ", f->b[i]);
+	printf("\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Coverage                                                           */
+/* ------------------------------------------------------------------ */
+
+#define MAX_RULES 32
+
+static struct {
+	const char *rule[N_PROGS][MAX_RULES];
+	unsigned long long count[N_PROGS][MAX_RULES];
+	unsigned long long reason[N_PROGS][ORACLE_N_REASONS];
+	unsigned long long drops[N_PROGS];
+} cov;
+
+static void cover(enum prog_id p, const struct oracle_result *e)
+{
+	for (int i = 0; i < MAX_RULES; i++) {
+		if (!cov.rule[p][i])
+			cov.rule[p][i] = e->rule;
+		if (cov.rule[p][i] == e->rule) {
+			cov.count[p][i]++;
+			break;
+		}
+	}
+	for (int r = 0; r < ORACLE_N_REASONS; r++)
+		cov.reason[p][r] += e->reason[r];
+	cov.drops[p] += e->verdict == ORACLE_DROP;
+}
+
+/* The reasons each program must have been asked to count at least once. */
+static int coverage_ok(char *missing, size_t n)
+{
+	static const struct { enum prog_id p; enum oracle_reason r; } need[] = {
+		{ P_XDP, ORACLE_ARP_IN_DROPPED }, { P_XDP, ORACLE_ND_IN_DROPPED },
+		{ P_XDP, ORACLE_VIP_RX },         { P_XDP, ORACLE_MALFORMED },
+		{ P_TC, ORACLE_ARP_OUT_DROPPED }, { P_TC, ORACLE_ARP_OUT_REWRITTEN },
+		{ P_TC, ORACLE_ND_OUT_DROPPED },  { P_TC_COMPAT, ORACLE_ARP_OUT_DROPPED },
+		{ P_TC_COMPAT, ORACLE_ARP_OUT_REWRITTEN }, { P_TC_COMPAT, ORACLE_ND_OUT_DROPPED },
+	};
+	size_t len = 0;
+
+	missing[0] = '\0';
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!cov.reason[need[i].p][need[i].r] && len + 64 < n)
+			len += snprintf(missing + len, n - len, " %s:%s", prog_name[need[i].p],
+					oracle_reason_name[need[i].r]);
+	return len == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                           */
+/* ------------------------------------------------------------------ */
+
+struct stats {
+	unsigned long long runs, mismatches, refused;
+};
+
+static struct stats st[N_PROGS];
+static unsigned long long reports, max_reports = MAX_REPORTS;
+
+static void oracle_for(enum prog_id p, enum slot slot, const struct frame *f,
+		       struct oracle_result *e)
+{
+	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, e) :
+			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], e);
+
+	if (rc)
+		bail("oracle refused a frame of %zu bytes", f->len);
+}
+
+/* Run one frame through one program; 1 when the program agreed. */
+static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum slot slot,
+		     const struct frame *f, struct snap *before, int verbose)
+{
+	static struct oracle_result e;
+	static struct run r;
+	struct diag d = { .len = 0 };
+	struct snap after;
+	int err, refused = 0;
+
+	oracle_for(p, slot, f, &e);
+	run_prog(p, env.ifindex[slot], f->b, (__u32)f->len, &r);
+	err = snapshot(&after);
+	if (err)
+		bail("reading the counters: %s", strerror(-err));
+	if (r.err == -EINVAL && kernel_refuses(p, f)) {
+		/* no verdict: nothing may have been counted */
+		static struct oracle_result none;
+
+		refused = 1;
+		st[p].refused++;
+		compare_counters(&d, slot, &none, before, &after);
+	} else if (r.err) {
+		d.fails++;
+		note(&d, "BPF_PROG_RUN failed: %s", strerror(-r.err));
+		compare_counters(&d, slot, &e, before, &after);
+	} else {
+		__u32 want = verdict_code(p, e.verdict);
+
+		cover(p, &e);
+		if (r.retval != want) {
+			d.fails++;
+			note(&d, "verdict: expected %s, got %s (%u)", verdict_name(p, want),
+			     verdict_name(p, r.retval), r.retval);
+		}
+		compare_counters(&d, slot, &e, before, &after);
+		compare_output(&d, &e, &r);
+	}
+	*before = after;
+	st[p].runs++;
+	if (d.fails)
+		st[p].mismatches++;
+	if (d.fails || verbose) {
+		if (!d.fails || reports++ < max_reports) {
+			printf("# %s: seed %llu frame %llu %s on %s: expected \"%s\"%s\n",
+			       d.fails ? "MISMATCH" : "agree", (unsigned long long)seed, idx,
+			       prog_name[p], slot_name[slot], e.rule,
+			       refused ? " (refused by BPF_PROG_RUN)" : "");
+			hexdump(f);
+			fputs(d.text, stdout);
+			if (d.fails)
+				printf("#   replay: build/fuzz_datapath --seed %llu --frame %llu\n",
+				       (unsigned long long)seed, idx);
+		} else if (reports == max_reports + 1) {
+			printf("# (further mismatches counted, not printed)\n");
+		}
+	}
+	return !d.fails;
+}
+
+static void one_frame(uint64_t seed, unsigned long long idx, struct snap *before, int verbose)
+{
+	struct frame f;
+	struct rng r;
+	enum slot slot;
+
+	rng_init(&r, seed, idx);
+	build_frame(&f, &r);
+	slot = (enum slot)(FIRST_TC_SLOT + below(&r, N_SLOTS - FIRST_TC_SLOT));
+	check_one(seed, idx, P_XDP, S_XDP, &f, before, verbose);
+	check_one(seed, idx, P_TC, slot, &f, before, verbose);
+	check_one(seed, idx, P_TC_COMPAT, slot, &f, before, verbose);
+}
+
+static uint64_t random_seed(void)
+{
+	struct timespec ts;
+	uint64_t s = 0;
+	FILE *u = fopen("/dev/urandom", "rb");
+
+	if (u) {
+		if (fread(&s, sizeof(s), 1, u) != 1)
+			s = 0;
+		fclose(u);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s ^= (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+	return s % 1000000000000ull; /* short enough to type */
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: fuzz_datapath [--seed S] [--frames N] [--frame I] [--reports N] [--verbose]\n");
+	exit(2);
+}
+
+static unsigned long long number(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-')
+		usage();
+	return v;
+}
+
+static void print_coverage(void)
+{
+	for (int p = 0; p < N_PROGS; p++) {
+		printf("# %s: oracle rules applied (runs BPF_PROG_RUN accepted):\n", prog_name[p]);
+		for (int i = 0; i < MAX_RULES && cov.rule[p][i]; i++)
+			printf("#   %9llu  %s\n", cov.count[p][i], cov.rule[p][i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long frames = 50000, only = 0, total = 0, mism;
+	uint64_t seed = 0;
+	int have_seed = 0, have_only = 0, verbose = 0, test = 0, cov_fail;
+	char why[256] = "", missing[512];
+	struct timespec t0, t1;
+	struct snap before;
+	double secs;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			seed = number(argv[++i]);
+			have_seed = 1;
+		} else if (!strcmp(argv[i], "--frames") && i + 1 < argc) {
+			frames = number(argv[++i]);
+		} else if (!strcmp(argv[i], "--frame") && i + 1 < argc) {
+			only = number(argv[++i]);
+			have_only = 1;
+		} else if (!strcmp(argv[i], "--reports") && i + 1 < argc) {
+			max_reports = number(argv[++i]);
+		} else if (!strcmp(argv[i], "--verbose")) {
+			verbose = 1;
+		} else {
+			usage();
+		}
+	}
+	if (!have_seed)
+		seed = random_seed();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (have_only)
+		printf("# fuzz: seed %llu, frame %llu only\n", (unsigned long long)seed, only);
+	else
+		printf("# fuzz: seed %llu (replay: build/fuzz_datapath --seed %llu --frames %llu)\n",
+		       (unsigned long long)seed, (unsigned long long)seed, frames);
+	init_addresses();
+	map_reasons();
+	if (prepare(why, sizeof(why)))
+		return unavailable(why);
+	printf("1..%d\n", have_only ? N_PROGS + 1 : N_PROGS + 2);
+	printf("# private netns; XDP runs on %s (ifindex %u); TC runs on lvf0 (two primaries and a"
+	       " secondary), lvf2 (no IPv4), lvf3 (lvip_ifaddr count 0), lvf4 (overlapping primaries)\n",
+	       slot_name[S_XDP], env.ifindex[S_XDP]);
+	if (snapshot(&before))
+		bail("reading the counters: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (have_only) {
+		one_frame(seed, only, &before, 1);
+		total = 1;
+	} else {
+		for (unsigned long long i = 0; i < frames; i++)
+			one_frame(seed, i, &before, verbose);
+		total = frames;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_coverage();
+	for (int p = 0; p < N_PROGS; p++)
+		printf("%sok %d - %s: %llu frames, %llu mismatches (%llu refused by BPF_PROG_RUN)\n",
+		       st[p].mismatches ? "not " : "", ++test, prog_name[p], st[p].runs,
+		       st[p].mismatches, st[p].refused);
+	if (!have_only) {
+		if (frames < MIN_COVERAGE)
+			printf("ok %d - every counting row of both tables exercised # SKIP fewer than %d"
+			       " frames\n", ++test, MIN_COVERAGE);
+		else if (coverage_ok(missing, sizeof(missing)))
+			printf("ok %d - every counting row of both tables exercised\n", ++test);
+		else
+			printf("not ok %d - every counting row of both tables exercised: never expected%s\n",
+			       ++test, missing);
+	}
+	mism = st[P_XDP].mismatches + st[P_TC].mismatches + st[P_TC_COMPAT].mismatches;
+	cov_fail = !have_only && frames >= MIN_COVERAGE && !coverage_ok(missing, sizeof(missing));
+	printf("%sok %d - oracle and programs agree on every frame\n", mism ? "not " : "", ++test);
+	printf("# %llu runs in %.1f s\n", st[P_XDP].runs + st[P_TC].runs + st[P_TC_COMPAT].runs, secs);
+	printf("# fuzz: frames %llu, mismatches %llu, seed %llu\n", total, mism,
+	       (unsigned long long)seed);
+	lvip_bpf__destroy(env.skel);
+	free(env.pcpu);
+	return mism || cov_fail ? 1 : 0;
+}
