@@ -65,7 +65,15 @@ $(BUILD)/lvip: $(LOADER_OBJ)
 $(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h include/lvip.h $(BUILD)/lvip.skel.h
 	$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-test-bins: $(BUILD)/lvip $(BUILD)/test_datapath
+# Differential fuzzer: the datapath against tests/fuzz/oracle.c.
+$(BUILD)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/fuzz/oracle.h include/lvip.h $(BUILD)/lvip.skel.h
+	$(CC) $(CFLAGS) -Itests/fuzz tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c -o $@ $(LDFLAGS) $(LDLIBS)
+
+test-bins: $(BUILD)/lvip $(BUILD)/test_datapath $(BUILD)/fuzz_datapath
+
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz_datapath
+	$(BUILD)/fuzz_datapath --frames 1000000
 
 $(BUILD):
 	mkdir -p $@

@@ -11,6 +11,9 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@
 #include "output.h"
 
 static const char apply_usage[] =
-	"Usage: lvip apply [-f FILE] [--dry-run] [--json]\n"
+	"Usage: lvip apply [-f|--file FILE] [--dry-run] [--json]\n"
 	"\n"
 	"Make the attached interfaces and the VIPs exactly what FILE says (default\n"
 	LVIP_DEFAULT_CONFIG "): prints the plan, applies it in the safe order\n"
@@ -36,11 +39,13 @@ static const char apply_usage[] =
 	"  vip ADDR                         (IPv4 or IPv6 host address)\n";
 
 static const char watch_usage[] =
-	"Usage: lvip watch [-f FILE]\n"
+	"Usage: lvip watch [-f|--file FILE]\n"
 	"\n"
 	"Apply FILE (default " LVIP_DEFAULT_CONFIG "), then follow rtnetlink and keep\n"
 	"the state as FILE says while interfaces appear, vanish or are renamed and\n"
 	"addresses change. One line per action on stderr. SIGHUP re-reads FILE.\n"
+	"Interfaces named in FILE that do not exist yet are attached when they appear.\n"
+	"Under systemd (Type=notify) it reports ready after its first pass.\n"
 	"Stopping it (SIGTERM, SIGINT) leaves the protection in place.\n";
 
 struct iface_change {
@@ -313,17 +318,23 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	return err;
 }
 
-/* Lock, load if the plan needs the programs, plan, apply. */
+/* Lock, upgrade or load the programs if needed, plan, apply. */
 static int reconcile(const char *pin_dir, const struct lvip_config *c, const char *file,
-		     bool strict, bool dry_run, struct plan *p)
+		     bool strict, bool dry_run, bool upgrade, struct plan *p)
 {
 	struct lvip_state s;
+	bool upgraded = false;
 	int err;
 
 	state_init(&s, pin_dir);
 	err = dry_run && !state_exists(&s) ? 0 : state_lock(&s, !dry_run);
 	if (!err && s.dir_fd >= 0)
 		err = state_open(&s);
+	if (!err && !dry_run && upgrade && state_loaded(&s)) {
+		err = state_upgrade(&s, &upgraded);
+		if (upgraded)
+			fprintf(stderr, "lvip: upgraded the programs in place (maps and counters kept)\n");
+	}
 	if (!err)
 		err = plan_compute(&s, c, file, strict, p);
 	if (!err && !dry_run && plan_size(p) && !state_loaded(&s))
@@ -369,7 +380,7 @@ int cmd_apply(struct cmd_ctx *c, int argc, char **argv)
 	}
 	if (config_load(file, &cfg))
 		return EXIT_USAGE;
-	err = reconcile(c->pin_dir, &cfg, file, true, dry_run, &p);
+	err = reconcile(c->pin_dir, &cfg, file, true, dry_run, true, &p);
 	if (!err || err == -ENODEV) {
 		if (err) {
 			/* the named interface is missing: already reported */
@@ -401,6 +412,28 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	watch_reload = 1;
+}
+
+/* Tell systemd (Type=notify) that the first pass is done: every VIP of the
+ * file is protected and every interface that exists is attached. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
+	       offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	close(fd);
 }
 
 /* Wait up to 1 s for rtnetlink news; drain it. True if anything came. */
@@ -481,7 +514,7 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 			watch_reload = 0;
 			watch_reload_config(file, &cfg);
 		}
-		err = reconcile(c->pin_dir, &cfg, file, false, false, &p);
+		err = reconcile(c->pin_dir, &cfg, file, false, false, first, &p);
 		if (err && first)
 			break; /* the first apply must work, as with apply */
 		if (err)
@@ -489,6 +522,8 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 		plan_print(&p, stderr, "lvip watch: ",
 			   first ? "" : " (it was missing from the map or from lo: restored)");
 		plan_free(&p);
+		if (first && !err)
+			notify_ready();
 		first = false;
 		wait_events(mon);
 	}

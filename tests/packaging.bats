@@ -102,8 +102,7 @@ EOF
 	[ -f "$PKG_TMP/opt/etc/lvip/lvip.conf" ] || fail "/etc/lvip/lvip.conf must stay under DESTDIR/etc"
 	grep -qx 'ExecStart=/opt/lvip/sbin/lvip watch -f /etc/lvip/lvip.conf' \
 		"$PKG_TMP/opt/opt/lvip/lib/systemd/system/lvip.service"
-	grep -qx 'ExecStartPre=-/opt/lvip/sbin/lvip apply -f /etc/lvip/lvip.conf' \
-		"$PKG_TMP/opt/opt/lvip/lib/systemd/system/lvip.service"
+	grep -qx 'Type=notify' "$PKG_TMP/opt/opt/lvip/lib/systemd/system/lvip.service"
 	for u in $UNITS; do
 		! grep -n '/usr/sbin/lvip' "$PKG_TMP/opt/opt/lvip/lib/systemd/system/$u" ||
 			fail "$u still names /usr/sbin/lvip"
