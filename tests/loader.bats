@@ -425,3 +425,90 @@ assert_one_stderr_line() {
 	[ "$(stat_reason arp_out_dropped)" -ge 2 ] || fail "arp_out_dropped < 2: $(lvip stats --json)"
 	[ "$(stat_reason arp_out_rewritten)" -ge 1 ] || fail "arp_out_rewritten < 1: $(lvip stats --json)"
 }
+
+@test "help and version: exit 0 on stdout, for lvip and every command" {
+	local c
+	run --separate-stderr "$LVIP" --version
+	assert_status 0
+	grep -q '[0-9]\.[0-9]' <<<"$output" || fail "--version prints no version: $output"
+	run --separate-stderr "$LVIP" --help
+	assert_status 0
+	[ -n "$output" ] || fail "--help prints nothing on stdout"
+	for c in attach detach vip stats status down; do
+		run --separate-stderr "$LVIP" "$c" --help
+		assert_status 0
+		[ -n "$output" ] || fail "lvip $c --help prints nothing on stdout"
+	done
+}
+
+@test "vip add before attach: exit 1, nothing on lo; LVIP_PIN_DIR is the default pin dir" {
+	run --separate-stderr lvip vip add "$VIP4"
+	assert_status 1
+	assert_one_stderr_line
+	if lo_has "$RS" "$VIP4/32"; then
+		fail "$VIP4 put on lo although lvip is not loaded (unprotected)"
+	fi
+
+	run --separate-stderr timeout 60 ip netns exec "$RS" env LVIP_PIN_DIR="$PIN" "$LVIP" attach veth0
+	assert_status 0
+	[ -e "$PIN/lvip_vip4" ] || fail "LVIP_PIN_DIR ignored: nothing pinned in $PIN"
+	run --separate-stderr lvip status --json
+	json_assert "d['loaded'] is True and [i['name'] for i in d['interfaces']] == ['veth0']" "$output"
+}
+
+@test "vip del of an address that is not a VIP: nothing to do, exit 0; --no-lo and --keep-lo" {
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip del 198.18.0.105
+	assert_status 0
+
+	run --separate-stderr lvip vip add --no-lo "$VIP4"
+	assert_status 0
+	if lo_has "$RS" "$VIP4/32"; then fail "--no-lo: $VIP4 put on lo"; fi
+	run --separate-stderr lvip vip list --json
+	json_assert "[(v['address'], v['on_lo']) for v in d] == [('$VIP4', False)]" "$output"
+	run --separate-stderr lvip vip del "$VIP4"
+	assert_status 0
+
+	run --separate-stderr lvip vip add "$VIP4"
+	assert_status 0
+	run --separate-stderr lvip vip del --keep-lo "$VIP4"
+	assert_status 0
+	lo_has "$RS" "$VIP4/32" || fail "--keep-lo: $VIP4 removed from lo"
+	run --separate-stderr lvip vip list --json
+	json_assert "d == []" "$output"
+}
+
+@test "detach: removes lvip's XDP link and tc filter, leaves another egress filter alone" {
+	local tc_id
+	if [ -z "$FOREIGN_OBJ" ]; then
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
+		skip "$FOREIGN_SKIP"
+	fi
+	lvip_add_veth2
+	run --separate-stderr lvip attach veth0 veth2
+	assert_status 0
+	tc_id=$(tc_egress_ids "$RS" veth0)
+	[ -n "$tc_id" ] || fail "no lvip egress filter on veth0"
+	# somebody else's egress filter next to lvip's
+	rs tc filter add dev veth0 egress pref 7 bpf da obj "$FOREIGN_OBJ" sec tc
+	rs tc filter show dev veth0 egress | grep -q foreign_tc || fail "could not add the foreign filter"
+
+	run --separate-stderr lvip detach veth0
+	assert_status 0
+	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0 after detach"
+	if tc_egress_ids "$RS" veth0 | grep -qx "$tc_id"; then
+		fail "lvip's filter still on veth0: $(rs tc filter show dev veth0 egress)"
+	fi
+	rs tc filter show dev veth0 egress | grep -q foreign_tc ||
+		fail "detach removed somebody else's egress filter: $(rs tc filter show dev veth0 egress)"
+	if [ -e "$PIN/xdp_$(ifindex "$RS" veth0)" ]; then fail "veth0's link pin left behind"; fi
+	[ "$(xdp_prog_id "$RS" veth2)" -gt 0 ] || fail "detach veth0 detached veth2 too"
+
+	run --separate-stderr lvip detach --all
+	assert_status 0
+	assert_eq 0 "$(xdp_prog_id "$RS" veth2)" "XDP program on veth2 after detach --all"
+	assert_eq "" "$(tc_egress_ids "$RS" veth2)" "egress filters on veth2 after detach --all"
+	run --separate-stderr lvip status --json
+	json_assert "d['interfaces'] == []" "$output"
+}
