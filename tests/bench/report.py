@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 
 
@@ -35,12 +34,12 @@ def rnd(x, n=2):
 
 
 def paired(ns, base):
-    """Medians of case and baseline, and the medians of the per-round ratio
-    and difference (rounds were interleaved, so each pair shares its noise)."""
+    """Rounds were interleaved, so each (case, baseline) pair shares its noise:
+    the round whose ratio is the median (lower middle for an even count) gives
+    ns, baseline_ns, ratio and extra together (ns / baseline_ns = ratio)."""
     ratios = [a / b for a, b in zip(ns, base)]
-    extras = [a - b for a, b in zip(ns, base)]
-    return (statistics.median(ns), statistics.median(base),
-            statistics.median(ratios), statistics.median(extras), ratios)
+    m = sorted(range(len(ratios)), key=lambda i: ratios[i])[(len(ratios) - 1) // 2]
+    return ns[m], base[m], ratios[m], ns[m] - base[m], ratios
 
 
 def cmd_jget(a):
@@ -70,9 +69,10 @@ def cmd_wire_sample(a):
 
 
 METHODS = {"packet": "(B) AF_PACKET", "live": "(C) XDP live frames"}
-CONFIGS = {"nofilter": "no filter (VIP on lo, kernel replies)", "arp_ignore": "arp_ignore=1",
+CONFIGS = {"nofilter": "no filter (kernel replies)", "arp_ignore": "arp_ignore=1",
            "nftables": "nftables arp drop", "generic": "lvip generic XDP",
            "native": "lvip native XDP"}
+SHORT = {"nofilter": "no filter", "nftables": "nftables"}
 GOALS = {("packet", "generic", "nofilter"): 0.70, ("packet", "generic", "nftables"): 1.15,
          ("live", "native", "nofilter"): 0.15, ("live", "native", "nftables"): 0.40}
 
@@ -90,21 +90,20 @@ def cmd_wire_rows(a):
 
     def row(method, cfg, base_cfg, goal):
         name = f"{METHODS[method]}: {CONFIGS[cfg]}"
-        if base_cfg != "nofilter" or goal is not None:
-            name += f" vs {CONFIGS[base_cfg].split(' (')[0]}"
+        base = SHORT[base_cfg]
         c, b = per.get((method, cfg), {}), per.get((method, base_cfg), {})
         rounds = sorted(set(c) & set(b))
-        gt = None if goal is None else f"<= {goal:.2f} x {CONFIGS[base_cfg].split(' (')[0]}"
+        gt = None if goal is None else f"<= {goal:.2f} x {base}"
         details = {"unit": "CPU ns per frame (sender thread + its ksoftirqd)",
                    "rounds": len(rounds), "n": samples[0]["n"] if samples else None}
         if bad.get((method, cfg)) or bad.get((method, base_cfg)):
             details["not_counted"] = {"case": bad.get((method, cfg), []),
                                       "baseline": bad.get((method, base_cfg), [])}
         if not rounds:
-            return case("wire", name, None, CONFIGS[base_cfg], None, None, None, goal, gt,
+            return case("wire", name, None, base, None, None, None, goal, gt,
                         note="no run delivered exactly N frames", **details)
         m, bm, ratio, extra, ratios = paired([c[r] for r in rounds], [b[r] for r in rounds])
-        return case("wire", name, rnd(m, 1), CONFIGS[base_cfg], rnd(bm, 1), rnd(ratio, 3),
+        return case("wire", name, rnd(m, 1), base, rnd(bm, 1), rnd(ratio, 3),
                     rnd(extra, 1), goal, gt, ratios=[rnd(x, 3) for x in ratios], **details)
 
     for method in METHODS:
@@ -143,9 +142,10 @@ def cmd_report(a):
 
     titles = {"datapath": "Datapath: ns per BPF_PROG_RUN iteration (thread CPU time), medians",
               "wire": "On the wire: CPU ns per ARP request delivered",
-              "control": "Control plane: wall ns per command, medians",
+              "control": "Control plane: wall time per command (ns in bench.json), medians",
               "memory": "Memory"}
-    hdr = f"{'case':<62} {'ns':>10} {'baseline':>10} {'ratio':>7} {'extra':>9}  {'goal':<24} met"
+    hdr = (f"{'case':<54} {'ns':>9} {'baseline':<20} {'base ns':>9} {'ratio':>6} "
+           f"{'extra ns':>9} {'goal':>6}  met")
     lines = [f"lvip make bench - {platform.node()}, Linux {platform.release()}, "
              f"{os.cpu_count()} CPUs, {a.seconds} s"]
     for g in ("datapath", "wire", "control", "memory"):
@@ -157,15 +157,17 @@ def cmd_report(a):
             for r in grp:
                 lines.append(f"  {r['name']:<60} {human_bytes(r['value']):>14}")
             continue
-        lines.append("  " + hdr)
+        scale = 1e6 if g == "control" else 1  # control plane in ms
+        lines.append("  " + (hdr.replace("      ns", "      ms").replace(" base ns", " base ms")
+                             .replace("extra ns", "extra ms") if g == "control" else hdr))
         for r in grp:
             met = "-" if r["met"] is None else ("met" if r["met"] else "MISSED")
-            base = r.get("baseline") or ""
-            lines.append(f"  {r['name'][:62]:<62} {fmt(r['ns']):>10} {fmt(r['baseline_ns']):>10} "
-                         f"{fmt(r['ratio']):>7} {fmt(r['extra_ns']):>9}  "
-                         f"{(r['goal_text'] or '-'):<24} {met}")
-            if g != "wire" or r["goal"] is not None:
-                lines.append(f"  {'  baseline: ' + base:<62}")
+            goal = "-" if r["goal"] is None else f"{r['goal']:.2f}"
+            sc = lambda x: None if x is None else x / scale
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
+            lines.append(f"  {r['name'][:54]:<54} {fmt(sc(r['ns'])):>9} {(r.get('baseline') or '')[:20]:<20} "
+                         f"{fmt(sc(r['baseline_ns'])):>9} {ratio:>6} {fmt(sc(r['extra_ns'])):>9} "
+                         f"{goal:>6}  {met}")
     goals = [r for r in rows if r["met"] is not None]
     missed = [r for r in goals if not r["met"]]
     lines += ["", f"{len(goals) - len(missed)} of {len(goals)} goals met"
