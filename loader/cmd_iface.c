@@ -142,6 +142,8 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 		if (upgraded)
 			lvip_info("upgraded the programs in place (maps and counters kept)");
 	}
+	if (!err && iface_gc(&s))
+		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
 		err = attach_all(&s, argv + optind, idx, n, mode);
 	if (!err)

@@ -375,6 +375,24 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 	return 0;
 }
 
+/* Forget interfaces that no longer exist: their defunct XDP link pins and
+ * their counter/address entries. Returns how many were removed. */
+int iface_gc(struct lvip_state *s)
+{
+	char name[IF_NAMESIZE];
+	__u32 *idx = NULL;
+	size_t n = 0;
+	int gone = 0;
+
+	if (iface_list(s, &idx, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!if_indextoname(idx[i], name) && !iface_detach(s, idx[i]))
+			gone++;
+	free(idx);
+	return gone;
+}
+
 /* Point one interface's XDP link and tc filter at new programs. */
 static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
 {

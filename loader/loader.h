@@ -189,6 +189,7 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info);
 int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd);
+int iface_gc(struct lvip_state *s);
 int ifaddr_refresh(struct lvip_state *s, __u32 ifindex);
 int ifaddr_refresh_all(struct lvip_state *s);
 
