@@ -288,11 +288,11 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	struct vip_undo added = {}, removed = {};
 	size_t attached = 0, detached = 0;
 	struct addr_list lo_addrs = {};
-	int lo = lo_ifindex(), err;
+	int err;
 
 	err = apply_attach(s, p, &attached);
 	if (!err)
-		err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+		err = lo_addr_dump(&lo_addrs);
 	if (!err && p->nadd)
 		err = vips_add(s, p->add, p->nadd, false, &lo_addrs, &added);
 	if (!err && p->ndel)

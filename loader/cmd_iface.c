@@ -244,26 +244,39 @@ int cmd_detach(struct cmd_ctx *c, int argc, char **argv)
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
-/* Take lvip's VIPs off lo; VIPs it found there stay, and are exposed. */
+/* Take lvip's VIPs off lo (one batch); VIPs it found there stay, exposed.
+ * The map keeps every VIP until the pins go, so a kill here leaves nothing
+ * on lo unprotected. */
 static int down_lo(struct lvip_state *s)
 {
-	struct vip_view v;
+	struct vip_addr *owned = NULL;
 	char buf[INET6_ADDRSTRLEN];
-	int lo = lo_ifindex(), err;
+	size_t n = 0;
+	int *errs = NULL, err, lo = lo_ifindex();
+	struct vip_view v;
 
-	err = vip_view_load(s, &v);
+	err = lo < 0 ? lo : vip_view_load(s, &v);
+	if (err)
+		return err;
+	owned = calloc(v.n ? v.n : 1, sizeof(*owned));
+	errs = calloc(v.n ? v.n : 1, sizeof(*errs));
+	if (!owned || !errs)
+		err = -ENOMEM;
 	for (size_t i = 0; !err && i < v.n; i++) {
 		if (!vip_view_on_lo(&v, i))
 			continue;
-		vip_format(&v.e[i].addr, buf, sizeof(buf));
-		if (v.e[i].val.flags & LVIP_VIP_F_LO_OWNED) {
-			err = nl_addr_change(false, lo, &v.e[i].addr);
-			if (err)
-				lvip_err("down: cannot remove %s from lo: %s", buf, strerror(-err));
-		} else {
-			lvip_warn("%s stays on lo (not assigned by lvip) and is now exposed to ARP/ND", buf);
-		}
+		if (v.e[i].val.flags & LVIP_VIP_F_LO_OWNED)
+			owned[n++] = v.e[i].addr;
+		else
+			lvip_warn("%s stays on lo (not assigned by lvip) and is now exposed to ARP/ND",
+				  vip_format(&v.e[i].addr, buf, sizeof(buf)));
 	}
+	if (!err && n)
+		err = nl_addr_change_many(false, lo, owned, n, errs);
+	if (err)
+		lvip_err("down: cannot remove lvip's VIPs from lo: %s", strerror(-err));
+	free(owned);
+	free(errs);
 	vip_view_free(&v);
 	return err;
 }

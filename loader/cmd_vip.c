@@ -84,8 +84,7 @@ static int vip_add(struct lvip_state *s, struct vip_addr *v, int n, bool no_lo)
 	struct addr_list lo_addrs = {};
 	char buf[INET6_ADDRSTRLEN];
 	struct vip_undo u;
-	int lo = lo_ifindex();
-	int err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+	int err = lo_addr_dump(&lo_addrs);
 
 	if (!err)
 		err = vips_add(s, v, n, no_lo, &lo_addrs, &u);
@@ -103,8 +102,7 @@ static int vip_del(struct lvip_state *s, struct vip_addr *v, int n, bool keep_lo
 	struct addr_list lo_addrs = {};
 	char buf[INET6_ADDRSTRLEN];
 	struct vip_undo u;
-	int lo = lo_ifindex();
-	int err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &lo_addrs);
+	int err = lo_addr_dump(&lo_addrs);
 
 	if (!err)
 		err = vips_del(s, v, n, keep_lo, &lo_addrs, &u);

@@ -71,6 +71,7 @@ bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
 int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
 int lo_ifindex(void);
+int lo_addr_dump(struct addr_list *out); /* lo's addresses, both families */
 
 struct link_info {
 	__u32 ifindex;

@@ -50,6 +50,13 @@ int lo_ifindex(void)
 	return idx ? (int)idx : -ENODEV;
 }
 
+int lo_addr_dump(struct addr_list *out)
+{
+	int lo = lo_ifindex();
+
+	return lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, out);
+}
+
 /* One netlink socket for the whole run: a bulk change is one socket and a
  * few sendto()s, as with `ip -batch`. */
 static struct mnl_socket *nl_sock;

@@ -10,14 +10,14 @@ const char *const lvip_reason_names[LVIP_R_MAX] = LVIP_REASON_NAMES;
 
 int vip_view_load(const struct lvip_state *s, struct vip_view *v)
 {
-	int lo = lo_ifindex(), err;
+	int err;
 
 	memset(v, 0, sizeof(*v));
 	if (s->map_fd[M_VIP4] < 0 || s->map_fd[M_VIP6] < 0)
 		return 0;
 	err = vip_collect(s, &v->e, &v->n);
 	if (!err)
-		err = lo < 0 ? lo : nl_addr_dump(AF_UNSPEC, lo, &v->lo);
+		err = lo_addr_dump(&v->lo);
 	if (err)
 		lvip_err("cannot read the VIPs: %s", strerror(-err));
 	return err;
