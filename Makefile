@@ -36,7 +36,8 @@ endif
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
 	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
-	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl
+	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl \
+	ipvsadm kmod
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
@@ -94,7 +95,7 @@ check: deps test-bins
 	tests/run
 
 demo: deps all
-	tests/demo.sh
+	tests/lab/demo.sh
 
 vmlinux:
 	@mkdir -p $(dir $(VMLINUX))
