@@ -129,32 +129,30 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 	return err;
 }
 
-static bool vip_in_config(const struct lvip_config *c, const struct vip_addr *a)
-{
-	for (size_t i = 0; i < c->nvips; i++)
-		if (vip_equal(&c->vips[i].addr, a))
-			return true;
-	return false;
-}
-
 static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct plan *p)
 {
+	struct vip_addr *want = calloc(c->nvips ? c->nvips : 1, sizeof(*want));
 	struct vip_view v;
-	int err = vip_view_load(s, &v);
+	int err = want ? vip_view_load(s, &v) : -ENOMEM;
 
+	if (err) {
+		free(want);
+		return err;
+	}
+	for (size_t i = 0; i < c->nvips; i++)
+		want[i] = c->vips[i].addr;
+	qsort(want, c->nvips, sizeof(*want), vip_cmp);
 	for (size_t i = 0; !err && i < c->nvips; i++) {
 		const struct vip_addr *a = &c->vips[i].addr;
-		bool in_map = false, on_lo = addr_list_has(&v.lo, a);
 
-		for (size_t j = 0; j < v.n && !in_map; j++)
-			in_map = vip_equal(&v.e[j].addr, a);
-		if (!in_map || !on_lo)
+		if (!vip_view_has(&v, a) || !addr_list_has(&v.lo, a))
 			err = push((void **)&p->add, &p->nadd, sizeof(*a), a);
 	}
 	for (size_t j = 0; !err && j < v.n; j++)
-		if (!vip_in_config(c, &v.e[j].addr))
+		if (!vip_sorted_has(want, c->nvips, &v.e[j].addr))
 			err = push((void **)&p->del, &p->ndel, sizeof(*p->del), &v.e[j].addr);
 	vip_view_free(&v);
+	free(want);
 	return err;
 }
 

@@ -67,14 +67,6 @@ static bool is_host_loopback(const struct if_addr *a)
 	return !memcmp(a->addr.v6, v6_lo, 16) || (a->addr.v6[0] == 0xfe && (a->addr.v6[1] & 0xc0) == 0x80);
 }
 
-static bool vip_known(const struct vip_view *v, const struct vip_addr *a)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (vip_equal(&v->e[i].addr, a))
-			return true;
-	return false;
-}
-
 static void check_addresses(const struct vip_view *v, const struct addr_list *all, int lo,
 			    struct findings *fs)
 {
@@ -84,10 +76,10 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 		const struct if_addr *a = &all->a[i];
 
 		vip_format(&a->addr, addr, sizeof(addr));
-		if ((int)a->ifindex == lo && !is_host_loopback(a) && !vip_known(v, &a->addr))
+		if ((int)a->ifindex == lo && !is_host_loopback(a) && !vip_view_has(v, &a->addr))
 			add_finding(fs, SEV_EXPOSED, addr, "lo", "%s is on lo but not in lvip's map: it is "
 				    "not hidden (run 'lvip vip add %s')", addr, addr);
-		if ((int)a->ifindex != lo && vip_known(v, &a->addr)) {
+		if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
 			if (!if_indextoname(a->ifindex, name))
 				snprintf(name, sizeof(name), "%u", a->ifindex);
 			add_finding(fs, SEV_EXPOSED, addr, name, "VIP %s is assigned to %s: the kernel "

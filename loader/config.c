@@ -97,12 +97,6 @@ static int parse_vip(struct lvip_config *c, const char *file, int line, char **t
 		snprintf(msg, sizeof(msg), "invalid VIP '%s': %s", tok[1], why);
 		return cfg_error(file, line, "%s", msg);
 	}
-	for (size_t i = 0; i < c->nvips; i++)
-		if (vip_equal(&c->vips[i].addr, &a)) {
-			snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at line %d)", tok[1],
-				 c->vips[i].line);
-			return cfg_error(file, line, "%s", msg);
-		}
 	c->vips = grow(c->vips, c->nvips, &c->vips_cap, sizeof(*c->vips));
 	if (!c->vips)
 		return -ENOMEM;
@@ -164,6 +158,41 @@ static int read_file(const char *file, char **data, size_t *len)
 	return 0;
 }
 
+static int vip_line_cmp(const void *pa, const void *pb)
+{
+	const struct cfg_vip *a = pa, *b = pb;
+	int d = vip_cmp(&a->addr, &b->addr);
+
+	return d ? d : a->line - b->line;
+}
+
+/* Duplicate VIPs, found by sorting (O(n log n) for big files): the error
+ * names the earliest line that repeats an address. */
+static int check_duplicates(const struct lvip_config *c, const char *file)
+{
+	struct cfg_vip *v = calloc(c->nvips ? c->nvips : 1, sizeof(*v));
+	const struct cfg_vip *dup = NULL, *first = NULL;
+	char addr[INET6_ADDRSTRLEN], msg[160];
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, c->vips, c->nvips * sizeof(*v));
+	qsort(v, c->nvips, sizeof(*v), vip_line_cmp);
+	for (size_t i = 1; i < c->nvips; i++)
+		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || v[i].line < dup->line)) {
+			dup = &v[i];
+			for (first = &v[i - 1]; first > v && vip_equal(&(first - 1)->addr, &v[i].addr); first--)
+				;
+		}
+	if (dup) {
+		snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at line %d)",
+			 vip_format(&dup->addr, addr, sizeof(addr)), first->line);
+		cfg_error(file, dup->line, "%s", msg);
+	}
+	free(v);
+	return dup ? -EINVAL : 0;
+}
+
 int config_load(const char *file, struct lvip_config *c)
 {
 	size_t len = 0, off = 0;
@@ -186,6 +215,8 @@ int config_load(const char *file, struct lvip_config *c)
 		}
 		off += n + 1;
 	}
+	if (!err)
+		err = check_duplicates(c, file);
 	if (!err && c->nifs == 0 && c->nvips == 0)
 		err = cfg_error(file, 0, "no 'interface' or 'vip' directive: an empty config would "
 				"remove everything (use 'lvip down' for that)%s", "");

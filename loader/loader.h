@@ -46,6 +46,8 @@ struct vip_addr {
 int vip_parse(const char *text, struct vip_addr *out, const char **why);
 const char *vip_format(const struct vip_addr *a, char *buf, size_t len);
 bool vip_equal(const struct vip_addr *a, const struct vip_addr *b);
+int vip_cmp(const void *a, const void *b);
+bool vip_sorted_has(const struct vip_addr *v, size_t n, const struct vip_addr *a);
 static inline size_t vip_len(const struct vip_addr *a)
 {
 	return a->family == AF_INET ? 4 : 16;
@@ -61,8 +63,9 @@ struct if_addr {
 };
 
 struct addr_list {
-	struct if_addr *a;
+	struct if_addr *a;     /* in kernel order (primary first) */
 	size_t n, cap;
+	struct vip_addr *index; /* the addresses sorted, for addr_list_has */
 };
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);

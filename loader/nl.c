@@ -17,6 +17,7 @@
 void addr_list_free(struct addr_list *l)
 {
 	free(l->a);
+	free(l->index);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -35,12 +36,23 @@ static int addr_list_push(struct addr_list *l, const struct if_addr *a)
 	return 0;
 }
 
+/* Sorted copy of the addresses, so that thousands of VIPs can be looked
+ * up in lo's thousands of addresses in O(log n) each. */
+static int addr_list_index(struct addr_list *l)
+{
+	free(l->index);
+	l->index = calloc(l->n ? l->n : 1, sizeof(*l->index));
+	if (!l->index)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		l->index[i] = l->a[i].addr;
+	qsort(l->index, l->n, sizeof(*l->index), vip_cmp);
+	return 0;
+}
+
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (vip_equal(&l->a[i].addr, a))
-			return true;
-	return false;
+	return l->index && vip_sorted_has(l->index, l->n, a);
 }
 
 int lo_ifindex(void)
@@ -268,7 +280,9 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
 	err = nl_dump(nlh, addr_cb, &req);
-	return req.err ? req.err : err;
+	if (!err)
+		err = req.err;
+	return err ? err : addr_list_index(out);
 }
 
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)

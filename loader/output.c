@@ -35,6 +35,17 @@ bool vip_view_on_lo(const struct vip_view *v, size_t i)
 	return addr_list_has(&v->lo, &v->e[i].addr);
 }
 
+static int entry_cmp(const void *key, const void *elem)
+{
+	return vip_cmp(key, &((const struct vip_entry *)elem)->addr);
+}
+
+/* The entries are sorted by vip_collect(). */
+bool vip_view_has(const struct vip_view *v, const struct vip_addr *a)
+{
+	return v->n && bsearch(a, v->e, v->n, sizeof(*v->e), entry_cmp) != NULL;
+}
+
 const char *vip_owner(const struct vip_entry *e)
 {
 	return e->val.flags & LVIP_VIP_F_LO_OWNED ? "lvip" : "found";

@@ -19,6 +19,7 @@ struct vip_view {
 int vip_view_load(const struct lvip_state *s, struct vip_view *v);
 void vip_view_free(struct vip_view *v);
 bool vip_view_on_lo(const struct vip_view *v, size_t i);
+bool vip_view_has(const struct vip_view *v, const struct vip_addr *a);
 const char *vip_owner(const struct vip_entry *e);
 json_object *vip_view_json(const struct vip_view *v);
 void vip_view_table(const struct vip_view *v);

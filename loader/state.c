@@ -616,13 +616,9 @@ static int collect_family(const struct lvip_state *s, int family, struct vip_ent
 	return errno == ENOENT ? 0 : -errno;
 }
 
-static int vip_cmp(const void *pa, const void *pb)
+static int entry_order(const void *a, const void *b)
 {
-	const struct vip_entry *a = pa, *b = pb;
-
-	if (a->addr.family != b->addr.family)
-		return a->addr.family == AF_INET ? -1 : 1;
-	return memcmp(a->addr.bytes, b->addr.bytes, vip_len(&a->addr));
+	return vip_cmp(&((const struct vip_entry *)a)->addr, &((const struct vip_entry *)b)->addr);
 }
 
 /* Every VIP of both maps, sorted (IPv4 first), counters summed. */
@@ -642,6 +638,6 @@ int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n)
 		*n = 0;
 		return err;
 	}
-	qsort(*out, *n, sizeof(**out), vip_cmp);
+	qsort(*out, *n, sizeof(**out), entry_order);
 	return 0;
 }

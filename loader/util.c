@@ -179,6 +179,21 @@ const char *vip_format(const struct vip_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+/* Order of VIPs: IPv4 first, then by address bytes. */
+int vip_cmp(const void *pa, const void *pb)
+{
+	const struct vip_addr *a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, vip_len(a));
+}
+
+bool vip_sorted_has(const struct vip_addr *v, size_t n, const struct vip_addr *a)
+{
+	return n && bsearch(a, v, n, sizeof(*v), vip_cmp) != NULL;
+}
+
 bool vip_equal(const struct vip_addr *a, const struct vip_addr *b)
 {
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, vip_len(a));
