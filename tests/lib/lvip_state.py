@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+# tests/lib/lvip_state.py - lvip's state as the kernel sees it, read without
+# lvip: `ip` for lo's addresses and XDP, `tc` for egress filters, `bpftool`
+# for the pinned VIP maps. The reliability tests compare lvip's own view
+# (status, check, vip list) and their invariants against this.
+#
+# Imported by the test drivers in tests/lib/, or run:
+#   lvip_state.py state NS PIN IFACE...   print the state as JSON
+#   lvip_state.py invariant NS PIN MODE IFACE...
+#       MODE strict: every address on lo (loopback excepted) is in the pinned
+#                    VIP map, and lvip's XDP and TC programs are on every IFACE;
+#       MODE while-lo: the same, but the programs are required only while an
+#                    address other than loopback is on lo (during `down`).
+#       Prints one line per violation; exit 1 if any.
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+
+TC_HANDLE = "0x1c1a"
+
+
+def run(cmd, timeout=30):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=timeout)
+
+
+def lo_addrs(ns):
+    """Addresses on lo in NS, loopback (127/8, ::1) excepted, as strings."""
+    r = run(["ip", "-n", ns, "-j", "addr", "show", "dev", "lo"])
+    if r.returncode:
+        raise RuntimeError("ip addr show dev lo: " + r.stderr.strip())
+    out = set()
+    for link in json.loads(r.stdout or "[]"):
+        for a in link.get("addr_info", []):
+            ip = ipaddress.ip_address(a["local"])
+            if ip.is_loopback:
+                continue
+            out.add(str(ip))
+    return out
+
+
+def _key_bytes(entry):
+    k = entry.get("key")
+    if isinstance(k, list):
+        return bytes(int(x, 16) for x in k)
+    f = entry.get("formatted", {}).get("key", {})
+    return bytes(f.get("addr", []))
+
+
+def _flags(entry):
+    f = entry.get("formatted")
+    if not f:
+        return None
+    vals = f.get("values") or []
+    if vals and isinstance(vals[0].get("value"), dict):
+        return vals[0]["value"].get("flags")
+    return None
+
+
+def map_vips(pin):
+    """{address: flags} of the pinned VIP maps; None when neither is pinned.
+    A family whose map is not pinned contributes nothing."""
+    out, any_pinned = {}, False
+    for name in ("lvip_vip4", "lvip_vip6"):
+        path = os.path.join(pin, name)
+        if not os.path.exists(path):
+            continue
+        any_pinned = True
+        r = run(["bpftool", "-j", "map", "dump", "pinned", path])
+        if r.returncode:
+            raise RuntimeError("bpftool map dump %s: %s" % (path, r.stderr.strip()))
+        for e in json.loads(r.stdout or "[]"):
+            out[str(ipaddress.ip_address(_key_bytes(e)))] = _flags(e)
+    return out if any_pinned else None
+
+
+def links(ns):
+    """{name: {"ifindex", "up", "xdp_id", "xdp_name", "mtu"}} of NS."""
+    r = run(["ip", "-n", ns, "-j", "-d", "link", "show"])
+    if r.returncode:
+        raise RuntimeError("ip link show: " + r.stderr.strip())
+    out = {}
+    for l in json.loads(r.stdout or "[]"):
+        x = l.get("xdp") or {}
+        progs = [x.get("prog")] + [a.get("prog") for a in x.get("attached", [])]
+        progs = [p for p in progs if p]
+        out[l["ifname"]] = {
+            "ifindex": l["ifindex"],
+            "up": "UP" in l.get("flags", []),
+            "mtu": l.get("mtu"),
+            "xdp_id": progs[0]["id"] if progs else 0,
+            "xdp_name": progs[0].get("name", "") if progs else "",
+        }
+    return out
+
+
+def tc_lvip(ns, dev):
+    """(prog id, prog name) of the egress filter at lvip's handle, or (0, '')."""
+    r = run(["tc", "-n", ns, "-j", "filter", "show", "dev", dev, "egress"])
+    if r.returncode:
+        return 0, ""
+    for f in json.loads(r.stdout or "[]"):
+        o = f.get("options") or {}
+        if o.get("handle") == TC_HANDLE:
+            p = o.get("prog") or {}
+            return p.get("id", 0), p.get("name", "")
+    return 0, ""
+
+
+def tc_filter_count(ns, dev):
+    """How many egress bpf filters DEV has (lvip's or not)."""
+    r = run(["tc", "-n", ns, "-j", "filter", "show", "dev", dev, "egress"])
+    if r.returncode:
+        return 0
+    return sum(1 for f in json.loads(r.stdout or "[]") if f.get("options"))
+
+
+def state(ns, pin, ifaces):
+    ls = links(ns)
+    st = {"lo": sorted(lo_addrs(ns)), "map": None, "ifaces": {}}
+    m = map_vips(pin)
+    st["map"] = None if m is None else {a: m[a] for a in sorted(m)}
+    for dev in ifaces:
+        l = ls.get(dev)
+        if l is None:
+            st["ifaces"][dev] = None
+            continue
+        tid, tname = tc_lvip(ns, dev)
+        l = dict(l, tc_id=tid, tc_name=tname)
+        l["attached"] = l["xdp_name"].startswith("lvip_xdp") and tname.startswith("lvip_tc")
+        st["ifaces"][dev] = l
+    return st
+
+
+def violations(st, mode):
+    """The invariant (see the header) over a state() result."""
+    v = []
+    lo = set(st["lo"])
+    m = set(st["map"] or {})
+    for a in sorted(lo - m):
+        v.append("%s is on lo but not in the pinned VIP map%s" %
+                 (a, "" if st["map"] is not None else " (no VIP map pinned)"))
+    need = mode == "strict" or (mode == "while-lo" and lo)
+    if need:
+        for dev, l in sorted(st["ifaces"].items()):
+            if l is None:
+                v.append("%s does not exist" % dev)
+            elif not l["attached"]:
+                v.append("%s: lvip's programs not attached (xdp %r, tc %r)%s" %
+                         (dev, l["xdp_name"], l["tc_name"],
+                          " while VIPs are on lo" if mode == "while-lo" else ""))
+    return v
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "state":
+        print(json.dumps(state(argv[1], argv[2], argv[3:]), indent=1, sort_keys=True))
+        return 0
+    if len(argv) >= 4 and argv[0] == "invariant":
+        v = violations(state(argv[1], argv[2], argv[4:]), argv[3])
+        for line in v:
+            print(line)
+        return 1 if v else 0
+    sys.stderr.write(__doc__ if __doc__ else "usage: see the header\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
