@@ -94,8 +94,18 @@ lab_bg() {
 # init's to reap).
 _lab_alive() {
 	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $1 }') || return 1
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# _lab_ours PID: PID is still a process the lab started (our child, or its
+# command line names the lab's temp dir), not a reused PID.
+_lab_ours() {
+	local ppid
+	[ -r "/proc/$1/stat" ] || return 1
+	ppid=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $2 }')
+	[ "$ppid" = "${BASHPID:-$$}" ] && return 0
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$LAB_TMP/"
 }
 
 # lab_stop PID [SIGNAL]: signal a process the lab started, wait for it (5 s
@@ -103,6 +113,10 @@ _lab_alive() {
 lab_stop() {
 	local pid=$1 sig=${2:-TERM} i
 	grep -q "^$pid " "$LAB_TMP/pids" 2>/dev/null || return 0
+	if ! _lab_ours "$pid"; then
+		sed -i "/^$pid /d" "$LAB_TMP/pids"
+		return 0
+	fi
 	kill -"$sig" "$pid" 2>/dev/null || true
 	for (( i = 0; i < 100; i++ )); do
 		_lab_alive "$pid" || break
