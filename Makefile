@@ -3,7 +3,8 @@
 #   make            build build/lvip (BPF object embedded as a skeleton)
 #   make check      install missing packages, build, run every test
 #   make demo       install missing packages, build, run the namespace demo
-#   make deps       install (apt-get) the packages the build and tests need
+#   make deps       install (apt-get) the packages the build and tests need,
+#                   without letting their install scripts start services
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
 #   make install    install lvip (PREFIX, DESTDIR)
 #   make clean      remove build/
@@ -86,6 +87,13 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing" $$missing; \
 		export DEBIAN_FRONTEND=noninteractive; \
+		guard=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			guard=/usr/sbin/policy-rc.d; \
+			printf '#!/bin/sh\n# make deps: packages are installed, their services not started\nexit 101\n' > $$guard; \
+			chmod 755 $$guard; \
+			trap 'rm -f $$guard' EXIT; \
+		fi; \
 		apt-get update -qq >/dev/null && \
 		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
 		{ echo "deps: apt-get install failed for:" $$missing >&2; exit 1; }; \
