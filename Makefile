@@ -8,9 +8,16 @@
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
 #   make install    install lvip (PREFIX, DESTDIR)
 #   make clean      remove build/
+#
+#   SANITIZE=1      build with -fsanitize=address,undefined into build/san
+#                   (make check SANITIZE=1 runs every test against it)
 
 VERSION   := 0.1.0
+ifeq ($(SANITIZE),1)
+BUILD     := build/san
+else
 BUILD     := build
+endif
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
@@ -71,7 +78,12 @@ $(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h include
 $(BUILD)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/fuzz/oracle.h include/lvip.h $(BUILD)/lvip.skel.h
 	$(CC) $(CFLAGS) -Itests/fuzz tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c -o $@ $(LDFLAGS) $(LDLIBS)
 
-test-bins: $(BUILD)/lvip $(BUILD)/test_datapath $(BUILD)/fuzz_datapath
+# The same lvip with different program tags, for the upgrade-in-place tests.
+$(BUILD)/variant/lvip: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) $(LOADER_SRC) $(LOADER_HDRS)
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/variant BPF_EXTRA_CFLAGS=-DLVIP_TEST_VARIANT \
+		SANITIZE=$(SANITIZE) $@
+
+test-bins: $(BUILD)/lvip $(BUILD)/test_datapath $(BUILD)/fuzz_datapath $(BUILD)/variant/lvip
 
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_datapath
@@ -99,8 +111,19 @@ deps:
 		{ echo "deps: apt-get install failed for:" $$missing >&2; exit 1; }; \
 	fi
 
+# The tests use the binaries of this build (build/, or build/san with
+# SANITIZE=1). Sanitized: a leak or an error makes the program exit 99 (98
+# for undefined behaviour) and leaves a report in build/san/san-logs, which
+# tests/run counts as a failure.
+SAN_LOGS  := $(abspath $(BUILD))/san-logs
+ifeq ($(SANITIZE),1)
+CHECK_ENV := LVIP_SAN_LOGS=$(SAN_LOGS) \
+	ASAN_OPTIONS=detect_leaks=1:exitcode=99:log_path=$(SAN_LOGS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98:log_path=$(SAN_LOGS)/ubsan
+endif
+
 check: deps test-bins
-	tests/run
+	LVIP=$(abspath $(BUILD))/lvip LVIP_BUILD=$(abspath $(BUILD)) $(CHECK_ENV) tests/run
 
 demo: deps all
 	tests/lab/demo.sh
