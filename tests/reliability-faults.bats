@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# tests/reliability-faults.bats - issue 7, item 6: environment faults. Each
+# must end in a clear one-line error (and nothing half done) or in a
+# documented fallback.
+#
+# Mounts made here (a tmpfs, a tmpfs over /sys/kernel/btf) live in the test's
+# temp dir or in a private mount namespace (unshare -m inside ip netns exec),
+# never on the host's paths. Documented fallbacks tested elsewhere: a kernel
+# without bpf_cast_to_kern_ctx (< 6.3) gets lvip_tc_compat (ops.bats,
+# "compat datapath", through LVIP_FORCE_COMPAT=1).
+
+bats_require_minimum_version 1.5.0
+
+load lib/netns
+load lib/reliability
+
+VIP4=198.18.0.100
+VIP6=2001:db8::100
+
+setup_file()    { lvip_env_check; lvip_tmp_setup; }
+teardown_file() { lvip_tmp_teardown; }
+setup() {
+	lvip_env_require
+	lvip_netns_setup
+	TMPFS=
+}
+teardown() {
+	if [ -n "${TMPFS-}" ] && mountpoint -q "$TMPFS"; then
+		umount "$TMPFS" || umount -l "$TMPFS"
+	fi
+	lvip_netns_teardown
+}
+
+# lvip_at DIR ARGS...: lvip with another pin dir.
+lvip_at() {
+	local d=$1
+	shift
+	ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
+}
+
+# nothing_attached: veth0 carries neither XDP nor an egress filter.
+nothing_attached() {
+	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0"
+	assert_eq "" "$(tc_egress_ids "$RS" veth0)" "egress filters on veth0"
+}
+
+@test "pin dir on a filesystem that is not bpffs (tmpfs): clear error, nothing attached, nothing left" {
+	TMPFS=$BATS_TEST_TMPDIR/tmpfs
+	mkdir -p "$TMPFS"
+	mount -t tmpfs -o size=1m tmpfs "$TMPFS"
+
+	run --separate-stderr lvip_at "$TMPFS/lvip" attach veth0
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "not on a bpf filesystem" "the message"
+	assert_contains "$stderr" "mount -t bpf" "the message (what to do)"
+	nothing_attached
+	[ ! -e "$TMPFS/lvip" ] || fail "attach left $TMPFS/lvip behind"
+
+	# An existing pin dir there: vip add and down refuse the same way.
+	mkdir -m 0700 "$TMPFS/lvip"
+	run --separate-stderr lvip_at "$TMPFS/lvip" vip add "$VIP4"
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "not on a bpf filesystem" "vip add's message"
+	lo_has "$RS" "$VIP4/32" && fail "$VIP4 reached lo"
+	run --separate-stderr lvip_at "$TMPFS/lvip" down
+	assert_status 1
+	assert_contains "$stderr" "not on a bpf filesystem" "down's message"
+	run --separate-stderr lvip_at "$TMPFS/lvip" status --json
+	assert_status 0
+	json_assert "d['loaded'] is False" "$output"
+	figure "fault: pin dir on tmpfs: attach, vip add, down exit 1 with one line ('not on a bpf filesystem (mount -t bpf ...)'), nothing attached or left"
+}
+
+@test "pin dir in a plain directory (bpffs not mounted there): clear error, nothing attached" {
+	local plain=$BATS_TEST_TMPDIR/plain
+	mkdir -p "$plain"
+	[ "$(stat -f -c %T "$plain")" != bpf_fs ] || fail "$plain is on bpffs: the test cannot run"
+	run --separate-stderr lvip_at "$plain/lvip" attach veth0
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "not on a bpf filesystem" "the message"
+	nothing_attached
+	[ ! -e "$plain/lvip" ] || fail "attach left $plain/lvip behind"
+
+	# A pin dir whose parent does not exist.
+	run --separate-stderr lvip_at "$plain/nonexistent/lvip" attach veth0
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "$plain/nonexistent/lvip" "the message"
+	nothing_attached
+	figure "fault: pin dir in a plain directory: exit 1, one line, nothing attached; missing parent: exit 1, one line naming the path"
+}
+
+@test "bpffs not mounted at the default pin dir (/sys/fs/bpf inside ip netns exec is sysfs): clear error" {
+	local fstype
+	fstype=$(ip netns exec "$RS" stat -f -c %T /sys/fs/bpf 2>/dev/null)
+	# Only where /sys/fs/bpf is really not a bpffs: never pin into the host's.
+	[ "$fstype" != bpf_fs ] || fail "/sys/fs/bpf is a bpffs inside ip netns exec here: the test cannot run safely"
+	run --separate-stderr env -u LVIP_PIN_DIR ip netns exec "$RS" "$LVIP" attach veth0
+	assert_status 1
+	assert_one_line
+	nothing_attached
+	figure "fault: no bpffs at the default /sys/fs/bpf: exit 1, one line, nothing attached; message: ${stderr#lvip: }"
+	[[ "$stderr" == *"bpf filesystem"* || "$stderr" == *"bpffs"* || "$stderr" == *"mount -t bpf"* ]] ||
+		fail "the error does not say that no bpffs is mounted at /sys/fs/bpf (what to do: mount -t bpf bpf /sys/fs/bpf): $stderr"
+}
+
+@test "pin dir removed underneath: status, check, vip add and attach say what happened and recover" {
+	local js
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip add "$VIP4" "$VIP6"
+	assert_status 0
+	rm -rf "$PIN"
+
+	# The XDP link was held by its pin only: gone with it. The tc filter stays.
+	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP on veth0 once its link pin is removed"
+
+	run --separate-stderr lvip status --json
+	assert_status 0
+	json_assert "d['loaded'] is False" "$output"
+	run --separate-stderr lvip check --json
+	assert_status 1
+	js=$output
+	json_assert "sorted(f.get('address') for f in d['findings'] if f['severity'] == 'exposed' and f.get('address')) == sorted(['$VIP4', '$VIP6'])" "$js"
+	json_assert "any(f['severity'] == 'exposed' and f.get('interface') == 'veth0' and not f.get('address') for f in d['findings'])" "$js"
+	run --separate-stderr lvip vip add 198.18.0.101
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "lvip attach" "vip add's message (what to do)"
+
+	# attach starts afresh: one XDP program, lvip's tc filter replaced, not doubled.
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "no XDP after attach"
+	assert_eq "$(pinned_prog_id lvip_tc)" "$(tc_egress_ids "$RS" veth0)" "egress filters on veth0 (only the new lvip_tc)"
+	# The VIPs still on lo are adopted (lvip's record of owning them went with the pins).
+	run --separate-stderr lvip vip add "$VIP4" "$VIP6"
+	assert_status 0
+	run --separate-stderr lvip check
+	assert_status 0
+	run --separate-stderr lvip vip list --json
+	json_assert "sorted((v['address'], v['on_lo']) for v in d) == sorted([('$VIP4', True), ('$VIP6', True)])" "$output"
+	figure "fault: pin dir removed while attached: status 'not loaded', check exit 1 naming both VIPs and veth0, vip add exit 1 ('run lvip attach'), attach recovers (one tc filter), VIPs adopted, check exit 0"
+}
+
+@test "map full (attach --max-vips 4): vip add of 5 exits 1 with a clear error, nothing half-added" {
+	local before
+	run --separate-stderr lvip attach veth0 --max-vips 4
+	assert_status 0
+	before=$(lvip_state_snapshot)
+
+	run --separate-stderr lvip vip add 198.18.0.101 198.18.0.102 198.18.0.103 198.18.0.104 198.18.0.105
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "full" "the message"
+	assert_contains "$stderr" "--max-vips" "the message (what to do)"
+	rel_state_unchanged "$before" "state after the refused vip add"
+
+	run --separate-stderr lvip vip add 2001:db8::101 2001:db8::102 2001:db8::103 2001:db8::104 2001:db8::105
+	assert_status 1
+	assert_one_line
+	rel_state_unchanged "$before" "state after the refused IPv6 vip add"
+
+	# Filled to capacity, one more is refused; the four stay as they were.
+	run --separate-stderr lvip vip add 198.18.0.101 198.18.0.102 198.18.0.103 198.18.0.104
+	assert_status 0
+	before=$(lvip_state_snapshot)
+	run --separate-stderr lvip vip add 198.18.0.105
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "full" "the message"
+	rel_state_unchanged "$before" "state after the refused fifth VIP"
+
+	# apply too: all or nothing.
+	printf '%s\n' "interface veth0" "vip 198.18.0.101" "vip 198.18.0.102" "vip 198.18.0.103" \
+		"vip 198.18.0.104" "vip 198.18.0.105" "vip 198.18.0.106" >"$BATS_TEST_TMPDIR/full.conf"
+	run --separate-stderr lvip apply -f "$BATS_TEST_TMPDIR/full.conf"
+	assert_status 1
+	assert_contains "$stderr" "full" "apply's message"
+	rel_state_unchanged "$before" "state after the refused apply"
+	figure "fault: VIP map full (--max-vips 4): 5 IPv4, 5 IPv6, a 5th VIP and apply of 6 each exit 1 with one line ('the VIP map is full ... --max-vips'), state byte-for-byte unchanged"
+}
+
+@test "memlock limit 0 that lvip cannot raise: on >= 5.11 BPF memory is charged to the memory cgroup, lvip works" {
+	local -a cage=(prlimit --memlock=0:0 setpriv --bounding-set -sys_resource --inh-caps -sys_resource)
+	local major minor
+	# The cage holds: nothing in it can raise RLIMIT_MEMLOCK.
+	run "${cage[@]}" prlimit --memlock=unlimited:unlimited true
+	[ "$status" -ne 0 ] || fail "RLIMIT_MEMLOCK could be raised in the cage: the test proves nothing"
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+
+	run --separate-stderr "${cage[@]}" ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0
+	if (( major > 5 || (major == 5 && minor >= 11) )); then
+		assert_status 0
+		run --separate-stderr "${cage[@]}" ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" vip add "$VIP4" "$VIP6"
+		assert_status 0
+		run --separate-stderr "${cage[@]}" ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" stats --json
+		assert_status 0
+		[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "no XDP program"
+		lo_has "$RS" "$VIP4/32" || fail "$VIP4 not on lo"
+		figure "memlock: RLIMIT_MEMLOCK 0 (CAP_SYS_RESOURCE dropped, so lvip cannot raise it): attach, vip add and stats work on $(uname -r): BPF memory is charged to the memory cgroup since 5.11"
+	else
+		# Before 5.11 the limit applies: a clear one-line error is the contract.
+		assert_status 1
+		assert_one_line
+	fi
+}
+
+@test "kernel BTF missing (tmpfs over /sys/kernel/btf in a private mount namespace): a clear error naming BTF" {
+	local f
+	for f in /boot/vmlinux-"$(uname -r)" /lib/modules/"$(uname -r)"/vmlinux-"$(uname -r)" \
+		/usr/lib/debug/boot/vmlinux-"$(uname -r)" /usr/lib/debug/lib/modules/"$(uname -r)"/vmlinux; do
+		[ ! -e "$f" ] || skip "$f exists: libbpf would fall back to it"
+	done
+	run --separate-stderr ip netns exec "$RS" unshare -m sh -c \
+		'mount -t tmpfs -o size=1m none /sys/kernel/btf && exec "$0" --pin-dir "$1" attach veth0' "$LVIP" "$PIN"
+	assert_status 1
+	assert_one_line
+	nothing_attached
+	[ ! -e "$PIN" ] || fail "a pin dir was left behind: $(ls -la "$PIN")"
+	figure "fault: no kernel BTF: exit 1, one line, nothing attached or pinned; message: ${stderr#lvip: }"
+	[[ "$stderr" == *BTF* ]] ||
+		fail "the error does not say that the kernel's BTF is missing (README: lvip needs kernel BTF): $stderr"
+}
