@@ -12,6 +12,7 @@
  *                       No VLAN tags, no counters.
  *   min_tc              egress: ARP -> one lookup of the sender IP, nothing
  *                       else ("lookup only").
+ *   drop_xdp            drops every frame: the floor of native XDP on the wire.
  *   redirect_xdp        the traffic generator of the live-frames method: every
  *                       frame is redirected into redir_ifindex.
  */
@@ -161,6 +162,13 @@ int min_tc(struct __sk_buff *skb)
 	if ((void *)(a + 1) > end)
 		return TC_ACT_OK;
 	return lookup4(a->sip) ? TC_ACT_OK : TC_ACT_OK;
+}
+
+/* The floor of an XDP drop on the wire: drops every frame, nothing else. */
+SEC("xdp")
+int drop_xdp(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_DROP;
 }
 
 SEC("xdp")

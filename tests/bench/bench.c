@@ -8,6 +8,7 @@
  *   fill   fill a pinned VIP map directly (bpf_map_update_batch)
  *   wire   send N ARP requests into a veth, print the CPU they cost
  *   gro    switch GRO on a device (veth NAPI for XDP live frames)
+ *   xdp    attach/detach the floor program (native XDP_DROP) on a device
  *   spawn  run a command, print its wall time, peak RSS and status
  *
  * Every loop is bounded by a count and, where it waits on the kernel, by a
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/ethtool.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -1020,6 +1022,36 @@ static int cmd_gro(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* xdp: attach (native) or detach the floor program drop_xdp            */
+/* ------------------------------------------------------------------ */
+
+static int cmd_xdp(int argc, char **argv)
+{
+	struct baselines_bpf *bl;
+	__u32 ifindex;
+
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
+		die("xdp IFNAME on|off");
+	ifindex = if_nametoindex(argv[1]);
+	if (!ifindex)
+		die("xdp: no interface %s", argv[1]);
+	if (!strcmp(argv[2], "off")) {
+		if (bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL))
+			die("xdp: detach from %s: %s", argv[1], strerror(errno));
+		return 0;
+	}
+	bl = baselines_bpf__open_and_load();
+	if (!bl)
+		die("xdp: load baselines: %s", strerror(errno));
+	/* Netlink attachment: it stays after this process exits. */
+	if (bpf_xdp_attach(ifindex, bpf_program__fd(bl->progs.drop_xdp),
+			   XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL))
+		die("xdp: attach to %s: %s", argv[1], strerror(errno));
+	baselines_bpf__destroy(bl);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* spawn: run a command, print wall ns, peak RSS (KiB), exit status    */
 /* ------------------------------------------------------------------ */
 
@@ -1061,7 +1093,7 @@ int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: lvip-bench dp|fill|wire|gro|spawn ...");
+		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn ...");
 	if (!strcmp(argv[1], "dp"))
 		return cmd_dp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fill"))
@@ -1070,6 +1102,8 @@ int main(int argc, char **argv)
 		return cmd_wire(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "gro"))
 		return cmd_gro(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "xdp"))
+		return cmd_xdp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "spawn"))
 		return cmd_spawn(argc - 1, argv + 1);
 	die("unknown subcommand %s", argv[1]);

@@ -71,7 +71,7 @@ def cmd_wire_sample(a):
 METHODS = {"packet": "(B) AF_PACKET", "live": "(C) XDP live frames"}
 CONFIGS = {"nofilter": "no filter (kernel replies)", "arp_ignore": "arp_ignore=1",
            "nftables": "nftables arp drop", "generic": "lvip generic XDP",
-           "native": "lvip native XDP"}
+           "native": "lvip native XDP", "xdp_drop": "floor: native XDP_DROP only"}
 SHORT = {"nofilter": "no filter", "nftables": "nftables"}
 GOALS = {("packet", "generic", "nofilter"): 0.70, ("packet", "generic", "nftables"): 1.15,
          ("live", "native", "nofilter"): 0.15, ("live", "native", "nftables"): 0.40}
@@ -108,12 +108,15 @@ def cmd_wire_rows(a):
 
     for method in METHODS:
         for cfg in CONFIGS:
-            if (method, cfg, "nofilter") in GOALS:
+            if (method, cfg, "nofilter") in GOALS or cfg == "xdp_drop":
                 continue
             print(json.dumps(row(method, cfg, "nofilter", None)))
         for (m, cfg, base), goal in GOALS.items():
             if m == method:
                 print(json.dumps(row(method, cfg, base, goal)))
+        # The floor of any XDP drop on this path, against both baselines.
+        for base in ("nofilter", "nftables"):
+            print(json.dumps(row(method, "xdp_drop", base, None)))
 
 
 def fmt(x, unit=""):
