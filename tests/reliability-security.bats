@@ -202,9 +202,10 @@ no_marker() {
 	fi
 	# A normal run: the SANITIZE=1 configuration is what it says (no build).
 	local plan
-	plan=$(make -s -C "$LVIP_REPO" -n check SANITIZE=1 2>/dev/null | grep 'tests/run' | tail -n 1)
+	plan=$(make -s -C "$LVIP_REPO" -n check SANITIZE=1 2>/dev/null | tr '\n\\' '  ')
 	assert_contains "$plan" "LVIP=$LVIP_REPO/build/san/lvip" "make -n check SANITIZE=1"
 	assert_contains "$plan" "LVIP_BUILD=$LVIP_REPO/build/san" "make -n check SANITIZE=1"
 	assert_contains "$plan" "detect_leaks=1:exitcode=99" "make -n check SANITIZE=1"
 	assert_contains "$plan" "LVIP_SAN_LOGS=" "make -n check SANITIZE=1"
+	assert_contains "$plan" "tests/run" "make -n check SANITIZE=1"
 }
