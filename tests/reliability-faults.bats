@@ -210,13 +210,16 @@ nothing_attached() {
 }
 
 @test "kernel BTF missing (tmpfs over /sys/kernel/btf in a private mount namespace): a clear error naming BTF" {
-	local f
-	for f in /boot/vmlinux-"$(uname -r)" /lib/modules/"$(uname -r)"/vmlinux-"$(uname -r)" \
-		/usr/lib/debug/boot/vmlinux-"$(uname -r)" /usr/lib/debug/lib/modules/"$(uname -r)"/vmlinux; do
-		[ ! -e "$f" ] || skip "$f exists: libbpf would fall back to it"
-	done
-	run --separate-stderr ip netns exec "$RS" unshare -m sh -c \
-		'mount -t tmpfs -o size=1m none /sys/kernel/btf && exec "$0" --pin-dir "$1" attach veth0' "$LVIP" "$PIN"
+	# libbpf also looks in /boot, /lib/modules/R, /usr/lib/modules/R and
+	# /usr/lib/debug: hidden too, in the same private mount namespace.
+	run --separate-stderr ip netns exec "$RS" unshare -m sh -c '
+		r=$(uname -r)
+		for d in /sys/kernel/btf /boot /lib/modules/$r /usr/lib/modules/$r /usr/lib/debug; do
+			[ -d "$d" ] || continue
+			mount -t tmpfs -o size=1m none "$d" || exit 97
+		done
+		exec "$0" --pin-dir "$1" attach veth0' "$LVIP" "$PIN"
+	[ "$status" -ne 97 ] || fail "could not hide the kernel BTF in a private mount namespace: $stderr"
 	assert_status 1
 	assert_one_line
 	nothing_attached

@@ -55,6 +55,7 @@ no_marker() {
 		[ "$(stat -c %a "$p")" = 600 ] || bad+="$p: $(stat -c %a "$p")"$'\n'
 	done < <(find "$PIN" -mindepth 1 -print0)
 	[ -z "$bad" ] || fail "pins not 0600 with umask 000:"$'\n'"$bad"
+	figure "security: pin dir 0700 and all $(find "$PIN" -mindepth 1 | wc -l) pins 0600 under umask 000 and over a pre-existing 0777 dir (modes right after attach: loader.bats)"
 }
 
 @test "unprivileged user (nobody): cannot read or change the maps, lvip says it needs root, nothing changes" {

@@ -94,7 +94,7 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	tx=$(awk '/packets transmitted/ { t += $1 } END { print t + 0 }' "$dir/ping.out")
 	rx=$(awk '/packets transmitted/ { r += $4 } END { print r + 0 }' "$dir/ping.out")
 	leaked=$(json_eval "d['leaked']" <<<"$out")
-	figure "upgrade under traffic: $n upgrades (build/lvip <-> build/variant/lvip), $leaked ARP frames for the VIP leaked of $sent requests for it from the peer and $(json_eval "d['sent']" <"$dir/rs.json") announcements by the RS, $((tx - rx)) of $tx pings to the VIP lost, counters never reset"
+	figure "upgrade under traffic: $n upgrades (${LVIP#"$LVIP_REPO"/} <-> ${LVIP_VARIANT#"$LVIP_REPO"/}), $leaked ARP frames for the VIP leaked of $sent requests for it from the peer and $(json_eval "d['sent']" <"$dir/rs.json") announcements by the RS, $((tx - rx)) of $tx pings to the VIP lost, counters never reset"
 	json_assert "d['leaked'] == 0" "$out"
 	json_assert "d['requests_for_vip'] >= 0.9 * $sent and d['requests_for_vip'] > 0" "$out"
 	json_assert "d['control_replies'] > 0" "$out"
@@ -162,6 +162,7 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	assert_contains "$stderr" "layout" "vip list's message"
 	lo_has "$RS" "$VIP4/32" && fail "$VIP4 reached lo"
 	rm -rf "$other"
+	figure "another layout: a pinned lvip_vip4 with 16-byte values refused by attach, vip add, vip list (exit 1, one line: ${stderr#lvip: }); nothing attached or pinned"
 }
 
 @test "pinned maps of another ABI (lvip_meta.abi_version) are refused with a message that says what to do" {
@@ -185,4 +186,5 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 		assert_contains "$stderr" "lvip down" "lvip $c's message (what to do)"
 	done
 	rel_state_unchanged "$before" "state after the refused commands"
+	figure "another ABI: lvip_meta.abi_version $((abi + 1)) refused by attach, vip add/del/list, stats, status (exit 1, one line saying to run 'lvip down' with that version); state unchanged"
 }
