@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,31 +38,19 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "lvip.h"
 #include "lvip.skel.h"
+#include "bpf_harness.h"
 #include "oracle.h"
 
 #define FMAX         512   /* largest frame built */
 #define MAX_REPORTS  20    /* mismatches printed in full (--reports N) */
 #define MIN_COVERAGE 10000 /* frames needed before coverage is asserted */
 
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("Bail out! ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	exit(1);
-}
+_Static_assert(BH_OUT_MAX >= 2 * FMAX, "BPF_PROG_RUN output room for every frame");
 
 /* ------------------------------------------------------------------ */
 /* PRNG: splitmix64 seeds one xoshiro256** stream per frame.           */
@@ -147,13 +134,13 @@ static uint8_t other4[N_OTHER4][4], other6[N_OTHER6][16];
 static void parse4(const char *s, uint8_t *out)
 {
 	if (inet_pton(AF_INET, s, out) != 1)
-		bail("bad IPv4 literal: %s", s);
+		bh_bail("bad IPv4 literal: %s", s);
 }
 
 static void parse6(const char *s, uint8_t *out)
 {
 	if (inet_pton(AF_INET6, s, out) != 1)
-		bail("bad IPv6 literal: %s", s);
+		bh_bail("bad IPv6 literal: %s", s);
 }
 
 static void init_addresses(void)
@@ -582,8 +569,6 @@ static enum kind build_frame(struct frame *f, struct rng *r)
 /* Environment: private netns, interfaces, skeleton, maps             */
 /* ------------------------------------------------------------------ */
 
-enum prog_id { P_XDP = 0, P_TC, P_TC_COMPAT, N_PROGS };
-
 static const char *const prog_name[N_PROGS] = {
 	[P_XDP] = "lvip_xdp", [P_TC] = "lvip_tc", [P_TC_COMPAT] = "lvip_tc_compat",
 };
@@ -624,11 +609,7 @@ static const char *const netns_cmds[] = {
 };
 
 static struct {
-	struct lvip_bpf *skel;
-	int ncpus;
-	void *pcpu;
 	__u32 ifindex[N_SLOTS];
-	int xdp_ctx;
 	struct oracle_iface iface[N_SLOTS];
 } env;
 
@@ -670,18 +651,8 @@ static int read_iface(const char *dev, struct oracle_iface *ifc, char *why, size
 	return 0;
 }
 
-static int setup_netns(char *why, size_t n)
+static int find_ifaces(char *why, size_t n)
 {
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, n, "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(netns_cmds) / sizeof(netns_cmds[0]); i++) {
-		if (system(netns_cmds[i]) != 0) {
-			snprintf(why, n, "private netns setup: '%s' failed", netns_cmds[i]);
-			return -1;
-		}
-	}
 	for (int s = 0; s < N_SLOTS; s++) {
 		env.ifindex[s] = if_nametoindex(slot_name[s]);
 		if (!env.ifindex[s]) {
@@ -699,28 +670,11 @@ static int setup_netns(char *why, size_t n)
 	return 0;
 }
 
-static int prog_fd(enum prog_id p)
-{
-	struct bpf_program *progs[N_PROGS] = {
-		[P_XDP] = env.skel->progs.lvip_xdp,
-		[P_TC] = env.skel->progs.lvip_tc,
-		[P_TC_COMPAT] = env.skel->progs.lvip_tc_compat,
-	};
-
-	return bpf_program__fd(progs[p]);
-}
-
-static int put_percpu_zero(int fd, const void *key, size_t value_size)
-{
-	memset(env.pcpu, 0, env.ncpus * value_size);
-	return bpf_map_update_elem(fd, key, env.pcpu, BPF_ANY);
-}
-
 /* lvip_ifaddr, as the loader keeps it: the primaries, kernel order; lvf2
  * has no entry, lvf3 an entry with count 0. */
 static int fill_ifaddr(void)
 {
-	int fd = bpf_map__fd(env.skel->maps.lvip_ifaddr);
+	int fd = bpf_map__fd(bh.skel->maps.lvip_ifaddr);
 
 	for (int s = FIRST_TC_SLOT; s < N_SLOTS; s++) {
 		struct lvip_ifaddr v = { .count = 0 };
@@ -745,58 +699,17 @@ static int fill_ifaddr(void)
 	return 0;
 }
 
-static int fill_maps(char *why, size_t n)
+static int fill_vips(void)
 {
-	int ifs = bpf_map__fd(env.skel->maps.lvip_ifstats);
-	int v4 = bpf_map__fd(env.skel->maps.lvip_vip4), v6 = bpf_map__fd(env.skel->maps.lvip_vip6);
+	int v4 = bpf_map__fd(bh.skel->maps.lvip_vip4), v6 = bpf_map__fd(bh.skel->maps.lvip_vip6);
 
 	for (size_t i = 0; i < vips.n4; i++)
-		if (put_percpu_zero(v4, vips.v4[i], sizeof(struct lvip_vip_val)))
-			goto fail;
+		if (bh_put_percpu_zero(v4, vips.v4[i], sizeof(struct lvip_vip_val)))
+			return -1;
 	for (size_t i = 0; i < vips.n6; i++)
-		if (put_percpu_zero(v6, vips.v6[i], sizeof(struct lvip_vip_val)))
-			goto fail;
-	for (int s = 0; s < N_SLOTS; s++)
-		if (put_percpu_zero(ifs, &env.ifindex[s], sizeof(struct lvip_counters)))
-			goto fail;
-	if (fill_ifaddr())
-		goto fail;
+		if (bh_put_percpu_zero(v6, vips.v6[i], sizeof(struct lvip_vip_val)))
+			return -1;
 	return 0;
-fail:
-	snprintf(why, n, "filling the maps: %s", strerror(errno));
-	return -1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Running a program                                                  */
-/* ------------------------------------------------------------------ */
-
-struct run {
-	int err;
-	__u32 retval;
-	__u8 out[FMAX * 2];
-	__u32 out_len;
-};
-
-static void run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, struct run *r)
-{
-	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
-	struct __sk_buff sctx = { .ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
-
-	if (p != P_XDP) {
-		o.ctx_in = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-	} else if (env.xdp_ctx) {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	}
-	r->err = bpf_prog_test_run_opts(prog_fd(p), &o);
-	if (r->err > 0)
-		r->err = 0;
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
 }
 
 /* XDP runs name their ingress device when it has a registered rx queue
@@ -805,67 +718,24 @@ static void probe_xdp_ctx(void)
 {
 	static const uint8_t lldp[] = { 1, 0x80, 0xc2, 0, 0, 0x0e, 2, 0, 0, 0, 0, 1, 0x88, 0xcc,
 					2, 7, 4, 2, 0, 0, 0, 0, 1 };
-	static struct run r;
 
-	env.xdp_ctx = 1;
-	run_prog(P_XDP, env.ifindex[S_XDP], lldp, sizeof(lldp), &r);
-	if (!r.err && r.retval == XDP_PASS)
+	if (bh_probe_xdp_ctx(env.ifindex[S_XDP], lldp, sizeof(lldp)))
 		return;
-	env.xdp_ctx = 0;
 	env.ifindex[S_XDP] = 1;
 	slot_name[S_XDP] = "lo";
 }
 
-static int prepare(char *why, size_t n)
-{
-	if (geteuid() != 0) {
-		snprintf(why, n, "not root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
-		return -1;
-	}
-	if (setup_netns(why, n))
-		return -1;
-	env.skel = lvip_bpf__open_and_load();
-	if (!env.skel) {
-		snprintf(why, n, "lvip_bpf__open_and_load: %s", strerror(errno));
-		return -1;
-	}
-	env.ncpus = libbpf_num_possible_cpus();
-	if (env.ncpus <= 0) {
-		snprintf(why, n, "libbpf_num_possible_cpus: %s", strerror(-env.ncpus));
-		return -1;
-	}
-	env.pcpu = calloc(env.ncpus, sizeof(struct lvip_vip_val) > sizeof(struct lvip_counters) ?
-				     sizeof(struct lvip_vip_val) : sizeof(struct lvip_counters));
-	if (!env.pcpu) {
-		snprintf(why, n, "out of memory");
-		return -1;
-	}
-	probe_xdp_ctx();
-	return fill_maps(why, n);
-}
-
-static int unavailable(const char *why)
-{
-	const char *req = getenv("LVIP_REQUIRE_BPF");
-
-	fprintf(stderr, "fuzz_datapath: *** BPF UNAVAILABLE: %s ***\n", why);
-	if (req && !strcmp(req, "1")) {
-		fprintf(stderr, "fuzz_datapath: LVIP_REQUIRE_BPF=1: failing\n");
-		printf("1..1\nnot ok 1 - BPF unavailable: %s\n", why);
-		return 1;
-	}
-	fprintf(stderr, "fuzz_datapath: SKIPPING the datapath fuzzer\n");
-	printf("1..0 # SKIP %s\n", why);
-	return 0;
-}
+static const struct bh_setup setup = {
+	.netns_cmds = netns_cmds, .n_netns_cmds = BH_ARRAY_SIZE(netns_cmds),
+	.find_ifaces = find_ifaces, .probe_xdp_ctx = probe_xdp_ctx,
+	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr,
+	.ifindex = env.ifindex, .n_ifaces = N_SLOTS,
+};
 
 /* ------------------------------------------------------------------ */
 /* Counters                                                           */
 /* ------------------------------------------------------------------ */
 
-enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
-
-static const char *const vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
 static const char *const abi_reason[LVIP_R_MAX] = LVIP_REASON_NAMES;
 
 /* abi index -> oracle index, matched by name */
@@ -880,7 +750,7 @@ static void map_reasons(void)
 			if (!strcmp(abi_reason[r], oracle_reason_name[o]))
 				reason_map[r] = o;
 		if (reason_map[r] < 0)
-			bail("ABI reason %s unknown to the oracle", abi_reason[r]);
+			bh_bail("ABI reason %s unknown to the oracle", abi_reason[r]);
 	}
 }
 
@@ -892,51 +762,15 @@ struct snap {
 	__u64 vip[N_VIPS][N_VF];
 };
 
-static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
-{
-	const struct lvip_counters *v = env.pcpu;
-	__u64 slots[LVIP_R_MAX];
-
-	if (bpf_map_lookup_elem(fd, key, env.pcpu))
-		return -errno;
-	memset(out, 0, sizeof(slots));
-	for (int cpu = 0; cpu < env.ncpus; cpu++) {
-		memcpy(slots, &v[cpu], sizeof(slots));
-		for (int r = 0; r < LVIP_R_MAX; r++)
-			out[r] += slots[r];
-	}
-	return 0;
-}
-
-static int read_vip(int fd, const void *key, __u64 out[N_VF])
-{
-	const struct lvip_vip_val *v = env.pcpu;
-
-	if (bpf_map_lookup_elem(fd, key, env.pcpu))
-		return -errno;
-	memset(out, 0, N_VF * sizeof(out[0]));
-	for (int cpu = 0; cpu < env.ncpus; cpu++) {
-		out[VF_PACKETS] += v[cpu].packets;
-		out[VF_BYTES] += v[cpu].bytes;
-		out[VF_ARP] += v[cpu].arp_dropped;
-		out[VF_ND] += v[cpu].nd_dropped;
-	}
-	return 0;
-}
-
 static int snapshot(struct snap *s)
 {
-	int st = bpf_map__fd(env.skel->maps.lvip_stats), ifs = bpf_map__fd(env.skel->maps.lvip_ifstats);
-	int v4 = bpf_map__fd(env.skel->maps.lvip_vip4), v6 = bpf_map__fd(env.skel->maps.lvip_vip6);
-	__u32 zero = 0;
-	int err = read_counters(st, &zero, s->global);
+	int v4 = bpf_map__fd(bh.skel->maps.lvip_vip4), v6 = bpf_map__fd(bh.skel->maps.lvip_vip6);
+	int err = bh_read_stats(s->global, env.ifindex, N_SLOTS, s->ifc);
 
-	for (int i = 0; !err && i < N_SLOTS; i++)
-		err = read_counters(ifs, &env.ifindex[i], s->ifc[i]);
 	for (size_t i = 0; !err && i < N_VIP4; i++)
-		err = read_vip(v4, vips.v4[i], s->vip[i]);
+		err = bh_read_vip(v4, vips.v4[i], s->vip[i]);
 	for (size_t i = 0; !err && i < N_VIP6; i++)
-		err = read_vip(v6, vips.v6[i], s->vip[N_VIP4 + i]);
+		err = bh_read_vip(v6, vips.v6[i], s->vip[N_VIP4 + i]);
 	return err;
 }
 
@@ -955,21 +789,10 @@ static void note(struct diag *d, const char *fmt, ...) __attribute__((format(pri
 static void note(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (d->len + 16 >= sizeof(d->text))
-		return;
-	d->len += snprintf(d->text + d->len, sizeof(d->text) - d->len, "#   ");
 	va_start(ap, fmt);
-	n = vsnprintf(d->text + d->len, sizeof(d->text) - d->len, fmt, ap);
+	bh_vnote(d->text, sizeof(d->text), &d->len, 16, "#   ", fmt, ap);
 	va_end(ap);
-	d->len += n > 0 ? (size_t)n : 0;
-	if (d->len + 2 >= sizeof(d->text)) {
-		d->len = sizeof(d->text) - 1;
-		return;
-	}
-	d->text[d->len++] = '\n';
-	d->text[d->len] = '\0';
 }
 
 static void delta(struct diag *d, const char *map, const char *field, __u64 before, __u64 after,
@@ -980,20 +803,6 @@ static void delta(struct diag *d, const char *map, const char *field, __u64 befo
 	d->fails++;
 	note(d, "%s.%s: expected +%llu, got %+lld", map, field, (unsigned long long)want,
 	     (long long)(after - before));
-}
-
-static __u32 verdict_code(enum prog_id p, enum oracle_verdict v)
-{
-	if (p == P_XDP)
-		return v == ORACLE_DROP ? XDP_DROP : XDP_PASS;
-	return v == ORACLE_DROP ? TC_ACT_SHOT : TC_ACT_OK;
-}
-
-static const char *verdict_name(enum prog_id p, __u32 v)
-{
-	if (p == P_XDP)
-		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
-	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
 }
 
 static void compare_counters(struct diag *d, enum slot slot, const struct oracle_result *e,
@@ -1016,11 +825,11 @@ static void compare_counters(struct diag *d, enum slot slot, const struct oracle
 
 		snprintf(map, sizeof(map), "vip[%s]", v < N_VIP4 ? vip4_s[v] : vip6_s[v - N_VIP4]);
 		for (int f = 0; f < N_VF; f++)
-			delta(d, map, vf_name[f], b->vip[v][f], a->vip[v][f], want[f]);
+			delta(d, map, bh_vf_name[f], b->vip[v][f], a->vip[v][f], want[f]);
 	}
 }
 
-static void compare_output(struct diag *d, const struct oracle_result *e, const struct run *r)
+static void compare_output(struct diag *d, const struct oracle_result *e, const struct bh_run *r)
 {
 	if (r->out_len != e->out_len) {
 		d->fails++;
@@ -1126,7 +935,7 @@ static void oracle_for(enum prog_id p, enum slot slot, const struct frame *f,
 			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], e);
 
 	if (rc)
-		bail("oracle refused a frame of %zu bytes", f->len);
+		bh_bail("oracle refused a frame of %zu bytes", f->len);
 }
 
 /* Run one frame through one program; 1 when the program agreed. */
@@ -1134,16 +943,16 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 		     const struct frame *f, struct snap *before, int verbose)
 {
 	static struct oracle_result e;
-	static struct run r;
+	static struct bh_run r;
 	struct diag d = { .len = 0 };
 	struct snap after;
 	int err, refused = 0;
 
 	oracle_for(p, slot, f, &e);
-	run_prog(p, env.ifindex[slot], f->b, (__u32)f->len, &r);
+	bh_run_prog(p, env.ifindex[slot], f->b, (__u32)f->len, &r);
 	err = snapshot(&after);
 	if (err)
-		bail("reading the counters: %s", strerror(-err));
+		bh_bail("reading the counters: %s", strerror(-err));
 	if (r.err == -EINVAL && kernel_refuses(p, f)) {
 		/* no verdict: nothing may have been counted */
 		static struct oracle_result none;
@@ -1156,13 +965,13 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 		note(&d, "BPF_PROG_RUN failed: %s", strerror(-r.err));
 		compare_counters(&d, slot, &e, before, &after);
 	} else {
-		__u32 want = verdict_code(p, e.verdict);
+		__u32 want = bh_verdict_code(p == P_XDP, e.verdict == ORACLE_DROP);
 
 		cover(p, &e);
 		if (r.retval != want) {
 			d.fails++;
-			note(&d, "verdict: expected %s, got %s (%u)", verdict_name(p, want),
-			     verdict_name(p, r.retval), r.retval);
+			note(&d, "verdict: expected %s, got %s (%u)", bh_verdict_name(p == P_XDP, want),
+			     bh_verdict_name(p == P_XDP, r.retval), r.retval);
 		}
 		compare_counters(&d, slot, &e, before, &after);
 		compare_output(&d, &e, &r);
@@ -1283,14 +1092,14 @@ int main(int argc, char **argv)
 		       (unsigned long long)seed, (unsigned long long)seed, frames);
 	init_addresses();
 	map_reasons();
-	if (prepare(why, sizeof(why)))
-		return unavailable(why);
+	if (bh_prepare(&setup, why, sizeof(why)))
+		return bh_unavailable("fuzz_datapath", "the datapath fuzzer", why);
 	printf("1..%d\n", have_only ? N_PROGS + 1 : N_PROGS + 2);
 	printf("# private netns; XDP runs on %s (ifindex %u); TC runs on lvf0 (two primaries and a"
 	       " secondary), lvf2 (no IPv4), lvf3 (lvip_ifaddr count 0), lvf4 (overlapping primaries)\n",
 	       slot_name[S_XDP], env.ifindex[S_XDP]);
 	if (snapshot(&before))
-		bail("reading the counters: %s", strerror(errno));
+		bh_bail("reading the counters: %s", strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (have_only) {
 		one_frame(seed, only, &before, 1);
@@ -1323,7 +1132,6 @@ int main(int argc, char **argv)
 	printf("# %llu runs in %.1f s\n", st[P_XDP].runs + st[P_TC].runs + st[P_TC_COMPAT].runs, secs);
 	printf("# fuzz: frames %llu, mismatches %llu, seed %llu\n", total, mism,
 	       (unsigned long long)seed);
-	lvip_bpf__destroy(env.skel);
-	free(env.pcpu);
+	bh_destroy();
 	return mism || cov_fail ? 1 : 0;
 }

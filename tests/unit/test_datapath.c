@@ -16,21 +16,19 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "lvip.h"
 #include "lvip.skel.h"
+#include "bpf_harness.h"
 #include "fixtures.h"
 
 #define FRAME_MAX    256
@@ -39,19 +37,7 @@
 #define UDP_PAYLOAD  "lvip-fixture"
 #define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
 
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("Bail out! ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	exit(1);
-}
+_Static_assert(BH_OUT_MAX >= 2 * FRAME_MAX, "BPF_PROG_RUN output room for every frame");
 
 /* ------------------------------------------------------------------ */
 /* Frame builders: each appends one header to a buffer.               */
@@ -72,7 +58,7 @@ static const __u8 mac_zero[ETH_ALEN];
 static void put(struct frame *f, const void *p, size_t n)
 {
 	if (f->len + n > sizeof(f->b))
-		bail("fixture frame longer than %d bytes", FRAME_MAX);
+		bh_bail("fixture frame longer than %d bytes", FRAME_MAX);
 	memcpy(f->b + f->len, p, n);
 	f->len += n;
 }
@@ -113,13 +99,13 @@ static void set16(struct frame *f, size_t off, __u16 v)
 static void addr4(const char *s, void *out)
 {
 	if (inet_pton(AF_INET, s, out) != 1)
-		bail("bad IPv4 literal in fixtures: %s", s);
+		bh_bail("bad IPv4 literal in fixtures: %s", s);
 }
 
 static void addr6(const char *s, void *out)
 {
 	if (inet_pton(AF_INET6, s, out) != 1)
-		bail("bad IPv6 literal in fixtures: %s", s);
+		bh_bail("bad IPv6 literal in fixtures: %s", s);
 }
 
 static void put_addr4(struct frame *f, const char *s)
@@ -358,19 +344,13 @@ static const char *const slot_name[N_SLOTS] = {
 	[S_XDP] = "xdp-dev", [S_LVT0] = "lvt0", [S_LVT2] = "lvt2", [S_LVT3] = "lvt3",
 };
 
-enum prog_id { P_XDP = 0, P_TC, P_TC_COMPAT };
-
 static const char *const prog_name[] = {
 	[P_XDP] = "xdp", [P_TC] = "tc", [P_TC_COMPAT] = "tc_compat",
 };
 
 static struct {
-	struct lvip_bpf *skel;
-	int ncpus;
-	void *pcpu;              /* ncpus values, the larger of both value types */
 	__u32 ifindex[N_SLOTS];
 	const char *xdp_dev;     /* the device XDP runs report */
-	int xdp_ctx;             /* XDP runs pass ctx_in.ingress_ifindex */
 } env;
 
 static const char *const netns_cmds[] = {
@@ -389,18 +369,8 @@ static const char *const netns_cmds[] = {
 	"ip addr add " IF_ADDR2 "/24 dev lvt0",
 };
 
-static int setup_netns(char *why, size_t n)
+static int find_veths(char *why, size_t n)
 {
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, n, "unshare(CLONE_NEWNET): %s", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(netns_cmds) / sizeof(netns_cmds[0]); i++) {
-		if (system(netns_cmds[i]) != 0) {
-			snprintf(why, n, "private netns setup: '%s' failed", netns_cmds[i]);
-			return -1;
-		}
-	}
 	env.ifindex[S_LVT0] = if_nametoindex("lvt0");
 	env.ifindex[S_LVT2] = if_nametoindex("lvt2");
 	env.ifindex[S_LVT3] = if_nametoindex("lvt3");
@@ -416,24 +386,13 @@ static int fd_of(struct bpf_map *m)
 	return bpf_map__fd(m);
 }
 
-static int prog_fd(enum prog_id p)
-{
-	struct bpf_program *progs[] = {
-		[P_XDP] = env.skel->progs.lvip_xdp,
-		[P_TC] = env.skel->progs.lvip_tc,
-		[P_TC_COMPAT] = env.skel->progs.lvip_tc_compat,
-	};
-
-	return bpf_program__fd(progs[p]);
-}
-
 static const char *const vip_addr[N_VIP_IDS] = {
 	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6,
 };
 
 static int vip_fd(enum vip_id v)
 {
-	return fd_of(v == V_6 ? env.skel->maps.lvip_vip6 : env.skel->maps.lvip_vip4);
+	return fd_of(v == V_6 ? bh.skel->maps.lvip_vip6 : bh.skel->maps.lvip_vip4);
 }
 
 static void vip_key(enum vip_id v, __u8 key[16])
@@ -444,15 +403,9 @@ static void vip_key(enum vip_id v, __u8 key[16])
 		addr4(vip_addr[v], key);
 }
 
-static int put_percpu_zero(int fd, const void *key, size_t value_size)
-{
-	memset(env.pcpu, 0, env.ncpus * value_size);
-	return bpf_map_update_elem(fd, key, env.pcpu, BPF_ANY);
-}
-
 static int fill_ifaddr(void)
 {
-	int fd = fd_of(env.skel->maps.lvip_ifaddr);
+	int fd = fd_of(bh.skel->maps.lvip_ifaddr);
 	struct lvip_ifaddr main_if = { .count = 2 }, empty = { .count = 0 };
 
 	addr4(IF_ADDR1, main_if.a[0].addr);
@@ -467,58 +420,16 @@ static int fill_ifaddr(void)
 	return 0;
 }
 
-static int fill_maps(char *why, size_t n)
+static int fill_vips(void)
 {
-	int ifs = fd_of(env.skel->maps.lvip_ifstats);
 	__u8 key[16];
 
 	for (int v = V_A; v < N_VIP_IDS; v++) {
 		vip_key(v, key);
-		if (put_percpu_zero(vip_fd(v), key, sizeof(struct lvip_vip_val)))
-			goto fail;
+		if (bh_put_percpu_zero(vip_fd(v), key, sizeof(struct lvip_vip_val)))
+			return -1;
 	}
-	for (int s = 0; s < N_SLOTS; s++)
-		if (put_percpu_zero(ifs, &env.ifindex[s], sizeof(struct lvip_counters)))
-			goto fail;
-	if (fill_ifaddr())
-		goto fail;
 	return 0;
-fail:
-	snprintf(why, n, "filling the maps: %s", strerror(errno));
-	return -1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Running a program                                                  */
-/* ------------------------------------------------------------------ */
-
-struct run {
-	int err;             /* 0 or -errno from BPF_PROG_RUN */
-	__u32 retval;
-	__u8 out[FRAME_MAX * 2];
-	__u32 out_len;
-};
-
-static void run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, struct run *r)
-{
-	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
-	struct __sk_buff sctx = { .ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
-
-	if (p != P_XDP) {
-		o.ctx_in = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-	} else if (env.xdp_ctx) {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	}
-	memset(r->out, 0, sizeof(r->out));
-	r->err = bpf_prog_test_run_opts(prog_fd(p), &o);
-	if (r->err > 0)
-		r->err = 0;
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
 }
 
 /* Can XDP runs name their ingress device (ctx_in.ingress_ifindex, which
@@ -527,73 +438,28 @@ static void run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len,
 static void probe_xdp_ctx(void)
 {
 	static const struct frame_spec lldp = { ETHERTYPE(0x88cc) };
-	static struct run r;
 	struct frame f;
 
 	build_frame(&lldp, 0, &f);
-	env.xdp_ctx = 1;
 	env.xdp_dev = "lvt1";
 	env.ifindex[S_XDP] = if_nametoindex("lvt1");
-	if (env.ifindex[S_XDP]) {
-		run_prog(P_XDP, env.ifindex[S_XDP], f.b, f.len, &r);
-		if (!r.err && r.retval == XDP_PASS)
-			return;
-	}
-	env.xdp_ctx = 0;
+	if (env.ifindex[S_XDP] && bh_probe_xdp_ctx(env.ifindex[S_XDP], f.b, f.len))
+		return;
+	bh.xdp_ctx = 0;
 	env.xdp_dev = "lo";
 	env.ifindex[S_XDP] = 1;
 }
 
-static int prepare(char *why, size_t n)
-{
-	if (geteuid() != 0) {
-		snprintf(why, n, "not root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
-		return -1;
-	}
-	if (setup_netns(why, n))
-		return -1;
-	env.skel = lvip_bpf__open_and_load();
-	if (!env.skel) {
-		snprintf(why, n, "lvip_bpf__open_and_load: %s", strerror(errno));
-		return -1;
-	}
-	env.ncpus = libbpf_num_possible_cpus();
-	if (env.ncpus <= 0) {
-		snprintf(why, n, "libbpf_num_possible_cpus: %s", strerror(-env.ncpus));
-		return -1;
-	}
-	env.pcpu = calloc(env.ncpus, sizeof(struct lvip_vip_val) > sizeof(struct lvip_counters) ?
-				     sizeof(struct lvip_vip_val) : sizeof(struct lvip_counters));
-	if (!env.pcpu) {
-		snprintf(why, n, "out of memory");
-		return -1;
-	}
-	probe_xdp_ctx();
-	return fill_maps(why, n);
-}
-
-static int unavailable(const char *why)
-{
-	const char *req = getenv("LVIP_REQUIRE_BPF");
-
-	fprintf(stderr, "test_datapath: *** BPF UNAVAILABLE: %s ***\n", why);
-	if (req && !strcmp(req, "1")) {
-		fprintf(stderr, "test_datapath: LVIP_REQUIRE_BPF=1: failing\n");
-		printf("1..1\nnot ok 1 - BPF unavailable: %s\n", why);
-		return 1;
-	}
-	fprintf(stderr, "test_datapath: SKIPPING every datapath test\n");
-	printf("1..0 # SKIP %s\n", why);
-	return 0;
-}
+static const struct bh_setup setup = {
+	.netns_cmds = netns_cmds, .n_netns_cmds = BH_ARRAY_SIZE(netns_cmds),
+	.find_ifaces = find_veths, .probe_xdp_ctx = probe_xdp_ctx,
+	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr,
+	.ifindex = env.ifindex, .n_ifaces = N_SLOTS,
+};
 
 /* ------------------------------------------------------------------ */
 /* Counter snapshots                                                  */
 /* ------------------------------------------------------------------ */
-
-enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
-
-static const char *const vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
 
 static const char *const reason_name[LVIP_R_MAX] = LVIP_REASON_NAMES;
 
@@ -603,47 +469,18 @@ struct snap {
 	__u64 vip[N_VIP_IDS][N_VF];
 };
 
-static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
-{
-	const struct lvip_counters *v = env.pcpu;
-	__u64 slots[LVIP_R_MAX];
-
-	if (bpf_map_lookup_elem(fd, key, env.pcpu))
-		return -errno;
-	memset(out, 0, sizeof(slots));
-	for (int cpu = 0; cpu < env.ncpus; cpu++) {
-		memcpy(slots, &v[cpu], sizeof(slots));
-		for (int r = 0; r < LVIP_R_MAX; r++)
-			out[r] += slots[r];
-	}
-	return 0;
-}
-
 static int read_vip(enum vip_id id, __u64 out[N_VF])
 {
-	const struct lvip_vip_val *v = env.pcpu;
 	__u8 key[16];
 
 	vip_key(id, key);
-	if (bpf_map_lookup_elem(vip_fd(id), key, env.pcpu))
-		return -errno;
-	memset(out, 0, N_VF * sizeof(out[0]));
-	for (int cpu = 0; cpu < env.ncpus; cpu++) {
-		out[VF_PACKETS] += v[cpu].packets;
-		out[VF_BYTES] += v[cpu].bytes;
-		out[VF_ARP] += v[cpu].arp_dropped;
-		out[VF_ND] += v[cpu].nd_dropped;
-	}
-	return 0;
+	return bh_read_vip(vip_fd(id), key, out);
 }
 
 static int snapshot(struct snap *s)
 {
-	__u32 zero = 0;
-	int err = read_counters(fd_of(env.skel->maps.lvip_stats), &zero, s->global);
+	int err = bh_read_stats(s->global, env.ifindex, N_SLOTS, s->ifc);
 
-	for (int i = 0; !err && i < N_SLOTS; i++)
-		err = read_counters(fd_of(env.skel->maps.lvip_ifstats), &env.ifindex[i], s->ifc[i]);
 	for (int v = V_A; !err && v < N_VIP_IDS; v++)
 		err = read_vip(v, s->vip[v]);
 	return err;
@@ -669,7 +506,7 @@ static void add_case(const struct fixture *fx, enum prog_id p, int tags, int len
 		cap_cases = cap_cases ? 2 * cap_cases : 256;
 		cases = realloc(cases, cap_cases * sizeof(*cases));
 		if (!cases)
-			bail("out of memory");
+			bh_bail("out of memory");
 	}
 	cases[n_cases++] = (struct tcase){ .fx = fx, .prog = p, .tags = tags, .len = len };
 }
@@ -688,7 +525,7 @@ static void lint_fixture(const struct fixture *fx)
 
 	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
 	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
-		bail("inconsistent fixture row: %s", fx->name);
+		bh_bail("inconsistent fixture row: %s", fx->name);
 }
 
 static void add_fixture_cases(const struct fixture *fx)
@@ -772,20 +609,6 @@ static struct expect expect_for(const struct tcase *tc, const struct frame *f)
 	return (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite };
 }
 
-static __u32 verdict_code(enum hook h, enum action a)
-{
-	if (h == XDP)
-		return a == DROP ? XDP_DROP : XDP_PASS;
-	return a == DROP ? TC_ACT_SHOT : TC_ACT_OK;
-}
-
-static const char *verdict_name(enum hook h, __u32 v)
-{
-	if (h == XDP)
-		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
-	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
-}
-
 struct diag {
 	char text[4096];
 	size_t len;
@@ -797,22 +620,11 @@ static void failf(struct diag *d, const char *fmt, ...) __attribute__((format(pr
 static void failf(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	d->fails++;
-	if (d->len + 8 >= sizeof(d->text))
-		return;
-	d->len += snprintf(d->text + d->len, sizeof(d->text) - d->len, "# ");
 	va_start(ap, fmt);
-	n = vsnprintf(d->text + d->len, sizeof(d->text) - d->len, fmt, ap);
+	bh_vnote(d->text, sizeof(d->text), &d->len, 8, "# ", fmt, ap);
 	va_end(ap);
-	d->len += n > 0 ? (size_t)n : 0;
-	if (d->len + 2 >= sizeof(d->text)) {
-		d->len = sizeof(d->text) - 1;
-		return;
-	}
-	d->text[d->len++] = '\n';
-	d->text[d->len] = '\0';
 }
 
 static void check_delta(struct diag *d, const char *map, const char *field,
@@ -866,12 +678,12 @@ static void check_counters(struct diag *d, enum if_slot slot, const struct expec
 		want_vip(e, v, w);
 		snprintf(map, sizeof(map), "vip[%s]", vip_addr[v]);
 		for (int f = 0; f < N_VF; f++)
-			check_delta(d, map, vf_name[f], b->vip[v][f], a->vip[v][f], w[f]);
+			check_delta(d, map, bh_vf_name[f], b->vip[v][f], a->vip[v][f], w[f]);
 	}
 }
 
 static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
-		       const __u8 *in, __u32 len, const struct run *r)
+		       const __u8 *in, __u32 len, const struct bh_run *r)
 {
 	size_t sip = ETH_HLEN + VLAN_HLEN * tc->tags + ARP_SIP_OFF;
 	__u8 want[FRAME_MAX];
@@ -945,7 +757,7 @@ static void case_name(const struct tcase *tc, const struct frame *f, const char 
 /* One case: run, compare, print its TAP line. Returns 1 when it passed. */
 static int run_case(size_t no, const struct tcase *tc)
 {
-	static struct run r;
+	static struct bh_run r;
 	struct snap before, after;
 	struct diag d = { .len = 0 };
 	enum hook hook = prog_hook(tc->prog);
@@ -960,7 +772,7 @@ static int run_case(size_t no, const struct tcase *tc)
 	len = tc->len < 0 ? f.len : (__u32)tc->len;
 	e = expect_for(tc, &f);
 	snap_err = snapshot(&before);
-	run_prog(tc->prog, env.ifindex[case_slot(tc)], f.b, len, &r);
+	bh_run_prog(tc->prog, env.ifindex[case_slot(tc)], f.b, len, &r);
 	if (!snap_err)
 		snap_err = snapshot(&after);
 	if (snap_err)
@@ -971,10 +783,11 @@ static int run_case(size_t no, const struct tcase *tc)
 	} else if (r.err) {
 		failf(&d, "BPF_PROG_RUN failed: %s", strerror(-r.err));
 	} else {
-		want = verdict_code(hook, e.act);
+		want = bh_verdict_code(hook == XDP, e.act == DROP);
 		if (r.retval != want)
-			failf(&d, "verdict: expected %s (%u), got %s (%u)", verdict_name(hook, want),
-			      want, verdict_name(hook, r.retval), r.retval);
+			failf(&d, "verdict: expected %s (%u), got %s (%u)",
+			      bh_verdict_name(hook == XDP, want), want,
+			      bh_verdict_name(hook == XDP, r.retval), r.retval);
 		check_data(&d, tc, &e, f.b, len, &r);
 	}
 	if (!snap_err)
@@ -990,18 +803,17 @@ int main(void)
 	size_t failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (prepare(why, sizeof(why)))
-		return unavailable(why);
+	if (bh_prepare(&setup, why, sizeof(why)))
+		return bh_unavailable("test_datapath", "every datapath test", why);
 	collect_cases();
 	printf("1..%zu\n", n_cases);
 	printf("# private netns; XDP runs %s (ifindex %u); TC runs pass __sk_buff.ifindex\n",
-	       env.xdp_ctx ? "pass ctx_in.ingress_ifindex of lvt1" : "use the default ctx: lo",
+	       bh.xdp_ctx ? "pass ctx_in.ingress_ifindex of lvt1" : "use the default ctx: lo",
 	       env.ifindex[S_XDP]);
 	for (size_t i = 0; i < n_cases; i++)
 		failed += !run_case(i + 1, &cases[i]);
 	printf("# %zu cases: %zu passed, %zu failed\n", n_cases, n_cases - failed, failed);
-	lvip_bpf__destroy(env.skel);
-	free(env.pcpu);
+	bh_destroy();
 	free(cases);
 	return failed ? 1 : 0;
 }

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_harness.c - the harness shared by test_datapath and fuzz_datapath
+ * (see bpf_harness.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_harness.h"
+
+struct bh bh;
+
+const char *const bh_vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
+
+void bh_bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("Bail out! ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
+}
+
+int bh_unavailable(const char *prog, const char *skipping, const char *why)
+{
+	const char *req = getenv("LVIP_REQUIRE_BPF");
+
+	fprintf(stderr, "%s: *** BPF UNAVAILABLE: %s ***\n", prog, why);
+	if (req && !strcmp(req, "1")) {
+		fprintf(stderr, "%s: LVIP_REQUIRE_BPF=1: failing\n", prog);
+		printf("1..1\nnot ok 1 - BPF unavailable: %s\n", why);
+		return 1;
+	}
+	fprintf(stderr, "%s: SKIPPING %s\n", prog, skipping);
+	printf("1..0 # SKIP %s\n", why);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment: private netns, skeleton                               */
+/* ------------------------------------------------------------------ */
+
+static int enter_netns(const char *const *cmds, size_t ncmds, char *why, size_t n)
+{
+	if (geteuid() != 0) {
+		snprintf(why, n, "not root (needs CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+		return -1;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, n, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < ncmds; i++) {
+		if (system(cmds[i]) != 0) {
+			snprintf(why, n, "private netns setup: '%s' failed", cmds[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int load(char *why, size_t n)
+{
+	bh.skel = lvip_bpf__open_and_load();
+	if (!bh.skel) {
+		snprintf(why, n, "lvip_bpf__open_and_load: %s", strerror(errno));
+		return -1;
+	}
+	bh.ncpus = libbpf_num_possible_cpus();
+	if (bh.ncpus <= 0) {
+		snprintf(why, n, "libbpf_num_possible_cpus: %s", strerror(-bh.ncpus));
+		return -1;
+	}
+	bh.pcpu = calloc(bh.ncpus, sizeof(struct lvip_vip_val) > sizeof(struct lvip_counters) ?
+				   sizeof(struct lvip_vip_val) : sizeof(struct lvip_counters));
+	if (!bh.pcpu) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int zero_ifstats(const __u32 *ifindex, int n)
+{
+	int fd = bpf_map__fd(bh.skel->maps.lvip_ifstats);
+
+	for (int i = 0; i < n; i++)
+		if (bh_put_percpu_zero(fd, &ifindex[i], sizeof(struct lvip_counters)))
+			return -1;
+	return 0;
+}
+
+int bh_prepare(const struct bh_setup *s, char *why, size_t n)
+{
+	if (enter_netns(s->netns_cmds, s->n_netns_cmds, why, n) || s->find_ifaces(why, n) ||
+	    load(why, n))
+		return -1;
+	s->probe_xdp_ctx();
+	if (s->fill_vips() || zero_ifstats(s->ifindex, s->n_ifaces) || s->fill_ifaddr()) {
+		snprintf(why, n, "filling the maps: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void bh_destroy(void)
+{
+	lvip_bpf__destroy(bh.skel);
+	free(bh.pcpu);
+	bh.skel = NULL;
+	bh.pcpu = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a program                                                  */
+/* ------------------------------------------------------------------ */
+
+static int prog_fd(enum prog_id p)
+{
+	struct bpf_program *progs[N_PROGS] = {
+		[P_XDP] = bh.skel->progs.lvip_xdp,
+		[P_TC] = bh.skel->progs.lvip_tc,
+		[P_TC_COMPAT] = bh.skel->progs.lvip_tc_compat,
+	};
+
+	return bpf_program__fd(progs[p]);
+}
+
+void bh_run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, struct bh_run *r)
+{
+	struct xdp_md xctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct __sk_buff sctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+
+	if (p != P_XDP) {
+		o.ctx_in = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+	} else if (bh.xdp_ctx) {
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	}
+	memset(r->out, 0, sizeof(r->out));
+	r->err = bpf_prog_test_run_opts(prog_fd(p), &o);
+	if (r->err > 0)
+		r->err = 0;
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+int bh_probe_xdp_ctx(__u32 ifindex, const void *frame, __u32 len)
+{
+	static struct bh_run r;
+
+	bh.xdp_ctx = 1;
+	bh_run_prog(P_XDP, ifindex, frame, len, &r);
+	if (!r.err && r.retval == XDP_PASS)
+		return 1;
+	bh.xdp_ctx = 0;
+	return 0;
+}
+
+__u32 bh_verdict_code(int xdp, int drop)
+{
+	if (xdp)
+		return drop ? XDP_DROP : XDP_PASS;
+	return drop ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+const char *bh_verdict_name(int xdp, __u32 v)
+{
+	if (xdp)
+		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
+	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU counters                                                   */
+/* ------------------------------------------------------------------ */
+
+int bh_put_percpu_zero(int fd, const void *key, size_t value_size)
+{
+	memset(bh.pcpu, 0, bh.ncpus * value_size);
+	return bpf_map_update_elem(fd, key, bh.pcpu, BPF_ANY);
+}
+
+/* A struct lvip_counters entry summed over the CPUs. 0 or -errno. */
+static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
+{
+	const struct lvip_counters *v = bh.pcpu;
+	__u64 slots[LVIP_R_MAX];
+
+	if (bpf_map_lookup_elem(fd, key, bh.pcpu))
+		return -errno;
+	memset(out, 0, sizeof(slots));
+	for (int cpu = 0; cpu < bh.ncpus; cpu++) {
+		memcpy(slots, &v[cpu], sizeof(slots));
+		for (int r = 0; r < LVIP_R_MAX; r++)
+			out[r] += slots[r];
+	}
+	return 0;
+}
+
+int bh_read_vip(int fd, const void *key, __u64 out[N_VF])
+{
+	const struct lvip_vip_val *v = bh.pcpu;
+
+	if (bpf_map_lookup_elem(fd, key, bh.pcpu))
+		return -errno;
+	memset(out, 0, N_VF * sizeof(out[0]));
+	for (int cpu = 0; cpu < bh.ncpus; cpu++) {
+		out[VF_PACKETS] += v[cpu].packets;
+		out[VF_BYTES] += v[cpu].bytes;
+		out[VF_ARP] += v[cpu].arp_dropped;
+		out[VF_ND] += v[cpu].nd_dropped;
+	}
+	return 0;
+}
+
+int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
+		  __u64 (*ifc)[LVIP_R_MAX])
+{
+	int ifs = bpf_map__fd(bh.skel->maps.lvip_ifstats);
+	__u32 zero = 0;
+	int err = read_counters(bpf_map__fd(bh.skel->maps.lvip_stats), &zero, global);
+
+	for (int i = 0; !err && i < n; i++)
+		err = read_counters(ifs, &ifindex[i], ifc[i]);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* TAP diagnostics                                                    */
+/* ------------------------------------------------------------------ */
+
+void bh_vnote(char *text, size_t size, size_t *len, size_t room, const char *indent,
+	      const char *fmt, va_list ap)
+{
+	int n;
+
+	if (*len + room >= size)
+		return;
+	*len += snprintf(text + *len, size - *len, "%s", indent);
+	n = vsnprintf(text + *len, size - *len, fmt, ap);
+	*len += n > 0 ? (size_t)n : 0;
+	if (*len + 2 >= size) {
+		*len = size - 1;
+		return;
+	}
+	text[(*len)++] = '\n';
+	text[*len] = '\0';
+}
