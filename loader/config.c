@@ -11,11 +11,13 @@
  * nothing is applied from a file that does not parse completely.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -135,13 +137,20 @@ static int parse_line(struct lvip_config *c, const char *file, int line, char *s
 static int read_file(const char *file, char **data, size_t *len)
 {
 	struct stat st;
-	FILE *f = fopen(file, "r");
+	FILE *f;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return cfg_error(file, 0, "cannot read: %s", strerror(errno));
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
 		return cfg_error(file, 0, "not a regular file%s", "");
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
 	}
 	if (st.st_size > CFG_MAX_BYTES) {
 		fclose(f);

@@ -106,6 +106,39 @@ static int check_bpffs(const char *dir)
 	return st.f_type == BPF_FS_MAGIC ? 0 : -ENOTSUP;
 }
 
+static const char *parent_dir(const char *path, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", path);
+	while ((slash = strrchr(buf, '/')) && slash[1] == '\0' && slash != buf)
+		*slash = '\0'; /* trailing slashes */
+	slash = strrchr(buf, '/');
+	if (!slash)
+		snprintf(buf, len, ".");
+	else if (slash == buf)
+		buf[1] = '\0';
+	else
+		*slash = '\0';
+	return buf;
+}
+
+/* Why the pin dir cannot be made, said so that the fix is obvious. */
+static int no_pin_dir(const char *dir, int e)
+{
+	char parent[PATH_MAX];
+
+	parent_dir(dir, parent, sizeof(parent));
+	if (e == ENOENT && check_bpffs(parent) == -ENOENT)
+		lvip_err("cannot create pin dir %s: %s does not exist", dir, parent);
+	else if (check_bpffs(parent) == -ENOTSUP)
+		lvip_err("cannot create pin dir %s: no bpf filesystem is mounted at %s "
+			 "(mount -t bpf bpf %s)", dir, parent, parent);
+	else
+		lvip_err("cannot create pin dir %s: %s", dir, strerror(e));
+	return -e;
+}
+
 /* Open (creating it when asked) and flock the pin dir. -ENOENT: absent. */
 int state_lock(struct lvip_state *s, bool create)
 {
@@ -116,7 +149,7 @@ int state_lock(struct lvip_state *s, bool create)
 		if (!mkdir(s->pin_dir, 0700))
 			created = s->dir_created = true;
 		else if (errno != EEXIST)
-			return lvip_err("cannot create pin dir %s: %s", s->pin_dir, strerror(errno)), -errno;
+			return no_pin_dir(s->pin_dir, errno);
 	}
 	s->dir_fd = open(s->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0) {
@@ -127,8 +160,10 @@ int state_lock(struct lvip_state *s, bool create)
 	}
 	err = check_bpffs(s->pin_dir);
 	if (err) {
+		char parent[PATH_MAX];
+
 		lvip_err("pin dir %s is not on a bpf filesystem (mount -t bpf bpf %s)",
-			 s->pin_dir, "/sys/fs/bpf");
+			 s->pin_dir, parent_dir(s->pin_dir, parent, sizeof(parent)));
 		goto fail;
 	}
 	if (fchmod(s->dir_fd, 0700)) {
@@ -342,6 +377,11 @@ static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct b
 	struct lvip_bpf *skel;
 	int err;
 
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		lvip_err("the kernel's BTF is missing (/sys/kernel/btf/vmlinux): lvip needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return NULL;
+	}
 	*live = kernel_has_kern_ctx();
 	skel = lvip_bpf__open();
 	if (!skel) {
@@ -526,6 +566,23 @@ int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip
 	return err;
 }
 
+/* A per-CPU hash without prealloc takes its elements from a per-CPU cache
+ * that the kernel refills in the background: a burst of inserts can see
+ * ENOMEM for a moment. Retry for up to a second before believing it. */
+static int map_update_retry(int fd, const void *key, const void *val, __u64 flags)
+{
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+	for (int i = 0; i < 500; i++) {
+		if (!bpf_map_update_elem(fd, key, val, flags))
+			return 0;
+		if (errno != ENOMEM)
+			return -errno;
+		nanosleep(&pause, NULL);
+	}
+	return -ENOMEM;
+}
+
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create)
 {
 	struct lvip_vip_val *v = percpu_vals(s);
@@ -535,8 +592,7 @@ int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags,
 		return -ENOMEM;
 	for (int c = 0; c < s->ncpus; c++)
 		v[c].flags = flags;
-	if (bpf_map_update_elem(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY))
-		err = -errno;
+	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY);
 	free(v);
 	return err;
 }
@@ -555,8 +611,7 @@ int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 fl
 	}
 	for (int c = 0; c < s->ncpus; c++)
 		v[c].flags = flags;
-	if (bpf_map_update_elem(vip_map_fd(s, a), a->bytes, v, BPF_EXIST))
-		err = -errno;
+	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, BPF_EXIST);
 out:
 	free(v);
 	return err;

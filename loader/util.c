@@ -10,10 +10,20 @@
 
 #include "loader.h"
 
+/* One line, always: control characters that came from user input (a VIP,
+ * a file name, a config line) are shown escaped, never as line breaks. */
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "lvip: %s", prefix);
-	vfprintf(stderr, fmt, ap);
+	for (const unsigned char *c = (const unsigned char *)buf; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", *c);
+		else
+			fputc(*c, stderr);
+	}
 	fputc('\n', stderr);
 }
 

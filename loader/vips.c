@@ -122,10 +122,13 @@ static int map_add_one(struct lvip_state *s, struct vip_step *st, bool no_lo)
 	err = vip_lookup(s, &st->addr, &cur);
 	if (err == -ENOENT) {
 		err = vip_store(s, &st->addr, st->on_lo || no_lo ? 0 : LVIP_VIP_F_LO_OWNED, true);
-		if (err == -E2BIG || err == -ENOSPC || err == -ENOMEM)
+		if (err == -E2BIG)
 			lvip_err("the VIP map is full: %s not added (its capacity is set by "
 				 "'lvip attach --max-vips N' when lvip is first loaded)",
 				 vip_format(&st->addr, buf, sizeof(buf)));
+		else if (err)
+			lvip_err("cannot add %s to the VIP map: %s",
+				 vip_format(&st->addr, buf, sizeof(buf)), strerror(-err));
 		st->inserted = !err;
 		return err;
 	}
