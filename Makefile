@@ -123,10 +123,11 @@ CHECK_ENV := LVIP_SAN_LOGS=$(SAN_LOGS) \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98:log_path=$(SAN_LOGS)/ubsan
 endif
 
-# MAKEFLAGS is dropped so that a test running make (packaging.bats) gets a
-# plain make, not this one's SANITIZE=1.
+# MAKEFLAGS and the command-line variables are dropped so that a test
+# running make (packaging.bats) gets a plain make, not this one's SANITIZE=1.
 check: deps test-bins
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LVIP=$(abspath $(BUILD))/lvip \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u BUILD -u BPF_EXTRA_CFLAGS \
+		LVIP=$(abspath $(BUILD))/lvip \
 		LVIP_BUILD=$(abspath $(BUILD)) $(CHECK_ENV) tests/run
 
 demo: deps all
