@@ -162,16 +162,7 @@ class Churn:
         exp_addrs = lo - set(vmap)
         exp_ifs = {l["name"] for l in by_index.values()
                    if l["up"] and l.get("has_mac") and l["routable"] and not l["attached"]}
-        got_addrs, got_ifs, other = set(), set(), []
-        for f in d.get("findings", []):
-            if f.get("severity") != "exposed":
-                continue
-            if f.get("address"):
-                got_addrs.add(f["address"])
-            elif f.get("interface"):
-                got_ifs.add(f["interface"])
-            else:
-                other.append(f.get("message", ""))
+        got_addrs, got_ifs, other = lvip_state.exposed_findings(d)
         want_rc = 1 if exp_addrs or exp_ifs else 0
         if got_addrs != exp_addrs or got_ifs != exp_ifs:
             self.problem("%s: check reports exposed addresses %s, interfaces %s; really %s, %s" %

@@ -152,16 +152,7 @@ class Killer:
             return
         exp_addrs = set(st["lo"]) - set(st["map"] or {})
         exp_ifs = {dev for dev, l in st["ifaces"].items() if l is None or not l["attached"]}
-        got_addrs, got_ifs, other = set(), set(), []
-        for f in d.get("findings", []):
-            if f.get("severity") != "exposed":
-                continue
-            if f.get("address"):
-                got_addrs.add(f["address"])
-            elif f.get("interface"):
-                got_ifs.add(f["interface"])
-            else:
-                other.append(f.get("message", ""))
+        got_addrs, got_ifs, other = lvip_state.exposed_findings(d)
         # A link pinned but no longer attached (down killed between detaching
         # the link and unpinning it) is true of an interface that is also
         # reported unattached, or gone: not a disagreement.

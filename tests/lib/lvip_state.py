@@ -154,6 +154,22 @@ def violations(st, mode):
     return v
 
 
+def exposed_findings(d):
+    """The exposed findings of `lvip check --json` output d: (addresses,
+    interfaces, messages of the others)."""
+    addrs, ifs, other = set(), set(), []
+    for f in d.get("findings", []):
+        if f.get("severity") != "exposed":
+            continue
+        if f.get("address"):
+            addrs.add(f["address"])
+        elif f.get("interface"):
+            ifs.add(f["interface"])
+        else:
+            other.append(f.get("message", ""))
+    return addrs, ifs, other
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "state":
         print(json.dumps(state(argv[1], argv[2], argv[3:]), indent=1, sort_keys=True))
