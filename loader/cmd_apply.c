@@ -141,7 +141,8 @@ static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct p
 	}
 	for (size_t i = 0; i < c->nvips; i++)
 		want[i] = c->vips[i].addr;
-	qsort(want, c->nvips, sizeof(*want), vip_cmp);
+	if (c->nvips)
+		qsort(want, c->nvips, sizeof(*want), vip_cmp);
 	for (size_t i = 0; !err && i < c->nvips; i++) {
 		const struct vip_addr *a = &c->vips[i].addr;
 

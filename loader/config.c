@@ -185,8 +185,10 @@ static int check_duplicates(const struct lvip_config *c, const char *file)
 
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, c->vips, c->nvips * sizeof(*v));
-	qsort(v, c->nvips, sizeof(*v), vip_line_cmp);
+	if (c->nvips) {
+		memcpy(v, c->vips, c->nvips * sizeof(*v));
+		qsort(v, c->nvips, sizeof(*v), vip_line_cmp);
+	}
 	for (size_t i = 1; i < c->nvips; i++)
 		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || v[i].line < dup->line)) {
 			dup = &v[i];

@@ -693,6 +693,7 @@ int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n)
 		*n = 0;
 		return err;
 	}
-	qsort(*out, *n, sizeof(**out), entry_order);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), entry_order);
 	return 0;
 }
