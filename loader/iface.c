@@ -233,25 +233,23 @@ static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mod
 	return err;
 }
 
+/* Unpin first, then detach through the fd we hold: killed in between, the
+ * kernel releases the unpinned link with our fd, so no dead pin remains. */
 static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 {
 	char path[PATH_MAX];
 	bool alive;
-	int fd;
+	int fd, err = 0;
 
 	fd = link_open(s, ifindex, &alive);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
-	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
 	if (link_pin_path(s, ifindex, path, sizeof(path)) == 0)
 		unlink(path);
-	return 0;
+	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 static int ifstats_ensure(struct lvip_state *s, __u32 ifindex)
