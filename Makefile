@@ -71,12 +71,15 @@ $(BUILD)/lvip: $(LOADER_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Datapath unit tests: BPF_PROG_RUN over the fixture table.
-$(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h tests/lib/bpf_harness.c tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
-	$(CC) $(CFLAGS) -Itests/unit -Itests/lib $< tests/lib/bpf_harness.c -o $@ $(LDFLAGS) $(LDLIBS)
+HARNESS := tests/lib/bpf_harness.c loader/ifcounters.c
+HARNESS_HDRS := tests/lib/bpf_harness.h loader/ifcounters.h include/lvip.h $(BUILD)/lvip.skel.h
+
+$(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h $(HARNESS) $(HARNESS_HDRS)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/lib -Iloader $< $(HARNESS) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # Differential fuzzer: the datapath against tests/fuzz/oracle.c.
-$(BUILD)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/fuzz/oracle.h tests/lib/bpf_harness.c tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
-	$(CC) $(CFLAGS) -Itests/fuzz -Itests/lib tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/lib/bpf_harness.c -o $@ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/fuzz/oracle.h $(HARNESS) $(HARNESS_HDRS)
+	$(CC) $(CFLAGS) -Itests/fuzz -Itests/lib -Iloader tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c $(HARNESS) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # The same lvip with different program tags, for the upgrade-in-place tests.
 $(BUILD)/variant/lvip: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) $(LOADER_SRC) $(LOADER_HDRS)

@@ -31,7 +31,16 @@ struct {
 	__type(value, struct lvip_counters);
 } lvip_stats SEC(".maps");
 
-/* Entries are created by the loader on attach; the datapath only updates. */
+/* The per-interface counters: an interface's slot in lvip_ifslot if it owns
+ * one (inlined lookup), else its lvip_ifstats entry. The loader creates both
+ * on attach (see struct lvip_ifslot); the datapath only updates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LVIP_IFSLOTS);
+	__type(key, __u32);
+	__type(value, struct lvip_ifslot);
+} lvip_ifslot SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, LVIP_MAX_IFACES);

@@ -23,6 +23,17 @@ struct lvip_rewrite {
 	struct lvip_vip_val *vip;  /* the VIP being hidden, for its counters */
 };
 
+static __always_inline __u64 *if_counters(__u32 ifindex)
+{
+	__u32 idx = ifindex & (LVIP_IFSLOTS - 1);
+	struct lvip_ifslot *slot;
+
+	slot = bpf_map_lookup_elem(&lvip_ifslot, &idx);
+	if (slot && slot->owner == ifindex)
+		return (__u64 *)&slot->c;
+	return bpf_map_lookup_elem(&lvip_ifstats, &ifindex);
+}
+
 static __always_inline void count_reason(__u32 ifindex, enum lvip_reason r)
 {
 	__u32 zero = 0;
@@ -31,7 +42,7 @@ static __always_inline void count_reason(__u32 ifindex, enum lvip_reason r)
 	slots = bpf_map_lookup_elem(&lvip_stats, &zero);
 	if (slots)
 		slots[r]++;
-	slots = bpf_map_lookup_elem(&lvip_ifstats, &ifindex);
+	slots = if_counters(ifindex);
 	if (slots)
 		slots[r]++;
 }

@@ -20,11 +20,13 @@
 #define LVIP_MAP_VIP6    "lvip_vip6"
 #define LVIP_MAP_STATS   "lvip_stats"
 #define LVIP_MAP_IFSTATS "lvip_ifstats"
+#define LVIP_MAP_IFSLOT  "lvip_ifslot"
 #define LVIP_MAP_IFADDR  "lvip_ifaddr"
 #define LVIP_MAP_META    "lvip_meta"
 
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
+#define LVIP_IFSLOTS          256   /* lvip_ifslot entries: a power of two */
 #define LVIP_IFADDR_MAX       8     /* IPv4 addresses kept per interface */
 
 /* Counter reasons: index into struct lvip_counters. */
@@ -63,6 +65,21 @@ struct lvip_counters {
 };
 _Static_assert(sizeof(struct lvip_counters) == LVIP_R_MAX * sizeof(__u64),
 	       "struct lvip_counters must have one __u64 per enum lvip_reason");
+
+/* Value of lvip_ifslot (per-CPU array, index ifindex % LVIP_IFSLOTS): the
+ * per-interface counters of the interface that owns the slot. The datapath
+ * counts there when owner == its ifindex, else in lvip_ifstats (a second,
+ * non-inlinable hash lookup): an array lookup is inlined by the verifier.
+ * The loader gives a slot to the first attached interface that maps to it,
+ * and an interface's counters are its slot's (if it owns one) plus its
+ * lvip_ifstats entry's, which exists for every attached interface. */
+struct lvip_ifslot {
+	__u32 owner; /* ifindex, 0 = free; the same on every CPU */
+	__u32 _pad;
+	struct lvip_counters c;
+};
+_Static_assert(sizeof(struct lvip_ifslot) == 8 + sizeof(struct lvip_counters), "lvip_ifslot ABI");
+_Static_assert((LVIP_IFSLOTS & (LVIP_IFSLOTS - 1)) == 0, "LVIP_IFSLOTS must be a power of two");
 
 /* Keys of lvip_vip4 / lvip_vip6: the address in network byte order. */
 struct lvip_vip4 {

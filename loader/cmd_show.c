@@ -57,6 +57,7 @@ static void snapshot_free(struct snapshot *sn)
 
 static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 {
+	struct ifc_maps ifc = state_ifc(s);
 	__u32 zero = 0, *idx = NULL;
 	size_t n = 0;
 	int err;
@@ -71,7 +72,7 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < n; i++) {
 		iface_inspect(s, idx[i], &sn->ifs[i].info);
-		counters_read(s, s->map_fd[M_IFSTATS], &idx[i], &sn->ifs[i].c);
+		ifc_read(&ifc, idx[i], &sn->ifs[i].c);
 		sn->nifs++;
 	}
 	free(idx);

@@ -252,28 +252,15 @@ static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 	return err;
 }
 
-static int ifstats_ensure(struct lvip_state *s, __u32 ifindex)
-{
-	struct lvip_counters *zero = calloc(s->ncpus, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(s->map_fd[M_IFSTATS], &ifindex, zero, BPF_NOEXIST) &&
-	    errno != EEXIST)
-		err = -errno;
-	free(zero);
-	return err;
-}
-
 /* Attach XDP + TC to ifindex (after iface_check_foreign). Idempotent; on
  * failure undoes what this call added. */
 int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed)
 {
+	struct ifc_maps ifc = state_ifc(s);
 	bool tc_added = false, xdp_added = false;
 	int err;
 
-	err = ifstats_ensure(s, ifindex);
+	err = ifc_create(&ifc, ifindex);
 	if (!err)
 		err = ifaddr_refresh(s, ifindex);
 	if (!err)
@@ -288,11 +275,12 @@ int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bo
 
 int iface_detach(struct lvip_state *s, __u32 ifindex)
 {
+	struct ifc_maps ifc = state_ifc(s);
 	int err = xdp_detach(s, ifindex);
 	int err2 = tc_detach(s, ifindex);
 
 	if (s->map_fd[M_IFSTATS] >= 0)
-		bpf_map_delete_elem(s->map_fd[M_IFSTATS], &ifindex);
+		ifc_remove(&ifc, ifindex);
 	if (s->map_fd[M_IFADDR] >= 0)
 		bpf_map_delete_elem(s->map_fd[M_IFADDR], &ifindex);
 	return err ? err : err2;

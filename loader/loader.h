@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 #include "lvip.h"
+#include "ifcounters.h"
 
 #define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
 #define LVIP_PROG_XDP        "lvip_xdp"
@@ -100,6 +101,7 @@ enum lvip_map_id {
 	M_VIP6,
 	M_STATS,
 	M_IFSTATS,
+	M_IFSLOT,
 	M_IFADDR,
 	M_META,
 	M_COUNT,
@@ -135,6 +137,7 @@ int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create);
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a);
+struct ifc_maps state_ifc(const struct lvip_state *s);
 int counters_read(const struct lvip_state *s, int map_fd, const void *key, struct lvip_counters *sum);
 
 struct vip_entry {

@@ -27,6 +27,7 @@ const char *const lvip_map_names[M_COUNT] = {
 	[M_VIP6] = LVIP_MAP_VIP6,
 	[M_STATS] = LVIP_MAP_STATS,
 	[M_IFSTATS] = LVIP_MAP_IFSTATS,
+	[M_IFSLOT] = LVIP_MAP_IFSLOT,
 	[M_IFADDR] = LVIP_MAP_IFADDR,
 	[M_META] = LVIP_MAP_META,
 };
@@ -39,6 +40,7 @@ static const struct {
 	[M_VIP6] = { BPF_MAP_TYPE_PERCPU_HASH, sizeof(struct lvip_vip6), sizeof(struct lvip_vip_val) },
 	[M_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_counters) },
 	[M_IFSTATS] = { BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct lvip_counters) },
+	[M_IFSLOT] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_ifslot) },
 	[M_IFADDR] = { BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct lvip_ifaddr) },
 	[M_META] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_meta) },
 };
@@ -342,6 +344,7 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_VIP6] = skel->maps.lvip_vip6;
 	maps[M_STATS] = skel->maps.lvip_stats;
 	maps[M_IFSTATS] = skel->maps.lvip_ifstats;
+	maps[M_IFSLOT] = skel->maps.lvip_ifslot;
 	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
 	maps[M_META] = skel->maps.lvip_meta;
 }
@@ -622,6 +625,11 @@ int vip_remove(const struct lvip_state *s, const struct vip_addr *a)
 	if (bpf_map_delete_elem(vip_map_fd(s, a), a->bytes) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+struct ifc_maps state_ifc(const struct lvip_state *s)
+{
+	return (struct ifc_maps){ s->map_fd[M_IFSLOT], s->map_fd[M_IFSTATS], s->ncpus };
 }
 
 int counters_read(const struct lvip_state *s, int map_fd, const void *key, struct lvip_counters *sum)

@@ -322,7 +322,7 @@ assert_one_stderr_line() {
 	assert_status 0
 
 	assert_eq 700 "$(stat -c %a "$PIN")" "mode of the pin dir"
-	for p in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifaddr lvip_meta lvip_xdp lvip_tc "xdp_$ifx"; do
+	for p in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_meta lvip_xdp lvip_tc "xdp_$ifx"; do
 		[ -e "$PIN/$p" ] || bad+="missing pin $p"$'\n'
 	done
 	while IFS= read -r -d '' p; do
@@ -511,4 +511,59 @@ assert_one_stderr_line() {
 	assert_eq "" "$(tc_egress_ids "$RS" veth2)" "egress filters on veth2 after detach --all"
 	run --separate-stderr lvip status --json
 	json_assert "d['interfaces'] == []" "$output"
+}
+
+# ifslot_owner IFINDEX: the owner of IFINDEX's lvip_ifslot slot (CPU 0's
+# copy; the loader writes the same owner on every CPU), as bpftool prints it.
+ifslot_owner() {
+	bpftool -j map dump pinned "$PIN/lvip_ifslot" | python3 -c '
+import json, sys
+slot = int(sys.argv[1]) % 256
+for e in json.load(sys.stdin):
+    f = e["formatted"]
+    if f["key"] == slot:
+        print(f["values"][0]["value"]["owner"])' "$1"
+}
+
+# iface_reason DEV NAME: DEV's counter NAME from lvip stats --json.
+iface_reason() {
+	lvip stats --json | json_eval "[i['reasons']['$2'] for i in d['interfaces'] if i['name'] == '$1'][0]"
+}
+
+@test "per-interface counters: two interfaces in one lvip_ifslot slot count apart; detach frees the slot" {
+	local ix0 ix2 tx
+	ix0=$(ifindex "$RS" veth0)
+	ix2=$((ix0 + 256))
+	# veth2 with an ifindex in veth0's slot (ifindex modulo 256)
+	ip -n "$RS" link add veth2 index "$ix2" type veth peer name veth3 netns "$PEER"
+	ip -n "$RS" addr add 198.18.2.11/24 dev veth2
+	ip -n "$RS" link set veth2 up
+	ip -n "$PEER" addr add 198.18.2.1/24 dev veth3
+	ip -n "$PEER" link set veth3 up
+	wait_until 5 link_has_carrier "$RS" veth2 || fail "veth2 never came up"
+
+	run --separate-stderr lvip attach veth0 veth2
+	assert_status 0
+	run --separate-stderr lvip vip add "$VIP4"
+	assert_status 0
+	assert_eq "$ix0" "$(ifslot_owner "$ix0")" "owner of the shared slot: the first attached"
+
+	read -r tx _ < <(arp_probe "$VIP4" 3)
+	assert_eq 3 "$tx" "ARP requests sent on veth1"
+	peer timeout 20 arping -c 2 -w 2 -i veth3 "$VIP4" >/dev/null 2>&1 || true # no reply: exit 1
+	assert_eq 3 "$(iface_reason veth0 arp_in_dropped)" "veth0 (owns the slot): arp_in_dropped"
+	assert_eq 2 "$(iface_reason veth2 arp_in_dropped)" "veth2 (lvip_ifstats): arp_in_dropped"
+	assert_eq 5 "$(stat_reason arp_in_dropped)" "global arp_in_dropped"
+
+	run --separate-stderr lvip detach veth0
+	assert_status 0
+	assert_eq 0 "$(ifslot_owner "$ix0")" "owner of the slot after veth0 is detached"
+	assert_eq 2 "$(iface_reason veth2 arp_in_dropped)" "veth2 after veth0 is detached"
+
+	# attach again takes the free slot; the counters so far stay (summed)
+	run --separate-stderr lvip attach veth2
+	assert_status 0
+	assert_eq "$ix2" "$(ifslot_owner "$ix2")" "owner of the slot after attach veth2 again"
+	peer timeout 20 arping -c 1 -w 1 -i veth3 "$VIP4" >/dev/null 2>&1 || true # no reply: exit 1
+	assert_eq 3 "$(iface_reason veth2 arp_in_dropped)" "veth2 after one more request"
 }

@@ -58,7 +58,7 @@ WORKER_PIDS=()
 		--cycles "${LVIP_CHURN_CYCLES:-50}" --max-seconds 150
 	out=$output
 	[ -n "$out" ] || fail "churn.py printed nothing (exit $status): $stderr"
-	figure "$(json_eval '"interface churn: %d cycles, %d untruthful status/check reports or failed repairs; pins %d -> %d, lvip XDP links %d -> %d, lvip_ifstats entries %d -> %d; %.0f s" % (d["cycles"], d["untruthful_or_failed"], d["before"]["pins"], d["after"]["pins"], d["before"]["lvip_links"], d["after"]["lvip_links"], d["before"]["ifstats_entries"], d["after"]["ifstats_entries"], d["seconds"])' <<<"$out")"
+	figure "$(json_eval '"interface churn: %d cycles, %d untruthful status/check reports or failed repairs; pins %d -> %d, lvip XDP links %d -> %d, lvip_ifstats entries %d -> %d, lvip_ifslot slots owned %d -> %d; %.0f s" % (d["cycles"], d["untruthful_or_failed"], d["before"]["pins"], d["after"]["pins"], d["before"]["lvip_links"], d["after"]["lvip_links"], d["before"]["ifstats_entries"], d["after"]["ifstats_entries"], d["before"]["ifslots_owned"], d["after"]["ifslots_owned"], d["seconds"])' <<<"$out")"
 	json_assert "d['problems'] == []" "$out"
 	json_assert "d['cycles'] == ${LVIP_CHURN_CYCLES:-50}" "$out"
 	assert_status 0

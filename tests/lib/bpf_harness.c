@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_harness.h"
+#include "ifcounters.h"
 
 struct bh bh;
 
@@ -93,13 +94,25 @@ static int load(char *why, size_t n)
 	return 0;
 }
 
-static int zero_ifstats(const __u32 *ifindex, int n)
+static struct ifc_maps ifc_maps(void)
 {
-	int fd = bpf_map__fd(bh.skel->maps.lvip_ifstats);
+	return (struct ifc_maps){ bpf_map__fd(bh.skel->maps.lvip_ifslot),
+				  bpf_map__fd(bh.skel->maps.lvip_ifstats), bh.ncpus };
+}
 
-	for (int i = 0; i < n; i++)
-		if (bh_put_percpu_zero(fd, &ifindex[i], sizeof(struct lvip_counters)))
+/* As the loader's attach does, in the order given. */
+static int create_ifcounters(const __u32 *ifindex, int n)
+{
+	struct ifc_maps m = ifc_maps();
+	int err;
+
+	for (int i = 0; i < n; i++) {
+		err = ifc_create(&m, ifindex[i]);
+		if (err) {
+			errno = -err;
 			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -109,7 +122,7 @@ int bh_prepare(const struct bh_setup *s, char *why, size_t n)
 	    load(why, n))
 		return -1;
 	s->probe_xdp_ctx();
-	if (s->fill_vips() || zero_ifstats(s->ifindex, s->n_ifaces) || s->fill_ifaddr()) {
+	if (s->fill_vips() || create_ifcounters(s->ifindex, s->n_ifaces) || s->fill_ifaddr()) {
 		snprintf(why, n, "filling the maps: %s", strerror(errno));
 		return -1;
 	}
@@ -233,12 +246,15 @@ int bh_read_vip(int fd, const void *key, __u64 out[N_VF])
 int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 		  __u64 (*ifc)[LVIP_R_MAX])
 {
-	int ifs = bpf_map__fd(bh.skel->maps.lvip_ifstats);
+	struct ifc_maps m = ifc_maps();
+	struct lvip_counters c;
 	__u32 zero = 0;
 	int err = read_counters(bpf_map__fd(bh.skel->maps.lvip_stats), &zero, global);
 
-	for (int i = 0; !err && i < n; i++)
-		err = read_counters(ifs, &ifindex[i], ifc[i]);
+	for (int i = 0; !err && i < n; i++) {
+		err = ifc_read(&m, ifindex[i], &c);
+		memcpy(ifc[i], &c, sizeof(c));
+	}
 	return err;
 }
 

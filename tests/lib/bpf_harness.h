@@ -69,15 +69,15 @@ struct bh_setup {
 	void (*probe_xdp_ctx)(void);             /* once loaded */
 	int (*fill_vips)(void);                  /* 0, or -1 with errno set */
 	int (*fill_ifaddr)(void);                /* 0, or -1 with errno set */
-	const __u32 *ifindex;                    /* lvip_ifstats entries to zero */
+	const __u32 *ifindex;                    /* interfaces, as if attached in this order */
 	int n_ifaces;
 };
 
 /* Root check; a private network namespace of this process (the root
  * namespace is never touched) with the setup's commands run in it;
  * find_ifaces; the skeleton opened and loaded, the per-CPU buffer sized;
- * probe_xdp_ctx; then the maps: fill_vips, lvip_ifstats zero for every
- * interface, fill_ifaddr. 0, or -1 with why set. */
+ * probe_xdp_ctx; then the maps: fill_vips, the per-interface counters of
+ * every interface (ifc_create, as attach does), fill_ifaddr. 0, or -1 with why set. */
 int bh_prepare(const struct bh_setup *s, char *why, size_t n);
 
 void bh_destroy(void);
@@ -98,7 +98,7 @@ int bh_put_percpu_zero(int fd, const void *key, size_t value_size);
 /* A struct lvip_vip_val entry summed over the CPUs. 0 or -errno. */
 int bh_read_vip(int fd, const void *key, __u64 out[N_VF]);
 
-/* lvip_stats into global, then lvip_ifstats of the n interfaces into ifc;
+/* lvip_stats into global, then the counters of the n interfaces into ifc;
  * stops at the first error. 0 or -errno. */
 int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 		  __u64 (*ifc)[LVIP_R_MAX]);

@@ -24,7 +24,7 @@
 #           the interface is attached again; exit 1 iff anything is exposed.
 # The repair is what an operator (or `lvip watch`) does: `lvip attach veth2`.
 # Leaks: pins, bpf links running lvip's XDP program, lvip_ifstats and
-# lvip_ifaddr entries and egress filters are counted before the first cycle
+# lvip_ifaddr entries, owned lvip_ifslot slots and egress filters are counted before the first cycle
 # and after the last one. Prints a JSON summary; exit 1 on any problem.
 import argparse
 import json
@@ -184,8 +184,12 @@ class Churn:
         for m in ("lvip_ifstats", "lvip_ifaddr"):
             ent[m] = len(json.loads(run(["bpftool", "-j", "map", "dump", "pinned",
                                          os.path.join(self.pin, m)]).stdout or "[]"))
+        slots = json.loads(run(["bpftool", "-j", "map", "dump", "pinned",
+                                os.path.join(self.pin, "lvip_ifslot")]).stdout or "[]")
+        owned = sum(1 for e in slots if e["formatted"]["values"][0]["value"]["owner"])
         return {"pins": len(pins), "pin_names": pins, "lvip_links": nlinks,
                 "ifstats_entries": ent["lvip_ifstats"], "ifaddr_entries": ent["lvip_ifaddr"],
+                "ifslots_owned": owned,
                 "veth0_egress_filters": lvip_state.tc_filter_count(self.ns, "veth0"),
                 "veth2_egress_filters": lvip_state.tc_filter_count(self.ns, "veth2")}
 
@@ -267,7 +271,7 @@ class Churn:
             done += 1
         self.cycle, self.kind = done, "end"
         after = self.counts()
-        for k in ("pins", "lvip_links", "ifstats_entries", "ifaddr_entries",
+        for k in ("pins", "lvip_links", "ifstats_entries", "ifaddr_entries", "ifslots_owned",
                   "veth0_egress_filters", "veth2_egress_filters"):
             if after[k] != before[k]:
                 self.problems.append("leak: %s %d before the cycles, %d after" % (k, before[k], after[k]))

@@ -354,8 +354,11 @@ static struct {
 } env;
 
 static const char *const netns_cmds[] = {
-	"ip link add lvt0 type veth peer name lvt1",
-	"ip link add lvt2 type veth peer name lvt3",
+	/* lvt2 and lvt3 share lvip_ifslot slots with lvt0 and lvt1 (ifindex
+	 * modulo LVIP_IFSLOTS), which claim them first: every case checks the
+	 * slot owner's counters and the lvip_ifstats fallback's, apart. */
+	"ip link add lvt0 index 10 type veth peer name lvt1 index 11",
+	"ip link add lvt2 index 266 type veth peer name lvt3 index 267",
 	/* no IPv6 link-local: not even DAD/RS between the private veths */
 	"ip link set dev lvt0 addrgenmode none",
 	"ip link set dev lvt1 addrgenmode none",
