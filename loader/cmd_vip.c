@@ -28,7 +28,47 @@ static const char vip_usage[] =
 	"        then out of the map. Not a VIP: nothing to do.\n"
 	"  list  every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n";
 
-/* Parse every address first: one bad address and nothing is touched. */
+struct vip_at {
+	struct vip_addr a;
+	int i; /* place on the command line */
+};
+
+static int vip_at_cmp(const void *pa, const void *pb)
+{
+	const struct vip_at *a = pa, *b = pb;
+	int d = vip_cmp(&a->a, &b->a);
+
+	return d ? d : (a->i > b->i) - (a->i < b->i);
+}
+
+/* An address named twice (in any spelling) is handled once, at its first
+ * place. Returns the new count, or -ENOMEM. */
+static int drop_repeats(struct vip_addr *v, int n)
+{
+	struct vip_at *s = calloc(n, sizeof(*s));
+	bool *keep = calloc(n, sizeof(*keep));
+	int m = 0;
+
+	if (!s || !keep) {
+		free(s);
+		free(keep);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		s[i] = (struct vip_at){ v[i], i };
+	qsort(s, n, sizeof(*s), vip_at_cmp);
+	for (int i = 0; i < n; i++)
+		keep[s[i].i] = i == 0 || !vip_equal(&s[i].a, &s[i - 1].a);
+	for (int i = 0; i < n; i++)
+		if (keep[i])
+			v[m++] = v[i];
+	free(s);
+	free(keep);
+	return m;
+}
+
+/* Parse every address first: one bad address and nothing is touched.
+ * Returns how many distinct addresses are in *out, or -errno. */
 static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out)
 {
 	struct vip_addr *v;
@@ -48,8 +88,12 @@ static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out
 			return -EINVAL;
 		}
 	}
-	*out = v;
-	return 0;
+	n = drop_repeats(v, n);
+	if (n < 0)
+		free(v);
+	else
+		*out = v;
+	return n;
 }
 
 static int open_loaded(struct lvip_state *s, const char *cmd)
@@ -205,7 +249,10 @@ int cmd_vip(struct cmd_ctx *c, int argc, char **argv)
 		}
 		return vip_list(c, json);
 	}
-	if (parse_vips(sub, n, argv + optind, &v))
+	n = parse_vips(sub, n, argv + optind, &v);
+	if (n == -ENOMEM)
+		return lvip_err("vip %s: out of memory", sub), EXIT_FAIL;
+	if (n < 0)
 		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);
 	err = open_loaded(&s, sub);

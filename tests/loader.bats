@@ -152,6 +152,14 @@ assert_one_stderr_line() {
 	assert_status 0
 	run --separate-stderr lvip vip add "$VIP4/32" "$VIP6/128"
 	assert_status 0
+	# one address named twice, in other spellings: handled once
+	run --separate-stderr lvip vip add 198.18.0.101 "$VIP6" 198.18.0.101/32 2001:DB8:0::100
+	assert_status 0
+	assert_eq 2 "${#lines[@]}" "lines of vip add with repeats: $output"
+	assert_eq 1 "$(grep -c '^198.18.0.101: protected, added to lo$' <<<"$output")" "198.18.0.101 reported once: $output"
+	run --separate-stderr lvip vip del 198.18.0.101 198.18.0.101
+	assert_status 0
+	assert_eq 1 "${#lines[@]}" "lines of vip del with a repeat: $output"
 	assert_eq 1 "$(lo_count "$RS" "$VIP4/32")" "$VIP4/32 on lo"
 	assert_eq 1 "$(lo_count "$RS" "$VIP6/128")" "$VIP6/128 on lo"
 
