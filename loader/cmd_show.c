@@ -462,6 +462,9 @@ int cmd_status(struct cmd_ctx *c, int argc, char **argv)
 		if (st.loaded) {
 			status_ifaces(&s, &st);
 			status_vips(&s, &st);
+		} else if (state_exists(&s) && !state_on_bpffs(&s)) {
+			problem(&st, "pin dir %s is not on a bpf filesystem: lvip cannot pin there "
+				"(mount -t bpf bpf DIR, or --pin-dir on a bpffs)", s.pin_dir);
 		} else if (state_exists(&s)) {
 			problem(&st, "pin dir %s exists but lvip is not fully loaded (run 'lvip attach IFACE...' "
 				"to finish loading, or 'lvip down')", s.pin_dir);

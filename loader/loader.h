@@ -128,6 +128,7 @@ int state_load(struct lvip_state *s, __u32 max_vips);
 int state_upgrade(struct lvip_state *s, bool *upgraded);
 bool state_loaded(const struct lvip_state *s);
 bool state_exists(const struct lvip_state *s);
+bool state_on_bpffs(const struct lvip_state *s);
 int state_unpin_all(struct lvip_state *s);
 int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
 

@@ -296,6 +296,11 @@ bool state_exists(const struct lvip_state *s)
 	return access(s->pin_dir, F_OK) == 0;
 }
 
+bool state_on_bpffs(const struct lvip_state *s)
+{
+	return check_bpffs(s->pin_dir) == 0;
+}
+
 /* lvip_tc reads the device's addresses live, through bpf_cast_to_kern_ctx
  * (kernel >= 6.3); elsewhere lvip_tc_compat reads lvip_ifaddr. */
 static bool kernel_has_kern_ctx(void)

@@ -70,7 +70,8 @@ nothing_attached() {
 	run --separate-stderr lvip_at "$TMPFS/lvip" status --json
 	assert_status 0
 	json_assert "d['loaded'] is False" "$output"
-	figure "fault: pin dir on tmpfs: attach, vip add, down exit 1 with one line ('not on a bpf filesystem (mount -t bpf ...)'), nothing attached or left"
+	json_assert "any('not on a bpf filesystem' in p for p in d['problems'])" "$output"
+	figure "fault: pin dir on tmpfs: attach, vip add, down exit 1 with one line ('not on a bpf filesystem (mount -t bpf ...)'), nothing attached or left; status names the problem"
 }
 
 @test "pin dir in a plain directory (bpffs not mounted there): clear error, nothing attached" {
