@@ -63,7 +63,7 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 	int err;
 
 	memset(sn, 0, sizeof(*sn));
-	err = counters_read(s, s->map_fd[M_STATS], &zero, &sn->global);
+	err = counters_add(s->map_fd[M_STATS], &zero, s->ncpus, &sn->global);
 	if (!err)
 		err = vip_view_load(s, &sn->vips);
 	if (!err)

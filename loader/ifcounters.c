@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ifcounters.c - the per-interface counters: lvip_ifslot + lvip_ifstats.
+ * ifcounters.c - the per-interface counters: lvip_ifslot + lvip_ifstats;
+ * per-CPU counters summed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,38 +75,46 @@ int ifc_remove(const struct ifc_maps *m, __u32 ifindex)
 	return err;
 }
 
-static void add_counters(__u64 *acc, const struct lvip_counters *c)
+static void add_counters(struct lvip_counters *sum, const struct lvip_counters *c)
 {
+	__u64 *acc = (__u64 *)sum;
 	const __u64 *r = (const __u64 *)c;
 
 	for (int i = 0; i < LVIP_R_MAX; i++)
 		acc[i] += r[i];
 }
 
+int counters_add(int fd, const void *key, int ncpus, struct lvip_counters *sum)
+{
+	struct lvip_counters *v = calloc(ncpus, sizeof(*v));
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, v))
+		err = -errno;
+	for (int c = 0; !err && c < ncpus; c++)
+		add_counters(sum, &v[c]);
+	free(v);
+	return err;
+}
+
 int ifc_read(const struct ifc_maps *m, __u32 ifindex, struct lvip_counters *sum)
 {
 	struct lvip_ifslot *v = calloc(m->ncpus, sizeof(*v));
-	struct lvip_counters *buf = calloc(m->ncpus, sizeof(*buf));
 	__u32 slot = slot_of(ifindex);
-	int err = -ENOENT;
+	int err;
 
 	memset(sum, 0, sizeof(*sum));
-	if (!v || !buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (hash_has(m, ifindex, buf)) {
+	if (!v)
+		return -ENOMEM;
+	err = counters_add(m->hash_fd, &ifindex, m->ncpus, sum);
+	if ((!err || err == -ENOENT) && !bpf_map_lookup_elem(m->slot_fd, &slot, v) &&
+	    v[0].owner == ifindex) {
 		err = 0;
 		for (int c = 0; c < m->ncpus; c++)
-			add_counters((__u64 *)sum, &buf[c]);
+			add_counters(sum, &v[c].c);
 	}
-	if (!bpf_map_lookup_elem(m->slot_fd, &slot, v) && v[0].owner == ifindex) {
-		err = 0;
-		for (int c = 0; c < m->ncpus; c++)
-			add_counters((__u64 *)sum, &v[c].c);
-	}
-out:
 	free(v);
-	free(buf);
 	return err;
 }

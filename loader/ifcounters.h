@@ -2,7 +2,8 @@
 /*
  * ifcounters.h - the per-interface counters, kept in two maps (see struct
  * lvip_ifslot in lvip.h): an lvip_ifslot slot, if the interface owns one,
- * plus its lvip_ifstats entry. libbpf only, so the tests link it as is.
+ * plus its lvip_ifstats entry; and summing per-CPU counters. libbpf only,
+ * so the tests link it as is.
  */
 #ifndef LVIP_IFCOUNTERS_H
 #define LVIP_IFCOUNTERS_H
@@ -14,6 +15,10 @@ struct ifc_maps {
 	int hash_fd;  /* lvip_ifstats */
 	int ncpus;
 };
+
+/* Add the struct lvip_counters at key of a per-CPU map (lvip_stats,
+ * lvip_ifstats), summed over ncpus CPUs, to *sum. 0 or -errno. */
+int counters_add(int fd, const void *key, int ncpus, struct lvip_counters *sum);
 
 /* The lvip_ifstats entry (kept if it exists), and the interface's slot if
  * it is free, or its owner has no lvip_ifstats entry (left by a detach that

@@ -139,7 +139,6 @@ int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags,
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a);
 struct ifc_maps state_ifc(const struct lvip_state *s);
-int counters_read(const struct lvip_state *s, int map_fd, const void *key, struct lvip_counters *sum);
 
 struct vip_entry {
 	struct vip_addr addr;

@@ -134,8 +134,6 @@ static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
 			failed = ret < 0;
 			err = failed ? -errno : 0;
-			if (ret == MNL_CB_STOP)
-				ended = true;
 		}
 		if (ended)
 			return err;

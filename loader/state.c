@@ -637,27 +637,6 @@ struct ifc_maps state_ifc(const struct lvip_state *s)
 	return (struct ifc_maps){ s->map_fd[M_IFSLOT], s->map_fd[M_IFSTATS], s->ncpus };
 }
 
-int counters_read(const struct lvip_state *s, int map_fd, const void *key, struct lvip_counters *sum)
-{
-	struct lvip_counters *v = calloc(s->ncpus, sizeof(*v));
-	__u64 *acc = (__u64 *)sum;
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(map_fd, key, v)) {
-		err = -errno;
-		goto out;
-	}
-	for (int c = 0; c < s->ncpus; c++)
-		for (int r = 0; r < LVIP_R_MAX; r++)
-			acc[r] += ((__u64 *)&v[c])[r];
-out:
-	free(v);
-	return err;
-}
-
 static int collect_family(const struct lvip_state *s, int family, struct vip_entry **out,
 			  size_t *n, size_t *cap)
 {

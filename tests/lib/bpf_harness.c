@@ -210,23 +210,6 @@ int bh_put_percpu_zero(int fd, const void *key, size_t value_size)
 	return bpf_map_update_elem(fd, key, bh.pcpu, BPF_ANY);
 }
 
-/* A struct lvip_counters entry summed over the CPUs. 0 or -errno. */
-static int read_counters(int fd, const void *key, __u64 out[LVIP_R_MAX])
-{
-	const struct lvip_counters *v = bh.pcpu;
-	__u64 slots[LVIP_R_MAX];
-
-	if (bpf_map_lookup_elem(fd, key, bh.pcpu))
-		return -errno;
-	memset(out, 0, sizeof(slots));
-	for (int cpu = 0; cpu < bh.ncpus; cpu++) {
-		memcpy(slots, &v[cpu], sizeof(slots));
-		for (int r = 0; r < LVIP_R_MAX; r++)
-			out[r] += slots[r];
-	}
-	return 0;
-}
-
 int bh_read_vip(int fd, const void *key, __u64 out[N_VF])
 {
 	const struct lvip_vip_val *v = bh.pcpu;
@@ -247,10 +230,11 @@ int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 		  __u64 (*ifc)[LVIP_R_MAX])
 {
 	struct ifc_maps m = ifc_maps();
-	struct lvip_counters c;
+	struct lvip_counters c = {};
 	__u32 zero = 0;
-	int err = read_counters(bpf_map__fd(bh.skel->maps.lvip_stats), &zero, global);
+	int err = counters_add(bpf_map__fd(bh.skel->maps.lvip_stats), &zero, bh.ncpus, &c);
 
+	memcpy(global, &c, sizeof(c));
 	for (int i = 0; !err && i < n; i++) {
 		err = ifc_read(&m, ifindex[i], &c);
 		memcpy(ifc[i], &c, sizeof(c));
