@@ -108,16 +108,51 @@ static bool dump_ends_in(const void *buf, ssize_t len, unsigned int seq)
 	return false;
 }
 
-/* A dump: one request, answers until NLMSG_DONE. On an error before the
- * end, the rest is read and dropped, so that the socket stays usable. */
+/* A datagram of a dump is at most 32 KiB (the kernel's cap on a dump skb);
+ * reading with that much room lets the kernel fill skbs that large. */
+#define NL_DUMP_CHUNK 32768
+
+/* Every answer to dump seq, up to its NLMSG_DONE, in one buffer. Reading it
+ * all before parsing any keeps the dump short: the kernel marks it
+ * interrupted when an address changes between two of its datagrams. */
+static int dump_read_all(struct mnl_socket *nl, unsigned int seq, char **out, size_t *len)
+{
+	size_t n = 0, cap = 0;
+	bool ended = false;
+	char *all = NULL, *p;
+	ssize_t ret;
+
+	while (!ended) {
+		if (cap - n < NL_DUMP_CHUNK) {
+			cap = cap ? 2 * cap : 4 * NL_DUMP_CHUNK;
+			p = realloc(all, cap);
+			if (!p) {
+				free(all);
+				return -ENOMEM;
+			}
+			all = p;
+		}
+		ret = mnl_socket_recvfrom(nl, all + n, cap - n);
+		if (ret < 0) {
+			free(all);
+			return -errno;
+		}
+		ended = dump_ends_in(all + n, ret, seq);
+		n += ret;
+	}
+	*out = all;
+	*len = n;
+	return 0;
+}
+
+/* A dump: one request, all its answers read, then parsed. */
 static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	struct mnl_socket *nl = nl_get();
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int portid, seq;
-	bool ended, failed = false;
-	int err = 0;
-	ssize_t ret;
+	size_t len = 0;
+	char *all = NULL;
+	int err;
 
 	if (!nl)
 		return -errno;
@@ -125,19 +160,12 @@ static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	seq = nlh->nlmsg_seq = ++nl_seq;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	for (;;) {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret < 0)
-			return -errno;
-		ended = dump_ends_in(buf, ret, seq);
-		if (!failed) {
-			ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
-			failed = ret < 0;
-			err = failed ? -errno : 0;
-		}
-		if (ended)
-			return err;
-	}
+	err = dump_read_all(nl, seq, &all, &len);
+	if (err)
+		return err;
+	err = mnl_cb_run(all, len, seq, portid, cb, data) < 0 ? -errno : 0;
+	free(all);
+	return err;
 }
 
 /* The kernel flags a dump during which the list changed (NLM_F_DUMP_INTR,
