@@ -55,8 +55,8 @@ struct iface_change {
 };
 
 struct plan {
-	struct iface_change *attach, *detach;
-	size_t nattach, ndetach;
+	struct iface_change *attach, *detach, *refused;
+	size_t nattach, ndetach, nrefused; /* refused: a foreign program is there */
 	struct vip_addr *add, *del;
 	size_t nadd, ndel;
 };
@@ -65,6 +65,7 @@ static void plan_free(struct plan *p)
 {
 	free(p->attach);
 	free(p->detach);
+	free(p->refused);
 	free(p->add);
 	free(p->del);
 	memset(p, 0, sizeof(*p));
@@ -112,7 +113,8 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			const struct link_info *l = &links.l[j];
 			struct iface_change ch = { .ifindex = l->ifindex, .mode = f->mode };
 
-			if (f->glob ? !l->has_mac || fnmatch(f->pattern, l->name, 0) : strcmp(f->pattern, l->name))
+			if (f->glob ? !l->has_mac || fnmatch(f->pattern, l->name, 0) ||
+				      config_ignores(c, l->name) : strcmp(f->pattern, l->name))
 				continue;
 			found = true;
 			if (l->flags & IFF_LOOPBACK || iface_in(*out, *n, l->ifindex))
@@ -197,14 +199,23 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 
 /* ---- showing a plan ---- */
 
-static void plan_print(const struct plan *p, FILE *out, const char *prefix, const char *add_note)
+/* known: the VIPs the file already had in the previous pass (watch): one of
+ * them in the plan was removed behind lvip's back and is restored. */
+static void plan_print(const struct plan *p, FILE *out, const char *prefix,
+		       const struct vip_addr *known, size_t nknown)
 {
 	char buf[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < p->nattach; i++)
-		fprintf(out, "%sattach %s (mode %s)\n", prefix, p->attach[i].name, mode_name(p->attach[i].mode));
-	for (size_t i = 0; i < p->nadd; i++)
-		fprintf(out, "%sadd vip %s%s\n", prefix, vip_format(&p->add[i], buf, sizeof(buf)), add_note);
+		fprintf(out, "%sattach %s (mode %s)\n", prefix, p->attach[i].name,
+			mode_name(p->attach[i].mode));
+	for (size_t i = 0; i < p->nadd; i++) {
+		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
+
+		fprintf(out, "%s%s vip %s%s\n", prefix, restore ? "restore" : "add",
+			vip_format(&p->add[i], buf, sizeof(buf)),
+			restore ? " (it was missing from the map or from lo)" : "");
+	}
 	for (size_t i = 0; i < p->ndel; i++)
 		fprintf(out, "%sremove vip %s\n", prefix, vip_format(&p->del[i], buf, sizeof(buf)));
 	for (size_t i = 0; i < p->ndetach; i++)
@@ -237,6 +248,8 @@ static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 		json_object_array_add(ch, change_json("remove_vip", "address", vip_format(&p->del[i], buf, sizeof(buf))));
 	for (size_t i = 0; i < p->ndetach; i++)
 		json_object_array_add(ch, change_json("detach", "interface", p->detach[i].name));
+	for (size_t i = 0; i < p->nrefused; i++)
+		json_object_array_add(ch, change_json("refused", "interface", p->refused[i].name));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(o, "changes", ch);
 	json_object_object_add(o, "applied", json_object_new_boolean(applied));
@@ -245,12 +258,29 @@ static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 
 /* ---- applying a plan, all or nothing ---- */
 
+/* An interface that carries someone else's program is refused: a problem
+ * reported for it alone (taken out of the plan), while the others are
+ * attached. */
+static int refuse_foreign(struct lvip_state *s, struct plan *p)
+{
+	size_t kept = 0;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < p->nattach; i++) {
+		if (!iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name))
+			p->attach[kept++] = p->attach[i];
+		else
+			err = push((void **)&p->refused, &p->nrefused, sizeof(p->attach[i]), &p->attach[i]);
+	}
+	if (!err)
+		p->nattach = kept;
+	return err;
+}
+
 static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
 {
 	int err = 0;
 
-	for (size_t i = 0; !err && i < p->nattach; i++)
-		err = iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name);
 	for (*done = 0; !err && *done < p->nattach; (*done)++) {
 		bool changed;
 
@@ -296,6 +326,8 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 		err = vips_add(s, p->add, p->nadd, false, &lo_addrs, &added);
 	if (!err && p->ndel)
 		err = vips_del(s, p->del, p->ndel, false, &lo_addrs, &removed);
+	for (size_t i = 0; !err && i < removed.n; i++)
+		vip_warn_exposed(&removed.st[i], false);
 	if (!err)
 		err = apply_detach(s, p, &detached);
 	if (err) {
@@ -327,17 +359,21 @@ static int reconcile(const char *pin_dir, const struct lvip_config *c, const cha
 
 	state_init(&s, pin_dir);
 	err = dry_run && !state_exists(&s) ? 0 : state_lock(&s, !dry_run);
+	if (!err && !dry_run)
+		err = state_refuse_if_watched(&s, "apply");
 	if (!err && s.dir_fd >= 0)
 		err = state_open(&s);
-	if (!err && !dry_run && upgrade && state_loaded(&s)) {
-		err = state_upgrade(&s, &upgraded);
+	if (!err && !dry_run && (state_partial(&s) || (upgrade && state_loaded(&s)))) {
+		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
 		if (upgraded)
-			fprintf(stderr, "lvip: upgraded the programs in place (maps and counters kept)\n");
+			fprintf(stderr, "lvip: replaced the programs in place (maps and counters kept)\n");
 	}
 	if (!err)
 		err = plan_compute(&s, c, file, strict, p);
+	if (!err)
+		err = refuse_foreign(&s, p);
 	if (!err && !dry_run && plan_size(p) && !state_loaded(&s))
-		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT);
+		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
 	if (!err && !dry_run && plan_size(p))
 		err = plan_apply(&s, p);
 	if (!err && !dry_run && state_loaded(&s))
@@ -388,10 +424,14 @@ int cmd_apply(struct cmd_ctx *c, int argc, char **argv)
 		} else if (!plan_size(&p)) {
 			printf("no changes\n");
 		} else {
-			plan_print(&p, stdout, dry_run ? "would " : "", "");
+			plan_print(&p, stdout, dry_run ? "would " : "", NULL, 0);
 			printf("%s %zu change(s)\n", dry_run ? "dry run: nothing changed," : "applied", plan_size(&p));
 		}
 	}
+	if (!err && p.nrefused)
+		lvip_err("apply: %zu interface(s) refused (see above): the others are as %s says",
+			 p.nrefused, file);
+	err = err ? err : p.nrefused ? -EBUSY : 0;
 	plan_free(&p);
 	config_free(&cfg);
 	return err == -ENODEV ? EXIT_USAGE : err ? EXIT_FAIL : EXIT_OK;
@@ -469,6 +509,37 @@ static void watch_reload_config(const char *file, struct lvip_config *cfg)
 	fprintf(stderr, "lvip watch: reloaded %s\n", file);
 }
 
+/* Become the pin dir's one watcher (creating the pin dir if need be). */
+static int watch_claim(const char *pin_dir)
+{
+	struct lvip_state s;
+	int err;
+
+	state_init(&s, pin_dir);
+	err = state_lock(&s, true);
+	if (!err)
+		err = state_watch_claim(&s);
+	state_close(&s);
+	return err;
+}
+
+/* The VIPs of the file just applied, sorted: one missing later was removed
+ * behind the watcher's back (restored), one not among them is new (added). */
+static int known_update(const struct lvip_config *cfg, struct vip_addr **known, size_t *n)
+{
+	struct vip_addr *k = realloc(*known, (cfg->nvips ? cfg->nvips : 1) * sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->nvips; i++)
+		k[i] = cfg->vips[i].addr;
+	if (cfg->nvips)
+		qsort(k, cfg->nvips, sizeof(*k), vip_cmp);
+	*known = k;
+	*n = cfg->nvips;
+	return 0;
+}
+
 int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -477,9 +548,11 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = LVIP_DEFAULT_CONFIG;
+	struct vip_addr *known = NULL;
 	struct lvip_config cfg;
 	struct mnl_socket *mon;
 	bool first = true;
+	size_t nknown = 0;
 	int o, err = 0;
 
 	optind = 0;
@@ -496,6 +569,10 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 	}
 	if (config_load(file, &cfg))
 		return EXIT_USAGE;
+	if (watch_claim(c->pin_dir)) {
+		config_free(&cfg);
+		return EXIT_FAIL;
+	}
 	mon = nl_monitor_open();
 	if (!mon) {
 		lvip_err("watch: cannot listen to rtnetlink: %s", strerror(errno));
@@ -518,9 +595,11 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 			break; /* the first apply must work, as with apply */
 		if (err)
 			lvip_warn("watch: could not apply %s this time; retrying", file);
-		plan_print(&p, stderr, "lvip watch: ",
-			   first ? "" : " (it was missing from the map or from lo: restored)");
+		else
+			plan_print(&p, stderr, "lvip watch: ", known, nknown);
 		plan_free(&p);
+		if (!err && known_update(&cfg, &known, &nknown))
+			break;
 		if (first && !err)
 			notify_ready();
 		first = false;
@@ -528,6 +607,7 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 	}
 	mnl_socket_close(mon);
 	config_free(&cfg);
+	free(known);
 	if (!err)
 		fprintf(stderr, "lvip watch: stopped; protection stays in place\n");
 	return err ? EXIT_FAIL : EXIT_OK;

@@ -11,35 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "output.h"
 
 static const char check_usage[] =
-	"Usage: lvip check [--json]\n"
+	"Usage: lvip check [--json] [-f|--file FILE]\n"
 	"\n"
-	"Exit 0 when every VIP on lo is in lvip's map and every interface that is up\n"
-	"with a MAC address and an IPv4 or global IPv6 address is attached; else\n"
-	"exit 1 with one line per finding. Also reports, as information, proxy_arp,\n"
-	"proxy_ndp, arp_ignore/arp_announce and strict rp_filter.\n";
+	"Judge what the kernel will do. Exit 0 when every VIP on lo is in lvip's map,\n"
+	"the attached programs use the pinned maps, and every interface that is up and\n"
+	"answers ARP is attached (whatever its addresses), unless its own arp_ignore\n"
+	"(1, 2 or 8) and arp_announce (2) hide lo's addresses or FILE ignores it\n"
+	"('ignore NAME|PATTERN'); else exit 1 with one line per finding. Also reports,\n"
+	"as information, proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict\n"
+	"rp_filter. --json gives each finding a stable code.\n"
+	"  -f, --file FILE  the config file whose 'ignore' lines to honour\n";
 
-enum severity { SEV_EXPOSED, SEV_INFO };
-
-struct finding {
-	enum severity sev;
-	char msg[256];
-	char address[INET6_ADDRSTRLEN];
-	char iface[IF_NAMESIZE];
-};
-
-struct findings {
-	struct finding *f;
-	size_t n;
-	size_t exposed;
-};
-
-static void add_finding(struct findings *fs, enum severity sev, const char *addr, const char *iface,
-			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void add_finding(struct findings *fs, enum severity sev, const char *addr, const char *iface,
-			const char *fmt, ...)
+static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
+			const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
+			const char *iface, const char *fmt, ...)
 {
 	struct finding *p = realloc(fs->f, (fs->n + 1) * sizeof(*p));
 	va_list ap;
@@ -50,6 +40,7 @@ static void add_finding(struct findings *fs, enum severity sev, const char *addr
 	p = &fs->f[fs->n++];
 	memset(p, 0, sizeof(*p));
 	p->sev = sev;
+	p->code = code;
 	snprintf(p->address, sizeof(p->address), "%s", addr ? addr : "");
 	snprintf(p->iface, sizeof(p->iface), "%s", iface ? iface : "");
 	va_start(ap, fmt);
@@ -77,61 +68,25 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 
 		vip_format(&a->addr, addr, sizeof(addr));
 		if ((int)a->ifindex == lo && !is_host_loopback(a) && !vip_view_has(v, &a->addr))
-			add_finding(fs, SEV_EXPOSED, addr, "lo", "%s is on lo but not in lvip's map: it is "
-				    "not hidden (run 'lvip vip add %s')", addr, addr);
+			add_finding(fs, SEV_EXPOSED, "vip_not_in_map", addr, "lo", "%s is on lo but not in "
+				    "lvip's map: it is not hidden (run 'lvip vip add %s')", addr, addr);
 		if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
 			if (!if_indextoname(a->ifindex, name))
 				snprintf(name, sizeof(name), "%u", a->ifindex);
-			add_finding(fs, SEV_EXPOSED, addr, name, "VIP %s is assigned to %s: the kernel "
-				    "announces it there (assign VIPs to lo only)", addr, name);
+			add_finding(fs, SEV_EXPOSED, "vip_on_interface", addr, name, "VIP %s is assigned to "
+				    "%s: the kernel announces it there (assign VIPs to lo only)", addr, name);
 		}
 	}
 }
 
-static bool has_routable_addr(const struct addr_list *all, __u32 ifindex)
+/* Is there anything to hide: a VIP in the map, or an address on lo that
+ * is not the host's own loopback? */
+static bool something_to_hide(const struct vip_view *v, const struct addr_list *all, int lo)
 {
 	for (size_t i = 0; i < all->n; i++)
-		if (all->a[i].ifindex == ifindex &&
-		    (all->a[i].addr.family == AF_INET || all->a[i].scope == 0 /* universe */))
+		if ((int)all->a[i].ifindex == lo && !is_host_loopback(&all->a[i]))
 			return true;
-	return false;
-}
-
-static void check_interfaces(struct lvip_state *s, const struct link_list *links,
-			     const struct addr_list *all, struct findings *fs)
-{
-	for (size_t i = 0; i < links->n; i++) {
-		const struct link_info *l = &links->l[i];
-		struct iface_info info = {};
-
-		if (!(l->flags & IFF_UP) || !l->has_mac || !has_routable_addr(all, l->ifindex))
-			continue;
-		if (state_loaded(s))
-			iface_inspect(s, l->ifindex, &info);
-		if (!info.link_alive || !info.tc_prog_id)
-			add_finding(fs, SEV_EXPOSED, NULL, l->name, "%s is up with addresses but lvip is not "
-				    "attached: VIPs on lo are answered there (run 'lvip attach %s')",
-				    l->name, l->name);
-	}
-}
-
-static void check_gone_links(struct lvip_state *s, struct findings *fs)
-{
-	__u32 *idx = NULL;
-	size_t n = 0;
-
-	if (!state_loaded(s) || iface_list(s, &idx, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct iface_info info;
-
-		iface_inspect(s, idx[i], &info);
-		if (info.link_pinned && !info.link_alive)
-			add_finding(fs, SEV_EXPOSED, NULL, NULL, "lvip's XDP link for interface %u is pinned "
-				    "but no longer attached (the interface vanished or was replaced: run "
-				    "'lvip detach --all' and attach again)", idx[i]);
-	}
-	free(idx);
+	return v->n > 0;
 }
 
 /* A sysctl of net/ipv4/conf or net/ipv6/conf; -1 if unreadable. */
@@ -151,6 +106,89 @@ static int conf_value(const char *family, const char *iface, const char *key)
 	return v;
 }
 
+/* The value in effect for iface: the larger of all's and the interface's. */
+static int conf_effective(const char *iface, const char *key)
+{
+	int all = conf_value("ipv4", "all", key), own = conf_value("ipv4", iface, key);
+
+	return all > own ? all : own;
+}
+
+/* Do the kernel's own sysctls keep iface from answering ARP for lo's
+ * addresses and from announcing them (arp_ignore 1, 2 or 8 and
+ * arp_announce 2)? */
+static bool sysctls_hide(const char *iface)
+{
+	int ign = conf_effective(iface, "arp_ignore");
+
+	return (ign == 1 || ign == 2 || ign == 8) && conf_effective(iface, "arp_announce") == 2;
+}
+
+static void check_attached(struct lvip_state *s, const struct link_info *l, struct findings *fs)
+{
+	const char *n = l->name;
+	struct iface_info info = {};
+
+	if (s->map_fd[M_VIP4] >= 0)
+		iface_inspect(s, l->ifindex, &info);
+	if (!info.link_alive && !info.tc_prog_id && sysctls_hide(n))
+		add_finding(fs, SEV_INFO, "iface_hidden_by_sysctl", NULL, n, "%s is not attached, but "
+			    "its arp_ignore and arp_announce hide lo's addresses", n);
+	else if (!info.link_alive && !info.tc_prog_id)
+		add_finding(fs, SEV_EXPOSED, "iface_unattached", NULL, n, "%s is up and answers ARP but "
+			    "lvip is not attached: VIPs on lo are answered there (run 'lvip attach %s')", n, n);
+	else if (!info.link_alive || !info.tc_prog_id)
+		add_finding(fs, SEV_EXPOSED, "iface_partial", NULL, n, "%s: lvip's %s is missing: VIPs are "
+			    "%s there (run 'lvip attach %s')", n, info.link_alive ? "tc egress filter" :
+			    "XDP program", info.link_alive ? "announced" : "answered", n);
+	if ((info.link_alive && !info.xdp_maps_ok) || (info.tc_prog_id && !info.tc_maps_ok))
+		add_finding(fs, SEV_EXPOSED, "prog_maps_mismatch", NULL, n, "%s: the attached lvip "
+			    "program does not use the maps pinned in %s: VIPs added there are not hidden "
+			    "(run 'lvip attach %s')", n, s->pin_dir, n);
+	if (info.ifaddr_stale)
+		add_finding(fs, SEV_EXPOSED, "ifaddr_stale", NULL, n, "%s: lvip_ifaddr no longer holds "
+			    "the interface's IPv4 addresses: 'tell VIP' requests are rewritten to an "
+			    "address it may not have (run any lvip command that changes state, e.g. "
+			    "'lvip attach %s', or keep 'lvip watch' running)", n, n);
+}
+
+/* Every interface that is up and answers ARP (whatever its addresses:
+ * Linux answers for lo's addresses on any of them) must be attached. */
+static void check_interfaces(struct lvip_state *s, const struct lvip_config *cfg,
+			     const struct link_list *links, bool hide, struct findings *fs)
+{
+	for (size_t i = 0; i < links->n; i++) {
+		const struct link_info *l = &links->l[i];
+
+		if (!(l->flags & IFF_UP) || !l->has_mac || (l->flags & IFF_NOARP))
+			continue;
+		if (cfg && config_ignores(cfg, l->name))
+			add_finding(fs, SEV_INFO, "iface_ignored", NULL, l->name, "%s is ignored by the "
+				    "config file: not checked", l->name);
+		else if (hide)
+			check_attached(s, l, fs);
+	}
+}
+
+static void check_gone_links(struct lvip_state *s, struct findings *fs)
+{
+	__u32 *idx = NULL;
+	size_t n = 0;
+
+	if (s->map_fd[M_VIP4] < 0 || iface_list(s, &idx, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct iface_info info;
+
+		iface_inspect(s, idx[i], &info);
+		if (info.link_pinned && !info.link_alive && !if_indextoname(idx[i], info.name))
+			add_finding(fs, SEV_EXPOSED, "link_defunct", NULL, NULL, "lvip's XDP link for "
+				    "interface %u is pinned but no longer attached (the interface vanished "
+				    "or was replaced: run 'lvip detach --all' and attach again)", idx[i]);
+	}
+	free(idx);
+}
+
 static void check_sysctls(struct lvip_state *s, const struct link_list *links, struct findings *fs)
 {
 	static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };
@@ -158,35 +196,57 @@ static void check_sysctls(struct lvip_state *s, const struct link_list *links, s
 	for (size_t i = 0; i < links->n; i++) {
 		const char *n = links->l[i].name;
 		struct iface_info info = {};
-		int all_rp, rp;
 
 		if (conf_value("ipv4", n, "proxy_arp") > 0)
-			add_finding(fs, SEV_INFO, NULL, n, "proxy_arp is on for %s: it would answer for VIPs "
-				    "not on lo; lvip drops those requests too", n);
+			add_finding(fs, SEV_INFO, "proxy_arp", NULL, n, "proxy_arp is on for %s: it would "
+				    "answer for VIPs not on lo; lvip drops those requests too", n);
 		if (conf_value("ipv6", n, "proxy_ndp") > 0)
-			add_finding(fs, SEV_INFO, NULL, n, "proxy_ndp is on for %s", n);
-		for (size_t k = 0; k < 2; k++) {
+			add_finding(fs, SEV_INFO, "proxy_ndp", NULL, n, "proxy_ndp is on for %s", n);
+		for (size_t k = 0; k < ARRAY_SIZE(arp_keys); k++) {
 			int v = conf_value("ipv4", n, arp_keys[k]);
 
 			if (v > 0)
-				add_finding(fs, SEV_INFO, NULL, n, "%s is %d on %s (lvip does not need it)",
-					    arp_keys[k], v, n);
+				add_finding(fs, SEV_INFO, "arp_sysctl", NULL, n, "%s is %d on %s (lvip does "
+					    "not need it)", arp_keys[k], v, n);
 		}
-		if (state_loaded(s))
+		if (s->map_fd[M_VIP4] >= 0)
 			iface_inspect(s, links->l[i].ifindex, &info);
-		all_rp = conf_value("ipv4", "all", "rp_filter");
-		rp = conf_value("ipv4", n, "rp_filter");
-		if (info.link_alive && (all_rp > rp ? all_rp : rp) == 1)
-			add_finding(fs, SEV_INFO, NULL, n, "rp_filter is strict on %s: packets to a VIP "
-				    "arriving there are dropped if the reply route differs", n);
+		if (info.link_alive && conf_effective(n, "rp_filter") == 1)
+			add_finding(fs, SEV_INFO, "rp_filter_strict", NULL, n, "rp_filter is strict on %s: "
+				    "packets to a VIP arriving there are dropped if the reply route differs", n);
 	}
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(arp_keys); k++) {
 		int v = conf_value("ipv4", "all", arp_keys[k]);
 
 		if (v > 0)
-			add_finding(fs, SEV_INFO, NULL, "all", "%s is %d for all interfaces (lvip does not "
-				    "need the global sysctl)", arp_keys[k], v);
+			add_finding(fs, SEV_INFO, "arp_sysctl_all", NULL, "all", "%s is %d for all "
+				    "interfaces (lvip does not need the global sysctl)", arp_keys[k], v);
 	}
+}
+
+/* Every finding about s (opened, or not there) and the host. */
+int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct findings *fs)
+{
+	struct addr_list all = {};
+	struct link_list links = {};
+	struct vip_view v = {};
+	int err, lo = lo_ifindex();
+
+	err = vip_view_load(s, &v);
+	if (!err)
+		err = nl_addr_dump(AF_UNSPEC, 0, &all);
+	if (!err)
+		err = nl_link_dump(&links);
+	if (!err) {
+		check_addresses(&v, &all, lo, fs);
+		check_interfaces(s, cfg, &links, something_to_hide(&v, &all, lo), fs);
+		check_gone_links(s, fs);
+		check_sysctls(s, &links, fs);
+	}
+	vip_view_free(&v);
+	addr_list_free(&all);
+	link_list_free(&links);
+	return err;
 }
 
 static void findings_print(const struct findings *fs, bool json)
@@ -200,6 +260,7 @@ static void findings_print(const struct findings *fs, bool json)
 
 			json_object_object_add(j, "severity", json_object_new_string(
 				f->sev == SEV_EXPOSED ? "exposed" : "info"));
+			json_object_object_add(j, "code", json_object_new_string(f->code));
 			json_object_object_add(j, "message", json_object_new_string(f->msg));
 			if (*f->address)
 				json_object_object_add(j, "address", json_object_new_string(f->address));
@@ -220,21 +281,22 @@ int cmd_check(struct cmd_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "file", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct addr_list all = {};
-	struct link_list links = {};
+	struct lvip_config cfg = {};
+	const char *file = NULL;
 	struct findings fs = {};
-	struct vip_view v = {};
 	struct lvip_state s;
 	bool json = false;
-	int o, err = 0, lo = lo_ifindex();
+	int o, err = 0;
 
 	optind = 0;
-	while ((o = opt_next(argc, argv, "check", ":h", opts)) != -1) {
+	while ((o = opt_next(argc, argv, "check", ":hjf:", opts)) != -1) {
 		switch (o) {
 		case 'j': json = true; break;
+		case 'f': file = optarg; break;
 		case 'h': return fputs(check_usage, stdout), EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -243,28 +305,19 @@ int cmd_check(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("check: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (file && config_load(file, &cfg))
+		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);
 	if (state_exists(&s))
 		err = state_open(&s);
 	if (!err)
-		err = vip_view_load(&s, &v);
+		err = check_collect(&s, file ? &cfg : NULL, &fs);
 	if (!err)
-		err = nl_addr_dump(AF_UNSPEC, 0, &all);
-	if (!err)
-		err = nl_link_dump(&links);
-	if (!err) {
-		check_addresses(&v, &all, lo, &fs);
-		check_interfaces(&s, &links, &all, &fs);
-		check_gone_links(&s, &fs);
-		check_sysctls(&s, &links, &fs);
 		findings_print(&fs, json);
-	} else {
+	else
 		lvip_err("check: cannot read the state: %s", strerror(-err));
-	}
 	free(fs.f);
-	vip_view_free(&v);
-	addr_list_free(&all);
-	link_list_free(&links);
+	config_free(&cfg);
 	state_close(&s);
 	return err || fs.exposed ? EXIT_FAIL : EXIT_OK;
 }

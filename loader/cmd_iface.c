@@ -132,16 +132,15 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	state_init(&s, c->pin_dir);
 	err = state_lock(&s, true);
 	if (!err)
+		err = state_refuse_if_watched(&s, "attach");
+	if (!err)
 		err = state_open(&s);
 	for (int i = 0; !err && i < n; i++)
 		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
-	if (!err && !state_loaded(&s)) {
-		err = state_load(&s, max_vips);
-	} else if (!err) {
-		err = state_upgrade(&s, &upgraded);
-		if (upgraded)
-			lvip_info("upgraded the programs in place (maps and counters kept)");
-	}
+	if (!err)
+		err = state_load(&s, max_vips, &upgraded);
+	if (!err && upgraded)
+		lvip_info("replaced the programs in place (maps and counters kept)");
 	if (!err && iface_gc(&s))
 		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
@@ -232,6 +231,8 @@ int cmd_detach(struct cmd_ctx *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!err)
+		err = state_refuse_if_watched(&s, "detach");
+	if (!err)
 		err = state_open(&s);
 	if (!err && all)
 		err = iface_list(&s, &idx, &n);
@@ -308,6 +309,8 @@ int cmd_down(struct cmd_ctx *c, int argc, char **argv)
 		lvip_info("lvip is not loaded: nothing to do");
 		return EXIT_OK;
 	}
+	if (!err)
+		err = state_refuse_if_watched(&s, "down");
 	if (!err)
 		err = state_open(&s);
 	if (!err)

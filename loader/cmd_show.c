@@ -353,6 +353,12 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 		struct iface_info *f = &st->ifs[st->nifs++];
 
 		iface_inspect(s, idx[i], f);
+		if (!f->xdp_maps_ok || !f->tc_maps_ok)
+			problem(st, "%s: the attached lvip program does not use the maps pinned in %s: VIPs "
+				"added there are not hidden (run 'lvip attach %s')", f->name, s->pin_dir, f->name);
+		if (f->ifaddr_stale)
+			problem(st, "%s: lvip_ifaddr no longer holds the interface's IPv4 addresses "
+				"(run 'lvip attach %s')", f->name, f->name);
 		if (!strcmp(f->name, "(gone)"))
 			problem(st, "interface %u is gone: its XDP link is detached (run 'lvip detach --all' "
 				"or attach the new interface)", idx[i]);
@@ -381,6 +387,20 @@ static void status_vips(struct lvip_state *s, struct status *st)
 	if (v.n && !st->nifs)
 		problem(st, "VIPs are configured but no interface is attached");
 	vip_view_free(&v);
+}
+
+/* Nothing (whole) is loaded: what check finds exposed are the problems, so
+ * that status and check agree. */
+static int status_exposed(struct lvip_state *s, struct status *st)
+{
+	struct findings fs = {};
+	int err = check_collect(s, NULL, &fs);
+
+	for (size_t i = 0; !err && i < fs.n; i++)
+		if (fs.f[i].sev == SEV_EXPOSED)
+			problem(st, "%s", fs.f[i].msg);
+	free(fs.f);
+	return err;
 }
 
 static void status_print(const struct lvip_state *s, const struct status *st, bool json)
@@ -465,16 +485,19 @@ int cmd_status(struct cmd_ctx *c, int argc, char **argv)
 		} else if (state_exists(&s) && !state_on_bpffs(&s)) {
 			problem(&st, "pin dir %s is not on a bpf filesystem: lvip cannot pin there "
 				"(mount -t bpf bpf DIR, or --pin-dir on a bpffs)", s.pin_dir);
-		} else if (state_exists(&s)) {
-			problem(&st, "pin dir %s exists but lvip is not fully loaded (run 'lvip attach IFACE...' "
-				"to finish loading, or 'lvip down')", s.pin_dir);
+		} else if (state_partial(&s)) {
+			problem(&st, "pin dir %s holds an incomplete lvip, or programs not bound to its maps "
+				"(run 'lvip attach IFACE...' to repair it, or 'lvip down')", s.pin_dir);
 		}
-		status_print(&s, &st, json);
+		if (!st.loaded)
+			err = status_exposed(&s, &st);
+		if (!err)
+			status_print(&s, &st, json);
 	}
 	for (size_t i = 0; i < st.nproblems; i++)
 		free(st.problems[i]);
 	free(st.problems);
 	free(st.ifs);
 	state_close(&s);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return err || st.nproblems ? EXIT_FAIL : EXIT_OK;
 }

@@ -100,6 +100,8 @@ static int open_loaded(struct lvip_state *s, const char *cmd)
 {
 	int err = state_lock(s, false);
 
+	if (!err)
+		err = state_refuse_if_watched(s, cmd);
 	if (err == -ENOENT) {
 		lvip_err("vip %s: lvip is not loaded (%s absent): run 'lvip attach IFACE...' first",
 			 cmd, s->pin_dir);
@@ -107,6 +109,11 @@ static int open_loaded(struct lvip_state *s, const char *cmd)
 	}
 	if (!err)
 		err = state_open(s);
+	if (!err && state_partial(s)) { /* repair, as attach would */
+		bool replaced;
+
+		err = state_load(s, LVIP_MAX_VIPS_DEFAULT, &replaced);
+	}
 	if (!err && !state_loaded(s)) {
 		lvip_err("vip %s: lvip is not loaded in %s: run 'lvip attach IFACE...' first",
 			 cmd, s->pin_dir);
@@ -159,9 +166,7 @@ static int vip_del(struct lvip_state *s, struct vip_addr *v, int n, bool keep_lo
 			continue;
 		}
 		lvip_info("%s: removed%s", buf, st->lo_removed ? " (and from lo)" : "");
-		if (st->on_lo && !st->lo_removed)
-			lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND", buf,
-				  keep_lo ? "--keep-lo" : "not assigned by lvip");
+		vip_warn_exposed(st, keep_lo);
 	}
 	if (!err)
 		vip_undo_free(&u);

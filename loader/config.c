@@ -6,12 +6,14 @@
  *     interface eth0 mode=native
  *     interface eth*
  *     vip 198.18.0.100
+ *     ignore docker0
  *
  * Every error names the file and the line and is an input error (exit 2):
  * nothing is applied from a file that does not parse completely.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 void config_free(struct lvip_config *c)
 {
 	free(c->ifs);
+	free(c->ignores);
 	free(c->vips);
 	memset(c, 0, sizeof(*c));
 }
@@ -87,6 +90,45 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	return 0;
 }
 
+/* ignore NAME|PATTERN: an interface lvip neither attaches (through a
+ * pattern) nor reports in check, e.g. a container bridge. */
+static int parse_ignore(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
+{
+	struct cfg_iface *f;
+
+	if (ntok != 2)
+		return cfg_error(file, line, "'ignore' takes exactly one name or pattern%s", "");
+	if (strlen(tok[1]) >= IFNAMSIZ)
+		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
+	c->ignores = grow(c->ignores, c->nignores, &c->ignores_cap, sizeof(*c->ignores));
+	if (!c->ignores)
+		return -ENOMEM;
+	f = &c->ignores[c->nignores++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->pattern, sizeof(f->pattern), "%s", tok[1]);
+	f->glob = strpbrk(tok[1], "*?[") != NULL;
+	f->line = line;
+	return 0;
+}
+
+bool config_ignores(const struct lvip_config *c, const char *ifname)
+{
+	for (size_t i = 0; i < c->nignores; i++)
+		if (!fnmatch(c->ignores[i].pattern, ifname, 0))
+			return true;
+	return false;
+}
+
+/* A name both attached and ignored is a contradiction, said at its line. */
+static int check_ignores(const struct lvip_config *c, const char *file)
+{
+	for (size_t i = 0; i < c->nifs; i++)
+		if (!c->ifs[i].glob && config_ignores(c, c->ifs[i].pattern))
+			return cfg_error(file, c->ifs[i].line, "interface '%s' is also ignored",
+					 c->ifs[i].pattern);
+	return 0;
+}
+
 static int parse_vip(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
 	struct vip_addr a;
@@ -131,7 +173,10 @@ static int parse_line(struct lvip_config *c, const char *file, int line, char *s
 		return parse_interface(c, file, line, tok, ntok);
 	if (!strcmp(tok[0], "vip"))
 		return parse_vip(c, file, line, tok, ntok);
-	return cfg_error(file, line, "unknown directive '%s' (expected 'interface' or 'vip')", tok[0]);
+	if (!strcmp(tok[0], "ignore"))
+		return parse_ignore(c, file, line, tok, ntok);
+	return cfg_error(file, line, "unknown directive '%s' (expected 'interface', 'vip' or "
+			 "'ignore')", tok[0]);
 }
 
 static int read_file(const char *file, char **data, size_t *len)
@@ -228,6 +273,8 @@ int config_load(const char *file, struct lvip_config *c)
 	}
 	if (!err)
 		err = check_duplicates(c, file);
+	if (!err)
+		err = check_ignores(c, file);
 	if (!err && c->nifs == 0 && c->nvips == 0)
 		err = cfg_error(file, 0, "no 'interface' or 'vip' directive: an empty config would "
 				"remove everything (use 'lvip down' for that)%s", "");

@@ -22,11 +22,14 @@ struct cfg_vip {
 struct lvip_config {
 	struct cfg_iface *ifs;
 	size_t nifs, ifs_cap;
+	struct cfg_iface *ignores; /* interfaces lvip neither attaches nor checks */
+	size_t nignores, ignores_cap;
 	struct cfg_vip *vips;
 	size_t nvips, vips_cap;
 };
 
 int config_load(const char *file, struct lvip_config *c);
 void config_free(struct lvip_config *c);
+bool config_ignores(const struct lvip_config *c, const char *ifname);
 
 #endif /* LVIP_CONFIG_H */

@@ -61,8 +61,6 @@ static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
 	return fd;
 }
 
-/* Is program id one of lvip's (name starting with prefix: lvip_tc covers
- * lvip_tc_compat)? Identifies lvip's filters left by another build. */
 static bool prog_named(__u32 id, const char *prefix)
 {
 	struct bpf_prog_info info = {};
@@ -77,6 +75,27 @@ static bool prog_named(__u32 id, const char *prefix)
 		match = !strncmp(info.name, prefix, strlen(prefix));
 	close(fd);
 	return match;
+}
+
+/* Is the tc filter program prog_id (at lvip's handle and priority) this
+ * instance's? Its pinned program, or one bound to its pinned maps (an
+ * older build's); or an lvip_tc* program on an interface whose XDP link
+ * this instance holds (one left bound to maps that were unpinned: no other
+ * instance can attach where this one's link is). */
+static bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
+{
+	bool alive;
+	int fd;
+
+	if (!prog_id)
+		return false;
+	if (prog_id == s->tc_id || state_prog_ours(s, prog_id))
+		return true;
+	fd = link_open(s, ifindex, &alive);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return alive && prog_named(prog_id, LVIP_PROG_TC);
 }
 
 static const char *xdp_mode_name(__u8 mode)
@@ -139,10 +158,10 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 		return -EBUSY;
 	}
 	tc_id = tc_query(ifindex);
-	if (tc_id && tc_id != s->tc_id && !prog_named(tc_id, LVIP_PROG_TC)) {
-		lvip_err("%s: a tc egress filter that is not lvip's (prog id %u) uses lvip's "
-			 "handle 0x%x priority %u: refusing to replace it", name, tc_id,
-			 LVIP_TC_HANDLE, LVIP_TC_PRIO);
+	if (tc_id && !tc_owned(s, ifindex, tc_id)) {
+		lvip_err("%s: a tc egress filter that is not this lvip's (prog id %u: another program, "
+			 "or lvip of another pin dir) uses lvip's handle 0x%x priority %u: refusing to "
+			 "replace it", name, tc_id, LVIP_TC_HANDLE, LVIP_TC_PRIO);
 		return -EBUSY;
 	}
 	return 0;
@@ -159,6 +178,8 @@ static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 	cur = tc_query(ifindex);
 	if (cur == s->tc_id)
 		return 0;
+	if (cur && !tc_owned(s, ifindex, cur))
+		return -EBUSY;
 	tc_hook_init(&hook, ifindex);
 	err = bpf_tc_hook_create(&hook); /* clsact, only if absent */
 	if (err && err != -EEXIST)
@@ -178,7 +199,7 @@ static int tc_detach(struct lvip_state *s, __u32 ifindex)
 	struct bpf_tc_opts o;
 	__u32 cur = tc_query(ifindex);
 
-	if (!cur || (cur != s->tc_id && !prog_named(cur, LVIP_PROG_TC)))
+	if (!tc_owned(s, ifindex, cur))
 		return 0;
 	tc_hook_init(&hook, ifindex);
 	tc_opts_init(&o);
@@ -336,6 +357,53 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	return err;
 }
 
+/* What lvip_ifaddr[ifindex] must hold: the interface's primary IPv4
+ * addresses of scope link or wider, in kernel order. */
+static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
+{
+	struct addr_list l = {};
+	int err;
+
+	memset(ia, 0, sizeof(*ia));
+	err = nl_addr_dump(AF_INET, ifindex, &l);
+	if (err)
+		return err;
+	for (size_t i = 0; i < l.n && ia->count < LVIP_IFADDR_MAX; i++) {
+		const struct if_addr *a = &l.a[i];
+		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
+
+		if ((a->flags & IFA_F_SECONDARY) || a->scope > RT_SCOPE_LINK)
+			continue;
+		memcpy(ia->a[ia->count].addr, a->addr.v4, 4);
+		memcpy(ia->a[ia->count].mask, &mask, 4);
+		ia->count++;
+	}
+	addr_list_free(&l);
+	return 0;
+}
+
+/* Read by lvip_tc_compat only (lvip_tc reads the device itself). */
+int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
+{
+	struct lvip_ifaddr ia;
+	int err = ifaddr_build(ifindex, &ia);
+
+	if (err)
+		return err;
+	return bpf_map_update_elem(s->map_fd[M_IFADDR], &ifindex, &ia, BPF_ANY) ? -errno : 0;
+}
+
+/* Does lvip_ifaddr still say what the device has? */
+static bool ifaddr_current(const struct lvip_state *s, __u32 ifindex)
+{
+	struct lvip_ifaddr want, have = {};
+
+	if (ifaddr_build(ifindex, &want) ||
+	    bpf_map_lookup_elem(s->map_fd[M_IFADDR], &ifindex, &have))
+		return false;
+	return !memcmp(&want, &have, sizeof(want));
+}
+
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -355,9 +423,12 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 		info->xdp_mode = xdp_mode_name(q.attach_mode);
 	}
 	info->tc_prog_id = tc_query(ifindex);
-	if (info->tc_prog_id && info->tc_prog_id != s->tc_id &&
-	    !prog_named(info->tc_prog_id, LVIP_PROG_TC))
+	if (!tc_owned(s, ifindex, info->tc_prog_id))
 		info->tc_prog_id = 0;
+	info->xdp_maps_ok = !info->xdp_prog_id || state_prog_ours(s, info->xdp_prog_id);
+	info->tc_maps_ok = !info->tc_prog_id || state_prog_ours(s, info->tc_prog_id);
+	info->ifaddr_stale = s->compat && info->tc_prog_id && s->map_fd[M_IFADDR] >= 0 &&
+			     !ifaddr_current(s, ifindex);
 	return 0;
 }
 
@@ -392,7 +463,7 @@ static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (!err && tc_query(ifindex)) {
+	if (!err && tc_owned(s, ifindex, tc_query(ifindex))) {
 		tc_hook_init(&hook, ifindex);
 		tc_opts_init(&o);
 		o.prog_fd = tc_fd;
@@ -421,31 +492,6 @@ int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd)
 			switch_one(s, idx[i], s->xdp_fd, s->tc_fd);
 	free(idx);
 	return err;
-}
-
-/* lvip_ifaddr[ifindex] := the interface's primary IPv4 addresses of scope
- * link or wider, in kernel order. Read by lvip_tc_compat only. */
-int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
-{
-	struct lvip_ifaddr ia = {};
-	struct addr_list l = {};
-	int err;
-
-	err = nl_addr_dump(AF_INET, ifindex, &l);
-	if (err)
-		return err;
-	for (size_t i = 0; i < l.n && ia.count < LVIP_IFADDR_MAX; i++) {
-		const struct if_addr *a = &l.a[i];
-		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
-
-		if ((a->flags & IFA_F_SECONDARY) || a->scope > RT_SCOPE_LINK)
-			continue;
-		memcpy(ia.a[ia.count].addr, a->addr.v4, 4);
-		memcpy(ia.a[ia.count].mask, &mask, 4);
-		ia.count++;
-	}
-	addr_list_free(&l);
-	return bpf_map_update_elem(s->map_fd[M_IFADDR], &ifindex, &ia, BPF_ANY) ? -errno : 0;
 }
 
 int ifaddr_refresh_all(struct lvip_state *s)

@@ -15,9 +15,13 @@
 #define LVIP_PROG_XDP        "lvip_xdp"
 #define LVIP_PROG_TC         "lvip_tc"
 #define LVIP_LINK_PREFIX     "xdp_"
+#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
+#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
 #define LVIP_TC_HANDLE       0x1c1a /* lvip's own tc filter handle ... */
 #define LVIP_TC_PRIO         0xc1a  /* ... and priority on clsact egress */
 #define LVIP_LOCK_TIMEOUT_MS 10000
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit statuses of the contract. */
 enum {
@@ -112,9 +116,12 @@ struct lvip_state {
 	int dir_fd;            /* the locked pin dir, or -1 */
 	bool dir_created;      /* this run created the pin dir */
 	int map_fd[M_COUNT];
+	__u32 map_id[M_COUNT];
 	int xdp_fd, tc_fd;     /* pinned programs, or -1 */
 	__u32 xdp_id, tc_id;
 	__u32 xdp_insns, tc_insns; /* instructions the verifier processed */
+	bool progs_stale;      /* pinned programs not bound to the pinned maps */
+	bool compat;           /* the pinned tc program is lvip_tc_compat */
 	int ncpus;
 };
 
@@ -124,9 +131,13 @@ void state_init(struct lvip_state *s, const char *pin_dir);
 void state_close(struct lvip_state *s);
 int state_lock(struct lvip_state *s, bool create);
 int state_open(struct lvip_state *s);
-int state_load(struct lvip_state *s, __u32 max_vips);
-int state_upgrade(struct lvip_state *s, bool *upgraded);
+int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced);
 bool state_loaded(const struct lvip_state *s);
+bool state_partial(const struct lvip_state *s);
+bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
+int state_remove_dir(struct lvip_state *s);
+int state_watch_claim(struct lvip_state *s);
+int state_refuse_if_watched(const struct lvip_state *s, const char *cmd);
 bool state_exists(const struct lvip_state *s);
 bool state_on_bpffs(const struct lvip_state *s);
 int state_unpin_all(struct lvip_state *s);
@@ -174,6 +185,7 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 	     const struct addr_list *lo_addrs, struct vip_undo *u);
 void vip_undo_run(struct lvip_state *s, struct vip_undo *u);
 void vip_undo_free(struct vip_undo *u);
+void vip_warn_exposed(const struct vip_step *st, bool keep_lo);
 
 /* ---- iface.c: attach / detach ---- */
 enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
@@ -185,6 +197,8 @@ struct iface_info {
 	const char *xdp_mode;
 	__u32 tc_prog_id;   /* lvip's filter, 0: none */
 	bool link_pinned, link_alive;
+	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
+	bool ifaddr_stale;  /* compat: lvip_ifaddr no longer what the device has */
 };
 
 int parse_mode(const char *s, enum xdp_mode_req *mode);

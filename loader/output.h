@@ -3,6 +3,7 @@
 #ifndef LVIP_OUTPUT_H
 #define LVIP_OUTPUT_H
 
+#include <net/if.h>
 #include <json-c/json.h>
 
 #include "loader.h"
@@ -23,6 +24,26 @@ bool vip_view_has(const struct vip_view *v, const struct vip_addr *a);
 const char *vip_owner(const struct vip_entry *e);
 json_object *vip_view_json(const struct vip_view *v);
 void vip_view_table(const struct vip_view *v);
+
+/* What lvip check finds (and lvip status reports when nothing is loaded). */
+enum severity { SEV_EXPOSED, SEV_INFO };
+
+struct finding {
+	enum severity sev;
+	const char *code; /* stable, for --json */
+	char msg[320];
+	char address[INET6_ADDRSTRLEN];
+	char iface[IF_NAMESIZE];
+};
+
+struct findings {
+	struct finding *f;
+	size_t n;
+	size_t exposed;
+};
+
+struct lvip_config;
+int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct findings *fs);
 
 json_object *reasons_json(const struct lvip_counters *c);
 void json_print(json_object *o);

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader.h"
+#include "config.h"
 #include "lvip.skel.h"
 
 const char *const lvip_map_names[M_COUNT] = {
@@ -70,6 +71,8 @@ static void state_close_objects(struct lvip_state *s)
 	close_fd(&s->xdp_fd);
 	close_fd(&s->tc_fd);
 	s->xdp_id = s->tc_id = s->xdp_insns = s->tc_insns = 0;
+	memset(s->map_id, 0, sizeof(s->map_id));
+	s->progs_stale = s->compat = false;
 }
 
 void state_close(struct lvip_state *s)
@@ -141,18 +144,58 @@ static int no_pin_dir(const char *dir, int e)
 	return -e;
 }
 
-/* Open (creating it when asked) and flock the pin dir. -ENOENT: absent. */
-int state_lock(struct lvip_state *s, bool create)
+/* Is path still the directory dir_fd has open (not removed, not replaced)? */
+static bool still_named(int dir_fd, const char *path)
 {
-	bool created = false;
-	int err;
+	struct stat a, b;
 
-	if (create) {
-		if (!mkdir(s->pin_dir, 0700))
-			created = s->dir_created = true;
-		else if (errno != EEXIST)
-			return no_pin_dir(s->pin_dir, errno);
+	return !fstat(dir_fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Only root may own the pin dir, and nobody else may write to it: whoever
+ * can remove a pin can detach lvip or swap its maps. Checked on the open
+ * directory, so a rename cannot slip another one in after the check. */
+static int check_owner(const struct lvip_state *s)
+{
+	struct stat st;
+
+	if (fstat(s->dir_fd, &st))
+		return -errno;
+	if (st.st_uid != 0) {
+		lvip_err("pin dir %s is owned by uid %u, not root: refusing it (its owner could remove "
+			 "lvip's pins; remove it, or use another --pin-dir)", s->pin_dir, (unsigned)st.st_uid);
+		return -EPERM;
 	}
+	if (!s->dir_created && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		lvip_err("pin dir %s is writable by others (mode %04o): refusing it (use a directory "
+			 "below it, which lvip creates with mode 0700)", s->pin_dir,
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* mkdir the pin dir with its marker (lvip removes only a dir it created). */
+static int make_pin_dir(struct lvip_state *s)
+{
+	char marker[PATH_MAX];
+
+	if (mkdir(s->pin_dir, 0700))
+		return errno == EEXIST ? 0 : no_pin_dir(s->pin_dir, errno);
+	s->dir_created = true;
+	if (!pin_path(s, LVIP_DIR_MARKER, marker, sizeof(marker)))
+		mkdir(marker, 0700);
+	return 0;
+}
+
+/* One attempt: open, check and flock the pin dir. -EAGAIN: it was removed
+ * or replaced while we waited for the lock (try again). */
+static int lock_once(struct lvip_state *s, bool create)
+{
+	int err = create ? make_pin_dir(s) : 0;
+
+	if (err)
+		return err;
 	s->dir_fd = open(s->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir_fd < 0) {
 		err = -errno;
@@ -166,26 +209,133 @@ int state_lock(struct lvip_state *s, bool create)
 
 		lvip_err("pin dir %s is not on a bpf filesystem (mount -t bpf bpf %s)",
 			 s->pin_dir, parent_dir(s->pin_dir, parent, sizeof(parent)));
-		goto fail;
+		return err;
 	}
-	if (fchmod(s->dir_fd, 0700)) {
+	err = check_owner(s);
+	if (!err && s->dir_created && fchmod(s->dir_fd, 0700)) {
 		err = -errno;
 		lvip_err("cannot set mode 0700 on %s: %s", s->pin_dir, strerror(errno));
-		goto fail;
 	}
+	if (err)
+		return err;
 	err = wait_flock(s->dir_fd);
 	if (err) {
 		lvip_err("cannot lock %s: %s (another lvip is running?)", s->pin_dir,
 			 err == -ETIMEDOUT ? "timed out" : strerror(-err));
-		goto fail;
+		return err;
 	}
-	return 0;
-fail:
-	close_fd(&s->dir_fd);
-	if (created)
-		rmdir(s->pin_dir);
-	s->dir_created = false;
+	return still_named(s->dir_fd, s->pin_dir) ? 0 : -EAGAIN;
+}
+
+/* Open (creating it when asked) and flock the pin dir. -ENOENT: absent. */
+int state_lock(struct lvip_state *s, bool create)
+{
+	int err = -EAGAIN;
+
+	for (int i = 0; i < 10 && err == -EAGAIN; i++) {
+		err = lock_once(s, create);
+		if (err)
+			close_fd(&s->dir_fd);
+	}
+	if (err == -EAGAIN)
+		lvip_err("cannot lock %s: it keeps being removed or replaced", s->pin_dir);
+	if (err && s->dir_created) {
+		state_remove_dir(s);
+		s->dir_created = false;
+	}
 	return err;
+}
+
+/* ---- the one watcher of a pin dir ---- */
+
+static int watch_self_fd = -1; /* this process is the watcher */
+
+/* "pid N, file F" of the process holding the flock on the open dir fd,
+ * from /proc/locks and the holder's command line. */
+static void watcher_describe(int fd, char *who, size_t len)
+{
+	char line[256], path[64], args[4096], file[PATH_MAX] = LVIP_DEFAULT_CONFIG;
+	unsigned long ino;
+	struct stat st;
+	int pid = 0, p;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(who, len, "pid unknown");
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "r")))
+		return;
+	while (!pid && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: FLOCK %*s %*s %d %*x:%*x:%lu", &p, &ino) == 2 && ino == st.st_ino)
+			pid = p;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (pid && (f = fopen(path, "r"))) {
+		n = fread(args, 1, sizeof(args) - 1, f);
+		fclose(f);
+	}
+	args[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(args + i) + 1) {
+		const char *a = args + i, *next = a + strlen(a) + 1;
+
+		if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && next < args + n)
+			snprintf(file, sizeof(file), "%s", next);
+		else if (!strncmp(a, "--file=", 7))
+			snprintf(file, sizeof(file), "%s", a + 7);
+	}
+	if (pid)
+		snprintf(who, len, "pid %d, file %s", pid, file);
+}
+
+static int open_watch_lock(const struct lvip_state *s, bool create)
+{
+	if (create && mkdirat(s->dir_fd, LVIP_WATCH_LOCK, 0700) && errno != EEXIST)
+		return -errno;
+	return openat(s->dir_fd, LVIP_WATCH_LOCK, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Become the pin dir's one watcher (s locked): an exclusive flock on its
+ * lvip_watch subdir, held until exit. -EBUSY, said, if another one is. */
+int state_watch_claim(struct lvip_state *s)
+{
+	char who[PATH_MAX + 64];
+	int fd = open_watch_lock(s, true);
+
+	if (fd < 0) {
+		lvip_err("watch: cannot create %s/%s: %s", s->pin_dir, LVIP_WATCH_LOCK, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		watcher_describe(fd, who, sizeof(who));
+		lvip_err("watch: another lvip watch keeps %s (%s): one watcher per pin dir",
+			 s->pin_dir, who);
+		close(fd);
+		return -EBUSY;
+	}
+	watch_self_fd = fd;
+	return 0;
+}
+
+/* A command that changes state while a watcher keeps the pin dir would be
+ * undone by it a moment later: refuse, naming the watcher and its file. */
+int state_refuse_if_watched(const struct lvip_state *s, const char *cmd)
+{
+	char who[PATH_MAX + 64];
+	int fd, busy;
+
+	if (watch_self_fd >= 0 || s->dir_fd < 0)
+		return 0;
+	fd = open_watch_lock(s, false);
+	if (fd < 0)
+		return 0;
+	busy = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	if (busy) {
+		watcher_describe(fd, who, sizeof(who));
+		lvip_err("%s: lvip watch (%s) keeps %s as its file says: change the file and reload "
+			 "the watcher (systemctl reload lvip, or kill -HUP), or stop it first",
+			 cmd, who, s->pin_dir);
+	}
+	close(fd);
+	return busy ? -EBUSY : 0;
 }
 
 static int obj_get(const struct lvip_state *s, const char *name)
@@ -217,7 +367,15 @@ static int check_map_abi(int fd, enum lvip_map_id id)
 	return 0;
 }
 
-static void prog_ids(int fd, __u32 *id, __u32 *insns)
+static __u32 obj_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static void prog_ids(int fd, __u32 *id, __u32 *insns, bool *compat)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -226,9 +384,21 @@ static void prog_ids(int fd, __u32 *id, __u32 *insns)
 		return;
 	*id = info.id;
 	*insns = info.verified_insns;
+	*compat = !strcmp(info.name, "lvip_tc_compat");
 }
 
-/* lvip_meta says which ABI the pinned maps were created with. */
+static int write_meta(int meta_fd, __u32 max_vips)
+{
+	struct lvip_meta meta = { .abi_version = LVIP_ABI_VERSION, .max_vips = max_vips };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) ? -errno : 0;
+}
+
+/* lvip_meta says which ABI the pinned maps were created with. ABI 0 is a
+ * meta map pinned before it was written (a kill in that window, by lvip
+ * before 0.2): the layouts were checked, so it is ours; finish it when we
+ * hold the lock. */
 static int check_meta(const struct lvip_state *s)
 {
 	struct lvip_meta meta = {};
@@ -236,6 +406,8 @@ static int check_meta(const struct lvip_state *s)
 
 	if (bpf_map_lookup_elem(s->map_fd[M_META], &zero, &meta))
 		return -errno;
+	if (meta.abi_version == 0)
+		return s->dir_fd >= 0 ? write_meta(s->map_fd[M_META], LVIP_MAX_VIPS_DEFAULT) : 0;
 	if (meta.abi_version != LVIP_ABI_VERSION) {
 		lvip_err("the maps pinned in %s have ABI %u, this lvip has ABI %u: run 'lvip down' "
 			 "with the version that pinned them, then attach again", s->pin_dir,
@@ -245,10 +417,50 @@ static int check_meta(const struct lvip_state *s)
 	return 0;
 }
 
+static bool pinned_map_id(const struct lvip_state *s, __u32 id)
+{
+	for (int i = 0; i < M_COUNT; i++)
+		if (id && s->map_id[i] == id)
+			return true;
+	return false;
+}
+
+/* Is prog_id one of this instance's programs: lvip's, and bound to the maps
+ * pinned in this pin dir (every map it uses, the IPv4 VIP map among them)?
+ * A program of another pin dir, or one left bound to maps that are no
+ * longer pinned, is not. */
+bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 ids[16], len = sizeof(info);
+	bool ours = false, vip4 = false;
+	int fd;
+
+	if (!prog_id || s->map_fd[M_VIP4] < 0)
+		return false;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = ARRAY_SIZE(ids);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "lvip_", 5) &&
+	    info.nr_map_ids <= ARRAY_SIZE(ids)) {
+		ours = true;
+		for (__u32 i = 0; i < info.nr_map_ids; i++) {
+			ours = ours && pinned_map_id(s, ids[i]);
+			vip4 = vip4 || ids[i] == s->map_id[M_VIP4];
+		}
+	}
+	close(fd);
+	return ours && vip4;
+}
+
 /* Open whatever is pinned. Missing objects stay -1; a map with a foreign
- * layout is an error. */
+ * layout is an error. Pinned programs that are not bound to the pinned maps
+ * are marked stale: they are replaced, never reused. */
 int state_open(struct lvip_state *s)
 {
+	bool compat;
 	int fd, err;
 
 	state_close_objects(s);
@@ -261,6 +473,7 @@ int state_open(struct lvip_state *s)
 			return fd;
 		}
 		s->map_fd[i] = fd;
+		s->map_id[i] = obj_id(fd);
 		err = check_map_abi(fd, i);
 		if (err)
 			return err;
@@ -273,13 +486,15 @@ int state_open(struct lvip_state *s)
 	fd = obj_get(s, LVIP_PROG_XDP);
 	if (fd >= 0) {
 		s->xdp_fd = fd;
-		prog_ids(fd, &s->xdp_id, &s->xdp_insns);
+		prog_ids(fd, &s->xdp_id, &s->xdp_insns, &compat);
 	}
 	fd = obj_get(s, LVIP_PROG_TC);
 	if (fd >= 0) {
 		s->tc_fd = fd;
-		prog_ids(fd, &s->tc_id, &s->tc_insns);
+		prog_ids(fd, &s->tc_id, &s->tc_insns, &s->compat);
 	}
+	s->progs_stale = (s->xdp_fd >= 0 && !state_prog_ours(s, s->xdp_id)) ||
+			 (s->tc_fd >= 0 && !state_prog_ours(s, s->tc_id));
 	return 0;
 }
 
@@ -288,7 +503,18 @@ bool state_loaded(const struct lvip_state *s)
 	for (int i = 0; i < M_COUNT; i++)
 		if (s->map_fd[i] < 0)
 			return false;
-	return s->xdp_fd >= 0 && s->tc_fd >= 0;
+	return s->xdp_fd >= 0 && s->tc_fd >= 0 && !s->progs_stale;
+}
+
+/* Something is pinned, but not a whole, consistent lvip: a run killed
+ * half-way, a pin removed by hand, programs bound to unpinned maps. */
+bool state_partial(const struct lvip_state *s)
+{
+	bool any = s->xdp_fd >= 0 || s->tc_fd >= 0;
+
+	for (int i = 0; i < M_COUNT; i++)
+		any = any || s->map_fd[i] >= 0;
+	return any && !state_loaded(s);
 }
 
 bool state_exists(const struct lvip_state *s)
@@ -370,14 +596,6 @@ static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u
 	return 0;
 }
 
-static int write_meta(int meta_fd, __u32 max_vips)
-{
-	struct lvip_meta meta = { .abi_version = LVIP_ABI_VERSION, .max_vips = max_vips };
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) ? -errno : 0;
-}
-
 /* Open and load the embedded object, reusing whatever maps are pinned. */
 static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct bpf_map *maps[M_COUNT],
 				  bool *live)
@@ -414,42 +632,6 @@ static int skel_tc_fd(struct lvip_bpf *skel, bool live)
 	return bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat);
 }
 
-/* Load the object (reusing pinned maps) and pin what is not pinned yet;
- * on failure unpin what this call pinned. */
-int state_load(struct lvip_state *s, __u32 max_vips)
-{
-	bool live, pinned[M_COUNT + 2] = {};
-	struct bpf_map *maps[M_COUNT];
-	struct lvip_bpf *skel;
-	int err = 0;
-
-	skel = skel_load(s, max_vips, maps, &live);
-	if (!skel)
-		return -EINVAL;
-	for (int i = 0; i < M_COUNT && !err; i++)
-		if (s->map_fd[i] < 0)
-			err = pin_new(s, bpf_map__fd(maps[i]), lvip_map_names[i], &pinned[i]);
-	if (!err && s->map_fd[M_META] < 0)
-		err = write_meta(bpf_map__fd(skel->maps.lvip_meta), max_vips);
-	if (!err)
-		err = pin_new(s, bpf_program__fd(skel->progs.lvip_xdp), LVIP_PROG_XDP, &pinned[M_COUNT]);
-	if (!err)
-		err = pin_new(s, skel_tc_fd(skel, live), LVIP_PROG_TC, &pinned[M_COUNT + 1]);
-	if (err) {
-		for (int i = 0; i < M_COUNT; i++)
-			if (pinned[i])
-				unpin(s, lvip_map_names[i]);
-		if (pinned[M_COUNT])
-			unpin(s, LVIP_PROG_XDP);
-		if (pinned[M_COUNT + 1])
-			unpin(s, LVIP_PROG_TC);
-	} else {
-		err = state_open(s);
-	}
-	lvip_bpf__destroy(skel);
-	return err;
-}
-
 static bool same_prog(int a, int b)
 {
 	struct bpf_prog_info ia = {}, ib = {};
@@ -479,60 +661,116 @@ static int repin(const struct lvip_state *s, int fd, const char *name)
 		unlink(tmp);
 		return err;
 	}
-	return 0;
+	return chmod(path, 0600) ? -errno : 0;
 }
 
-/*
- * Upgrade in place: when the embedded programs differ from the pinned ones
- * (another build), load them against the pinned maps (counters and VIPs
- * kept), switch every interface to them atomically (bpf_link_update for
- * XDP, a replacing tc filter), then re-pin. *upgraded says if it happened.
- */
-int state_upgrade(struct lvip_state *s, bool *upgraded)
+/* Pin the maps that are not pinned yet; pinned[] records which. lvip_meta
+ * is written before it is pinned: a pinned meta map always names its ABI. */
+static int pin_missing_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips,
+			    bool pinned[M_COUNT])
 {
-	struct bpf_map *maps[M_COUNT];
-	struct lvip_bpf *skel;
-	int xdp_fd, tc_fd, err;
-	bool live;
+	int err = 0;
 
-	*upgraded = false;
-	skel = skel_load(s, LVIP_MAX_VIPS_DEFAULT, maps, &live);
-	if (!skel)
-		return -EINVAL;
-	xdp_fd = bpf_program__fd(skel->progs.lvip_xdp);
-	tc_fd = skel_tc_fd(skel, live);
-	if (same_prog(xdp_fd, s->xdp_fd) && same_prog(tc_fd, s->tc_fd)) {
-		lvip_bpf__destroy(skel);
-		return 0;
-	}
-	err = iface_switch_progs(s, xdp_fd, tc_fd);
+	if (s->map_fd[M_META] < 0)
+		err = write_meta(bpf_map__fd(maps[M_META]), max_vips);
+	for (int i = 0; i < M_COUNT && !err; i++)
+		if (s->map_fd[i] < 0)
+			err = pin_new(s, bpf_map__fd(maps[i]), lvip_map_names[i], &pinned[i]);
+	return err;
+}
+
+/* The pinned programs are this build's, bound to the pinned maps. */
+static bool progs_current(const struct lvip_state *s, int xdp_fd, int tc_fd)
+{
+	return s->xdp_fd >= 0 && s->tc_fd >= 0 && !s->progs_stale &&
+	       same_prog(xdp_fd, s->xdp_fd) && same_prog(tc_fd, s->tc_fd);
+}
+
+/* Make xdp_fd/tc_fd the pinned programs. Interfaces attached to older
+ * programs (another build, or programs bound to maps that are no longer
+ * pinned) are switched to them atomically first (bpf_link_update for XDP,
+ * a replacing tc filter). */
+static int install_progs(struct lvip_state *s, int xdp_fd, int tc_fd, bool *replaced)
+{
+	bool had = s->xdp_fd >= 0 || s->tc_fd >= 0;
+	int err = had ? iface_switch_progs(s, xdp_fd, tc_fd) : 0;
+
 	if (!err)
 		err = repin(s, xdp_fd, LVIP_PROG_XDP);
 	if (!err)
 		err = repin(s, tc_fd, LVIP_PROG_TC);
 	if (err)
-		lvip_err("upgrade: cannot re-pin the new programs: %s", strerror(-err));
-	else
-		*upgraded = true;
+		lvip_err("cannot pin the programs in %s: %s", s->pin_dir, strerror(-err));
+	*replaced = had && !err;
+	return err;
+}
+
+/*
+ * Load the embedded object against the pinned maps, pin the maps that are
+ * missing, and make sure the pinned programs are this build's and bound to
+ * the pinned maps: a pinned program is reused only then. Otherwise the new
+ * programs replace it in place (maps and counters kept) and *replaced says
+ * so. On failure the maps this call pinned are unpinned again.
+ */
+int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced)
+{
+	bool live, pinned[M_COUNT] = {};
+	struct bpf_map *maps[M_COUNT];
+	struct lvip_bpf *skel;
+	int xdp_fd, tc_fd, err;
+
+	*replaced = false;
+	skel = skel_load(s, max_vips, maps, &live);
+	if (!skel)
+		return -EINVAL;
+	xdp_fd = bpf_program__fd(skel->progs.lvip_xdp);
+	tc_fd = skel_tc_fd(skel, live);
+	err = pin_missing_maps(s, maps, max_vips, pinned);
+	if (!err) {
+		err = state_open(s); /* the maps' ids, for the programs' check */
+		if (!err && !progs_current(s, xdp_fd, tc_fd))
+			err = install_progs(s, xdp_fd, tc_fd, replaced);
+	}
+	if (err)
+		for (int i = 0; i < M_COUNT; i++)
+			if (pinned[i])
+				unpin(s, lvip_map_names[i]);
 	lvip_bpf__destroy(skel);
 	return err ? err : state_open(s);
 }
 
-/* Remove every pin lvip owns, then the pin dir itself. */
-int state_unpin_all(struct lvip_state *s)
+/* Remove the pin dir if this lvip created it (its marker is there). */
+int state_remove_dir(struct lvip_state *s)
 {
-	static const char *const progs[] = { LVIP_PROG_XDP, LVIP_PROG_TC };
+	char marker[PATH_MAX];
 
-	state_close_objects(s);
-	for (int i = 0; i < M_COUNT; i++)
-		unpin(s, lvip_map_names[i]);
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		unpin(s, progs[i]);
+	if (!pin_path(s, LVIP_WATCH_LOCK, marker, sizeof(marker)))
+		rmdir(marker);
+	if (pin_path(s, LVIP_DIR_MARKER, marker, sizeof(marker)) || rmdir(marker)) {
+		if (errno == ENOENT && !access(s->pin_dir, F_OK))
+			lvip_info("pin dir %s left in place (lvip did not create it)", s->pin_dir);
+		return 0;
+	}
 	if (rmdir(s->pin_dir) && errno != ENOENT) {
 		lvip_warn("pin dir %s not removed: %s", s->pin_dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
+}
+
+/* Remove every pin lvip owns, programs before maps (a kill in between
+ * leaves maps that the next attach binds new programs to), then the pin
+ * dir if lvip created it. */
+int state_unpin_all(struct lvip_state *s)
+{
+	static const char *const progs[] = { LVIP_PROG_XDP, LVIP_PROG_TC };
+
+	state_close_objects(s);
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+		unpin(s, progs[i]);
+	for (int i = 0; i < M_COUNT; i++)
+		unpin(s, lvip_map_names[i]);
+	return state_remove_dir(s);
 }
 
 /* ---- per-CPU map access ---- */

@@ -207,3 +207,14 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 	}
 	return err;
 }
+
+/* A VIP taken out of the map that stays on lo is answered again: say so. */
+void vip_warn_exposed(const struct vip_step *st, bool keep_lo)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (st->present && st->on_lo && !st->lo_removed)
+		lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND",
+			  vip_format(&st->addr, buf, sizeof(buf)),
+			  keep_lo ? "--keep-lo" : "not assigned by lvip");
+}
