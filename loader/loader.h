@@ -19,7 +19,7 @@
 #define LVIP_TC_PRIO         0xc1a  /* ... and priority on clsact egress */
 #define LVIP_LOCK_TIMEOUT_MS 10000
 
-/* Exit statuses of the contract. */
+/* Exit statuses (docs/cli.md, "Exit status and errors"). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* run-time failure: state unchanged */
