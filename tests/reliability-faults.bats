@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
-# tests/reliability-faults.bats - issue 7, item 6: environment faults. Each
-# must end in a clear one-line error (and nothing half done) or in a
-# documented fallback.
+# tests/reliability-faults.bats - environment faults. Each must end in a
+# clear one-line error (and nothing half done) or in a documented fallback.
 #
 # Mounts made here (a tmpfs, a tmpfs over /sys/kernel/btf) live in the test's
 # temp dir or in a private mount namespace (unshare -m inside ip netns exec),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/lib/churn.py - interface churn under lvip (issue 7, item 3).
+# tests/lib/churn.py - interface churn under lvip: status and check stay true.
 #
 #   churn.py --ns RS --peer-ns PEER2 --pin PIN --lvip LVIP [--cycles 50]
 #
