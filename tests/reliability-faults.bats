@@ -203,7 +203,7 @@ nothing_attached() {
 		lo_has "$RS" "$VIP4/32" || fail "$VIP4 not on lo"
 		figure "memlock: RLIMIT_MEMLOCK 0 (CAP_SYS_RESOURCE dropped, so lvip cannot raise it): attach, vip add and stats work on $(uname -r): BPF memory is charged to the memory cgroup since 5.11"
 	else
-		# Before 5.11 the limit applies: a clear one-line error is the contract.
+		# Before 5.11 the limit applies: a clear one-line error (docs/cli.md).
 		assert_status 1
 		assert_one_line
 	fi
