@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * verdict.h - the datapath oracle of CONTRACT.md, written once for both
- * hooks. lvip_ingress() and lvip_egress() parse a frame through a cursor and
- * return what to do with it; the XDP and TC programs only translate the
- * answer into their return codes (and TC performs the ARP rewrite).
+ * verdict.h - the datapath decisions of docs/datapath.md, written once for
+ * both hooks. lvip_ingress() and lvip_egress() parse a frame through a
+ * cursor and return what to do with it; the XDP and TC programs only
+ * translate the answer into their return codes (and TC performs the ARP
+ * rewrite).
  */
 #ifndef LVIP_VERDICT_H
 #define LVIP_VERDICT_H

@@ -23,7 +23,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Exit statuses of the contract. */
+/* Exit statuses (docs/cli.md, "Exit status and errors"). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* run-time failure: state unchanged */

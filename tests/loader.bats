@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# tests/loader.bats - the lvip CLI against /work/shared/CONTRACT.md, end to
-# end: real namespaces, a veth pair, a private bpffs, the real kernel.
+# tests/loader.bats - the lvip CLI against docs/cli.md and docs/pins.md,
+# end to end: real namespaces, a veth pair, a private bpffs, the real kernel.
 #
 #   RS   namespace: lo, veth0 198.18.0.11/24 2001:db8::11/64 (the real server)
 #   PEER namespace: lo, veth1 198.18.0.1/24  2001:db8::1/64  (a neighbour)
@@ -47,7 +47,7 @@ teardown() {
 	lvip_netns_teardown
 }
 
-# One line on stderr, non-empty: the contract's error format.
+# One line on stderr, non-empty: the error format of docs/cli.md.
 assert_one_stderr_line() {
 	[ "${#stderr_lines[@]}" -eq 1 ] && [ -n "${stderr_lines[0]}" ] && return 0
 	fail "expected exactly one line on stderr, got ${#stderr_lines[@]}:"$'\n'"${stderr-}"

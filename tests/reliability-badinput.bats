@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# tests/reliability-badinput.bats - issue 7, item 8: bad input across the
-# command line and the config file. Each case exits 2 with exactly one line
-# on stderr (naming FILE:LINE for a config line, FILE for a whole-file
-# problem) and leaves the state byte-for-byte unchanged (lvip_state_snapshot:
-# lo, links, egress filters, every pinned map, the pin dir).
+# tests/reliability-badinput.bats - bad input across the command line and
+# the config file. Each case exits 2 with exactly one line on stderr (naming
+# FILE:LINE for a config line, FILE for a whole-file problem) and leaves the
+# state byte-for-byte unchanged (lvip_state_snapshot: lo, links, egress
+# filters, every pinned map, the pin dir).
 #
 # Not repeated here: the cases of loader.bats ("bad input": 43 command lines)
 # and ops.bats ("a broken config ...", "apply refuses an empty file ...").

@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
-# tests/reliability-faults.bats - issue 7, item 6: environment faults. Each
-# must end in a clear one-line error (and nothing half done) or in a
-# documented fallback.
+# tests/reliability-faults.bats - environment faults. Each must end in a
+# clear one-line error (and nothing half done) or in a documented fallback.
 #
 # Mounts made here (a tmpfs, a tmpfs over /sys/kernel/btf) live in the test's
 # temp dir or in a private mount namespace (unshare -m inside ip netns exec),
@@ -204,7 +203,7 @@ nothing_attached() {
 		lo_has "$RS" "$VIP4/32" || fail "$VIP4 not on lo"
 		figure "memlock: RLIMIT_MEMLOCK 0 (CAP_SYS_RESOURCE dropped, so lvip cannot raise it): attach, vip add and stats work on $(uname -r): BPF memory is charged to the memory cgroup since 5.11"
 	else
-		# Before 5.11 the limit applies: a clear one-line error is the contract.
+		# Before 5.11 the limit applies: a clear one-line error (docs/cli.md).
 		assert_status 1
 		assert_one_line
 	fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# tests/reliability-security.bats - issue 7, item 7: who can touch lvip's
-# state, and what strings from the command line and the config can reach.
+# tests/reliability-security.bats - security: who can touch lvip's state,
+# and what strings from the command line and the config can reach.
 #
 # Pin modes right after attach (dir 0700, pins 0600) are tested in
 # loader.bats ("pin permissions"); here: the modes hold whatever the umask,

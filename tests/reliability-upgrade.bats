@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# tests/reliability-upgrade.bats - issue 7, item 5: upgrading lvip in place
-# under traffic, and refusing pinned maps it cannot read.
+# tests/reliability-upgrade.bats - upgrading lvip in place under traffic,
+# and refusing pinned maps it cannot read.
 #
 # Two builds with the same behaviour and different program tags: $LVIP
 # (build/lvip) and $LVIP_VARIANT (build/variant/lvip, built with

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# tests/reliability.bats - issue 7, items 2-4: lvip killed at random moments,
-# interfaces churning under it, and concurrent lvip runs.
+# tests/reliability.bats - kill safety, interface churn and concurrency: lvip
+# killed at random moments, interfaces churning under it, and concurrent lvip
+# runs.
 #
 # Same rules as the other namespace tests (tests/lib/netns.bash): fresh
 # namespaces named with the PID and a private bpffs per test, nothing in the

@@ -9,8 +9,8 @@
   report RESULTS OUT        print the table, write OUT (build/bench.json)
 
 Every case object has: name, ns, baseline_ns, ratio, extra_ns, goal, met
-(ns figures null where the case is not a time, goal/met null where the issue
-sets no goal), plus group, baseline, goal_text and details.
+(ns figures null where the case is not a time, goal/met null where the case
+has no goal), plus group, baseline, goal_text and details.
 """
 import argparse
 import json

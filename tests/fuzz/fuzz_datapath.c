@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_datapath.c - differential fuzzing of lvip's datapath against the
- * independent oracle (oracle.c, written from CONTRACT.md alone).
+ * independent oracle (oracle.c, written from docs/datapath.md alone).
  *
  * Every frame - built like the unit fixtures (ARP request/reply/probe/GARP,
  * IPv4/IPv6 to VIPs and non-VIPs, NS/NA incl. DAD, other EtherTypes), then

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oracle.c - lvip's datapath tables (CONTRACT.md) as plain C.
+ * oracle.c - lvip's datapath tables (docs/datapath.md) as plain C.
  *
- * Sources, and nothing else: CONTRACT.md "Behaviour of the datapath", and
- * the clarifications README documents under "What the datapath does":
+ * Sources, and nothing else: docs/datapath.md, and the clarifications
+ * README documents under "What the datapath does":
  *
  *  - Ethernet, then up to two VLAN tags (TPID 0x8100 or 0x88a8, in either
  *    position); a third tag: pass without counting (fail-open).

@@ -2,10 +2,10 @@
 /*
  * oracle.h - an independent reference model of lvip's datapath.
  *
- * Written from CONTRACT.md ("Behaviour of the datapath", both tables) and
- * README ("What the datapath does") only; it shares no code, header or
- * constant with bpf/ (nor with include/lvip.h: reasons are named here and
- * matched to the ABI by name in the fuzzer). Plain C11, no kernel headers.
+ * Written from docs/datapath.md (both tables) and README ("What the
+ * datapath does") only; it shares no code, header or constant with bpf/
+ * (nor with include/lvip.h: reasons are named here and matched to the ABI
+ * by name in the fuzzer). Plain C11, no kernel headers.
  *
  * oracle_ingress() is the XDP table, oracle_egress() the TC table. Both take
  * an Ethernet frame as handed to the program and say what the program must
@@ -23,7 +23,7 @@
 #define ORACLE_MAX_VIPS  16
 #define ORACLE_MAX_ADDRS 16
 
-/* Reasons, in the order CONTRACT.md lists them for `stats --json`. */
+/* Reasons, in the order docs/metrics.md lists them for `stats --json`. */
 enum oracle_reason {
 	ORACLE_ARP_IN_DROPPED = 0,
 	ORACLE_ARP_OUT_DROPPED,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/lib/arpflood.py - ARP traffic for the upgrade test (issue 7, item 5),
+# tests/lib/arpflood.py - ARP traffic for the in-place upgrade test,
 # and a pcap reader to count what went over the wire.
 #
 #   arpflood.py send --dev DEV --role peer|rs --vip VIP --own IP --control IP

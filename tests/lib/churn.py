@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/lib/churn.py - interface churn under lvip (issue 7, item 3).
+# tests/lib/churn.py - interface churn under lvip: status and check stay true.
 #
 #   churn.py --ns RS --peer-ns PEER2 --pin PIN --lvip LVIP [--cycles 50]
 #
@@ -20,8 +20,9 @@
 #           lvip's XDP program is listed.
 #   check   exposed addresses = on lo and not in the map; exposed interfaces =
 #           up, with a MAC and an IPv4 or global IPv6 address, without lvip's
-#           XDP+TC (the contract's definition); nothing else is exposed once
-#           the interface is attached again; exit 1 iff anything is exposed.
+#           XDP+TC (check's definition, docs/cli.md); nothing else is
+#           exposed once the interface is attached again; exit 1 iff
+#           anything is exposed.
 # The repair is what an operator (or `lvip watch`) does: `lvip attach veth2`.
 # Leaks: pins, bpf links running lvip's XDP program, lvip_ifstats and
 # lvip_ifaddr entries, owned lvip_ifslot slots and egress filters are counted before the first cycle

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/lib/concurrency.py - verify concurrent lvip runs (issue 7, item 4).
+# tests/lib/concurrency.py - verify concurrent lvip runs (no lost update).
 #
 #   concurrency.py verify LOGDIR NS PIN LVIP
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # tests/lib/killsafety.py - SIGKILL lvip at random moments and check what it
-# leaves behind (issue 7, item 2).
+# leaves behind: never a VIP on lo without protection.
 #
 #   killsafety.py --ns NS --pin PIN --lvip LVIP --ifaces veth0,veth2 --tmp DIR
 #                 [--kills 100] [--max-seconds 150] [--seed N]

@@ -1,14 +1,15 @@
 # shellcheck shell=bash
 # tests/lib/reliability.bash - helpers of the reliability and security tests
-# (issue 7, items 2-8), on top of tests/lib/netns.bash (load that first).
+# (kill safety, interface churn, concurrency, upgrades, environment faults,
+# security, bad input), on top of tests/lib/netns.bash (load that first).
 #
 # The heavy drivers are Python (one process per test, so that a loop of a
 # hundred kills or upgrades does not pay Python's start-up a hundred times):
 #   lvip_state.py   the state read without lvip (ip, tc, bpftool) + invariants
-#   killsafety.py   SIGKILL at random moments (item 2)
-#   churn.py        interface churn (item 3)
-#   concurrency.py  verify concurrent runs (item 4)
-#   arpflood.py     ARP requests from the peer, and a pcap reader (item 5)
+#   killsafety.py   SIGKILL at random moments
+#   churn.py        interface churn
+#   concurrency.py  verify concurrent runs
+#   arpflood.py     ARP requests from the peer, and a pcap reader (upgrades)
 #
 # Knobs (environment):
 #   LVIP_VARIANT        second build for upgrades (default: build/variant/lvip

@@ -4,11 +4,11 @@
  * unit tests (test_datapath.c), in the style of the kernel BPF selftests.
  *
  * Each row is a frame (described, then built by test_datapath.c) and what
- * CONTRACT.md ("Behaviour of the datapath") says the hook must do with it:
- * the verdict, the global/per-interface reason counted, the VIP charged and,
- * for an egress "tell VIP" ARP request, the sender IP it must carry after
- * the rewrite. The runner turns every row into several cases: no VLAN tag,
- * one 802.1Q tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
+ * docs/datapath.md says the hook must do with it: the verdict, the
+ * global/per-interface reason counted, the VIP charged and, for an egress
+ * "tell VIP" ARP request, the sender IP it must carry after the rewrite.
+ * The runner turns every row into several cases: no VLAN tag, one 802.1Q
+ * tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
  * through both lvip_tc and lvip_tc_compat; rows marked .trunc also at every
  * length shorter than the full frame:
  *
@@ -163,7 +163,7 @@ struct fixture {
 /* UDP datagrams carry 12 bytes: IPv4 = ihl*4 + 20, IPv6 = 40 + exts + 20. */
 
 static const struct fixture fixtures[] = {
-	/* ---- XDP ingress: CONTRACT.md, first table ---- */
+	/* ---- XDP ingress: docs/datapath.md, "XDP ingress" ---- */
 	{ IN("ARP request for a VIP"), .f = { ARP(REQ, NONVIP4, VIP_A) },
 	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A), .trunc = TR_XDP | TR_TC },
 	{ IN("ARP request for the second VIP"), .f = { ARP(REQ, NONVIP4, VIP_B) },
@@ -237,7 +237,7 @@ static const struct fixture fixtures[] = {
 	{ IN("IPv4 to a VIP under three VLAN tags (fail-open)"),
 	  .f = { IP4(NONVIP4, VIP_A, 0), .tags3 = 1 }, NOTHING },
 
-	/* ---- TC egress: CONTRACT.md, second table ---- */
+	/* ---- TC egress: docs/datapath.md, "TC egress" ---- */
 	{ OUT("ARP reply whose sender is a VIP"), .f = { ARP(REPLY, VIP_A, NONVIP4) },
 	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A), .trunc = TR_TC },
 	{ OUT("ARP reply whose sender is the second VIP"), .f = { ARP(REPLY, VIP_B, NONVIP4) },
