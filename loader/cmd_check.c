@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "output.h"
@@ -24,7 +25,8 @@ static const char check_usage[] =
 	"('ignore NAME|PATTERN'); else exit 1 with one line per finding. Also reports,\n"
 	"as information, proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict\n"
 	"rp_filter. --json gives each finding a stable code.\n"
-	"  -f, --file FILE  the config file whose 'ignore' lines to honour\n";
+	"  -f, --file FILE  the config file whose 'ignore' lines to honour (default\n"
+	"                   " LVIP_DEFAULT_CONFIG ", when it exists)\n";
 
 static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
 			const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -129,7 +131,7 @@ static void check_attached(struct lvip_state *s, const struct link_info *l, stru
 	const char *n = l->name;
 	struct iface_info info = {};
 
-	if (s->map_fd[M_VIP4] >= 0)
+	if (state_any(s))
 		iface_inspect(s, l->ifindex, &info);
 	if (!info.link_alive && !info.tc_prog_id && sysctls_hide(n))
 		add_finding(fs, SEV_INFO, "iface_hidden_by_sysctl", NULL, n, "%s is not attached, but "
@@ -175,7 +177,7 @@ static void check_gone_links(struct lvip_state *s, struct findings *fs)
 	__u32 *idx = NULL;
 	size_t n = 0;
 
-	if (s->map_fd[M_VIP4] < 0 || iface_list(s, &idx, &n))
+	if (!state_any(s) || iface_list(s, &idx, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct iface_info info;
@@ -209,7 +211,7 @@ static void check_sysctls(struct lvip_state *s, const struct link_list *links, s
 				add_finding(fs, SEV_INFO, "arp_sysctl", NULL, n, "%s is %d on %s (lvip does "
 					    "not need it)", arp_keys[k], v, n);
 		}
-		if (s->map_fd[M_VIP4] >= 0)
+		if (state_any(s))
 			iface_inspect(s, links->l[i].ifindex, &info);
 		if (info.link_alive && conf_effective(n, "rp_filter") == 1)
 			add_finding(fs, SEV_INFO, "rp_filter_strict", NULL, n, "rp_filter is strict on %s: "
@@ -305,6 +307,8 @@ int cmd_check(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("check: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (!file && !access(LVIP_DEFAULT_CONFIG, F_OK))
+		file = LVIP_DEFAULT_CONFIG;
 	if (file && config_load(file, &cfg))
 		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);

@@ -134,6 +134,7 @@ int state_open(struct lvip_state *s);
 int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced);
 bool state_loaded(const struct lvip_state *s);
 bool state_partial(const struct lvip_state *s);
+bool state_any(const struct lvip_state *s);
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
 int state_remove_dir(struct lvip_state *s);
 int state_watch_claim(struct lvip_state *s);

@@ -510,11 +510,17 @@ bool state_loaded(const struct lvip_state *s)
  * half-way, a pin removed by hand, programs bound to unpinned maps. */
 bool state_partial(const struct lvip_state *s)
 {
+	return state_any(s) && !state_loaded(s);
+}
+
+/* Anything pinned at all. */
+bool state_any(const struct lvip_state *s)
+{
 	bool any = s->xdp_fd >= 0 || s->tc_fd >= 0;
 
 	for (int i = 0; i < M_COUNT; i++)
 		any = any || s->map_fd[i] >= 0;
-	return any && !state_loaded(s);
+	return any;
 }
 
 bool state_exists(const struct lvip_state *s)

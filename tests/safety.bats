@@ -1,0 +1,400 @@
+#!/usr/bin/env bats
+# tests/safety.bats - paths by which a VIP could end up answered on the wire
+# (or the server cut off) while lvip says all is well. Each test judges what
+# the kernel does (an ARP reply or none, the frames on the wire) and what
+# status/check say about it.
+#
+#   RS   namespace: lo, veth0 198.18.0.11/24 2001:db8::11/64 (the real server)
+#   PEER namespace: lo, veth1 198.18.0.1/24  2001:db8::1/64  (a neighbour)
+
+bats_require_minimum_version 1.5.0
+
+load lib/netns
+load lib/reliability
+
+VIP4=198.18.0.100
+VIP4B=198.18.0.101
+
+setup_file() {
+	lvip_env_check
+	lvip_tmp_setup || return 1
+	export FOREIGN_OBJ="" FOREIGN_SKIP=""
+	[ -n "$LVIP_SKIP_REASON" ] && return 0
+	if clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
+		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
+		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
+	else
+		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
+	fi
+}
+teardown_file() { lvip_tmp_teardown; }
+setup() {
+	lvip_env_require
+	lvip_netns_setup
+}
+teardown() {
+	[ -n "${HOLD_FD-}" ] && eval "exec $HOLD_FD<&-"
+	[ -n "${HOLD_FD2-}" ] && eval "exec $HOLD_FD2<&-"
+	HOLD_FD= HOLD_FD2=
+	lvip_netns_teardown
+}
+
+lvip_at() {
+	local d=$1
+	shift
+	timeout -k 5 60 ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
+}
+
+need_foreign() {
+	[ -n "$FOREIGN_OBJ" ] && return 0
+	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
+	skip "$FOREIGN_SKIP"
+}
+
+# no_arp_reply ADDR [IFACE]: ARP requests for ADDR from the peer get no reply.
+no_arp_reply() {
+	local tx rx
+	read -r tx rx < <(arp_probe "$1" 3)
+	[ "$tx" -ge 1 ] && [ "$rx" -eq 0 ] && return 0
+	fail "ARP for $1: $tx sent, $rx answered (expected none answered)"
+}
+
+# tell_sender VIP: the sender IP of the "who-has PEER tell ..." request the
+# real server puts on the wire when asked to resolve the peer from VIP.
+tell_sender() {
+	local cap=$BATS_TEST_TMPDIR/tell.pcap err=$BATS_TEST_TMPDIR/tell.err pid
+	bg_start pid ip netns exec "$PEER" timeout 30 tcpdump -n -U -i veth1 -w "$cap" arp 2>"$err"
+	wait_until 10 grep -q 'listening on' "$err" || { fail "tcpdump did not start: $(cat "$err")"; return 1; }
+	rs ip neigh flush dev veth0
+	rs arping -c 1 -w 2 -S "$1" -i veth0 "$PEER_ADDR4" >/dev/null 2>&1 || true
+	wait_until 5 test -s "$cap" || true
+	bg_stop "$pid"
+	tcpdump -n -r "$cap" 2>/dev/null | grep -o "who-has $PEER_ADDR4 tell [0-9.]*" | awk '{ print $4; exit }'
+}
+
+finding_codes() {
+	lvip check --json "$@" | json_eval "sorted(set(f['code'] + ':' + f.get('interface', '') for f in d['findings'] if f['severity'] == 'exposed'))"
+}
+
+# ------------------------------------------------ programs and their maps
+
+@test "programs bound to unpinned maps: attach rebinds them, a VIP added then gets no ARP reply" {
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	rm "$PIN/lvip_vip4"
+
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip add "$VIP4B"
+	assert_status 0
+	no_arp_reply "$VIP4B"
+	local xid
+	xid=$(xdp_prog_id "$RS" veth0)
+	assert_eq "$(pinned_prog_id lvip_xdp)" "$xid" "XDP program on veth0 vs the pinned one"
+	# VIP4 was in the unpinned map: it is on lo, not hidden, and check says so.
+	run lvip check --json
+	assert_status 1
+	json_assert "[f.get('address') for f in d['findings'] if f['severity'] == 'exposed'] == ['$VIP4']" "$output"
+	lvip vip add "$VIP4"
+	no_arp_reply "$VIP4"
+	run lvip check
+	assert_status 0
+}
+
+@test "programs bound to unpinned maps: status and check name the mismatch (exit 1)" {
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	rm "$PIN/lvip_vip4"
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['code'] == 'prog_maps_mismatch' and f['interface'] == 'veth0' for f in d['findings'])" "$output"
+	run lvip status
+	assert_status 1
+	assert_contains "$output" "does not use the maps pinned in"
+	run lvip vip list --json
+	assert_status 0
+}
+
+@test "lvip down killed between unpinning programs and maps: the next attach binds new programs to the maps" {
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	rm "$PIN/lvip_xdp" "$PIN/lvip_tc"   # what a down killed after its first unpins leaves
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	no_arp_reply "$VIP4"
+	run lvip check
+	assert_status 0
+}
+
+# ------------------------------------------------ instances (pin dirs)
+
+@test "another pin dir's detach leaves this instance's tc filter: 'tell VIP' still rewritten on the wire" {
+	local other=$BPFFS/other tc_before
+	lvip_add_veth2
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	lvip_at "$other" attach veth2
+	tc_before=$(tc_egress_ids "$RS" veth0)
+	[ -n "$tc_before" ] || fail "no tc filter on veth0"
+
+	run --separate-stderr lvip_at "$other" detach veth0
+	assert_status 0
+	assert_eq "$tc_before" "$(tc_egress_ids "$RS" veth0)" "veth0 egress filters after the other instance's detach"
+	assert_eq "$RS_ADDR4" "$(tell_sender "$VIP4")" "sender of 'who-has peer tell VIP' on the wire"
+
+	# Nor can the other instance take veth0 over.
+	run --separate-stderr lvip_at "$other" attach veth0
+	assert_status 1
+	assert_eq "$tc_before" "$(tc_egress_ids "$RS" veth0)" "veth0 egress filters after the other instance's attach"
+	run lvip_at "$other" status --json
+	json_assert "[i['name'] for i in d['interfaces']] == ['veth2']" "$output"
+	lvip_at "$other" down
+}
+
+# ------------------------------------------------ the pin dir and its lock
+
+@test "the lock is never taken on a removed pin dir: a waiting run waits for the new dir's lock" {
+	local pid i
+	mkdir "$PIN"
+	exec {HOLD_FD}<"$PIN"
+	flock -x "$HOLD_FD"
+	# (its copy of our locked descriptor closed: it must wait like any run)
+	ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0 {HOLD_FD}<&- &
+	pid=$!
+	LVIP_T_BG_PIDS+=("$pid")
+	for (( i = 0; i < 100; i++ )); do   # until it has the old dir open
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF -- "$PIN" && break
+		sleep 0.05
+	done
+	rmdir "$PIN"
+	mkdir "$PIN"
+	exec {HOLD_FD2}<"$PIN"
+	flock -x "$HOLD_FD2"     # a third run holds the new dir
+	eval "exec $HOLD_FD<&-"; HOLD_FD=   # the old dir's lock is free
+	# While the new dir is locked, the waiting run must not touch it.
+	for (( i = 0; i < 20; i++ )); do
+		[ "$(pin_count)" -eq 0 ] || fail "the waiting run pinned into the locked dir: $(ls "$PIN")"
+		kill -0 "$pid" 2>/dev/null || fail "the waiting run finished while the new dir was locked"
+		sleep 0.1
+	done
+	eval "exec $HOLD_FD2<&-"; HOLD_FD2=
+	wait "$pid" || fail "attach failed after the lock was released"
+	[ -e "$PIN/lvip_xdp" ] || fail "attach did not pin into the new dir"
+}
+
+@test "a pin dir owned by another user is refused, nothing attached, the dir untouched" {
+	mkdir -m 0700 "$PIN"
+	chown 65534:65534 "$PIN"
+	run --separate-stderr lvip attach veth0
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "owned by uid 65534"
+	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0"
+	assert_eq "65534 700" "$(stat -c '%u %a' "$PIN")" "owner and mode of the pin dir"
+	assert_eq 0 "$(pin_count)" "entries in the pin dir"
+}
+
+@test "a pin dir lvip did not create is neither chmodded nor removed; one writable by others is refused" {
+	mkdir -m 0755 "$PIN"
+	lvip attach veth0
+	assert_eq 755 "$(stat -c '%a' "$PIN")" "mode of the admin's pin dir after attach"
+	lvip down
+	[ -d "$PIN" ] || fail "down removed a pin dir lvip did not create"
+	assert_eq 0 "$(pin_count)" "entries left by down"
+
+	# A dir anyone may write to (the bpffs root is 1777): refused, unchanged.
+	local open=$BPFFS/open
+	mkdir -m 1777 "$open"
+	chmod 1777 "$open"
+	run --separate-stderr lvip_at "$open" attach veth0
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "writable by others"
+	assert_eq 1777 "$(stat -c '%a' "$open")" "mode of the shared dir"
+	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0"
+
+	# A dir lvip creates is 0700 and goes with down.
+	lvip_at "$BPFFS/made" attach veth0
+	assert_eq 700 "$(stat -c '%a' "$BPFFS/made")" "mode of the pin dir lvip created"
+	lvip_at "$BPFFS/made" down
+	[ ! -e "$BPFFS/made" ] || fail "down left the pin dir it created: $(ls -la "$BPFFS/made")"
+}
+
+@test "apply --dry-run changes nothing at all, the pin dir's mode included" {
+	local conf=$BATS_TEST_TMPDIR/lvip.conf before
+	mkdir -m 0750 "$PIN"
+	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
+	before=$(lvip_state_snapshot; stat -c '%a %U' "$PIN")
+	run --separate-stderr lvip apply -f "$conf" --dry-run
+	assert_status 0
+	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
+}
+
+@test "a meta map pinned but never written (ABI 0): down removes it, attach finishes it" {
+	mkdir -m 0700 "$PIN"
+	bpftool map create "$PIN/lvip_meta" type array key 4 value 8 entries 1 name lvip_meta
+	run --separate-stderr lvip down
+	assert_status 0
+	[ ! -e "$PIN/lvip_meta" ] || fail "down left the unwritten meta map"
+	bpftool map create "$PIN/lvip_meta" type array key 4 value 8 entries 1 name lvip_meta
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	lvip vip add "$VIP4"
+	no_arp_reply "$VIP4"
+	bpftool -j map dump pinned "$PIN/lvip_meta" | json_assert "int(d[0]['value'][0], 16) == 1"
+	run lvip status
+	assert_status 0
+}
+
+# ------------------------------------------------ apply and watch
+
+@test "a glob meeting a foreign XDP program: that interface refused (exit 1), the others protected" {
+	need_foreign
+	local conf=$BATS_TEST_TMPDIR/lvip.conf fid
+	lvip_add_veth2
+	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
+	fid=$(xdp_prog_id "$RS" veth2)
+	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
+	run --separate-stderr lvip apply -f "$conf"
+	assert_status 1
+	assert_contains "$stderr" "veth2 already carries an XDP program"
+	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2 was attached: $output"
+	assert_eq "$fid" "$(xdp_prog_id "$RS" veth2)" "the foreign program on veth2"
+	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "veth0 not attached"
+	lo_has "$RS" "$VIP4/32" || fail "VIP not on lo"
+	no_arp_reply "$VIP4"
+}
+
+@test "watch with a glob meeting a foreign XDP program attaches new interfaces and logs only what it did" {
+	need_foreign
+	local conf=$BATS_TEST_TMPDIR/lvip.conf log=$BATS_TEST_TMPDIR/watch.log pid
+	lvip_add_veth2
+	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
+	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
+	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
+	ip -n "$RS" link add veth7 type veth peer name veth8
+	ip -n "$RS" link set veth7 up
+	wait_until 5 test "$(xdp_prog_id "$RS" veth7)" -gt 0 || fail "veth7 not attached: $(cat "$log")"
+	if grep -q "attach veth2" "$log"; then
+		fail "watch logged an attach of veth2, which it refused: $(cat "$log")"
+	fi
+	no_arp_reply "$VIP4"
+}
+
+@test "apply removing a found VIP from the map warns that it stays on lo, exposed" {
+	local conf=$BATS_TEST_TMPDIR/lvip.conf
+	rs ip addr add "$VIP4/32" dev lo
+	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
+	lvip apply -f "$conf"
+	printf 'interface veth0\n' >"$conf"
+	run --separate-stderr lvip apply -f "$conf"
+	assert_status 0
+	assert_contains "$stderr" "$VIP4 stays on lo (not assigned by lvip) and is now exposed"
+}
+
+@test "one watcher per pin dir: a second exits 1 naming the first; changes while watched are refused" {
+	local c1=$BATS_TEST_TMPDIR/a.conf c2=$BATS_TEST_TMPDIR/b.conf log=$BATS_TEST_TMPDIR/watch.log pid
+	printf 'interface veth0\nvip %s\n' "$VIP4" >"$c1"
+	printf 'interface veth0\nvip %s\n' "$VIP4B" >"$c2"
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$c1" 2>"$log"
+	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
+
+	run --separate-stderr lvip watch -f "$c2"
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "pid $pid, file $c1"
+	lo_has "$RS" "$VIP4B/32" && fail "the second watcher changed lo"
+
+	run --separate-stderr lvip vip add "$VIP4B"
+	assert_status 1
+	assert_one_line
+	assert_contains "$stderr" "pid $pid, file $c1"
+	lo_has "$RS" "$VIP4B/32" && fail "vip add changed lo while refused"
+	run --separate-stderr lvip down
+	assert_status 1
+	no_arp_reply "$VIP4"
+
+	# The file is the way: a VIP new in it is "added", one removed behind
+	# the watcher's back is "restored".
+	printf 'interface veth0\nvip %s\nvip %s\n' "$VIP4" "$VIP4B" >"$c1"
+	kill -HUP "$pid"
+	wait_until 10 lo_has "$RS" "$VIP4B/32" || fail "the reloaded file was not applied: $(cat "$log")"
+	grep -q "lvip watch: add vip $VIP4B\$" "$log" || fail "no 'add vip $VIP4B' line: $(cat "$log")"
+	rs ip addr del "$VIP4/32" dev lo
+	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "not restored: $(cat "$log")"
+	grep -q "lvip watch: restore vip $VIP4 (it was missing" "$log" || fail "no 'restore vip' line: $(cat "$log")"
+	bg_stop "$pid"
+	run --separate-stderr lvip vip add "$VIP4B"
+	assert_status 0
+}
+
+# ------------------------------------------------ check and status
+
+@test "check: an up interface without addresses is exposed (the kernel answers there) until attached or its sysctls hide lo" {
+	local tx rx peer2
+	ip -n "$RS" link add veth4 type veth peer name veth5 netns "$PEER"
+	ip -n "$RS" link set veth4 up
+	ip -n "$PEER" addr add 198.18.4.1/24 dev veth5
+	ip -n "$PEER" link set veth5 up
+	wait_until 5 link_has_carrier "$RS" veth4
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
+	[ "${rx:-0}" -ge 1 ] || fail "control: the kernel should answer ARP for the VIP on veth4 ($tx sent, $rx answered)"
+	run lvip check --json
+	assert_status 1
+	json_assert "[(f['code'], f['interface']) for f in d['findings'] if f['severity'] == 'exposed'] == [('iface_unattached', 'veth4')]" "$output"
+
+	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=1 net.ipv4.conf.veth4.arp_announce=2
+	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
+	assert_eq 0 "${rx:-0}" "ARP replies for the VIP on veth4 with its own sysctls"
+	run lvip check --json
+	assert_status 0
+	json_assert "any(f['code'] == 'iface_hidden_by_sysctl' and f['interface'] == 'veth4' for f in d['findings'])" "$output"
+
+	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=0 net.ipv4.conf.veth4.arp_announce=0
+	printf 'interface veth0\nignore veth4\n' >"$BATS_TEST_TMPDIR/c.conf"
+	run lvip check --json -f "$BATS_TEST_TMPDIR/c.conf"
+	assert_status 0
+	json_assert "any(f['code'] == 'iface_ignored' for f in d['findings'])" "$output"
+}
+
+@test "status exits 1 when it lists a problem, and agrees with check when nothing is loaded" {
+	run lvip status
+	assert_status 0
+	rs ip addr add "$VIP4/32" dev lo
+	run lvip status --json
+	assert_status 1
+	json_assert "any('$VIP4' in p for p in d['problems'])" "$output"
+	run lvip check
+	assert_status 1
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	run lvip status
+	assert_status 0
+	rs tc filter del dev veth0 egress
+	run lvip status
+	assert_status 1
+	assert_contains "$output" "tc egress filter is missing"
+	run lvip check --json
+	assert_status 1
+	json_assert "all('code' in f and f['code'] for f in d['findings'])" "$output"
+}
+
+@test "compat datapath: a stale lvip_ifaddr is named by check and status, and the next command refreshes it" {
+	export LVIP_FORCE_COMPAT=1
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	rs ip addr del "$RS_ADDR4/24" dev veth0
+	rs ip addr add 198.18.0.12/24 dev veth0
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['code'] == 'ifaddr_stale' and f['interface'] == 'veth0' for f in d['findings'])" "$output"
+	run lvip status
+	assert_status 1
+	lvip vip add "$VIP4"    # any command that changes state refreshes it
+	run lvip check
+	assert_status 0
+	assert_eq 198.18.0.12 "$(tell_sender "$VIP4")" "sender of 'who-has peer tell VIP' after the address change"
+}
