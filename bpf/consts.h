@@ -10,6 +10,7 @@
 #define ETH_P_8021Q   0x8100
 #define ETH_P_8021AD  0x88A8
 #define ARPHRD_ETHER  1
+#define ARPHRD_IEEE802 6
 #define ARPOP_REQUEST 1
 #define ARPOP_REPLY   2
 

@@ -84,14 +84,31 @@ static __always_inline __be32 dev_addr_from_map(__u32 ifindex, __be32 target)
 	return first;
 }
 
+/*
+ * The egress verdict on the linear data. When it asks for an ARP header that
+ * lies beyond (LVIP_PULL), that header is pulled in and the frame judged
+ * once more on the refreshed data; a failed pull passes it (fail-open). The
+ * loop is not unrolled, so the verdict code is not emitted twice.
+ */
+static __always_inline int egress_verdict(struct __sk_buff *skb, struct lvip_rewrite *rw)
+{
+	struct cursor c;
+	int act = LVIP_PASS;
+
+#pragma clang loop unroll(disable)
+	for (int pass = 0; pass < 2; pass++) {
+		c.pos = c.start = (void *)(long)skb->data;
+		c.end = (void *)(long)skb->data_end;
+		act = lvip_egress(&c, skb, skb->ifindex, rw);
+		if (act != LVIP_PULL || pass > 0 || bpf_skb_pull_data(skb, rw->pull_len))
+			break;
+	}
+	return act == LVIP_PULL ? LVIP_PASS : act;
+}
+
 static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 {
 	struct lvip_rewrite rw = {};
-	struct cursor c = {
-		.pos = (void *)(long)skb->data,
-		.end = (void *)(long)skb->data_end,
-		.start = (void *)(long)skb->data,
-	};
 	__be32 src;
 	int act;
 
@@ -99,7 +116,7 @@ static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 	if (skb->mark == 0xfffffff0)
 		return TC_ACT_OK;
 #endif
-	act = lvip_egress(&c, skb->ifindex, &rw);
+	act = egress_verdict(skb, &rw);
 	if (act == LVIP_REWRITE) {
 		src = live ? dev_addr_live(skb, rw.target) : dev_addr_from_map(skb->ifindex, rw.target);
 		if (src && bpf_skb_store_bytes(skb, rw.sip_off, &src, sizeof(src), 0))

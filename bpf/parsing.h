@@ -24,7 +24,9 @@ enum parse_res {
 	PARSE_BAD,
 };
 
-/* ARP for IPv4 over Ethernet (RFC 826), the only kind lvip judges. */
+/* ARP for IPv4 over Ethernet (RFC 826), the only kind lvip judges. The
+ * hardware type may be Ethernet (1) or IEEE 802 (6): Linux's ARP takes both
+ * on an Ethernet device, so both must be judged. */
 struct arp_eth {
 	__be16 hrd;
 	__be16 pro;
@@ -89,13 +91,18 @@ static __always_inline int parse_eth(struct cursor *c, __be16 *proto)
 	return PARSE_OK;
 }
 
+static __always_inline int arp_hrd_ok(__be16 hrd)
+{
+	return hrd == bpf_htons(ARPHRD_ETHER) || hrd == bpf_htons(ARPHRD_IEEE802);
+}
+
 static __always_inline int parse_arp(struct cursor *c, struct arp_eth **arp)
 {
 	struct arp_eth *a = c->pos;
 
 	if (!CURSOR_FITS(c, sizeof(*a)))
 		return PARSE_TRUNC;
-	if (a->hrd != bpf_htons(ARPHRD_ETHER) || a->pro != bpf_htons(ETH_P_IP) ||
+	if (!arp_hrd_ok(a->hrd) || a->pro != bpf_htons(ETH_P_IP) ||
 	    a->hln != ETH_ALEN || a->pln != 4)
 		return PARSE_BAD;
 	c->pos += sizeof(*a);

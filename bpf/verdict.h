@@ -4,7 +4,8 @@
  * both hooks. lvip_ingress() and lvip_egress() parse a frame through a
  * cursor and return what to do with it; the XDP and TC programs only
  * translate the answer into their return codes (and TC performs the ARP
- * rewrite).
+ * rewrite, and the pull of an ARP header that is not in the skb's linear
+ * data).
  */
 #ifndef LVIP_VERDICT_H
 #define LVIP_VERDICT_H
@@ -16,12 +17,15 @@ enum lvip_action {
 	LVIP_PASS = 0,
 	LVIP_DROP,
 	LVIP_REWRITE, /* egress: ARP request "tell VIP", sender IP to replace */
+	LVIP_PULL,    /* egress: the ARP body is beyond the linear data; pull
+		       * pull_len bytes into it and judge again */
 };
 
 struct lvip_rewrite {
 	__u32 sip_off;             /* offset of the ARP sender IP in the frame */
 	__be32 target;             /* the ARP target IP, to pick the subnet */
 	struct lvip_vip_val *vip;  /* the VIP being hidden, for its counters */
+	__u32 pull_len;            /* LVIP_PULL: bytes wanted in the linear data */
 };
 
 static __always_inline __u64 *if_counters(__u32 ifindex)
@@ -167,12 +171,35 @@ static __always_inline int lvip_ingress(struct cursor *c, __u32 ifindex)
 
 /* ---- egress (TC) ---- */
 
-static __always_inline int egress_arp(struct cursor *c, __u32 ifindex, struct lvip_rewrite *rw)
+/*
+ * An ARP header cut short by the end of the linear data, in a frame whose
+ * length (skb->len, read only here) says it goes on: skbs built by
+ * AF_PACKET's TX ring carry little more than the Ethernet header in the
+ * linear part. Ask for the header to be pulled in; nothing is counted yet.
+ */
+static __always_inline int arp_pull(const struct cursor *c, const struct __sk_buff *skb,
+				    struct lvip_rewrite *rw)
+{
+	__u32 need = cursor_offset(c) + sizeof(struct arp_eth);
+	__u32 frame_len = skb->len;
+
+	if (frame_len <= (__u32)(c->end - c->start))
+		return LVIP_PASS;
+	rw->pull_len = need < frame_len ? need : frame_len;
+	return LVIP_PULL;
+}
+
+static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *skb,
+				      __u32 ifindex, struct lvip_rewrite *rw)
 {
 	struct lvip_vip_val *vip;
 	struct arp_eth *arp;
+	int res;
 
-	if (parse_arp(c, &arp) != PARSE_OK)
+	res = parse_arp(c, &arp);
+	if (res == PARSE_TRUNC)
+		return arp_pull(c, skb, rw);
+	if (res != PARSE_OK)
 		return LVIP_PASS;
 	vip = vip4_find(arp->sip);
 	if (!vip)
@@ -208,14 +235,16 @@ static __always_inline int egress_ipv6(struct cursor *c, __u32 ifindex)
 	return nd_drop(vip, ifindex, LVIP_R_ND_OUT_DROPPED);
 }
 
-static __always_inline int lvip_egress(struct cursor *c, __u32 ifindex, struct lvip_rewrite *rw)
+/* The cursor covers the skb's linear data, which may end before the frame. */
+static __always_inline int lvip_egress(struct cursor *c, const struct __sk_buff *skb,
+				       __u32 ifindex, struct lvip_rewrite *rw)
 {
 	__be16 proto;
 
 	if (parse_eth(c, &proto) != PARSE_OK)
 		return LVIP_PASS;
 	if (proto == bpf_htons(ETH_P_ARP))
-		return egress_arp(c, ifindex, rw);
+		return egress_arp(c, skb, ifindex, rw);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return egress_ipv6(c, ifindex);
 	return LVIP_PASS;

@@ -283,7 +283,7 @@ static unsigned odd16(struct rng *r, const unsigned *vals, size_t n)
 
 static void build_arp(struct frame *f, struct rng *r)
 {
-	static const unsigned bad_hrd[] = { 0, 6, 0x100, 0xffff };
+	static const unsigned bad_hrd[] = { 0, 2, 0x100, 0x600, 0x101, 0xffff };
 	static const unsigned bad_pro[] = { 0x86dd, 0x0008, 0x0806, 0 };
 	static const unsigned bad_len[] = { 0, 4, 6, 8, 16, 255 };
 	static const unsigned odd_op[] = { 0, 3, 4, 8, 9, 0x100, 0x101, 0x201 };
@@ -293,7 +293,7 @@ static void build_arp(struct frame *f, struct rng *r)
 
 	put_eth(f, r, 0x0806);
 	start = f->len;
-	put16(f, chance(r, 92) ? 1 : odd16(r, bad_hrd, 4));
+	put16(f, chance(r, 80) ? 1 : chance(r, 60) ? 6 : odd16(r, bad_hrd, 6));
 	put16(f, chance(r, 92) ? 0x0800 : odd16(r, bad_pro, 4));
 	put8(f, chance(r, 94) ? 6 : bad_len[below(r, 6)]);
 	put8(f, chance(r, 94) ? 4 : bad_len[below(r, 6)]);

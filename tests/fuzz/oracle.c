@@ -7,8 +7,9 @@
  *
  *  - Ethernet, then up to two VLAN tags (TPID 0x8100 or 0x88a8, in either
  *    position); a third tag: pass without counting (fail-open).
- *  - ARP is judged only when hrd = 1, pro = 0x0800, hln = 6, pln = 4 and the
- *    28-byte body is present. Ingress: a request (op 1) whose target is a
+ *  - ARP is judged only when hrd = 1 (Ethernet) or 6 (IEEE 802: Linux takes
+ *    both on an Ethernet device, so both are judged alike), pro = 0x0800,
+ *    hln = 6, pln = 4 and the 28-byte body is present. Ingress: a request (op 1) whose target is a
  *    VIP is dropped, the target VIP charged. Egress: a reply (op 2) whose
  *    sender is a VIP is dropped; a request whose sender is a VIP is dropped
  *    when it is gratuitous (target = sender), else rewritten - also when the
@@ -70,6 +71,8 @@ const char *const oracle_reason_name[ORACLE_N_REASONS] = {
 #define MAX_TAGS       2
 
 #define ARP_BODY       28 /* hrd pro hln pln op sha(6) spa(4) tha(6) tpa(4) */
+#define HRD_ETHERNET   1
+#define HRD_IEEE802    6
 #define ARP_SPA        14
 #define ARP_TPA        24
 #define ARP_REQUEST    1
@@ -120,6 +123,11 @@ static unsigned rd16(const uint8_t *p)
 static int is_tpid(unsigned t)
 {
 	return t == TPID_8021Q || t == TPID_8021AD;
+}
+
+static int arp_hrd_ok(unsigned hrd)
+{
+	return hrd == HRD_ETHERNET || hrd == HRD_IEEE802;
 }
 
 static int find4(const struct oracle_vips *v, const uint8_t *a)
@@ -202,8 +210,8 @@ static void walk(const uint8_t *f, size_t len, struct view *w)
 			w->what = W_CUT;
 			return;
 		}
-		if (rd16(f + off) != 1 || rd16(f + off + 2) != TYPE_IPV4 || f[off + 4] != 6 ||
-		    f[off + 5] != 4) {
+		if (!arp_hrd_ok(rd16(f + off)) || rd16(f + off + 2) != TYPE_IPV4 ||
+		    f[off + 4] != 6 || f[off + 5] != 4) {
 			w->what = W_BAD;
 			return;
 		}

@@ -54,8 +54,13 @@
 
 enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE };
 
-/* Which one ARP header field (if any) carries a wrong value. */
-enum arp_bad { ARP_GOOD = 0, BAD_HRD, BAD_PRO, BAD_HLN, BAD_PLN };
+/* Which one ARP header field (if any) carries a wrong value; a wrong
+ * hardware type is given as arp_spec.hrd. */
+enum arp_bad { ARP_GOOD = 0, BAD_PRO, BAD_HLN, BAD_PLN };
+
+/* ARP hardware types (RFC 826 registry): Linux takes both on Ethernet. */
+#define HRD_ETHER  1
+#define HRD_IEEE802 6
 
 /* IPv6 extension headers before the upper layer, outermost first. */
 enum ext_hdr { X_END = 0, X_HBH, X_RT, X_DST };
@@ -67,6 +72,7 @@ struct arp_spec {
 	const char *sip;
 	const char *tip;
 	enum arp_bad bad;
+	__u16 hrd;     /* hardware type, as sent */
 };
 
 struct ip4_spec {
@@ -144,8 +150,11 @@ struct fixture {
 #define REPLY 2 /* ARPOP_REPLY */
 #define INARP_REQ 8
 
-#define ARP(o, s, t) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t) }
-#define ARP_BAD(o, s, t, b) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t), .bad = (b) }
+#define ARP(o, s, t) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t), .hrd = HRD_ETHER }
+#define ARP_BAD(o, s, t, b) \
+	.kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t), .bad = (b), .hrd = HRD_ETHER }
+#define ARP_HRD(h, o, s, t) .kind = K_ARP, .arp = { .op = (o), .sip = (s), .tip = (t), .hrd = (h) }
+#define ARP802(o, s, t) ARP_HRD(HRD_IEEE802, o, s, t)
 #define IP4(s, d, vi) .kind = K_IPV4, .ip4 = { .src = (s), .dst = (d), .ver_ihl = (vi) }
 #define UDP6(s, d, v) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .version = (v) }
 #define ICMP6(s, d, t, tgt, opt) \
@@ -184,7 +193,21 @@ static const struct fixture fixtures[] = {
 	  NOTHING },
 	{ IN("ARP request for a non-VIP"), .f = { ARP(REQ, NONVIP4, IF_ADDR1) }, NOTHING },
 	{ IN("ARP reply from a non-VIP"), .f = { ARP(REPLY, NONVIP4, IF_ADDR1) }, NOTHING },
-	{ IN("malformed ARP request for a VIP: hrd 6"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_HRD) },
+	{ IN("ARP request for a VIP, hrd 6 (IEEE 802)"), .f = { ARP802(REQ, NONVIP4, VIP_A) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A), .trunc = TR_XDP | TR_TC },
+	{ IN("ARP probe (sender 0.0.0.0) for a VIP, hrd 6"), .f = { ARP802(REQ, ANY4, VIP_A) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_A) },
+	{ IN("gratuitous ARP request for a VIP, hrd 6"), .f = { ARP802(REQ, VIP_B, VIP_B) },
+	  EXPECT(DROP, R(ARP_IN_DROPPED), V_B) },
+	{ IN("ARP reply whose sender is a VIP, hrd 6"), .f = { ARP802(REPLY, VIP_A, NONVIP4) }, NOTHING },
+	{ IN("ARP request for a non-VIP, hrd 6"), .f = { ARP802(REQ, NONVIP4, IF_ADDR1) }, NOTHING },
+	{ IN("malformed ARP request for a VIP: hrd 2"), .f = { ARP_HRD(2, REQ, NONVIP4, VIP_A) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: hrd 0"), .f = { ARP_HRD(0, REQ, NONVIP4, VIP_A) },
+	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: hrd 0x0600 (6, byte-swapped)"),
+	  .f = { ARP_HRD(0x0600, REQ, NONVIP4, VIP_A) }, EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("malformed ARP request for a VIP: hrd 0x0101"), .f = { ARP_HRD(0x0101, REQ, NONVIP4, VIP_A) },
 	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
 	{ IN("malformed ARP request for a VIP: pro 0x86dd"), .f = { ARP_BAD(REQ, NONVIP4, VIP_A, BAD_PRO) },
 	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
@@ -269,13 +292,30 @@ static const struct fixture fixtures[] = {
 	{ OUT("ARP request tell VIP, interface without IPv4 (lvip_ifaddr count 0): dropped"),
 	  .iface = IF_EMPTY, .f = { ARP(REQ, VIP_A, NONVIP4) },
 	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("ARP reply whose sender is a VIP, hrd 6 (IEEE 802)"), .f = { ARP802(REPLY, VIP_A, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A), .trunc = TR_TC },
+	{ OUT("gratuitous ARP request announcing a VIP, hrd 6"), .f = { ARP802(REQ, VIP_A, VIP_A) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("gratuitous ARP reply announcing a VIP, hrd 6"), .f = { ARP802(REPLY, VIP_B, VIP_B) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_B) },
+	{ OUT("ARP request tell VIP, hrd 6, target in the second subnet: rewritten"),
+	  .f = { ARP802(REQ, VIP_A, SUBNET2_HOST) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR2, .trunc = TR_TC },
+	{ OUT("ARP request tell VIP, hrd 6, interface without IPv4: dropped"),
+	  .iface = IF_NOADDR, .f = { ARP802(REQ, VIP_A, NONVIP4) },
+	  EXPECT(DROP, R(ARP_OUT_DROPPED), V_A) },
+	{ OUT("ARP reply from a non-VIP, hrd 6"), .f = { ARP802(REPLY, IF_ADDR1, NONVIP4) }, NOTHING },
 	{ OUT("ARP request from the interface address"), .f = { ARP(REQ, IF_ADDR1, NONVIP4) }, NOTHING },
 	{ OUT("ARP request from the interface address for a VIP"), .f = { ARP(REQ, IF_ADDR1, VIP_A) },
 	  NOTHING },
 	{ OUT("ARP reply from a non-VIP"), .f = { ARP(REPLY, IF_ADDR1, NONVIP4) }, NOTHING },
 	{ OUT("ARP probe (sender 0.0.0.0) for a VIP"), .f = { ARP(REQ, ANY4, VIP_A) }, NOTHING },
 	{ OUT("InARP request (op 8) from a VIP"), .f = { ARP(INARP_REQ, VIP_A, NONVIP4) }, NOTHING },
-	{ OUT("malformed ARP reply from a VIP: hrd 6"), .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_HRD) },
+	{ OUT("malformed ARP reply from a VIP: hrd 2"), .f = { ARP_HRD(2, REPLY, VIP_A, NONVIP4) },
+	  NOTHING },
+	{ OUT("malformed ARP reply from a VIP: hrd 0x0600 (6, byte-swapped)"),
+	  .f = { ARP_HRD(0x0600, REPLY, VIP_A, NONVIP4) }, NOTHING },
+	{ OUT("malformed ARP reply from a VIP: hrd 0x0101"), .f = { ARP_HRD(0x0101, REPLY, VIP_A, NONVIP4) },
 	  NOTHING },
 	{ OUT("malformed ARP reply from a VIP: pro 0x86dd"),
 	  .f = { ARP_BAD(REPLY, VIP_A, NONVIP4, BAD_PRO) }, NOTHING },

@@ -190,7 +190,7 @@ static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
 
 static void put_arp(struct frame *f, const struct arp_spec *a)
 {
-	put16(f, a->bad == BAD_HRD ? 6 /* IEEE 802 */ : 1);
+	put16(f, a->hrd);
 	put16(f, a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP);
 	put8(f, a->bad == BAD_HLN ? 8 : ETH_ALEN);
 	put8(f, a->bad == BAD_PLN ? 16 : 4);
