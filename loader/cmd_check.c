@@ -81,14 +81,14 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 	}
 }
 
-/* Is there anything to hide: a VIP in the map, or an address on lo that
- * is not the host's own loopback? */
-static bool something_to_hide(const struct vip_view *v, const struct addr_list *all, int lo)
+/* Are unattached interfaces a concern: lvip is in use here (something is
+ * pinned), or an address other than the host's loopback is on lo? */
+static bool something_to_hide(const struct lvip_state *s, const struct addr_list *all, int lo)
 {
 	for (size_t i = 0; i < all->n; i++)
 		if ((int)all->a[i].ifindex == lo && !is_host_loopback(&all->a[i]))
 			return true;
-	return v->n > 0;
+	return state_any(s);
 }
 
 /* A sysctl of net/ipv4/conf or net/ipv6/conf; -1 if unreadable. */
@@ -241,7 +241,7 @@ int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct fi
 		err = nl_link_dump(&links);
 	if (!err) {
 		check_addresses(&v, &all, lo, fs);
-		check_interfaces(s, cfg, &links, something_to_hide(&v, &all, lo), fs);
+		check_interfaces(s, cfg, &links, something_to_hide(s, &all, lo), fs);
 		check_gone_links(s, fs);
 		check_sysctls(s, &links, fs);
 	}

@@ -101,7 +101,7 @@ static int open_loaded(struct lvip_state *s, const char *cmd)
 	int err = state_lock(s, false);
 
 	if (!err)
-		err = state_refuse_if_watched(s, cmd);
+		err = state_refuse_if_watched(s, !strcmp(cmd, "add") ? "vip add" : "vip del");
 	if (err == -ENOENT) {
 		lvip_err("vip %s: lvip is not loaded (%s absent): run 'lvip attach IFACE...' first",
 			 cmd, s->pin_dir);

@@ -130,19 +130,24 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	[ ! -e "$PIN" ] || fail "pin dir created"
 }
 
-@test "apply is all or nothing: a foreign XDP program on one interface changes nothing" {
+@test "apply: an interface with a foreign XDP program is refused alone (exit 1), the rest is applied" {
+	local fid
 	ip -n "$RS" link add veth2 type veth peer name veth3
 	ip -n "$RS" link set veth2 up
 	clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" -o "$LVIP_T_TMP/foreign.o"
 	ip -n "$RS" link set dev veth2 xdpgeneric obj "$LVIP_T_TMP/foreign.o" sec xdp
+	fid=$(xdp_prog_id "$RS" veth2)
 	conf "interface veth0" "vip 198.18.0.100"
 	lvip apply -f "$CONF"
-	before=$(lvip_state_snapshot)
 	conf "interface veth0" "interface veth2" "vip 198.18.0.100" "vip 198.18.0.101"
-	run lvip apply -f "$CONF"
+	run --separate-stderr lvip apply -f "$CONF"
 	assert_status 1
-	after=$(lvip_state_snapshot)
-	[ "$before" = "$after" ] || fail "a failed apply changed the state: $(diff <(echo "$before") <(echo "$after"))"
+	[[ "$stderr" == *"veth2 already carries an XDP program"* ]] || fail "$stderr"
+	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2: $output"
+	[ "$(xdp_prog_id "$RS" veth2)" = "$fid" ] || fail "the foreign program on veth2 was replaced"
+	[ -z "$(tc_egress_ids "$RS" veth2)" ] || fail "a tc filter was added to the refused veth2"
+	lo_has "$RS" 198.18.0.101/32 || fail "the VIP of the file was not applied"
+	vips_are 198.18.0.100 198.18.0.101
 }
 
 @test "interface globs: 'veth*' and '*' pick interfaces with a MAC, never lo" {
@@ -166,9 +171,9 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	wait_until 2 attached veth7 || fail "veth7 not attached within 2 s: $(cat "$LVIP_T_TMP/watch.log")"
 	echo "# attached after $(( ($(date +%s%N) - start) / 1000000 )) ms" >&3
 	grep -q "lvip watch: attach veth7" "$LVIP_T_TMP/watch.log"
-	lvip vip del 198.18.0.100
+	ip -n "$RS" addr del 198.18.0.100/32 dev lo
 	wait_until 3 lo_has "$RS" 198.18.0.100/32 || fail "VIP not restored: $(cat "$LVIP_T_TMP/watch.log")"
-	grep -q "add vip 198.18.0.100 (it was missing" "$LVIP_T_TMP/watch.log"
+	grep -q "restore vip 198.18.0.100 (it was missing" "$LVIP_T_TMP/watch.log"
 	kill -TERM "$WATCH_PID"
 	wait "$WATCH_PID"
 	WATCH_PID=
