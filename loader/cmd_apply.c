@@ -364,9 +364,11 @@ static int reconcile(const char *pin_dir, const struct lvip_config *c, const cha
 	if (!err && s.dir_fd >= 0)
 		err = state_open(&s);
 	if (!err && !dry_run && (state_partial(&s) || (upgrade && state_loaded(&s)))) {
+		bool stale = s.progs_stale;
+
 		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
 		if (upgraded)
-			fprintf(stderr, "lvip: replaced the programs in place (maps and counters kept)\n");
+			fprintf(stderr, "lvip: %s\n", load_note(stale));
 	}
 	if (!err)
 		err = plan_compute(&s, c, file, strict, p);

@@ -103,7 +103,7 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	};
 	enum xdp_mode_req mode = MODE_AUTO;
 	__u32 max_vips = LVIP_MAX_VIPS_DEFAULT, *idx = NULL;
-	bool upgraded = false;
+	bool upgraded = false, stale;
 	struct lvip_state s;
 	int o, err, n;
 
@@ -137,10 +137,11 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 		err = state_open(&s);
 	for (int i = 0; !err && i < n; i++)
 		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
+	stale = s.progs_stale;
 	if (!err)
 		err = state_load(&s, max_vips, &upgraded);
 	if (!err && upgraded)
-		lvip_info("replaced the programs in place (maps and counters kept)");
+		lvip_info("%s", load_note(stale));
 	if (!err && iface_gc(&s))
 		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
@@ -315,12 +316,16 @@ int cmd_down(struct cmd_ctx *c, int argc, char **argv)
 		err = state_open(&s);
 	if (!err)
 		err = down_lo(&s);
-	if (!err)
+	if (!err) {
+		stop_point("down-lo");
 		err = iface_list(&s, &idx, &n);
+	}
 	for (size_t i = 0; !err && i < n; i++)
 		err = iface_detach(&s, idx[i]);
-	if (!err)
+	if (!err) {
+		stop_point("down-detached");
 		err = state_unpin_all(&s);
+	}
 	if (!err)
 		lvip_info("lvip is down: %zu interface(s) detached, pins removed", n);
 	state_close(&s);

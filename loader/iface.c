@@ -286,8 +286,10 @@ int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bo
 		err = ifaddr_refresh(s, ifindex);
 	if (!err)
 		err = tc_attach(s, ifindex, &tc_added);
-	if (!err)
+	if (!err) {
+		stop_point("tc-attached");
 		err = xdp_attach(s, ifindex, mode, &xdp_added);
+	}
 	if (err && tc_added)
 		tc_detach(s, ifindex);
 	*changed = tc_added || xdp_added;

@@ -34,6 +34,7 @@ enum {
 void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void stop_point(const char *name);
 const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
 bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
@@ -132,6 +133,7 @@ void state_close(struct lvip_state *s);
 int state_lock(struct lvip_state *s, bool create);
 int state_open(struct lvip_state *s);
 int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced);
+const char *load_note(bool stale);
 bool state_loaded(const struct lvip_state *s);
 bool state_partial(const struct lvip_state *s);
 bool state_any(const struct lvip_state *s);

@@ -679,9 +679,12 @@ static int pin_missing_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT],
 
 	if (s->map_fd[M_META] < 0)
 		err = write_meta(bpf_map__fd(maps[M_META]), max_vips);
-	for (int i = 0; i < M_COUNT && !err; i++)
+	for (int i = 0; i < M_COUNT && !err; i++) {
 		if (s->map_fd[i] < 0)
 			err = pin_new(s, bpf_map__fd(maps[i]), lvip_map_names[i], &pinned[i]);
+		if (pinned[i])
+			stop_point(lvip_map_names[i]);
+	}
 	return err;
 }
 
@@ -702,9 +705,13 @@ static int install_progs(struct lvip_state *s, int xdp_fd, int tc_fd, bool *repl
 	int err = had ? iface_switch_progs(s, xdp_fd, tc_fd) : 0;
 
 	if (!err)
-		err = repin(s, xdp_fd, LVIP_PROG_XDP);
+		stop_point("switched");
 	if (!err)
+		err = repin(s, xdp_fd, LVIP_PROG_XDP);
+	if (!err) {
+		stop_point(LVIP_PROG_XDP);
 		err = repin(s, tc_fd, LVIP_PROG_TC);
+	}
 	if (err)
 		lvip_err("cannot pin the programs in %s: %s", s->pin_dir, strerror(-err));
 	*replaced = had && !err;
@@ -745,6 +752,14 @@ int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced)
 	return err ? err : state_open(s);
 }
 
+/* What state_load did when it replaced programs, said once. */
+const char *load_note(bool stale)
+{
+	return stale ? "replaced the programs, which were bound to maps no longer pinned "
+		       "(maps and counters kept)" :
+		       "upgraded the programs in place (maps and counters kept)";
+}
+
 /* Remove the pin dir if this lvip created it (its marker is there). */
 int state_remove_dir(struct lvip_state *s)
 {
@@ -774,8 +789,11 @@ int state_unpin_all(struct lvip_state *s)
 	state_close_objects(s);
 	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
 		unpin(s, progs[i]);
-	for (int i = 0; i < M_COUNT; i++)
+	stop_point("unpinned-progs");
+	for (int i = 0; i < M_COUNT; i++) {
 		unpin(s, lvip_map_names[i]);
+		stop_point("unpinned-map");
+	}
 	return state_remove_dir(s);
 }
 

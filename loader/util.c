@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,17 @@ void lvip_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("warning: ", fmt, ap);
 	va_end(ap);
+}
+
+/* Tests aim kills at the narrow windows between two steps: with
+ * LVIP_TEST_STOP_AT=NAME, lvip stops itself (SIGSTOP) at the point NAME so
+ * that the test can SIGKILL it exactly there. */
+void stop_point(const char *name)
+{
+	const char *at = getenv("LVIP_TEST_STOP_AT");
+
+	if (at && !strcmp(at, name))
+		raise(SIGSTOP);
 }
 
 void lvip_info(const char *fmt, ...)

@@ -159,8 +159,10 @@ int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_l
 		err = map_add_one(s, &u->st[i], no_lo);
 	}
 	/* Every VIP is protected now; only then do they appear on lo. */
-	if (!err)
+	if (!err) {
+		stop_point("vips-in-map");
 		err = lo_change(true, lo, u, step_want_lo, true);
+	}
 	if (err) {
 		add_undo(s, lo, u);
 		vip_undo_free(u);
@@ -198,6 +200,8 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 	/* Off lo first (only what lvip put there), then out of the map. */
 	if (!err)
 		err = lo_change(false, lo, u, step_want_off, false);
+	if (!err)
+		stop_point("vips-off-lo");
 	for (size_t i = 0; !err && i < n; i++)
 		if (u->st[i].present)
 			err = vip_remove(s, &u->st[i].addr);

@@ -67,7 +67,7 @@ nothing_attached() {
 	assert_status 1
 	assert_contains "$stderr" "not on a bpf filesystem" "down's message"
 	run --separate-stderr lvip_at "$TMPFS/lvip" status --json
-	assert_status 0
+	assert_status 1
 	json_assert "d['loaded'] is False" "$output"
 	json_assert "any('not on a bpf filesystem' in p for p in d['problems'])" "$output"
 	figure "fault: pin dir on tmpfs: attach, vip add, down exit 1 with one line ('not on a bpf filesystem (mount -t bpf ...)'), nothing attached or left; status names the problem"
@@ -119,8 +119,9 @@ nothing_attached() {
 	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP on veth0 once its link pin is removed"
 
 	run --separate-stderr lvip status --json
-	assert_status 0
+	assert_status 1
 	json_assert "d['loaded'] is False" "$output"
+	json_assert "sum('$VIP4' in p or '$VIP6' in p for p in d['problems']) == 2" "$output"
 	run --separate-stderr lvip check --json
 	assert_status 1
 	js=$output

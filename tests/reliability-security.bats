@@ -42,10 +42,15 @@ no_marker() {
 	done
 }
 
-@test "pin modes: dir 0700 and pins 0600 even with umask 000 and a pre-existing 0777 pin dir" {
+@test "pin modes: dir 0700 and pins 0600 even with umask 000; a pre-existing 0777 pin dir is refused, not chmodded" {
 	local p bad=""
 	mkdir -m 0777 "$PIN"
 	chmod 0777 "$PIN"
+	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0
+	assert_status 1
+	[[ "$stderr" == *"writable by others (mode 0777)"* ]] || fail "$stderr"
+	assert_eq 777 "$(stat -c %a "$PIN")" "mode of the refused pin dir"
+	rmdir "$PIN"
 	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0
 	assert_status 0
 	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" vip add "$VIP4"
@@ -53,9 +58,12 @@ no_marker() {
 	assert_eq 700 "$(stat -c %a "$PIN")" "mode of the pin dir"
 	while IFS= read -r -d '' p; do
 		[ "$(stat -c %a "$p")" = 600 ] || bad+="$p: $(stat -c %a "$p")"$'\n'
-	done < <(find "$PIN" -mindepth 1 -print0)
-	[ -z "$bad" ] || fail "pins not 0600 with umask 000:"$'\n'"$bad"
-	figure "security: pin dir 0700 and all $(find "$PIN" -mindepth 1 | wc -l) pins 0600 under umask 000 and over a pre-existing 0777 dir (modes right after attach: loader.bats)"
+	done < <(find "$PIN" -mindepth 1 -not -type d -print0)
+	while IFS= read -r -d '' p; do   # lvip's marker subdirectories
+		[ "$(stat -c %a "$p")" = 700 ] || bad+="$p: $(stat -c %a "$p")"$'\n'
+	done < <(find "$PIN" -mindepth 1 -type d -print0)
+	[ -z "$bad" ] || fail "pins not 0600 (subdirs not 0700) with umask 000:"$'\n'"$bad"
+	figure "security: pin dir 0700 and all $(find "$PIN" -mindepth 1 -not -type d | wc -l) pins 0600 under umask 000; a pre-existing 0777 dir refused, its mode kept (modes right after attach: loader.bats)"
 }
 
 @test "unprivileged user (nobody): cannot read or change the maps, lvip says it needs root, nothing changes" {

@@ -36,12 +36,14 @@ WORKER_PIDS=()
 	# Bounded: the driver stops at 150 s; timeout(1) is the backstop.
 	run --separate-stderr timeout 240 python3 "$LVIP_REL_LIB/killsafety.py" \
 		--ns "$RS" --pin "$PIN" --lvip "$LVIP" --ifaces veth0,veth2 \
+		--peer-ns "$PEER" --peer-dev veth1 --peer-addr "$PEER_ADDR4" --rs-addr "$RS_ADDR4" \
 		--tmp "$BATS_TEST_TMPDIR" --kills "${LVIP_KILLS:-100}" --max-seconds 150 --seed "$seed"
 	out=$output
 	[ -n "$out" ] || fail "killsafety.py printed nothing (exit $status): $stderr"
-	figure "$(json_eval '"kill safety: %d kills (apply %d, apply from scratch %d, vip add %d, vip del %d, down %d), %d violations; %d runs finished before the signal; seed %d; %.0f s" % (d["kills"], d["by_kind"].get("apply", 0), d["by_kind"].get("apply-scratch", 0), d["by_kind"].get("vip-add", 0), d["by_kind"].get("vip-del", 0), d["by_kind"].get("down", 0), d["violations"], d["missed"], d["seed"], d["seconds"])' <<<"$out")"
+	figure "$(json_eval '"kill safety: %d random kills (apply %d, apply from scratch %d, vip add %d, vip del %d, down %d) and %d aimed at %d narrow windows, %d violations, %d ARP probes of a VIP on lo unanswered; %d runs finished before the signal; seed %d; %.0f s" % (d["kills"], d["by_kind"].get("apply", 0), d["by_kind"].get("apply-scratch", 0), d["by_kind"].get("vip-add", 0), d["by_kind"].get("vip-del", 0), d["by_kind"].get("down", 0), d["aimed_kills"], d["aimed_points"], d["violations"], d["probes"], d["missed"], d["seed"], d["seconds"])' <<<"$out")"
 	json_assert "d['problems'] == [] and d['violations'] == 0" "$out"
 	json_assert "d['kills'] >= ${LVIP_KILLS:-100}" "$out"
+	json_assert "d['aimed_kills'] == 2 * d['aimed_points']" "$out"
 	assert_status 0
 
 	# The last recovery left the base state; down leaves nothing behind.
@@ -88,10 +90,22 @@ concurrency_worker() {
 	done
 }
 
-@test "concurrency: 8 lvip processes x 50 random vip add/del on own and shared VIPs" {
-	local dir=$BATS_TEST_TMPDIR/conc w pid out start elapsed alive
+# The interface worker: attach and detach veth2, N times each, alongside
+# the VIP workers; one line per run "OP EXIT" in LOG.
+iface_worker() {
+	local n=$1 log=$2 i op
+	for (( i = 0; i < 2 * n; i++ )); do
+		(( i % 2 )) && op=detach || op=attach
+		timeout 30 ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" "$op" veth2 >/dev/null 2>>"$log.err"
+		echo "$op $?" >>"$log"
+	done
+}
+
+@test "concurrency: 8 lvip processes x 50 random vip add/del on own and shared VIPs, with attach/detach alongside" {
+	local dir=$BATS_TEST_TMPDIR/conc w pid out start elapsed alive vip tx rx
 	mkdir -p "$dir/logs"
 	CONC_SEED=$(rel_seed)
+	lvip_add_veth2
 	run --separate-stderr lvip attach veth0
 	assert_status 0
 
@@ -100,6 +114,8 @@ concurrency_worker() {
 		concurrency_worker "$w" 50 "$dir/logs/w$w" &
 		WORKER_PIDS+=("$!")
 	done
+	iface_worker 25 "$dir/iface.log" &
+	WORKER_PIDS+=("$!")
 	# No deadlock: all 400 runs done within 120 s, else the workers are
 	# killed (by PID) in teardown and the test fails.
 	wait_until 120 bash -c 'for p in "$@"; do kill -0 "$p" 2>/dev/null && exit 1; done; exit 0' _ "${WORKER_PIDS[@]}" ||
@@ -115,6 +131,20 @@ concurrency_worker() {
 	figure "$(json_eval '"concurrency: %d processes x 50 = %d runs (%d add, %d del) on %d own and %d shared VIPs, %d lost updates, %d failed runs, no deadlock; run latency median %.0f ms, max %.0f ms; seed %s" % (d["workers"], d["runs"], d["adds"], d["dels"], d["own_vips"], d["shared_vips"], d["lost_updates"], d["failed_runs"], d["latency_ms_median"], d["latency_ms_max"], "'"$CONC_SEED"'")' <<<"$out")"
 	json_assert "d['runs'] == 400 and d['problems'] == [] and d['lost_updates'] == 0 and d['failed_runs'] == 0" "$out"
 	assert_status 0
+	assert_eq "50 0" "$(awk '{ n++; if ($2 != 0) bad++ } END { print n, bad + 0 }' "$dir/iface.log")" \
+		"attach/detach runs of veth2, and how many failed: $(cat "$dir/iface.log.err" 2>/dev/null)"
+	run lvip_state_invariant_veth0
+	assert_status 0
+	# The wire: every IPv4 VIP left on lo is unanswered on veth0.
+	for vip in $(rs ip -4 -o addr show dev lo | awk '$4 != "127.0.0.1/8" { sub("/32", "", $4); print $4 }'); do
+		read -r tx rx < <(arp_probe "$vip" 1)
+		[ "$tx" -ge 1 ] && [ "$rx" -eq 0 ] || fail "ARP for VIP $vip: $tx sent, $rx answered"
+	done
+	lvip attach veth2   # the worker ended detached: an up interface to attach
 	run --separate-stderr lvip check
 	assert_status 0
+}
+
+lvip_state_invariant_veth0() {
+	lvip_invariant strict veth0
 }

@@ -3,7 +3,8 @@
 # leaves behind: never a VIP on lo without protection.
 #
 #   killsafety.py --ns NS --pin PIN --lvip LVIP --ifaces veth0,veth2 --tmp DIR
-#                 [--kills 100] [--max-seconds 150] [--seed N]
+#                 --peer-ns NS --peer-dev DEV --rs-addr IP
+#                 [--kills 100] [--aimed-rounds 2] [--max-seconds 150] [--seed N]
 #
 # The base state is `apply` of a config with the interfaces and 500 VIPs.
 # Five operations are killed in turn, each from the base state:
@@ -18,10 +19,19 @@
 # operation (lower median: one calibration run, then every run the signal
 # missed).
 # A run that finished before the signal is a "miss" and is not counted.
+# Then the kills aimed at the narrow windows: each operation is run with
+# LVIP_TEST_STOP_AT=POINT, lvip stops itself there (SIGSTOP) and is killed in
+# that state (AIMED below: between pinning maps and programs, between the map
+# and lo, between detaching and unpinning, between unpinning programs and
+# maps), --aimed-rounds times each.
 #
 # After each kill:
+#   wire       the peer's ARP request for an IPv4 address on lo gets no
+#              reply, while its request for the real server's own address
+#              does (the probe works): after each kill and each recovery.
 #   invariant  every address on lo (loopback excepted) is in the pinned VIP
-#              map (all kinds), and lvip's XDP and TC programs are on every
+#              map (all kinds), lvip's programs use the pinned maps, and
+#              lvip's XDP and TC programs are on every
 #              configured interface - for apply, vip-add and vip-del always;
 #              for down and apply-scratch, which detach or attach, whenever
 #              any address is on lo (down removes lo addresses before it
@@ -50,6 +60,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lvip_state  # noqa: E402
 
 KINDS = ["apply", "apply-scratch", "vip-add", "vip-del", "down"]
+AIMED = [
+    ("apply-scratch", "lvip_vip4"),      # the first map pinned, nothing else
+    ("apply-scratch", "lvip_meta"),      # every map pinned, no program yet
+    ("apply-scratch", "lvip_xdp"),       # lvip_xdp pinned, lvip_tc not yet
+    ("apply-scratch", "tc-attached"),    # tc filter on, XDP link not yet
+    ("apply-scratch", "vips-in-map"),    # VIPs in the map, not yet on lo
+    ("apply", "vips-in-map"),
+    ("apply", "vips-off-lo"),            # VIPs off lo, still in the map
+    ("vip-add", "vips-in-map"),
+    ("vip-del", "vips-off-lo"),
+    ("down", "down-lo"),                 # lo emptied, interfaces attached
+    ("down", "down-detached"),           # detached, everything still pinned
+    ("down", "unpinned-progs"),          # programs unpinned, maps not yet
+    ("down", "unpinned-map"),            # the first map unpinned
+]
 
 
 def vip_sets():
@@ -80,6 +105,7 @@ class Killer:
                 for v in vips:
                     f.write("vip %s\n" % v)
         self.problems = []
+        self.probes = self.aimed_kills = 0
         self.errlog = os.path.join(a.tmp, "kill-lvip.err")
 
     def argv(self, args):
@@ -105,10 +131,11 @@ class Killer:
                 return False
         return True
 
-    def start(self, kind):
+    def start(self, kind, stop_at=None):
         """Start lvip; return (Popen, t0 when the PID runs lvip) or (Popen, None)."""
         err = open(self.errlog, "w")
-        p = subprocess.Popen(self.argv(self.cmd(kind)), stdout=subprocess.DEVNULL, stderr=err)
+        env = dict(os.environ, LVIP_TEST_STOP_AT=stop_at) if stop_at else None
+        p = subprocess.Popen(self.argv(self.cmd(kind)), stdout=subprocess.DEVNULL, stderr=err, env=env)
         err.close()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -151,7 +178,10 @@ class Killer:
                                  (label, r.returncode, r.stdout[:200], r.stderr.strip()))
             return
         exp_addrs = set(st["lo"]) - set(st["map"] or {})
-        exp_ifs = {dev for dev, l in st["ifaces"].items() if l is None or not l["attached"]}
+        exp_ifs = set()
+        if st["pinned"] or st["lo"]:   # lvip in use, or something to hide
+            exp_ifs = {dev for dev, l in st["ifaces"].items()
+                       if l is None or not l["attached"] or not l["maps_ok"]}
         got_addrs, got_ifs, other = lvip_state.exposed_findings(d)
         # A link pinned but no longer attached (down killed between detaching
         # the link and unpinning it) is true of an interface that is also
@@ -168,6 +198,78 @@ class Killer:
                 "addresses %s (expected %s); exposed interfaces %s (expected %s); other %s" %
                 (label, r.returncode, want_rc, sorted(got_addrs)[:5], sorted(exp_addrs)[:5],
                  sorted(got_ifs), sorted(exp_ifs), other))
+
+    def probe(self, st, label, vip=None):
+        """The wire: an IPv4 address on lo must not be answered."""
+        if vip is None:
+            v4 = [a for a in st["lo"] if ":" not in a]
+            if not v4:
+                return
+            vip = v4[0]
+        r = lvip_state.run(["ip", "netns", "exec", self.a.peer_ns, sys.executable,
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "arpwire.py"),
+                            "probe", "--dev", self.a.peer_dev, "--sender", self.a.peer_addr,
+                            "--vip", vip, "--control", self.a.rs_addr, "--timeout", "2",
+                            "--grace", "0.1"])
+        try:
+            d = json.loads(r.stdout)
+        except ValueError:
+            self.problems.append("%s: ARP probe failed: %s" % (label, r.stderr.strip()[:200]))
+            return
+        self.probes += 1
+        if d["control_replies"] < 1:
+            self.problems.append("%s: ARP probe: no reply for the real server's own address" % label)
+        if d["vip_replies"]:
+            self.problems.append("%s: wire: %s on lo was answered (%d ARP replies)" %
+                                 (label, vip, d["vip_replies"]))
+
+    def after_kill(self, kind, label):
+        """Everything judged after a kill: invariant, check, the wire, recovery."""
+        st = lvip_state.state(self.ns, self.pin, self.ifaces)
+        mode = "while-lo" if kind in ("down", "apply-scratch") else "strict"
+        for line in lvip_state.violations(st, mode):
+            self.problems.append("%s: invariant: %s" % (label, line))
+        self.check_agrees(st, label)
+        self.probe(st, label)
+        if self.recover(label):
+            self.probe(None, label + " (recovered)", self.base[0])
+
+    def aimed(self, rounds):
+        """Kills at each AIMED point; returns (kills, violations)."""
+        kills = violations = 0
+        for _ in range(rounds):
+            for kind, point in AIMED:
+                label = "aimed %s at %s" % (kind, point)
+                before = len(self.problems)
+                if not self.prepare(kind):
+                    break
+                p, t0 = self.start(kind, stop_at=point)
+                if not self.wait_stopped(p):
+                    self.problems.append("%s: lvip never reached the point (exit %s): %s" %
+                                         (label, p.poll(), self.stderr()))
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait(timeout=30)
+                kills += 1
+                self.after_kill(kind, label)
+                violations += len(self.problems) > before
+        return kills, violations
+
+    @staticmethod
+    def wait_stopped(p):
+        """Wait (at most 20 s) until P has stopped itself: state T."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                with open("/proc/%d/stat" % p.pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.002)
+        return False
 
     def recover(self, label):
         t = time.monotonic()
@@ -235,18 +337,16 @@ class Killer:
                     dur[kind] = max(0.005, sorted(samples[kind])[(len(samples[kind]) - 1) // 2])
                 if rc != 0:
                     self.problems.append("%s: not killed, but exit %d: %s" % (label, rc, self.stderr()))
-            st = lvip_state.state(self.ns, self.pin, self.ifaces)
-            mode = "while-lo" if kind in ("down", "apply-scratch") else "strict"
-            for line in lvip_state.violations(st, mode):
-                self.problems.append("%s: invariant: %s" % (label, line))
-            self.check_agrees(st, label)
-            self.recover(label)
+            self.after_kill(kind, label)
             if len(self.problems) > before:
                 violations += 1
-        return self.summary(kills, by_kind, missed, violations, t_start, dur)
+        akills, aviolations = self.aimed(self.a.aimed_rounds)
+        self.aimed_kills = akills
+        return self.summary(kills, by_kind, missed, violations + aviolations, t_start, dur)
 
     def summary(self, kills, by_kind, missed, violations, t_start, dur=None):
         s = {"kills": kills, "by_kind": by_kind, "missed": missed, "violations": violations,
+             "aimed_kills": self.aimed_kills, "aimed_points": len(AIMED), "probes": self.probes,
              "seed": self.a.seed, "seconds": round(time.monotonic() - t_start, 1),
              "unkilled_ms": {k: round(v * 1000, 1) for k, v in (dur or {}).items()},
              "problems": self.problems[:40]}
@@ -263,6 +363,11 @@ def main():
     ap.add_argument("--ifaces", required=True)
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--kills", type=int, default=100)
+    ap.add_argument("--aimed-rounds", type=int, default=2)
+    ap.add_argument("--peer-ns", required=True)
+    ap.add_argument("--peer-dev", required=True)
+    ap.add_argument("--peer-addr", required=True)
+    ap.add_argument("--rs-addr", required=True)
     ap.add_argument("--max-seconds", type=float, default=150)
     ap.add_argument("--seed", type=int, default=None)
     a = ap.parse_args()

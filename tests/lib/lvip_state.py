@@ -11,6 +11,9 @@
 #                    VIP map, and lvip's XDP and TC programs are on every IFACE;
 #       MODE while-lo: the same, but the programs are required only while an
 #                    address other than loopback is on lo (during `down`).
+#       In both, lvip's programs on an interface must use the maps pinned in
+#       PIN (bpf_prog_info.map_ids), else the VIPs of those maps are not
+#       hidden there.
 #       Prints one line per violation; exit 1 if any.
 import ipaddress
 import json
@@ -117,9 +120,37 @@ def tc_filter_count(ns, dev):
     return sum(1 for f in json.loads(r.stdout or "[]") if f.get("options"))
 
 
+def bpftool_json(args):
+    r = run(["bpftool", "-j"] + args)
+    return json.loads(r.stdout or "[]") if r.returncode == 0 else []
+
+
+def pinned_map_ids(pin):
+    """Ids of the maps pinned directly in PIN."""
+    ids = set()
+    for m in bpftool_json(["-f", "map", "show"]):
+        if any(os.path.dirname(p) == pin.rstrip("/") for p in m.get("pinned", [])):
+            ids.add(m["id"])
+    return ids
+
+
+def prog_maps():
+    """{prog id: set of its map ids}, every program of the host."""
+    return {p["id"]: set(p.get("map_ids", [])) for p in bpftool_json(["prog", "show"])}
+
+
+def pinned_any(pin):
+    """Does PIN hold any of lvip's pins (its marker subdirectories aside)?"""
+    try:
+        return any(n not in ("lvip_made_dir", "lvip_watch") for n in os.listdir(pin))
+    except OSError:
+        return False
+
+
 def state(ns, pin, ifaces):
     ls = links(ns)
-    st = {"lo": sorted(lo_addrs(ns)), "map": None, "ifaces": {}}
+    st = {"lo": sorted(lo_addrs(ns)), "map": None, "ifaces": {}, "pinned": pinned_any(pin)}
+    pinned_ids, pmaps = pinned_map_ids(pin), prog_maps()
     m = map_vips(pin)
     st["map"] = None if m is None else {a: m[a] for a in sorted(m)}
     for dev in ifaces:
@@ -130,6 +161,8 @@ def state(ns, pin, ifaces):
         tid, tname = tc_lvip(ns, dev)
         l = dict(l, tc_id=tid, tc_name=tname)
         l["attached"] = l["xdp_name"].startswith("lvip_xdp") and tname.startswith("lvip_tc")
+        used = [pmaps.get(i, set()) for i in (l["xdp_id"], tid) if i]
+        l["maps_ok"] = all(u and u <= pinned_ids for u in used)
         st["ifaces"][dev] = l
     return st
 
@@ -151,6 +184,9 @@ def violations(st, mode):
                 v.append("%s: lvip's programs not attached (xdp %r, tc %r)%s" %
                          (dev, l["xdp_name"], l["tc_name"],
                           " while VIPs are on lo" if mode == "while-lo" else ""))
+    for dev, l in sorted(st["ifaces"].items()):
+        if l and l["attached"] and not l["maps_ok"]:
+            v.append("%s: lvip's programs do not use the maps pinned in the pin dir" % dev)
     return v
 
 
