@@ -77,25 +77,39 @@ static bool prog_named(__u32 id, const char *prefix)
 	return match;
 }
 
+static __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	if (mode)
+		*mode = q.attach_mode;
+	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
+	       q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+}
+
 /* Is the tc filter program prog_id (at lvip's handle and priority) this
  * instance's? Its pinned program, or one bound to its pinned maps (an
- * older build's); or an lvip_tc* program on an interface whose XDP link
- * this instance holds (one left bound to maps that were unpinned: no other
- * instance can attach where this one's link is). */
+ * older build's); or an lvip_tc* program left bound to maps that are no
+ * longer pinned, on an interface where this instance holds the XDP link or
+ * where no XDP program runs at all: another instance's interface carries
+ * that instance's XDP program. */
 static bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
 {
-	bool alive;
+	bool alive = false;
 	int fd;
 
 	if (!prog_id)
 		return false;
 	if (prog_id == s->tc_id || state_prog_ours(s, prog_id))
 		return true;
-	fd = link_open(s, ifindex, &alive);
-	if (fd < 0)
+	if (!prog_named(prog_id, LVIP_PROG_TC))
 		return false;
-	close(fd);
-	return alive && prog_named(prog_id, LVIP_PROG_TC);
+	fd = link_open(s, ifindex, &alive);
+	if (fd >= 0)
+		close(fd);
+	return alive || !xdp_attached_id(ifindex, NULL);
 }
 
 static const char *xdp_mode_name(__u8 mode)
@@ -141,20 +155,18 @@ static __u32 tc_query(__u32 ifindex)
  * foreign filter sitting at lvip's own tc handle/priority. */
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	__u32 tc_id, xdp_id = 0;
+	__u32 tc_id, xdp_id;
+	__u8 mode = 0;
 	bool alive;
 	int fd;
 
 	fd = link_open(s, ifindex, &alive);
 	if (fd >= 0)
 		close(fd);
-	if (!bpf_xdp_query(ifindex, 0, &q))
-		xdp_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
-			 q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+	xdp_id = xdp_attached_id(ifindex, &mode);
 	if (xdp_id && !(fd >= 0 && alive)) {
 		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
-			 "refusing to replace it", name, xdp_id, xdp_mode_name(q.attach_mode));
+			 "refusing to replace it", name, xdp_id, xdp_mode_name(mode));
 		return -EBUSY;
 	}
 	tc_id = tc_query(ifindex);
