@@ -195,6 +195,47 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 	return err;
 }
 
+/* ---- reading the file ---- */
+
+/* The first vip line that vip_guard refuses: "FILE:LINE: ...", -EINVAL;
+ * -EIO if the addresses cannot be read. */
+static int config_guard(const struct lvip_config *c, const char *file)
+{
+	char addr[INET6_ADDRSTRLEN], why[256];
+	struct addr_list own = {};
+	int err = vip_guard_addrs(&own);
+
+	if (err) {
+		lvip_err("%s: cannot read the interface addresses: %s", file, strerror(-err));
+		return -EIO;
+	}
+	for (size_t i = 0; !err && i < c->nvips; i++) {
+		const struct cfg_vip *v = &c->vips[i];
+
+		if (!vip_guard(&v->addr, &own, why, sizeof(why)))
+			continue;
+		lvip_err("%s:%d: invalid VIP '%s': %s", file, v->line,
+			 vip_format(&v->addr, addr, sizeof(addr)), why);
+		err = -EINVAL;
+	}
+	addr_list_free(&own);
+	return err;
+}
+
+/* config_load, then the guards on its VIPs. -EINVAL: an invalid file
+ * (exit 2), -EIO: the addresses could not be read (exit 1); reported. */
+static int load_config(const char *file, struct lvip_config *c)
+{
+	int err;
+
+	if (config_load(file, c))
+		return -EINVAL;
+	err = config_guard(c, file);
+	if (err)
+		config_free(c);
+	return err;
+}
+
 /* ---- showing a plan ---- */
 
 static void plan_print(const struct plan *p, FILE *out, const char *prefix, const char *add_note)
@@ -377,8 +418,9 @@ int cmd_apply(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("apply: unexpected argument '%s' (the file is given with -f)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (config_load(file, &cfg))
-		return EXIT_USAGE;
+	err = load_config(file, &cfg);
+	if (err)
+		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	err = reconcile(c->pin_dir, &cfg, file, true, dry_run, true, &p);
 	if (!err || err == -ENODEV) {
 		if (err) {
@@ -460,7 +502,7 @@ static void watch_reload_config(const char *file, struct lvip_config *cfg)
 {
 	struct lvip_config fresh;
 
-	if (config_load(file, &fresh)) {
+	if (load_config(file, &fresh)) {
 		lvip_warn("watch: %s not reloaded (see above); keeping the previous config", file);
 		return;
 	}
@@ -494,8 +536,9 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("watch: unexpected argument '%s' (the file is given with -f)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (config_load(file, &cfg))
-		return EXIT_USAGE;
+	err = load_config(file, &cfg);
+	if (err)
+		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	mon = nl_monitor_open();
 	if (!mon) {
 		lvip_err("watch: cannot listen to rtnetlink: %s", strerror(errno));

@@ -70,6 +70,7 @@ struct addr_list {
 };
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
+int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
@@ -174,6 +175,14 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 	     const struct addr_list *lo_addrs, struct vip_undo *u);
 void vip_undo_run(struct lvip_state *s, struct vip_undo *u);
 void vip_undo_free(struct vip_undo *u);
+/* The addresses of every interface but lo, for vip_guard. */
+int vip_guard_addrs(struct addr_list *out);
+/* Why a must not be a VIP, written in buf, or NULL: one of the server's own
+ * addresses (own: vip_guard_addrs; ARP/ND for it would be dropped), the
+ * network or broadcast address of a connected IPv4 subnet (prefix at most
+ * /30) or the subnet-router anycast address of a connected IPv6 prefix (at
+ * most /126). */
+const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len);
 
 /* ---- iface.c: attach / detach ---- */
 enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
