@@ -102,6 +102,7 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			  struct iface_change **out, size_t *n)
 {
 	struct link_list links;
+	char name[LVIP_NAME_ESC];
 	int err = nl_link_dump(&links);
 
 	for (size_t i = 0; !err && i < c->nifs; i++) {
@@ -121,7 +122,8 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			err = push((void **)out, n, sizeof(ch), &ch);
 		}
 		if (!err && !found && !f->glob && strict) {
-			lvip_err("%s:%d: no such interface '%s'", file, f->line, f->pattern);
+			lvip_err("%s:%d: no such interface '%s'", file, f->line,
+				 name_escape(f->pattern, name, sizeof(name)));
 			err = -ENODEV;
 		}
 	}
@@ -240,16 +242,17 @@ static int load_config(const char *file, struct lvip_config *c)
 
 static void plan_print(const struct plan *p, FILE *out, const char *prefix, const char *add_note)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < p->nattach; i++)
-		fprintf(out, "%sattach %s (mode %s)\n", prefix, p->attach[i].name, mode_name(p->attach[i].mode));
+		fprintf(out, "%sattach %s (mode %s)\n", prefix,
+			name_escape(p->attach[i].name, name, sizeof(name)), mode_name(p->attach[i].mode));
 	for (size_t i = 0; i < p->nadd; i++)
 		fprintf(out, "%sadd vip %s%s\n", prefix, vip_format(&p->add[i], buf, sizeof(buf)), add_note);
 	for (size_t i = 0; i < p->ndel; i++)
 		fprintf(out, "%sremove vip %s\n", prefix, vip_format(&p->del[i], buf, sizeof(buf)));
 	for (size_t i = 0; i < p->ndetach; i++)
-		fprintf(out, "%sdetach %s\n", prefix, p->detach[i].name);
+		fprintf(out, "%sdetach %s\n", prefix, name_escape(p->detach[i].name, name, sizeof(name)));
 }
 
 static json_object *change_json(const char *action, const char *key, const char *value)
@@ -261,13 +264,20 @@ static json_object *change_json(const char *action, const char *key, const char 
 	return o;
 }
 
+static json_object *iface_json(const char *action, const struct iface_change *c)
+{
+	char name[LVIP_NAME_ESC];
+
+	return change_json(action, "interface", name_escape(c->name, name, sizeof(name)));
+}
+
 static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 {
 	json_object *o = json_object_new_object(), *ch = json_object_new_array();
 	char buf[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < p->nattach; i++) {
-		json_object *c = change_json("attach", "interface", p->attach[i].name);
+		json_object *c = iface_json("attach", &p->attach[i]);
 
 		json_object_object_add(c, "mode", json_object_new_string(mode_name(p->attach[i].mode)));
 		json_object_array_add(ch, c);
@@ -277,7 +287,7 @@ static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 	for (size_t i = 0; i < p->ndel; i++)
 		json_object_array_add(ch, change_json("remove_vip", "address", vip_format(&p->del[i], buf, sizeof(buf))));
 	for (size_t i = 0; i < p->ndetach; i++)
-		json_object_array_add(ch, change_json("detach", "interface", p->detach[i].name));
+		json_object_array_add(ch, iface_json("detach", &p->detach[i]));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(o, "changes", ch);
 	json_object_object_add(o, "applied", json_object_new_boolean(applied));
@@ -288,6 +298,7 @@ static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 
 static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
 {
+	char name[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (size_t i = 0; !err && i < p->nattach; i++)
@@ -297,7 +308,8 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 
 		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode, &changed);
 		if (err) {
-			lvip_err("attach %s: %s", p->attach[*done].name, strerror(-err));
+			lvip_err("attach %s: %s", name_escape(p->attach[*done].name, name, sizeof(name)),
+				 strerror(-err));
 			break;
 		}
 	}
@@ -306,6 +318,7 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 
 static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 {
+	char name[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (*done = 0; !err && *done < p->ndetach; (*done)++) {
@@ -316,7 +329,7 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 		d->mode = !strcmp(info.xdp_mode, "generic") ? MODE_GENERIC : MODE_AUTO; /* for undo */
 		err = iface_detach(s, d->ifindex);
 		if (err) {
-			lvip_err("detach %s: %s", d->name, strerror(-err));
+			lvip_err("detach %s: %s", name_escape(d->name, name, sizeof(name)), strerror(-err));
 			break;
 		}
 	}

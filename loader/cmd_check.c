@@ -25,9 +25,9 @@ enum severity { SEV_EXPOSED, SEV_INFO };
 
 struct finding {
 	enum severity sev;
-	char msg[256];
+	char msg[384];
 	char address[INET6_ADDRSTRLEN];
-	char iface[IF_NAMESIZE];
+	char iface[LVIP_NAME_ESC]; /* as name_escape prints it */
 };
 
 struct findings {
@@ -70,7 +70,7 @@ static bool is_host_loopback(const struct if_addr *a)
 static void check_addresses(const struct vip_view *v, const struct addr_list *all, int lo,
 			    struct findings *fs)
 {
-	char addr[INET6_ADDRSTRLEN], name[IF_NAMESIZE];
+	char addr[INET6_ADDRSTRLEN], raw[IF_NAMESIZE], name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < all->n; i++) {
 		const struct if_addr *a = &all->a[i];
@@ -80,8 +80,9 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 			add_finding(fs, SEV_EXPOSED, addr, "lo", "%s is on lo but not in lvip's map: it is "
 				    "not hidden (run 'lvip vip add %s')", addr, addr);
 		if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
-			if (!if_indextoname(a->ifindex, name))
-				snprintf(name, sizeof(name), "%u", a->ifindex);
+			if (!if_indextoname(a->ifindex, raw))
+				snprintf(raw, sizeof(raw), "%u", a->ifindex);
+			name_escape(raw, name, sizeof(name));
 			add_finding(fs, SEV_EXPOSED, addr, name, "VIP %s is assigned to %s: the kernel "
 				    "announces it there (assign VIPs to lo only)", addr, name);
 		}
@@ -103,15 +104,16 @@ static void check_interfaces(struct lvip_state *s, const struct link_list *links
 	for (size_t i = 0; i < links->n; i++) {
 		const struct link_info *l = &links->l[i];
 		struct iface_info info = {};
+		char e[LVIP_NAME_ESC];
 
 		if (!(l->flags & IFF_UP) || !l->has_mac || !has_routable_addr(all, l->ifindex))
 			continue;
 		if (state_loaded(s))
 			iface_inspect(s, l->ifindex, &info);
+		name_escape(l->name, e, sizeof(e));
 		if (!info.link_alive || !info.tc_prog_id)
-			add_finding(fs, SEV_EXPOSED, NULL, l->name, "%s is up with addresses but lvip is not "
-				    "attached: VIPs on lo are answered there (run 'lvip attach %s')",
-				    l->name, l->name);
+			add_finding(fs, SEV_EXPOSED, NULL, e, "%s is up with addresses but lvip is not "
+				    "attached: VIPs on lo are answered there (run 'lvip attach %s')", e, e);
 	}
 }
 
@@ -151,35 +153,42 @@ static int conf_value(const char *family, const char *iface, const char *key)
 	return v;
 }
 
+static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };
+
+/* The sysctls of one interface: read by its name n, reported as e. */
+static void link_sysctls(struct lvip_state *s, const struct link_info *l, struct findings *fs)
+{
+	const char *n = l->name;
+	struct iface_info info = {};
+	char e[LVIP_NAME_ESC];
+	int all_rp, rp;
+
+	name_escape(n, e, sizeof(e));
+	if (conf_value("ipv4", n, "proxy_arp") > 0)
+		add_finding(fs, SEV_INFO, NULL, e, "proxy_arp is on for %s: it would answer for VIPs "
+			    "not on lo; lvip drops those requests too", e);
+	if (conf_value("ipv6", n, "proxy_ndp") > 0)
+		add_finding(fs, SEV_INFO, NULL, e, "proxy_ndp is on for %s", e);
+	for (size_t k = 0; k < 2; k++) {
+		int v = conf_value("ipv4", n, arp_keys[k]);
+
+		if (v > 0)
+			add_finding(fs, SEV_INFO, NULL, e, "%s is %d on %s (lvip does not need it)",
+				    arp_keys[k], v, e);
+	}
+	if (state_loaded(s))
+		iface_inspect(s, l->ifindex, &info);
+	all_rp = conf_value("ipv4", "all", "rp_filter");
+	rp = conf_value("ipv4", n, "rp_filter");
+	if (info.link_alive && (all_rp > rp ? all_rp : rp) == 1)
+		add_finding(fs, SEV_INFO, NULL, e, "rp_filter is strict on %s: packets to a VIP "
+			    "arriving there are dropped if the reply route differs", e);
+}
+
 static void check_sysctls(struct lvip_state *s, const struct link_list *links, struct findings *fs)
 {
-	static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };
-
-	for (size_t i = 0; i < links->n; i++) {
-		const char *n = links->l[i].name;
-		struct iface_info info = {};
-		int all_rp, rp;
-
-		if (conf_value("ipv4", n, "proxy_arp") > 0)
-			add_finding(fs, SEV_INFO, NULL, n, "proxy_arp is on for %s: it would answer for VIPs "
-				    "not on lo; lvip drops those requests too", n);
-		if (conf_value("ipv6", n, "proxy_ndp") > 0)
-			add_finding(fs, SEV_INFO, NULL, n, "proxy_ndp is on for %s", n);
-		for (size_t k = 0; k < 2; k++) {
-			int v = conf_value("ipv4", n, arp_keys[k]);
-
-			if (v > 0)
-				add_finding(fs, SEV_INFO, NULL, n, "%s is %d on %s (lvip does not need it)",
-					    arp_keys[k], v, n);
-		}
-		if (state_loaded(s))
-			iface_inspect(s, links->l[i].ifindex, &info);
-		all_rp = conf_value("ipv4", "all", "rp_filter");
-		rp = conf_value("ipv4", n, "rp_filter");
-		if (info.link_alive && (all_rp > rp ? all_rp : rp) == 1)
-			add_finding(fs, SEV_INFO, NULL, n, "rp_filter is strict on %s: packets to a VIP "
-				    "arriving there are dropped if the reply route differs", n);
-	}
+	for (size_t i = 0; i < links->n; i++)
+		link_sysctls(s, &links->l[i], fs);
 	for (size_t k = 0; k < 2; k++) {
 		int v = conf_value("ipv4", "all", arp_keys[k]);
 

@@ -124,6 +124,7 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	__u32 tc_id, xdp_id = 0;
+	char e[LVIP_NAME_ESC];
 	bool alive;
 	int fd;
 
@@ -133,15 +134,16 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 	if (!bpf_xdp_query(ifindex, 0, &q))
 		xdp_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
 			 q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+	name_escape(name, e, sizeof(e));
 	if (xdp_id && !(fd >= 0 && alive)) {
 		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
-			 "refusing to replace it", name, xdp_id, xdp_mode_name(q.attach_mode));
+			 "refusing to replace it", e, xdp_id, xdp_mode_name(q.attach_mode));
 		return -EBUSY;
 	}
 	tc_id = tc_query(ifindex);
 	if (tc_id && tc_id != s->tc_id && !prog_named(tc_id, LVIP_PROG_TC)) {
 		lvip_err("%s: a tc egress filter that is not lvip's (prog id %u) uses lvip's "
-			 "handle 0x%x priority %u: refusing to replace it", name, tc_id,
+			 "handle 0x%x priority %u: refusing to replace it", e, tc_id,
 			 LVIP_TC_HANDLE, LVIP_TC_PRIO);
 		return -EBUSY;
 	}

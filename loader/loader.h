@@ -34,6 +34,14 @@ const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
 bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 
+/* An interface name as lvip prints it (tables, messages, JSON): a byte that
+ * is not part of printable UTF-8 (a control character, invalid UTF-8) and a
+ * backslash are written as \xNN, so that the output stays valid UTF-8 on
+ * one line and the name can be told. buf of len bytes; LVIP_NAME_ESC holds
+ * any name. */
+#define LVIP_NAME_ESC 64 /* (IFNAMSIZ - 1) * 4 + 1, rounded up */
+const char *name_escape(const char *in, char *buf, size_t len);
+
 /* An IPv4 or IPv6 host address. */
 struct vip_addr {
 	int family; /* AF_INET or AF_INET6 */

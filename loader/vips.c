@@ -217,8 +217,7 @@ static const char *ifname_of(__u32 ifindex, char *buf, size_t len)
 
 	if (!if_indextoname(ifindex, name))
 		snprintf(name, sizeof(name), "%u", ifindex);
-	snprintf(buf, len, "%s", name);
-	return buf;
+	return name_escape(name, buf, len);
 }
 
 /* p: the prefix of a, its host bits all 0 (host = false) or all 1. */
@@ -259,7 +258,7 @@ int vip_guard_addrs(struct addr_list *out)
 
 const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len)
 {
-	char name[IF_NAMESIZE * 4], net[INET6_ADDRSTRLEN];
+	char name[LVIP_NAME_ESC], net[INET6_ADDRSTRLEN];
 	const struct if_addr *ia;
 	const char *role;
 	struct vip_addr p;
