@@ -103,6 +103,7 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			  struct iface_change **out, size_t *n)
 {
 	struct link_list links;
+	char name[LVIP_NAME_ESC];
 	int err = nl_link_dump(&links);
 
 	for (size_t i = 0; !err && i < c->nifs; i++) {
@@ -123,7 +124,8 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			err = push((void **)out, n, sizeof(ch), &ch);
 		}
 		if (!err && !found && !f->glob && strict) {
-			lvip_err("%s:%d: no such interface '%s'", file, f->line, f->pattern);
+			lvip_err("%s:%d: no such interface '%s'", file, f->line,
+				 name_escape(f->pattern, name, sizeof(name)));
 			err = -ENODEV;
 		}
 	}
@@ -197,6 +199,47 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 	return err;
 }
 
+/* ---- reading the file ---- */
+
+/* The first vip line that vip_guard refuses: "FILE:LINE: ...", -EINVAL;
+ * -EIO if the addresses cannot be read. */
+static int config_guard(const struct lvip_config *c, const char *file)
+{
+	char addr[INET6_ADDRSTRLEN], why[256];
+	struct addr_list own = {};
+	int err = vip_guard_addrs(&own);
+
+	if (err) {
+		lvip_err("%s: cannot read the interface addresses: %s", file, strerror(-err));
+		return -EIO;
+	}
+	for (size_t i = 0; !err && i < c->nvips; i++) {
+		const struct cfg_vip *v = &c->vips[i];
+
+		if (!vip_guard(&v->addr, &own, why, sizeof(why)))
+			continue;
+		lvip_err("%s:%d: invalid VIP '%s': %s", file, v->line,
+			 vip_format(&v->addr, addr, sizeof(addr)), why);
+		err = -EINVAL;
+	}
+	addr_list_free(&own);
+	return err;
+}
+
+/* config_load, then the guards on its VIPs. -EINVAL: an invalid file
+ * (exit 2), -EIO: the addresses could not be read (exit 1); reported. */
+static int load_config(const char *file, struct lvip_config *c)
+{
+	int err;
+
+	if (config_load(file, c))
+		return -EINVAL;
+	err = config_guard(c, file);
+	if (err)
+		config_free(c);
+	return err;
+}
+
 /* ---- showing a plan ---- */
 
 /* known: the VIPs the file already had in the previous pass (watch): one of
@@ -204,11 +247,11 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 static void plan_print(const struct plan *p, FILE *out, const char *prefix,
 		       const struct vip_addr *known, size_t nknown)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < p->nattach; i++)
-		fprintf(out, "%sattach %s (mode %s)\n", prefix, p->attach[i].name,
-			mode_name(p->attach[i].mode));
+		fprintf(out, "%sattach %s (mode %s)\n", prefix,
+			name_escape(p->attach[i].name, name, sizeof(name)), mode_name(p->attach[i].mode));
 	for (size_t i = 0; i < p->nadd; i++) {
 		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
 
@@ -219,7 +262,7 @@ static void plan_print(const struct plan *p, FILE *out, const char *prefix,
 	for (size_t i = 0; i < p->ndel; i++)
 		fprintf(out, "%sremove vip %s\n", prefix, vip_format(&p->del[i], buf, sizeof(buf)));
 	for (size_t i = 0; i < p->ndetach; i++)
-		fprintf(out, "%sdetach %s\n", prefix, p->detach[i].name);
+		fprintf(out, "%sdetach %s\n", prefix, name_escape(p->detach[i].name, name, sizeof(name)));
 }
 
 static json_object *change_json(const char *action, const char *key, const char *value)
@@ -231,13 +274,20 @@ static json_object *change_json(const char *action, const char *key, const char 
 	return o;
 }
 
+static json_object *iface_json(const char *action, const struct iface_change *c)
+{
+	char name[LVIP_NAME_ESC];
+
+	return change_json(action, "interface", name_escape(c->name, name, sizeof(name)));
+}
+
 static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 {
 	json_object *o = json_object_new_object(), *ch = json_object_new_array();
 	char buf[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < p->nattach; i++) {
-		json_object *c = change_json("attach", "interface", p->attach[i].name);
+		json_object *c = iface_json("attach", &p->attach[i]);
 
 		json_object_object_add(c, "mode", json_object_new_string(mode_name(p->attach[i].mode)));
 		json_object_array_add(ch, c);
@@ -247,9 +297,9 @@ static json_object *plan_json(const struct plan *p, bool dry_run, bool applied)
 	for (size_t i = 0; i < p->ndel; i++)
 		json_object_array_add(ch, change_json("remove_vip", "address", vip_format(&p->del[i], buf, sizeof(buf))));
 	for (size_t i = 0; i < p->ndetach; i++)
-		json_object_array_add(ch, change_json("detach", "interface", p->detach[i].name));
+		json_object_array_add(ch, iface_json("detach", &p->detach[i]));
 	for (size_t i = 0; i < p->nrefused; i++)
-		json_object_array_add(ch, change_json("refused", "interface", p->refused[i].name));
+		json_object_array_add(ch, iface_json("refused", &p->refused[i]));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(o, "changes", ch);
 	json_object_object_add(o, "applied", json_object_new_boolean(applied));
@@ -279,6 +329,7 @@ static int refuse_foreign(struct lvip_state *s, struct plan *p)
 
 static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
 {
+	char name[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (*done = 0; !err && *done < p->nattach; (*done)++) {
@@ -286,7 +337,8 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 
 		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode, &changed);
 		if (err) {
-			lvip_err("attach %s: %s", p->attach[*done].name, strerror(-err));
+			lvip_err("attach %s: %s", name_escape(p->attach[*done].name, name, sizeof(name)),
+				 strerror(-err));
 			break;
 		}
 	}
@@ -295,6 +347,7 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 
 static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 {
+	char name[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (*done = 0; !err && *done < p->ndetach; (*done)++) {
@@ -305,7 +358,7 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 		d->mode = !strcmp(info.xdp_mode, "generic") ? MODE_GENERIC : MODE_AUTO; /* for undo */
 		err = iface_detach(s, d->ifindex);
 		if (err) {
-			lvip_err("detach %s: %s", d->name, strerror(-err));
+			lvip_err("detach %s: %s", name_escape(d->name, name, sizeof(name)), strerror(-err));
 			break;
 		}
 	}
@@ -415,8 +468,9 @@ int cmd_apply(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("apply: unexpected argument '%s' (the file is given with -f)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (config_load(file, &cfg))
-		return EXIT_USAGE;
+	err = load_config(file, &cfg);
+	if (err)
+		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	err = reconcile(c->pin_dir, &cfg, file, true, dry_run, true, &p);
 	if (!err || err == -ENODEV) {
 		if (err) {
@@ -502,7 +556,7 @@ static void watch_reload_config(const char *file, struct lvip_config *cfg)
 {
 	struct lvip_config fresh;
 
-	if (config_load(file, &fresh)) {
+	if (load_config(file, &fresh)) {
 		lvip_warn("watch: %s not reloaded (see above); keeping the previous config", file);
 		return;
 	}
@@ -569,8 +623,9 @@ int cmd_watch(struct cmd_ctx *c, int argc, char **argv)
 		lvip_err("watch: unexpected argument '%s' (the file is given with -f)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (config_load(file, &cfg))
-		return EXIT_USAGE;
+	err = load_config(file, &cfg);
+	if (err)
+		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	if (watch_claim(c->pin_dir)) {
 		config_free(&cfg);
 		return EXIT_FAIL;

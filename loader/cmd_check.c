@@ -63,7 +63,7 @@ static bool is_host_loopback(const struct if_addr *a)
 static void check_addresses(const struct vip_view *v, const struct addr_list *all, int lo,
 			    struct findings *fs)
 {
-	char addr[INET6_ADDRSTRLEN], name[IF_NAMESIZE];
+	char addr[INET6_ADDRSTRLEN], raw[IF_NAMESIZE], name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < all->n; i++) {
 		const struct if_addr *a = &all->a[i];
@@ -73,8 +73,9 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 			add_finding(fs, SEV_EXPOSED, "vip_not_in_map", addr, "lo", "%s is on lo but not in "
 				    "lvip's map: it is not hidden (run 'lvip vip add %s')", addr, addr);
 		if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
-			if (!if_indextoname(a->ifindex, name))
-				snprintf(name, sizeof(name), "%u", a->ifindex);
+			if (!if_indextoname(a->ifindex, raw))
+				snprintf(raw, sizeof(raw), "%u", a->ifindex);
+			name_escape(raw, name, sizeof(name));
 			add_finding(fs, SEV_EXPOSED, "vip_on_interface", addr, name, "VIP %s is assigned to "
 				    "%s: the kernel announces it there (assign VIPs to lo only)", addr, name);
 		}
@@ -126,14 +127,15 @@ static bool sysctls_hide(const char *iface)
 	return (ign == 1 || ign == 2 || ign == 8) && conf_effective(iface, "arp_announce") == 2;
 }
 
-static void check_attached(struct lvip_state *s, const struct link_info *l, struct findings *fs)
+/* n: l's name as printed (escaped). */
+static void check_attached(struct lvip_state *s, const struct link_info *l, const char *n,
+			   struct findings *fs)
 {
-	const char *n = l->name;
 	struct iface_info info = {};
 
 	if (state_any(s))
 		iface_inspect(s, l->ifindex, &info);
-	if (!info.link_alive && !info.tc_prog_id && sysctls_hide(n))
+	if (!info.link_alive && !info.tc_prog_id && sysctls_hide(l->name))
 		add_finding(fs, SEV_INFO, "iface_hidden_by_sysctl", NULL, n, "%s is not attached, but "
 			    "its arp_ignore and arp_announce hide lo's addresses", n);
 	else if (!info.link_alive && !info.tc_prog_id)
@@ -161,14 +163,16 @@ static void check_interfaces(struct lvip_state *s, const struct lvip_config *cfg
 {
 	for (size_t i = 0; i < links->n; i++) {
 		const struct link_info *l = &links->l[i];
+		char e[LVIP_NAME_ESC];
 
 		if (!(l->flags & IFF_UP) || !l->has_mac || (l->flags & IFF_NOARP))
 			continue;
+		name_escape(l->name, e, sizeof(e));
 		if (cfg && config_ignores(cfg, l->name))
-			add_finding(fs, SEV_INFO, "iface_ignored", NULL, l->name, "%s is ignored by the "
-				    "config file: not checked", l->name);
+			add_finding(fs, SEV_INFO, "iface_ignored", NULL, e, "%s is ignored by the "
+				    "config file: not checked", e);
 		else if (hide)
-			check_attached(s, l, fs);
+			check_attached(s, l, e, fs);
 	}
 }
 
@@ -191,32 +195,39 @@ static void check_gone_links(struct lvip_state *s, struct findings *fs)
 	free(idx);
 }
 
+static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };
+
+/* The sysctls of one interface: read by its name, reported escaped. */
+static void link_sysctls(struct lvip_state *s, const struct link_info *l, struct findings *fs)
+{
+	const char *n = l->name;
+	struct iface_info info = {};
+	char e[LVIP_NAME_ESC];
+
+	name_escape(n, e, sizeof(e));
+	if (conf_value("ipv4", n, "proxy_arp") > 0)
+		add_finding(fs, SEV_INFO, "proxy_arp", NULL, e, "proxy_arp is on for %s: it would answer "
+			    "for VIPs not on lo; lvip drops those requests too", e);
+	if (conf_value("ipv6", n, "proxy_ndp") > 0)
+		add_finding(fs, SEV_INFO, "proxy_ndp", NULL, e, "proxy_ndp is on for %s", e);
+	for (size_t k = 0; k < ARRAY_SIZE(arp_keys); k++) {
+		int v = conf_value("ipv4", n, arp_keys[k]);
+
+		if (v > 0)
+			add_finding(fs, SEV_INFO, "arp_sysctl", NULL, e, "%s is %d on %s (lvip does not "
+				    "need it)", arp_keys[k], v, e);
+	}
+	if (state_any(s))
+		iface_inspect(s, l->ifindex, &info);
+	if (info.link_alive && conf_effective(n, "rp_filter") == 1)
+		add_finding(fs, SEV_INFO, "rp_filter_strict", NULL, e, "rp_filter is strict on %s: "
+			    "packets to a VIP arriving there are dropped if the reply route differs", e);
+}
+
 static void check_sysctls(struct lvip_state *s, const struct link_list *links, struct findings *fs)
 {
-	static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };
-
-	for (size_t i = 0; i < links->n; i++) {
-		const char *n = links->l[i].name;
-		struct iface_info info = {};
-
-		if (conf_value("ipv4", n, "proxy_arp") > 0)
-			add_finding(fs, SEV_INFO, "proxy_arp", NULL, n, "proxy_arp is on for %s: it would "
-				    "answer for VIPs not on lo; lvip drops those requests too", n);
-		if (conf_value("ipv6", n, "proxy_ndp") > 0)
-			add_finding(fs, SEV_INFO, "proxy_ndp", NULL, n, "proxy_ndp is on for %s", n);
-		for (size_t k = 0; k < ARRAY_SIZE(arp_keys); k++) {
-			int v = conf_value("ipv4", n, arp_keys[k]);
-
-			if (v > 0)
-				add_finding(fs, SEV_INFO, "arp_sysctl", NULL, n, "%s is %d on %s (lvip does "
-					    "not need it)", arp_keys[k], v, n);
-		}
-		if (state_any(s))
-			iface_inspect(s, links->l[i].ifindex, &info);
-		if (info.link_alive && conf_effective(n, "rp_filter") == 1)
-			add_finding(fs, SEV_INFO, "rp_filter_strict", NULL, n, "rp_filter is strict on %s: "
-				    "packets to a VIP arriving there are dropped if the reply route differs", n);
-	}
+	for (size_t i = 0; i < links->n; i++)
+		link_sysctls(s, &links->l[i], fs);
 	for (size_t k = 0; k < ARRAY_SIZE(arp_keys); k++) {
 		int v = conf_value("ipv4", "all", arp_keys[k]);
 

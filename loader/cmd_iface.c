@@ -63,6 +63,7 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 		      enum xdp_mode_req mode)
 {
 	bool *added = calloc(n, sizeof(*added));
+	char e[LVIP_NAME_ESC];
 	int err = 0, i;
 
 	if (!added)
@@ -70,7 +71,7 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 	for (i = 0; !err && i < n; i++) {
 		err = iface_attach(s, idx[i], mode, &added[i]);
 		if (err)
-			lvip_err("attach: %s: %s", names[i], strerror(-err));
+			lvip_err("attach: %s: %s", name_escape(names[i], e, sizeof(e)), strerror(-err));
 	}
 	if (err) {
 		while (i-- > 0)
@@ -81,12 +82,13 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 			struct iface_info info;
 
 			iface_inspect(s, idx[i], &info);
-			lvip_info("%s: %s (xdp %s, tc egress)", names[i],
+			name_escape(names[i], e, sizeof(e));
+			lvip_info("%s: %s (xdp %s, tc egress)", e,
 				  added[i] ? "attached" : "already attached", info.xdp_mode);
 			if (!added[i] && mode != MODE_AUTO &&
 			    strcmp(info.xdp_mode, mode == MODE_NATIVE ? "native" : "generic"))
 				lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
-					  names[i], info.xdp_mode, names[i]);
+					  e, info.xdp_mode, e);
 		}
 	}
 	free(added);
@@ -172,11 +174,12 @@ static void warn_if_vips(struct lvip_state *s, const char *where)
 
 static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, size_t n)
 {
-	char name[IF_NAMESIZE];
+	char name[IF_NAMESIZE], buf[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *label = names ? names[i] : if_indextoname(idx[i], name) ? name : "(gone)";
+		const char *raw = names ? names[i] : if_indextoname(idx[i], name) ? name : "(gone)";
+		const char *label = name_escape(raw, buf, sizeof(buf));
 		struct iface_info info;
 		int e;
 

@@ -84,11 +84,13 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 static json_object *stats_json(const struct snapshot *sn)
 {
 	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
+	char name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < sn->nifs; i++) {
 		json_object *f = json_object_new_object();
 
-		json_object_object_add(f, "name", json_object_new_string(sn->ifs[i].info.name));
+		name_escape(sn->ifs[i].info.name, name, sizeof(name));
+		json_object_object_add(f, "name", json_object_new_string(name));
 		json_object_object_add(f, "ifindex", json_object_new_int64(sn->ifs[i].info.ifindex));
 		json_object_object_add(f, "reasons", reasons_json(&sn->ifs[i].c));
 		json_object_array_add(ifs, f);
@@ -106,7 +108,7 @@ static void stats_table(const struct snapshot *sn)
 		"ND_OUT_DROP", "VIP_RX", "MALFORMED",
 	};
 	const __u64 *g = (const __u64 *)&sn->global;
-	char buf[32];
+	char buf[32], name[LVIP_NAME_ESC];
 
 	printf("%-18s %12s\n", "REASON", "PACKETS");
 	for (int r = 0; r < LVIP_R_MAX; r++)
@@ -120,7 +122,8 @@ static void stats_table(const struct snapshot *sn)
 	for (size_t i = 0; i < sn->nifs; i++) {
 		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
 
-		printf("%-16s %7u", sn->ifs[i].info.name, sn->ifs[i].info.ifindex);
+		printf("%-16s %7u", name_escape(sn->ifs[i].info.name, name, sizeof(name)),
+		       sn->ifs[i].info.ifindex);
 		for (int r = 0; r < LVIP_R_MAX; r++)
 			printf(" %12s", human_count(c[r], buf, sizeof(buf)));
 		printf("\n");
@@ -158,7 +161,7 @@ static void prom_vip(const char *name, const char *vip, const char *extra, __u64
 static void stats_prometheus(const struct snapshot *sn)
 {
 	const __u64 *g = (const __u64 *)&sn->global;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], name[LVIP_NAME_ESC];
 	size_t attached = 0;
 
 	prom_family("lvip_packets_total", "counter", "Frames lvip acted on, by reason, all interfaces.");
@@ -170,9 +173,10 @@ static void stats_prometheus(const struct snapshot *sn)
 		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
 
 		attached += sn->ifs[i].info.link_alive;
+		name_escape(sn->ifs[i].info.name, name, sizeof(name));
 		for (int r = 0; r < LVIP_R_MAX; r++) {
 			printf("lvip_interface_packets_total{interface=\"");
-			prom_label(sn->ifs[i].info.name);
+			prom_label(name);
 			printf("\",reason=\"%s\"} %llu\n", lvip_reason_names[r], (unsigned long long)c[r]);
 		}
 	}
@@ -351,23 +355,25 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 	st->ifs = calloc(n, sizeof(*st->ifs));
 	for (size_t i = 0; st->ifs && i < n; i++) {
 		struct iface_info *f = &st->ifs[st->nifs++];
+		char e[LVIP_NAME_ESC];
 
 		iface_inspect(s, idx[i], f);
+		name_escape(f->name, e, sizeof(e));
 		if (!f->xdp_maps_ok || !f->tc_maps_ok)
 			problem(st, "%s: the attached lvip program does not use the maps pinned in %s: VIPs "
-				"added there are not hidden (run 'lvip attach %s')", f->name, s->pin_dir, f->name);
+				"added there are not hidden (run 'lvip attach %s')", e, s->pin_dir, e);
 		if (f->ifaddr_stale)
 			problem(st, "%s: lvip_ifaddr no longer holds the interface's IPv4 addresses "
-				"(run 'lvip attach %s')", f->name, f->name);
+				"(run 'lvip attach %s')", e, e);
 		if (!strcmp(f->name, "(gone)"))
 			problem(st, "interface %u is gone: its XDP link is detached (run 'lvip detach --all' "
 				"or attach the new interface)", idx[i]);
 		else if (!f->link_alive)
-			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", f->name, f->name);
+			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", e, e);
 		else if (f->xdp_prog_id != s->xdp_id)
-			problem(st, "%s: runs XDP program %u, not the pinned %u", f->name, f->xdp_prog_id, s->xdp_id);
+			problem(st, "%s: runs XDP program %u, not the pinned %u", e, f->xdp_prog_id, s->xdp_id);
 		if (strcmp(f->name, "(gone)") && !f->tc_prog_id)
-			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", f->name, f->name);
+			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", e, e);
 	}
 	free(idx);
 }
@@ -403,34 +409,43 @@ static int status_exposed(struct lvip_state *s, struct status *st)
 	return err;
 }
 
+static void status_json(const struct lvip_state *s, const struct status *st)
+{
+	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
+	json_object *pr = json_object_new_array();
+	char name[LVIP_NAME_ESC];
+
+	for (size_t i = 0; i < st->nifs; i++) {
+		json_object *f = json_object_new_object();
+
+		name_escape(st->ifs[i].name, name, sizeof(name));
+		json_object_object_add(f, "name", json_object_new_string(name));
+		json_object_object_add(f, "ifindex", json_object_new_int64(st->ifs[i].ifindex));
+		json_object_object_add(f, "xdp_mode", json_object_new_string(st->ifs[i].xdp_mode));
+		json_object_object_add(f, "xdp_prog_id", json_object_new_int64(st->ifs[i].xdp_prog_id));
+		json_object_object_add(f, "tc_prog_id", json_object_new_int64(st->ifs[i].tc_prog_id));
+		json_object_array_add(ifs, f);
+	}
+	for (size_t i = 0; i < st->nproblems; i++)
+		json_object_array_add(pr, json_object_new_string(st->problems[i]));
+	json_object_object_add(o, "loaded", json_object_new_boolean(st->loaded));
+	json_object_object_add(o, "pin_dir", json_object_new_string(s->pin_dir));
+	json_object_object_add(o, "xdp_prog_id", json_object_new_int64(s->xdp_id));
+	json_object_object_add(o, "tc_prog_id", json_object_new_int64(s->tc_id));
+	json_object_object_add(o, "xdp_verified_insns", json_object_new_int64(s->xdp_insns));
+	json_object_object_add(o, "tc_verified_insns", json_object_new_int64(s->tc_insns));
+	json_object_object_add(o, "interfaces", ifs);
+	json_object_object_add(o, "vips", json_object_new_int64((int64_t)st->nvips));
+	json_object_object_add(o, "problems", pr);
+	json_print(o);
+}
+
 static void status_print(const struct lvip_state *s, const struct status *st, bool json)
 {
+	char name[LVIP_NAME_ESC];
+
 	if (json) {
-		json_object *o = json_object_new_object(), *ifs = json_object_new_array();
-		json_object *pr = json_object_new_array();
-
-		for (size_t i = 0; i < st->nifs; i++) {
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "name", json_object_new_string(st->ifs[i].name));
-			json_object_object_add(f, "ifindex", json_object_new_int64(st->ifs[i].ifindex));
-			json_object_object_add(f, "xdp_mode", json_object_new_string(st->ifs[i].xdp_mode));
-			json_object_object_add(f, "xdp_prog_id", json_object_new_int64(st->ifs[i].xdp_prog_id));
-			json_object_object_add(f, "tc_prog_id", json_object_new_int64(st->ifs[i].tc_prog_id));
-			json_object_array_add(ifs, f);
-		}
-		for (size_t i = 0; i < st->nproblems; i++)
-			json_object_array_add(pr, json_object_new_string(st->problems[i]));
-		json_object_object_add(o, "loaded", json_object_new_boolean(st->loaded));
-		json_object_object_add(o, "pin_dir", json_object_new_string(s->pin_dir));
-		json_object_object_add(o, "xdp_prog_id", json_object_new_int64(s->xdp_id));
-		json_object_object_add(o, "tc_prog_id", json_object_new_int64(s->tc_id));
-		json_object_object_add(o, "xdp_verified_insns", json_object_new_int64(s->xdp_insns));
-		json_object_object_add(o, "tc_verified_insns", json_object_new_int64(s->tc_insns));
-		json_object_object_add(o, "interfaces", ifs);
-		json_object_object_add(o, "vips", json_object_new_int64((int64_t)st->nvips));
-		json_object_object_add(o, "problems", pr);
-		json_print(o);
+		status_json(s, st);
 		return;
 	}
 	if (st->loaded)
@@ -441,8 +456,9 @@ static void status_print(const struct lvip_state *s, const struct status *st, bo
 	if (st->nifs) {
 		printf("\n%-16s %7s  %-8s %9s %8s\n", "INTERFACE", "IFINDEX", "XDP", "XDP_PROG", "TC_PROG");
 		for (size_t i = 0; i < st->nifs; i++)
-			printf("%-16s %7u  %-8s %9u %8u\n", st->ifs[i].name, st->ifs[i].ifindex,
-			       st->ifs[i].xdp_mode, st->ifs[i].xdp_prog_id, st->ifs[i].tc_prog_id);
+			printf("%-16s %7u  %-8s %9u %8u\n", name_escape(st->ifs[i].name, name, sizeof(name)),
+			       st->ifs[i].ifindex, st->ifs[i].xdp_mode, st->ifs[i].xdp_prog_id,
+			       st->ifs[i].tc_prog_id);
 	}
 	printf("\nVIPs: %zu\n", st->nvips);
 	printf("problems: %s\n", st->nproblems ? "" : "none");

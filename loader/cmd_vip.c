@@ -24,6 +24,9 @@ static const char vip_usage[] =
 	"  add   protect ADDR (IPv4, or IPv6 host address; /32 or /128 accepted):\n"
 	"        into the VIP map first, then onto lo unless --no-lo. A VIP already\n"
 	"        on lo is adopted (owner \"found\") and never removed by lvip.\n"
+	"        Refused: the server's own addresses (on any interface but lo) and\n"
+	"        the network, broadcast or subnet-router anycast address of a\n"
+	"        connected subnet.\n"
 	"  del   take ADDR off lo (only if lvip put it there; --keep-lo keeps it),\n"
 	"        then out of the map. Not a VIP: nothing to do.\n"
 	"  list  every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n";
@@ -67,32 +70,52 @@ static int drop_repeats(struct vip_addr *v, int n)
 	return m;
 }
 
-/* Parse every address first: one bad address and nothing is touched.
- * Returns how many distinct addresses are in *out, or -errno. */
+/* One address: its syntax, then (own != NULL: add) the guards. */
+static int parse_one(const char *cmd, const char *arg, const struct addr_list *own,
+		     struct vip_addr *a)
+{
+	char buf[256];
+	const char *why;
+
+	if (!vip_parse(arg, a, &why) && own)
+		why = vip_guard(a, own, buf, sizeof(buf));
+	if (!why)
+		return 0;
+	lvip_err("vip %s: invalid VIP '%s': %s", cmd, arg, why);
+	return -EINVAL;
+}
+
+/* Parse every address first: one bad address and nothing is touched. An
+ * address to add must not be the server's own nor a connected subnet's
+ * special address (vip_guard). Returns how many distinct addresses are in
+ * *out, -EINVAL (reported) or another -errno. */
 static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out)
 {
+	struct addr_list own = {};
+	bool guard = !strcmp(cmd, "add");
 	struct vip_addr *v;
-	const char *why;
+	int err = 0;
 
 	if (n == 0) {
 		lvip_err("vip %s: name at least one address", cmd);
 		return -EINVAL;
 	}
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (vip_parse(args[i], &v[i], &why)) {
-			lvip_err("vip %s: invalid VIP '%s': %s", cmd, args[i], why);
-			free(v);
-			return -EINVAL;
-		}
+	if (guard && (err = vip_guard_addrs(&own))) {
+		lvip_err("vip %s: cannot read the interface addresses: %s", cmd, strerror(-err));
+		return -EIO;
 	}
-	n = drop_repeats(v, n);
-	if (n < 0)
+	v = calloc(n, sizeof(*v));
+	err = v ? 0 : -ENOMEM;
+	for (int i = 0; !err && i < n; i++)
+		err = parse_one(cmd, args[i], guard ? &own : NULL, &v[i]);
+	addr_list_free(&own);
+	if (!err)
+		n = drop_repeats(v, n);
+	if (err || n < 0) {
 		free(v);
-	else
-		*out = v;
+		return err ? err : n;
+	}
+	*out = v;
 	return n;
 }
 
@@ -258,7 +281,7 @@ int cmd_vip(struct cmd_ctx *c, int argc, char **argv)
 	if (n == -ENOMEM)
 		return lvip_err("vip %s: out of memory", sub), EXIT_FAIL;
 	if (n < 0)
-		return EXIT_USAGE;
+		return n == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	state_init(&s, c->pin_dir);
 	err = open_loaded(&s, sub);
 	if (!err)

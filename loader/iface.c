@@ -155,6 +155,7 @@ static __u32 tc_query(__u32 ifindex)
  * foreign filter sitting at lvip's own tc handle/priority. */
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 {
+	char e[LVIP_NAME_ESC];
 	__u32 tc_id, xdp_id;
 	__u8 mode = 0;
 	bool alive;
@@ -164,16 +165,17 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 	if (fd >= 0)
 		close(fd);
 	xdp_id = xdp_attached_id(ifindex, &mode);
+	name_escape(name, e, sizeof(e));
 	if (xdp_id && !(fd >= 0 && alive)) {
 		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
-			 "refusing to replace it", name, xdp_id, xdp_mode_name(mode));
+			 "refusing to replace it", e, xdp_id, xdp_mode_name(mode));
 		return -EBUSY;
 	}
 	tc_id = tc_query(ifindex);
 	if (tc_id && !tc_owned(s, ifindex, tc_id)) {
 		lvip_err("%s: a tc egress filter that is not this lvip's (prog id %u: another program, "
 			 "or lvip of another pin dir) uses lvip's handle 0x%x priority %u: refusing to "
-			 "replace it", name, tc_id, LVIP_TC_HANDLE, LVIP_TC_PRIO);
+			 "replace it", e, tc_id, LVIP_TC_HANDLE, LVIP_TC_PRIO);
 		return -EBUSY;
 	}
 	return 0;

@@ -39,6 +39,14 @@ const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
 bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 
+/* An interface name as lvip prints it (tables, messages, JSON): a byte that
+ * is not part of printable UTF-8 (a control character, invalid UTF-8) and a
+ * backslash are written as \xNN, so that the output stays valid UTF-8 on
+ * one line and the name can be told. buf of len bytes; LVIP_NAME_ESC holds
+ * any name. */
+#define LVIP_NAME_ESC 64 /* (IFNAMSIZ - 1) * 4 + 1, rounded up */
+const char *name_escape(const char *in, char *buf, size_t len);
+
 /* An IPv4 or IPv6 host address. */
 struct vip_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -75,6 +83,7 @@ struct addr_list {
 };
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
+int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
@@ -189,6 +198,14 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 void vip_undo_run(struct lvip_state *s, struct vip_undo *u);
 void vip_undo_free(struct vip_undo *u);
 void vip_warn_exposed(const struct vip_step *st, bool keep_lo);
+/* The addresses of every interface but lo, for vip_guard. */
+int vip_guard_addrs(struct addr_list *out);
+/* Why a must not be a VIP, written in buf, or NULL: one of the server's own
+ * addresses (own: vip_guard_addrs; ARP/ND for it would be dropped), the
+ * network or broadcast address of a connected IPv4 subnet (prefix at most
+ * /30) or the subnet-router anycast address of a connected IPv6 prefix (at
+ * most /126). */
+const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len);
 
 /* ---- iface.c: attach / detach ---- */
 enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };

@@ -284,6 +284,7 @@ int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_
 
 struct dump_req {
 	__u32 ifindex; /* 0: every interface */
+	bool except;   /* every interface but ifindex */
 	struct addr_list *out;
 	int err;
 };
@@ -308,7 +309,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	struct if_addr a = {};
 	size_t len;
 
-	if (req->ifindex && ifa->ifa_index != req->ifindex)
+	if (req->ifindex && (ifa->ifa_index != req->ifindex) != req->except)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
 	/* IFA_LOCAL is the address itself (IFA_ADDRESS is the peer on
@@ -337,11 +338,10 @@ static void addr_dump_reset(void *data)
 	req->err = 0;
 }
 
-int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
+static int addr_dump(int family, struct dump_req *req)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct dump_req req = { .ifindex = ifindex, .out = out };
 	struct ifaddrmsg *ifa;
 	int err;
 
@@ -349,10 +349,24 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
-	err = nl_dump(nlh, addr_cb, addr_dump_reset, &req);
+	err = nl_dump(nlh, addr_cb, addr_dump_reset, req);
 	if (!err)
-		err = req.err;
-	return err ? err : addr_list_index(out);
+		err = req->err;
+	return err ? err : addr_list_index(req->out);
+}
+
+int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
+{
+	struct dump_req req = { .ifindex = ifindex, .out = out };
+
+	return addr_dump(family, &req);
+}
+
+int nl_addr_dump_others(__u32 ifindex, struct addr_list *out)
+{
+	struct dump_req req = { .ifindex = ifindex, .except = true, .out = out };
+
+	return addr_dump(AF_UNSPEC, &req);
 }
 
 int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)

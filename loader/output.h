@@ -31,9 +31,9 @@ enum severity { SEV_EXPOSED, SEV_INFO };
 struct finding {
 	enum severity sev;
 	const char *code; /* stable, for --json */
-	char msg[320];
+	char msg[384];
 	char address[INET6_ADDRSTRLEN];
-	char iface[IF_NAMESIZE];
+	char iface[LVIP_NAME_ESC]; /* as name_escape prints it */
 };
 
 struct findings {

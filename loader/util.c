@@ -11,19 +11,83 @@
 
 #include "loader.h"
 
-/* One line, always: control characters that came from user input (a VIP,
- * a file name, a config line) are shown escaped, never as line breaks. */
+/* The length of the character at s (1 to 4 bytes) if it is valid UTF-8 and
+ * printable (not C0, DEL or C1), else 0. */
+static size_t utf8_printable(const unsigned char *s)
+{
+	size_t n;
+	__u32 cp;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* a NUL too */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0; /* C1, overlong, beyond Unicode, surrogate */
+	return n;
+}
+
+/* The character at s into out: as it is if it is printable UTF-8 (and not a
+ * backslash, with backslash), else its first byte as \xNN. Returns how many
+ * bytes of s it took. */
+static size_t escape_char(const unsigned char *s, bool backslash, char out[5])
+{
+	size_t n = utf8_printable(s);
+
+	if (n && !(backslash && *s == '\\')) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return n;
+	}
+	snprintf(out, 5, "\\x%02x", *s);
+	return 1;
+}
+
+const char *name_escape(const char *in, char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+	char one[5];
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	while (*s) {
+		size_t n = escape_char(s, true, one), k = strlen(one);
+
+		if (o + k >= len)
+			break;
+		memcpy(buf + o, one, k + 1);
+		o += k;
+		s += n;
+	}
+	return buf;
+}
+
+/* One line, always: control characters and bytes that are not UTF-8 that
+ * came from user input (a VIP, a file name, a config line) are shown as
+ * \xNN, never as line breaks or as bytes a terminal or a log would take. */
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], one[5];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "lvip: %s", prefix);
-	for (const unsigned char *c = (const unsigned char *)buf; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			fprintf(stderr, "\\x%02x", *c);
-		else
-			fputc(*c, stderr);
+	for (const unsigned char *c = (const unsigned char *)buf; *c;) {
+		c += escape_char(c, false, one);
+		fputs(one, stderr);
 	}
 	fputc('\n', stderr);
 }

@@ -7,6 +7,7 @@
  * record, so that `apply` can roll back a later step too.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,4 +222,79 @@ void vip_warn_exposed(const struct vip_step *st, bool keep_lo)
 		lvip_warn("%s stays on lo (%s) and is now exposed to ARP/ND",
 			  vip_format(&st->addr, buf, sizeof(buf)),
 			  keep_lo ? "--keep-lo" : "not assigned by lvip");
+}
+
+/* ---- guards: addresses that must not become VIPs ---- */
+
+static const char *ifname_of(__u32 ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (!if_indextoname(ifindex, name))
+		snprintf(name, sizeof(name), "%u", ifindex);
+	return name_escape(name, buf, len);
+}
+
+/* p: the prefix of a, its host bits all 0 (host = false) or all 1. */
+static void prefix_of(const struct if_addr *a, bool host, struct vip_addr *p)
+{
+	size_t bits = a->prefixlen;
+
+	*p = a->addr;
+	for (size_t i = 0; i < vip_len(p); i++, bits = bits > 8 ? bits - 8 : 0) {
+		__u8 mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+
+		p->bytes[i] = host ? p->bytes[i] | (__u8)~mask : p->bytes[i] & mask;
+	}
+}
+
+/* What a is in the subnet connected through address ia, or NULL:
+ * the network or broadcast address of an IPv4 subnet of at most /30, the
+ * subnet-router anycast address of an IPv6 prefix of at most /126. */
+static const char *subnet_role(const struct vip_addr *a, const struct if_addr *ia)
+{
+	struct vip_addr net, bcast;
+
+	if (ia->prefixlen > (a->family == AF_INET ? 30 : 126))
+		return NULL;
+	prefix_of(ia, false, &net);
+	if (vip_equal(a, &net))
+		return a->family == AF_INET ? "network" : "subnet-router anycast";
+	prefix_of(ia, true, &bcast);
+	return a->family == AF_INET && vip_equal(a, &bcast) ? "broadcast" : NULL;
+}
+
+int vip_guard_addrs(struct addr_list *out)
+{
+	int lo = lo_ifindex();
+
+	return nl_addr_dump_others(lo < 0 ? 0 : (__u32)lo, out);
+}
+
+const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len)
+{
+	char name[LVIP_NAME_ESC], net[INET6_ADDRSTRLEN];
+	const struct if_addr *ia;
+	const char *role;
+	struct vip_addr p;
+
+	for (size_t i = 0; i < own->n; i++) {
+		ia = &own->a[i];
+		if (vip_equal(a, &ia->addr)) {
+			snprintf(buf, len, "an address of interface %s (the server's own: %s for it "
+				 "would be dropped)", ifname_of(ia->ifindex, name, sizeof(name)),
+				 a->family == AF_INET ? "ARP" : "ND");
+			return buf;
+		}
+	}
+	for (size_t i = 0; i < own->n; i++) {
+		ia = &own->a[i];
+		if (ia->addr.family != a->family || !(role = subnet_role(a, ia)))
+			continue;
+		prefix_of(ia, false, &p);
+		snprintf(buf, len, "the %s address of %s/%u on %s", role, vip_format(&p, net, sizeof(net)),
+			 ia->prefixlen, ifname_of(ia->ifindex, name, sizeof(name)));
+		return buf;
+	}
+	return NULL;
 }

@@ -185,3 +185,92 @@ bad_case() {
 	lo_has "$RS" 198.18.0.1/32 && fail "198.18.0.1 reached lo"
 	return 0
 }
+
+# Addresses the host itself uses (RS: veth0 198.18.0.11/24, 2001:db8::11/64):
+# ADDR|as printed|what the one line must say. As a VIP each would be dropped
+# from ARP/ND on every attached interface: the server's own address cuts it
+# off, a subnet's network or broadcast address (or IPv6 subnet-router
+# anycast) breaks that subnet.
+GUARD_CASES=(
+	"198.18.0.11|198.18.0.11|an address of interface veth0 (the server's own: ARP for it would be dropped)"
+	"2001:db8::11|2001:db8::11|an address of interface veth0 (the server's own: ND for it would be dropped)"
+	"198.18.0.0|198.18.0.0|the network address of 198.18.0.0/24 on veth0"
+	"198.18.0.255|198.18.0.255|the broadcast address of 198.18.0.0/24 on veth0"
+	"2001:db8::|2001:db8::|the subnet-router anycast address of 2001:db8::/64 on veth0"
+	"2001:db8:0::0/128|2001:db8::|the subnet-router anycast address of 2001:db8::/64 on veth0"
+)
+
+# guard_case WHAT WANT CMD...: bad_case, counting the cases that failed.
+guard_case() {
+	local p0=$nproblems
+	bad_case "$@"
+	[ "$nproblems" -eq "$p0" ] || nbad=$((nbad + 1))
+}
+
+@test "guards: the server's own address, a connected subnet's network, broadcast and subnet-router anycast address: vip add, apply, watch exit 2 with one line, nothing changed" {
+	local c addr canon why conf=$BATS_TEST_TMPDIR/guard.conf
+	problems="" nproblems=0 ncases=0 nbad=0
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip add 198.18.0.100 2001:db8::100
+	assert_status 0
+	before=$(lvip_state_snapshot)
+
+	for c in "${GUARD_CASES[@]}"; do
+		IFS='|' read -r addr canon why <<<"$c"
+		guard_case "vip add $addr" "vip add: invalid VIP '$addr': $why" vip add "$addr"
+		guard_case "vip add --no-lo $addr" "vip add: invalid VIP '$addr': $why" vip add --no-lo "$addr"
+		guard_case "vip add 198.18.0.101 $addr (a batch)" "vip add: invalid VIP '$addr': $why" \
+			vip add 198.18.0.101 "$addr"
+		printf '%s\n' "interface veth0" "vip 198.18.0.100" "vip 2001:db8::100" "vip $addr" >"$conf"
+		guard_case "apply of 'vip $addr'" "$conf:4: invalid VIP '$canon': $why" apply -f "$conf"
+		guard_case "apply --dry-run of 'vip $addr'" "$conf:4: invalid VIP '$canon': $why" \
+			apply --dry-run -f "$conf"
+		guard_case "watch of 'vip $addr'" "$conf:4: invalid VIP '$canon': $why" watch -f "$conf"
+	done
+
+	figure "guards: $ncases cases (own address, network, broadcast, subnet-router anycast; vip add, batch, apply, dry run, watch), $nbad not exit 2 with one line and the state unchanged"
+	[ -z "$problems" ] || fail "$problems"
+	run --separate-stderr lvip vip list --json
+	assert_status 0
+	json_assert "sorted(v['address'] for v in d) == ['198.18.0.100', '2001:db8::100']" "$output"
+	for addr in 198.18.0.11/32 198.18.0.0/32 198.18.0.255/32 198.18.0.101/32 2001:db8::11/128 2001:db8::/128; do
+		lo_has "$RS" "$addr" && fail "$addr reached lo"
+	done
+	return 0
+}
+
+@test "guards: not refused: an address on lo (adopted), another address of the subnet, a /31 and /32 peer, vip del of the server's own address" {
+	rs ip addr add 198.18.5.1/32 dev lo
+	rs ip addr add 198.18.6.1/24 dev lo
+	rs ip addr add 198.18.7.0/31 dev veth0
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip vip add 198.18.5.1 198.18.6.255 198.18.0.254 198.18.7.1 2001:db8::1:0
+	assert_status 0
+	run --separate-stderr lvip vip list --json
+	json_assert "sorted(v['address'] for v in d) == ['198.18.0.254', '198.18.5.1', '198.18.6.255', '198.18.7.1', '2001:db8::1:0']" "$output"
+	run --separate-stderr lvip vip del 198.18.0.11
+	assert_status 0
+	assert_contains "$output" "198.18.0.11: not a VIP, nothing to do"
+	run --separate-stderr lvip vip add 198.18.7.0
+	assert_status 2
+	assert_contains "$stderr" "an address of interface veth0"
+}
+
+@test "guards: watch keeps the previous config when a SIGHUP brings the server's own address" {
+	local conf=$BATS_TEST_TMPDIR/watch.conf log=$BATS_TEST_TMPDIR/watch.log pid
+	printf '%s\n' "interface veth0" "vip 198.18.0.100" >"$conf"
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
+	wait_until 5 lo_has "$RS" 198.18.0.100/32 || fail "watch did not apply the file: $(cat "$log")"
+	printf '%s\n' "interface veth0" "vip 198.18.0.100" "vip 198.18.0.11" >"$conf"
+	kill -HUP "$pid"
+	wait_until 5 grep -q "not reloaded" "$log" || fail "no 'not reloaded' after SIGHUP: $(cat "$log")"
+	grep -qF "$conf:3: invalid VIP '198.18.0.11': an address of interface veth0" "$log" ||
+		fail "the line is not named: $(cat "$log")"
+	kill -0 "$pid" || fail "watch exited: $(cat "$log")"
+	run --separate-stderr lvip vip list --json
+	json_assert "[v['address'] for v in d] == ['198.18.0.100']" "$output"
+	lo_has "$RS" 198.18.0.11/32 && fail "198.18.0.11 reached lo"
+	bg_stop "$pid"
+}
