@@ -93,11 +93,13 @@ expect() {
 	assert_status 0
 	expect clean_text "apply --dry-run" "would attach $E1 (mode auto)" "would attach $E2 (mode auto)"
 
+	rs ip addr add 198.18.0.100/32 dev lo   # something to hide: every up interface is judged
 	run --separate-stderr lvip check --json
 	assert_status 1
 	expect strict_json "any(f.get('interface') == a[0] and a[0] in f['message'] and f['severity'] == 'exposed' for f in d['findings'])" "$E1"
 	run --separate-stderr lvip check
-	expect clean_text "check" "$E1 is up with addresses" "$E2 is up with addresses"
+	expect clean_text "check" "$E1 is up and answers ARP" "$E2 is up and answers ARP"
+	rs ip addr del 198.18.0.100/32 dev lo
 
 	run --separate-stderr lvip attach veth0 "$N1" "$N2"
 	assert_status 0
