@@ -3,7 +3,8 @@
  * test_datapath.c - datapath unit tests: every row of fixtures.h through
  * BPF_PROG_RUN (bpf_prog_test_run_opts), checking the exact verdict, the
  * exact delta of every counter (global, per interface, per VIP) and the
- * output frame. TAP on stdout.
+ * output frame. TAP on stdout. Each row's frame is written with the frame
+ * builder the fuzzer uses too (tests/lib/frame.h).
  *
  * The binary moves itself into a private network namespace first and builds
  * its veth pairs there: nothing in the root namespace is touched and no
@@ -30,114 +31,24 @@
 #include "lvip.skel.h"
 #include "bpf_harness.h"
 #include "fixtures.h"
+#include "frame.h"
 
-#define FRAME_MAX    256
 #define VLAN_HLEN    4
-#define ARP_SIP_OFF  14 /* hrd pro hln pln op sha */
 #define UDP_PAYLOAD  "lvip-fixture"
 #define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
 
 _Static_assert(BH_OUT_MAX >= 2 * FRAME_MAX, "BPF_PROG_RUN output room for every frame");
 
 /* ------------------------------------------------------------------ */
-/* Frame builders: each appends one header to a buffer.               */
+/* Fixture frames: a frame_spec, written with frame.h                 */
 /* ------------------------------------------------------------------ */
 
-struct frame {
-	__u8 b[FRAME_MAX];
-	size_t len;
-	size_t needed; /* bytes the datapath must see to judge the frame */
-};
-
-static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const __u8 mac_self[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const __u8 mac_lldp[ETH_ALEN] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
-static const __u8 mac_zero[ETH_ALEN];
-
-static void put(struct frame *f, const void *p, size_t n)
+/* An IPv6 address of a spec; NULL: all zeros. */
+static void spec_addr6(const char *s, __u8 out[16])
 {
-	if (f->len + n > sizeof(f->b))
-		bh_bail("fixture frame longer than %d bytes", FRAME_MAX);
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void put8(struct frame *f, __u8 v)
-{
-	put(f, &v, 1);
-}
-
-static void put16(struct frame *f, __u16 v)
-{
-	__be16 x = htons(v);
-
-	put(f, &x, sizeof(x));
-}
-
-static void put32(struct frame *f, __u32 v)
-{
-	__be32 x = htonl(v);
-
-	put(f, &x, sizeof(x));
-}
-
-static void put_zero(struct frame *f, size_t n)
-{
-	static const __u8 zeros[FRAME_MAX];
-
-	put(f, zeros, n);
-}
-
-static void set16(struct frame *f, size_t off, __u16 v)
-{
-	__be16 x = htons(v);
-
-	memcpy(f->b + off, &x, sizeof(x));
-}
-
-static void addr4(const char *s, void *out)
-{
-	if (inet_pton(AF_INET, s, out) != 1)
-		bh_bail("bad IPv4 literal in fixtures: %s", s);
-}
-
-static void addr6(const char *s, void *out)
-{
-	if (inet_pton(AF_INET6, s, out) != 1)
-		bh_bail("bad IPv6 literal in fixtures: %s", s);
-}
-
-static void put_addr4(struct frame *f, const char *s)
-{
-	__u8 a[4];
-
-	addr4(s, a);
-	put(f, a, sizeof(a));
-}
-
-static void put_addr6(struct frame *f, const char *s)
-{
-	__u8 a[16] = { 0 };
-
+	memset(out, 0, 16);
 	if (s)
-		addr6(s, a);
-	put(f, a, sizeof(a));
-}
-
-/* Internet checksum over big-endian 16-bit words; chunks start even. */
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sum += (i & 1) ? p[i] : (__u32)p[i] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
+		frame_addr6(s, out);
 }
 
 static __u16 spec_ethertype(const struct frame_spec *s)
@@ -164,11 +75,9 @@ static void spec_dst_mac(const struct frame_spec *s, __u8 mac[ETH_ALEN])
 	} else if (s->kind == K_ETHERTYPE) {
 		memcpy(mac, mac_lldp, ETH_ALEN);
 	} else if (s->kind == K_IPV6) {
-		addr6(s->ip6.dst, a6);
-		if (a6[0] == 0xff) { /* 33:33 + low 32 bits of the group */
-			mac[0] = mac[1] = 0x33;
-			memcpy(mac + 2, a6 + 12, 4);
-		}
+		spec_addr6(s->ip6.dst, a6);
+		if (a6[0] == 0xff)
+			frame_ipv6_mcast_mac(a6, mac);
 	}
 }
 
@@ -179,56 +88,54 @@ static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
 	__u8 dst[ETH_ALEN];
 
 	spec_dst_mac(s, dst);
-	put(f, dst, ETH_ALEN);
-	put(f, mac_peer, ETH_ALEN);
-	for (int i = 0; i < tags; i++) {
-		put16(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q);
-		put16(f, 100 + i); /* TCI: VLAN id */
-	}
-	put16(f, spec_ethertype(s));
+	frame_eth_addrs(f, dst, mac_peer);
+	for (int i = 0; i < tags; i++) /* TCI: VLAN id */
+		frame_vlan_tag(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q, 100 + i);
+	frame_ethertype(f, spec_ethertype(s));
 }
 
 static void put_arp(struct frame *f, const struct arp_spec *a)
 {
-	put16(f, a->hrd);
-	put16(f, a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP);
-	put8(f, a->bad == BAD_HLN ? 8 : ETH_ALEN);
-	put8(f, a->bad == BAD_PLN ? 16 : 4);
-	put16(f, a->op);
-	put(f, mac_peer, ETH_ALEN);
-	put_addr4(f, a->sip);
-	put(f, a->op == REQ ? mac_zero : mac_self, ETH_ALEN);
-	put_addr4(f, a->tip);
+	__u8 sip[4], tip[4];
+	const struct frame_arp_fields h = {
+		.hrd = a->hrd,
+		.pro = a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP,
+		.hln = a->bad == BAD_HLN ? 8 : ETH_ALEN,
+		.pln = a->bad == BAD_PLN ? 16 : 4,
+		.op = a->op,
+		.sha = mac_peer, .spa = sip,
+		.tha = a->op == REQ ? mac_zero : mac_self, .tpa = tip,
+	};
+
+	frame_addr4(a->sip, sip);
+	frame_addr4(a->tip, tip);
+	frame_arp(f, &h);
 	f->needed = f->len;
 }
 
+/* Checksum: filled by the IPv6 builder, none for IPv4. */
 static void put_udp(struct frame *f)
 {
-	put16(f, 40000);
-	put16(f, 5000);
-	put16(f, 8 + UDP_PAYLOAD_LEN);
-	put16(f, 0); /* checksum: filled by the IPv6 builder, none for IPv4 */
-	put(f, UDP_PAYLOAD, UDP_PAYLOAD_LEN);
+	frame_udp(f, 40000, 5000, 8 + UDP_PAYLOAD_LEN, 0);
+	frame_put(f, UDP_PAYLOAD, UDP_PAYLOAD_LEN);
 }
 
 static void put_ipv4(struct frame *f, const struct ip4_spec *s)
 {
-	__u8 vi = s->ver_ihl ? s->ver_ihl : 0x45;
+	__u8 vi = s->ver_ihl ? s->ver_ihl : 0x45, src[4], dst[4];
 	size_t hlen = ((vi & 0x0f) > 5 ? (vi & 0x0f) : 5) * 4;
 	size_t start = f->len;
+	const struct frame_ipv4_fields h = {
+		.ver_ihl = vi, .tot_len = hlen + 8 + UDP_PAYLOAD_LEN,
+		.id = 1, .frag_off = 0x4000 /* DF */, .ttl = 64, .protocol = IPPROTO_UDP,
+		.saddr = src, .daddr = dst,
+	};
 
-	put8(f, vi);
-	put8(f, 0);
-	put16(f, hlen + 8 + UDP_PAYLOAD_LEN);
-	put16(f, 1);      /* id */
-	put16(f, 0x4000); /* DF */
-	put8(f, 64);
-	put8(f, IPPROTO_UDP);
-	put16(f, 0);
-	put_addr4(f, s->src);
-	put_addr4(f, s->dst);
-	put_zero(f, hlen - 20); /* options: end of list */
-	set16(f, start + 10, csum_fold(csum_add(0, f->b + start, hlen)));
+	frame_addr4(s->src, src);
+	frame_addr4(s->dst, dst);
+	frame_ipv4(f, &h);
+	frame_zero(f, hlen - 20); /* options: end of list */
+	frame_ipv4_checksum(f, start, hlen);
 	f->needed = start + 20;
 	put_udp(f);
 }
@@ -242,47 +149,44 @@ static __u8 ext_proto(enum ext_hdr x)
  * with no segment left. */
 static void put_ext(struct frame *f, enum ext_hdr x, __u8 next)
 {
-	put8(f, next);
-	put8(f, 0); /* hdrlen: 8 bytes */
-	if (x == X_RT) {
-		put16(f, 0);
-	} else {
-		put8(f, 1); /* PadN */
-		put8(f, 4);
-	}
-	put32(f, 0);
+	if (x == X_RT)
+		frame_ext_routing0(f, next);
+	else
+		frame_ext_padn(f, next, 0);
 }
 
 static void put_icmp6(struct frame *f, const struct ip6_spec *s)
 {
-	put8(f, s->type);
-	put8(f, 0);
-	put16(f, 0);
-	put32(f, s->type == NA ? 0x20000000 : 0); /* NA: override */
-	put_addr6(f, s->target);
+	__u8 target[16];
+	const struct frame_nd_fields nd = {
+		.type = s->type,
+		.flags = s->type == NA ? 0x20000000 : 0, /* NA: override */
+		.target = target,
+	};
+
+	spec_addr6(s->target, target);
+	frame_nd(f, &nd);
 	f->needed = f->len;
-	if (s->lla_opt) {
-		put8(f, s->type == NA ? 2 : 1); /* target / source link-layer address */
-		put8(f, 1);
-		put(f, mac_peer, ETH_ALEN);
-	}
+	if (s->lla_opt) /* target / source link-layer address */
+		frame_nd_lla(f, s->type == NA ? 2 : 1, 1, mac_peer);
 }
 
 static void put_ipv6(struct frame *f, const struct ip6_spec *s)
 {
-	__u8 l4proto = s->l4 == L4_ICMP6 ? IPPROTO_ICMPV6 : IPPROTO_UDP;
-	size_t start = f->len, l4, plen;
-	__u8 pseudo[40];
+	__u8 l4proto = s->l4 == L4_ICMP6 ? IPPROTO_ICMPV6 : IPPROTO_UDP, src[16], dst[16];
+	size_t start = f->len, l4;
 	int n = 0;
 
 	while (n < EXT_MAX && s->ext[n] != X_END)
 		n++;
-	put32(f, (__u32)(s->version ? s->version : 6) << 28);
-	put16(f, 0); /* payload length, below */
-	put8(f, n ? ext_proto(s->ext[0]) : l4proto);
-	put8(f, 255);
-	put_addr6(f, s->src);
-	put_addr6(f, s->dst);
+	spec_addr6(s->src, src);
+	spec_addr6(s->dst, dst);
+	frame_ipv6(f, &(const struct frame_ipv6_fields){
+		.vtf = (__u32)(s->version ? s->version : 6) << 28,
+		.payload_len = 0, /* below */
+		.nexthdr = n ? ext_proto(s->ext[0]) : l4proto,
+		.hop_limit = 255, .saddr = src, .daddr = dst,
+	});
 	f->needed = f->len;
 	for (int i = 0; i < n; i++)
 		put_ext(f, s->ext[i], i + 1 < n ? ext_proto(s->ext[i + 1]) : l4proto);
@@ -291,16 +195,8 @@ static void put_ipv6(struct frame *f, const struct ip6_spec *s)
 		put_icmp6(f, s);
 	else
 		put_udp(f);
-	plen = f->len - start - 40;
-	set16(f, start + 4, plen);
-	/* pseudo-header: src, dst, upper-layer length, next header */
-	memcpy(pseudo, f->b + start + 8, 32);
-	memset(pseudo + 32, 0, 8);
-	pseudo[34] = (f->len - l4) >> 8;
-	pseudo[35] = (f->len - l4) & 0xff;
-	pseudo[39] = l4proto;
-	set16(f, l4 + (s->l4 == L4_ICMP6 ? 2 : 6),
-	      csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), f->b + l4, f->len - l4)));
+	frame_set16(f, start + 4, f->len - start - 40);
+	frame_ipv6_l4_checksum(f, start, l4, l4proto, s->l4 == L4_ICMP6 ? 2 : 6);
 }
 
 /* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
@@ -309,12 +205,12 @@ static void put_payload(struct frame *f)
 	static const __u8 lldp_like[] = { 0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01, 0x00, 0x00 };
 
 	f->needed = f->len;
-	put(f, lldp_like, sizeof(lldp_like));
+	frame_put(f, lldp_like, sizeof(lldp_like));
 }
 
 static void build_frame(const struct frame_spec *s, int tags, struct frame *f)
 {
-	memset(f, 0, sizeof(*f));
+	frame_init(f);
 	put_eth(f, s, tags);
 	switch (s->kind) {
 	case K_ARP:
@@ -331,7 +227,9 @@ static void build_frame(const struct frame_spec *s, int tags, struct frame *f)
 		break;
 	}
 	if (f->len < s->pad_to)
-		put_zero(f, s->pad_to - f->len);
+		frame_zero(f, s->pad_to - f->len);
+	if (f->overflow)
+		bh_bail("fixture frame longer than %d bytes", FRAME_MAX);
 }
 
 /* ------------------------------------------------------------------ */
@@ -401,9 +299,9 @@ static int vip_fd(enum vip_id v)
 static void vip_key(enum vip_id v, __u8 key[16])
 {
 	if (v == V_6)
-		addr6(vip_addr[v], key);
+		frame_addr6(vip_addr[v], key);
 	else
-		addr4(vip_addr[v], key);
+		frame_addr4(vip_addr[v], key);
 }
 
 static int fill_ifaddr(void)
@@ -411,10 +309,10 @@ static int fill_ifaddr(void)
 	int fd = fd_of(bh.skel->maps.lvip_ifaddr);
 	struct lvip_ifaddr main_if = { .count = 2 }, empty = { .count = 0 };
 
-	addr4(IF_ADDR1, main_if.a[0].addr);
-	addr4("255.255.255.0", main_if.a[0].mask);
-	addr4(IF_ADDR2, main_if.a[1].addr);
-	addr4("255.255.255.0", main_if.a[1].mask);
+	frame_addr4(IF_ADDR1, main_if.a[0].addr);
+	frame_addr4("255.255.255.0", main_if.a[0].mask);
+	frame_addr4(IF_ADDR2, main_if.a[1].addr);
+	frame_addr4("255.255.255.0", main_if.a[1].mask);
 	if (bpf_map_update_elem(fd, &env.ifindex[S_LVT0], &main_if, BPF_ANY) ||
 	    bpf_map_update_elem(fd, &env.ifindex[S_LVT3], &empty, BPF_ANY))
 		return -1;
@@ -688,7 +586,7 @@ static void check_counters(struct diag *d, enum if_slot slot, const struct expec
 static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
 		       const __u8 *in, __u32 len, const struct bh_run *r)
 {
-	size_t sip = ETH_HLEN + VLAN_HLEN * tc->tags + ARP_SIP_OFF;
+	size_t sip = ETH_HLEN + VLAN_HLEN * tc->tags + FRAME_ARP_SPA;
 	__u8 want[FRAME_MAX];
 	char gs[INET_ADDRSTRLEN];
 
@@ -698,7 +596,7 @@ static void check_data(struct diag *d, const struct tcase *tc, const struct expe
 	}
 	memcpy(want, in, len);
 	if (e->rewrite)
-		addr4(e->rewrite, want + sip);
+		frame_addr4(e->rewrite, want + sip);
 	if (!memcmp(want, r->out, len))
 		return;
 	if (e->rewrite) {
