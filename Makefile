@@ -81,16 +81,20 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/lib/frame.o: tests/lib/frame.h
-$(BUILD)/tests/lib/bpf_harness.o: tests/lib/bpf_harness.h loader/ifcounters.h include/lvip.h \
-	$(BUILD)/lvip.skel.h
+$(BUILD)/tests/lib/bpf_harness.o: tests/lib/bpf_harness.h tests/lib/datapath_ids.h \
+	loader/ifcounters.h include/lvip.h $(BUILD)/lvip.skel.h
 $(BUILD)/tests/fuzz/oracle.o: tests/fuzz/oracle.h
-$(BUILD)/tests/unit/test_datapath.o: tests/unit/fixtures.h tests/lib/frame.h \
-	tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
+$(BUILD)/tests/unit/fixture_cases.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h include/lvip.h
+$(BUILD)/tests/unit/test_datapath.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h tests/lib/bpf_harness.h include/lvip.h \
+	$(BUILD)/lvip.skel.h
 $(BUILD)/tests/fuzz/fuzz_datapath.o: tests/fuzz/oracle.h tests/lib/frame.h \
-	tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
+	tests/lib/datapath_ids.h tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
 
 # Datapath unit tests: BPF_PROG_RUN over the fixture table.
-$(BUILD)/test_datapath: $(BUILD)/tests/unit/test_datapath.o $(BUILD)/tests/lib/frame.o $(HARNESS_OBJ)
+$(BUILD)/test_datapath: $(BUILD)/tests/unit/test_datapath.o $(BUILD)/tests/unit/fixture_cases.o \
+		$(BUILD)/tests/lib/frame.o $(HARNESS_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # Differential fuzzer: the datapath against tests/fuzz/oracle.c.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * frame.h - the one byte-level frame builder of the datapath tests: the unit
- * tests' fixture frames (tests/unit/test_datapath.c) and the fuzzer's random
+ * tests' fixture frames (tests/unit/fixture_cases.c) and the fuzzer's random
  * frames (tests/fuzz/fuzz_datapath.c) are both written with it.
  *
  * Each frame_* call appends one header (or one part of it) to a frame, in

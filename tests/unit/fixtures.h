@@ -3,11 +3,11 @@
  * fixtures.h - the one table of packet fixtures that drives the datapath
  * unit tests (test_datapath.c), in the style of the kernel BPF selftests.
  *
- * Each row is a frame (described, then built by test_datapath.c) and what
+ * Each row is a frame (described here, built by fixture_cases.c) and what
  * docs/datapath.md says the hook must do with it: the verdict, the
  * global/per-interface reason counted, the VIP charged and, for an egress
  * "tell VIP" ARP request, the sender IP it must carry after the rewrite.
- * The runner turns every row into several cases: no VLAN tag, one 802.1Q
+ * fixture_cases.c turns every row into several cases: no VLAN tag, one 802.1Q
  * tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
  * through both lvip_tc and lvip_tc_compat; rows marked .trunc also at every
  * length shorter than the full frame:
