@@ -92,10 +92,23 @@ $(BUILD)/tests/unit/test_datapath.o: tests/unit/fixture_cases.h tests/unit/fixtu
 $(BUILD)/tests/fuzz/fuzz_datapath.o: tests/fuzz/oracle.h tests/lib/frame.h \
 	tests/lib/datapath_ids.h tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
 
+$(BUILD)/tests/unit/fixtures_vs_oracle.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h tests/fuzz/oracle.h include/lvip.h
+
+# Every case of the fixture table judged by tests/fuzz/oracle.c too (no BPF):
+# test_datapath is not linked while the two disagree on any case.
+$(BUILD)/fixtures_vs_oracle: $(BUILD)/tests/unit/fixtures_vs_oracle.o \
+		$(BUILD)/tests/unit/fixture_cases.o $(BUILD)/tests/fuzz/oracle.o $(BUILD)/tests/lib/frame.o
+	$(CC) $(LDFLAGS) $^ -o $@
+
+$(BUILD)/fixtures_vs_oracle.ok: $(BUILD)/fixtures_vs_oracle
+	$<
+	@touch $@
+
 # Datapath unit tests: BPF_PROG_RUN over the fixture table.
 $(BUILD)/test_datapath: $(BUILD)/tests/unit/test_datapath.o $(BUILD)/tests/unit/fixture_cases.o \
-		$(BUILD)/tests/lib/frame.o $(HARNESS_OBJ)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+		$(BUILD)/tests/lib/frame.o $(HARNESS_OBJ) $(BUILD)/fixtures_vs_oracle.ok
+	$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
 # Differential fuzzer: the datapath against tests/fuzz/oracle.c.
 $(BUILD)/fuzz_datapath: $(BUILD)/tests/fuzz/fuzz_datapath.o $(BUILD)/tests/fuzz/oracle.o \

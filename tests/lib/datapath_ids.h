@@ -3,7 +3,7 @@
  * datapath_ids.h - how the datapath tests number the three programs and the
  * four counters of a VIP. Plain C, no skeleton or libbpf header: the
  * BPF_PROG_RUN harness (bpf_harness.h) and the code that needs neither
- * (tests/unit/fixture_cases.c) use the same numbers.
+ * (tests/unit/fixture_cases.c, fixtures_vs_oracle.c) use the same numbers.
  */
 #ifndef LVIP_TEST_DATAPATH_IDS_H
 #define LVIP_TEST_DATAPATH_IDS_H

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * fixture_cases.h - the cases the fixture table (fixtures.h) makes: which
- * cases a row makes, the frame of each case (written with tests/lib/frame.h)
- * and what the table expects of it. test_datapath runs every case through
- * BPF_PROG_RUN; this part of it needs no skeleton and no libbpf.
+ * fixture_cases.h - the cases the fixture table (fixtures.h) makes, for the
+ * two programs that read the table: test_datapath runs every case through
+ * BPF_PROG_RUN, fixtures_vs_oracle (run by make before test_datapath is
+ * linked) asks the independent oracle (tests/fuzz/oracle.c) about every
+ * case. Both take from here which cases a row makes, the frame of each case
+ * (written with tests/lib/frame.h) and what the table expects of it, so
+ * that the oracle judges exactly what the programs are tested on.
+ *
+ * Needs no skeleton and no libbpf.
  */
 #ifndef LVIP_TEST_FIXTURE_CASES_H
 #define LVIP_TEST_FIXTURE_CASES_H

@@ -22,6 +22,10 @@
  *    IPv4/IPv6 frames shorter than their IP header): the refusal (EINVAL)
  *    is asserted, with nothing counted, and the case name says so.
  *
+ * The table is one of two oracles: make asks the other, written apart from
+ * it (tests/fuzz/oracle.c), about every case before it links test_datapath
+ * (fixtures_vs_oracle.c), and stops when the two disagree.
+ *
  * Addresses: 198.18.0.0/15 and 2001:db8::/32 only.
  */
 #ifndef LVIP_TEST_FIXTURES_H
