@@ -31,7 +31,8 @@ struct frame {
 	uint8_t b[FRAME_MAX];
 	size_t len;
 	int overflow;             /* something did not fit: cut at FRAME_MAX */
-	size_t needed;            /* unit tests: bytes the datapath must see to judge it */
+	size_t needed_xdp;        /* unit tests: bytes lvip_xdp must see to judge it, */
+	size_t needed_tc;         /* and the TC programs (fixture_cases.c) */
 	size_t mark[FRAME_MARKS]; /* fuzzer: header boundaries, for targeted cuts */
 	int nmark;
 };

@@ -81,6 +81,23 @@ static void spec_dst_mac(const struct frame_spec *s, __u8 mac[ETH_ALEN])
 	}
 }
 
+/*
+ * The bytes a hook must see to judge the frame (frame.needed_xdp/_tc), as
+ * docs/datapath.md lists them under "Malformed": Ethernet, the first two VLAN
+ * tags, the ARP body, the 20-byte IPv4 header, the IPv6 header, the
+ * next-header and length bytes of each extension header walked (three at
+ * most), the ICMPv6 type byte, and the 24-byte fixed part of an NS on
+ * ingress or of an NA on egress (the ND message the hook judges). Nothing
+ * after a third VLAN tag's TPID is read. A frame cut shorter fails to parse;
+ * a longer cut only removes what is not read.
+ */
+#define WALKED_EXT 3
+
+static void need(struct frame *f, size_t n)
+{
+	f->needed_xdp = f->needed_tc = n;
+}
+
 /* Ethernet, then `tags` VLAN tags: one is 802.1Q; two or more start with
  * an 802.1ad (S-tag) and continue with 802.1Q. */
 static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
@@ -110,7 +127,7 @@ static void put_arp(struct frame *f, const struct arp_spec *a)
 	frame_addr4(a->sip, sip);
 	frame_addr4(a->tip, tip);
 	frame_arp(f, &h);
-	f->needed = f->len;
+	need(f, f->len);
 }
 
 /* Checksum: filled by the IPv6 builder, none for IPv4. */
@@ -136,7 +153,7 @@ static void put_ipv4(struct frame *f, const struct ip4_spec *s)
 	frame_ipv4(f, &h);
 	frame_zero(f, hlen - 20); /* options: end of list */
 	frame_ipv4_checksum(f, start, hlen);
-	f->needed = start + 20;
+	need(f, start + 20);
 	put_udp(f);
 }
 
@@ -155,8 +172,10 @@ static void put_ext(struct frame *f, enum ext_hdr x, __u8 next)
 		frame_ext_padn(f, next, 0);
 }
 
-static void put_icmp6(struct frame *f, const struct ip6_spec *s)
+/* reached: the walk over the extension headers gets to the message. */
+static void put_icmp6(struct frame *f, const struct ip6_spec *s, int reached)
 {
+	size_t l4 = f->len;
 	__u8 target[16];
 	const struct frame_nd_fields nd = {
 		.type = s->type,
@@ -166,7 +185,13 @@ static void put_icmp6(struct frame *f, const struct ip6_spec *s)
 
 	spec_addr6(s->target, target);
 	frame_nd(f, &nd);
-	f->needed = f->len;
+	if (reached) {
+		need(f, l4 + 1);
+		if (s->type == NS)
+			f->needed_xdp = f->len;
+		if (s->type == NA)
+			f->needed_tc = f->len;
+	}
 	if (s->lla_opt) /* target / source link-layer address */
 		frame_nd_lla(f, s->type == NA ? 2 : 1, 1, mac_peer);
 }
@@ -187,12 +212,15 @@ static void put_ipv6(struct frame *f, const struct ip6_spec *s)
 		.nexthdr = n ? ext_proto(s->ext[0]) : l4proto,
 		.hop_limit = 255, .saddr = src, .daddr = dst,
 	});
-	f->needed = f->len;
-	for (int i = 0; i < n; i++)
+	need(f, f->len);
+	for (int i = 0; i < n; i++) {
+		if (i < WALKED_EXT)
+			need(f, f->len + 2);
 		put_ext(f, s->ext[i], i + 1 < n ? ext_proto(s->ext[i + 1]) : l4proto);
+	}
 	l4 = f->len;
 	if (s->l4 == L4_ICMP6)
-		put_icmp6(f, s);
+		put_icmp6(f, s, n <= WALKED_EXT);
 	else
 		put_udp(f);
 	frame_set16(f, start + 4, f->len - start - 40);
@@ -204,7 +232,7 @@ static void put_payload(struct frame *f)
 {
 	static const __u8 lldp_like[] = { 0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01, 0x00, 0x00 };
 
-	f->needed = f->len;
+	need(f, f->len);
 	frame_put(f, lldp_like, sizeof(lldp_like));
 }
 
@@ -226,6 +254,8 @@ void build_frame(const struct frame_spec *s, int tags, struct frame *f)
 		put_payload(f);
 		break;
 	}
+	if (tags > 2) /* the third tag's TPID ends the parse */
+		need(f, ETH_HLEN + 2 * VLAN_HLEN);
 	if (f->len < s->pad_to)
 		frame_zero(f, s->pad_to - f->len);
 	if (f->overflow)
@@ -285,16 +315,17 @@ static void add_fixture_cases(struct case_list *l, const struct fixture *fx)
 	}
 }
 
-static void add_trunc_cases(struct case_list *l, const struct fixture *fx)
+static void add_trunc_cases(struct case_list *l, const struct fixture *fx, unsigned int trunc)
 {
+	int lo = fx->f.tags3 ? 3 : 0, hi = fx->f.tags3 ? 3 : 2;
 	struct frame f;
 
-	for (int tags = 0; tags <= 2; tags++) {
+	for (int tags = lo; tags <= hi; tags++) {
 		build_frame(&fx->f, tags, &f);
 		for (int len = 0; len < (int)f.len; len++) {
-			if (fx->trunc & TR_XDP)
+			if (trunc & TR_XDP)
 				add_case(l, fx, P_XDP, tags, len);
-			if (fx->trunc & TR_TC)
+			if (trunc & TR_TC)
 				add_case(l, fx, P_TC, tags, len);
 		}
 	}
@@ -308,7 +339,22 @@ size_t collect_cases(struct tcase **out)
 		add_fixture_cases(&l, &fixtures[i]);
 	for (size_t i = 0; i < N_FIXTURES; i++)
 		if (fixtures[i].trunc)
-			add_trunc_cases(&l, &fixtures[i]);
+			add_trunc_cases(&l, &fixtures[i], fixtures[i].trunc);
+	*out = l.v;
+	return l.n;
+}
+
+size_t collect_sweeps(struct tcase **out)
+{
+	struct case_list l = { .n = 0 };
+
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		const struct fixture *fx = &fixtures[i];
+		unsigned int own = fx->hook == XDP ? TR_XDP : TR_TC;
+
+		if (!(fx->trunc & own))
+			add_trunc_cases(&l, fx, own);
+	}
 	*out = l.v;
 	return l.n;
 }
@@ -317,17 +363,22 @@ size_t collect_cases(struct tcase **out)
 /* Expectations                                                       */
 /* ------------------------------------------------------------------ */
 
-/* A frame cut before the end of the headers the datapath judges passes:
- * ingress counts it malformed, egress counts nothing. A longer cut (only
- * ND options missing) is judged like the whole frame. A row run through
- * the other hook (a truncation sweep) is "anything else" there. */
+size_t case_needed(const struct tcase *tc, const struct frame *f)
+{
+	return prog_hook(tc->prog) == XDP ? f->needed_xdp : f->needed_tc;
+}
+
+/* A frame cut before the end of what the hook needs passes: ingress counts
+ * it malformed, egress counts nothing. A longer cut (only a part the hook
+ * does not read is missing) is judged like the whole frame. A row run
+ * through the other hook (a truncation sweep) is "anything else" there. */
 struct expect expect_for(const struct tcase *tc, const struct frame *f)
 {
 	const struct fixture *fx = tc->fx;
 	enum hook hook = prog_hook(tc->prog);
 	struct expect e = { .act = PASS };
 
-	if (tc->len >= 0 && (size_t)tc->len < f->needed) {
+	if (tc->len >= 0 && (size_t)tc->len < case_needed(tc, f)) {
 		if (hook == XDP)
 			e.reason = R(MALFORMED);
 		return e;
@@ -380,6 +431,6 @@ void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t
 
 	if (tc->len >= 0 && k > 0 && (size_t)k < n)
 		snprintf(buf + k, n - k, ", truncated to %d of %zu bytes%s", tc->len, f->len,
-			 (size_t)tc->len >= f->needed ?
-			 " (only the ND option cut: judged as the whole frame)" : "");
+			 (size_t)tc->len >= case_needed(tc, f) ?
+			 " (only what the hook does not read cut: judged as the whole frame)" : "");
 }

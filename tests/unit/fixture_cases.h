@@ -54,10 +54,20 @@ void build_frame(const struct frame_spec *s, int tags, struct frame *f);
 /* Every case of the table, in the order test_datapath runs them: each row
  * under 0, 1 and 2 VLAN tags (a .tags3 row under three only), an XDP row
  * through lvip_xdp, a TC row through lvip_tc and lvip_tc_compat; then each
- * .trunc row at every shorter length, through the hooks its TR_* flags name.
+ * .trunc row at every shorter length, under the same tags, through the hooks
+ * its TR_* flags name (TC: lvip_tc).
  * *out is malloc'ed; returns the count. A row that contradicts itself: TAP
  * "Bail out!", exit 1. */
 size_t collect_cases(struct tcase **out);
+
+/* Every row the runner does not sweep through its own hook, swept there: at
+ * every length shorter than its frame, under each of its encapsulations,
+ * through lvip_xdp or lvip_tc. test_datapath does not run these;
+ * fixtures_vs_oracle checks the table's truncation rule on them. */
+size_t collect_sweeps(struct tcase **out);
+
+/* The bytes the case's hook must see to judge its frame f (whole). */
+size_t case_needed(const struct tcase *tc, const struct frame *f);
 
 /* The table's expectation of a case whose frame (whole) is f. */
 struct expect expect_for(const struct tcase *tc, const struct frame *f);

@@ -8,23 +8,30 @@
  * global/per-interface reason counted, the VIP charged and, for an egress
  * "tell VIP" ARP request, the sender IP it must carry after the rewrite.
  * fixture_cases.c turns every row into several cases: no VLAN tag, one 802.1Q
- * tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
- * through both lvip_tc and lvip_tc_compat; rows marked .trunc also at every
- * length shorter than the full frame:
+ * tag, 802.1ad + 802.1Q (a .tags3 row: 802.1ad + 802.1Q + 802.1Q only); XDP
+ * rows through lvip_xdp, TC rows through both lvip_tc and lvip_tc_compat;
+ * rows marked .trunc also at every length shorter than the full frame, under
+ * the same encapsulations, through the hooks their TR_* flags name (TC:
+ * lvip_tc):
  *
- *  - cut inside a header the datapath needs (Ethernet, VLAN tags, the ARP
- *    body, the IPv4 header, the IPv6 header and extension headers, the
- *    24-byte NS/NA fixed part): pass; ingress counts malformed, egress
- *    counts nothing (its table has no malformed row);
- *  - cut only inside the NS/NA link-layer address option, which the
- *    datapath does not read: judged like the whole frame;
+ *  - cut inside what the hook needs to judge the frame (docs/datapath.md,
+ *    "Malformed": Ethernet, the first two VLAN tags, the ARP body, the
+ *    20-byte IPv4 header, the IPv6 header, the next-header and length bytes
+ *    of each extension header walked, the ICMPv6 type byte, the 24-byte
+ *    fixed part of an NS on ingress or of an NA on egress): pass; ingress
+ *    counts malformed, egress counts nothing (its table has no malformed row);
+ *  - cut only in what the hook does not read (ND options, IPv4 options,
+ *    extension header options, the rest of an ICMPv6 message the hook does
+ *    not judge, payload, anything after a third VLAN tag's TPID): judged like
+ *    the whole frame;
  *  - lengths BPF_PROG_RUN refuses (below ETH_HLEN; on TC also untagged
  *    IPv4/IPv6 frames shorter than their IP header): the refusal (EINVAL)
  *    is asserted, with nothing counted, and the case name says so.
  *
  * The table is one of two oracles: make asks the other, written apart from
  * it (tests/fuzz/oracle.c), about every case before it links test_datapath
- * (fixtures_vs_oracle.c), and stops when the two disagree.
+ * (fixtures_vs_oracle.c), and about every row cut at every length through
+ * its own hook, and stops when the two disagree.
  *
  * Addresses: 198.18.0.0/15 and 2001:db8::/32 only.
  */
