@@ -168,6 +168,7 @@ struct fixture {
 #define ARP802(o, s, t) ARP_HRD(HRD_IEEE802, o, s, t)
 #define IP4(s, d, vi) .kind = K_IPV4, .ip4 = { .src = (s), .dst = (d), .ver_ihl = (vi) }
 #define UDP6(s, d, v) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .version = (v) }
+#define UDP6X(s, d, ...) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .ext = { __VA_ARGS__ } }
 #define ICMP6(s, d, t, tgt, opt) \
 	.kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .l4 = L4_ICMP6, .type = (t), \
 				 .target = (tgt), .lla_opt = (opt) }
@@ -242,8 +243,10 @@ static const struct fixture fixtures[] = {
 	{ IN("IPv6 UDP to a non-VIP"), .f = { UDP6(VIP6, NONVIP6, 0) }, NOTHING },
 	{ IN("IPv6 version 4 to a VIP"), .f = { UDP6(NONVIP6, VIP6, 4) },
 	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("IPv6 UDP to a VIP after a hop-by-hop header"), .f = { UDP6X(NONVIP6, VIP6, X_HBH) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 68, .trunc = TR_XDP },
 	{ IN("ICMPv6 echo request to a VIP"), .f = { ICMP6(NONVIP6, VIP6, ECHO, NULL, 0) },
-	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 64 },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 64, .trunc = TR_XDP },
 	{ IN("NS for a VIP (solicited-node multicast, SLLA option)"),
 	  .f = { ICMP6(NONVIP6, SNMA_VIP6, NS, VIP6, 1) },
 	  EXPECT(DROP, R(ND_IN_DROPPED), V_6), .trunc = TR_XDP | TR_TC },
@@ -263,11 +266,11 @@ static const struct fixture fixtures[] = {
 	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
 	{ IN("NA for a VIP (not an NS)"), .f = { ICMP6(NONVIP6, ALL_NODES, NA, VIP6, 1) }, NOTHING },
 	{ IN("NA for a non-VIP, unicast to a VIP"), .f = { ICMP6(NONVIP6, VIP6, NA, NONVIP6, 1) },
-	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72, .trunc = TR_XDP },
 	{ IN("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
 	{ IN("unknown EtherType 0x88b5"), .f = { ETHERTYPE(0x88b5) }, NOTHING },
 	{ IN("ARP request for a VIP under three VLAN tags (fail-open)"),
-	  .f = { ARP(REQ, NONVIP4, VIP_A), .tags3 = 1 }, NOTHING },
+	  .f = { ARP(REQ, NONVIP4, VIP_A), .tags3 = 1 }, NOTHING, .trunc = TR_XDP | TR_TC },
 	{ IN("IPv4 to a VIP under three VLAN tags (fail-open)"),
 	  .f = { IP4(NONVIP4, VIP_A, 0), .tags3 = 1 }, NOTHING },
 
