@@ -4,19 +4,19 @@
  * tests' fixture frames (tests/unit/fixture_cases.c) and the fuzzer's random
  * frames (tests/fuzz/fuzz_datapath.c) are both written with it.
  *
- * Each frame_* call appends one header (or one part of it) to a frame, in
- * network byte order, with exactly the field values it is given - wrong ones
- * included, since the tests need malformed frames. Nothing is filled in
- * behind the caller's back: lengths and checksums are the caller's, with
- * helpers for the checksums. A header whose fields say otherwise (an ARP hln
- * of 8, an IPv4 ihl of 6) is still written with its usual layout; options
- * and payload are appended separately.
+ * Each header function (frame_eth_addrs to frame_udp) appends one header, or
+ * one part of it, in network byte order, with exactly the field values it is
+ * given - wrong ones included, since the tests need malformed frames. Nothing
+ * is filled in behind the caller's back: lengths and checksums are the
+ * caller's, with helpers for the checksums. A header whose fields say
+ * otherwise (an ARP hln of 8, an IPv4 ihl of 6) is still written with its
+ * usual layout; options and payload are appended separately.
  *
  * A frame holds at most FRAME_MAX bytes: what does not fit is cut off and
- * the frame is marked overflowed (the fuzzer's frames are cut, the unit
- * tests refuse such a fixture).
+ * the frame is marked overflowed (the fuzzer keeps such a frame as cut, the
+ * unit tests refuse such a fixture).
  *
- * Plain C11, no kernel, libbpf or lvip header.
+ * C with POSIX inet_pton; no kernel, libbpf or lvip header.
  */
 #ifndef LVIP_TEST_FRAME_H
 #define LVIP_TEST_FRAME_H
