@@ -70,16 +70,50 @@ $(BUILD)/loader/%.o: loader/%.c $(LOADER_HDRS) include/lvip.h $(BUILD)/lvip.skel
 $(BUILD)/lvip: $(LOADER_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-# Datapath unit tests: BPF_PROG_RUN over the fixture table.
-HARNESS := tests/lib/bpf_harness.c loader/ifcounters.c
-HARNESS_HDRS := tests/lib/bpf_harness.h loader/ifcounters.h include/lvip.h $(BUILD)/lvip.skel.h
+# Datapath tests, one object per source with the headers it includes.
+# tests/lib/frame.c builds the frames of both programs; loader/ifcounters.o
+# is the loader's own object.
+TEST_CFLAGS := $(CFLAGS) -Itests/unit -Itests/lib -Itests/fuzz -Iloader
+HARNESS_OBJ := $(BUILD)/tests/lib/bpf_harness.o $(BUILD)/loader/ifcounters.o
 
-$(BUILD)/test_datapath: tests/unit/test_datapath.c tests/unit/fixtures.h $(HARNESS) $(HARNESS_HDRS)
-	$(CC) $(CFLAGS) -Itests/unit -Itests/lib -Iloader $< $(HARNESS) -o $@ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/lib/frame.o: tests/lib/frame.h
+$(BUILD)/tests/lib/bpf_harness.o: tests/lib/bpf_harness.h tests/lib/datapath_ids.h \
+	loader/ifcounters.h include/lvip.h $(BUILD)/lvip.skel.h
+$(BUILD)/tests/fuzz/oracle.o: tests/fuzz/oracle.h
+$(BUILD)/tests/unit/fixture_cases.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h include/lvip.h
+$(BUILD)/tests/unit/test_datapath.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h tests/lib/bpf_harness.h include/lvip.h \
+	$(BUILD)/lvip.skel.h
+$(BUILD)/tests/fuzz/fuzz_datapath.o: tests/fuzz/oracle.h tests/lib/frame.h \
+	tests/lib/datapath_ids.h tests/lib/bpf_harness.h include/lvip.h $(BUILD)/lvip.skel.h
+
+$(BUILD)/tests/unit/fixtures_vs_oracle.o: tests/unit/fixture_cases.h tests/unit/fixtures.h \
+	tests/lib/frame.h tests/lib/datapath_ids.h tests/fuzz/oracle.h include/lvip.h
+
+# Every case of the fixture table judged by tests/fuzz/oracle.c too (no BPF):
+# test_datapath is not linked while the two disagree on any case.
+$(BUILD)/fixtures_vs_oracle: $(BUILD)/tests/unit/fixtures_vs_oracle.o \
+		$(BUILD)/tests/unit/fixture_cases.o $(BUILD)/tests/fuzz/oracle.o $(BUILD)/tests/lib/frame.o
+	$(CC) $(LDFLAGS) $^ -o $@
+
+$(BUILD)/fixtures_vs_oracle.ok: $(BUILD)/fixtures_vs_oracle
+	$<
+	@touch $@
+
+# Datapath unit tests: BPF_PROG_RUN over the fixture table.
+$(BUILD)/test_datapath: $(BUILD)/tests/unit/test_datapath.o $(BUILD)/tests/unit/fixture_cases.o \
+		$(BUILD)/tests/lib/frame.o $(HARNESS_OBJ) $(BUILD)/fixtures_vs_oracle.ok
+	$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
 # Differential fuzzer: the datapath against tests/fuzz/oracle.c.
-$(BUILD)/fuzz_datapath: tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c tests/fuzz/oracle.h $(HARNESS) $(HARNESS_HDRS)
-	$(CC) $(CFLAGS) -Itests/fuzz -Itests/lib -Iloader tests/fuzz/fuzz_datapath.c tests/fuzz/oracle.c $(HARNESS) -o $@ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/fuzz_datapath: $(BUILD)/tests/fuzz/fuzz_datapath.o $(BUILD)/tests/fuzz/oracle.o \
+		$(BUILD)/tests/lib/frame.o $(HARNESS_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The same lvip with different program tags, for the upgrade-in-place tests.
 $(BUILD)/variant/lvip: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) $(LOADER_SRC) $(LOADER_HDRS)

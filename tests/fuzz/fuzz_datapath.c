@@ -3,7 +3,8 @@
  * fuzz_datapath.c - differential fuzzing of lvip's datapath against the
  * independent oracle (oracle.c, written from docs/datapath.md alone).
  *
- * Every frame - built like the unit fixtures (ARP request/reply/probe/GARP,
+ * Every frame - built like the unit fixtures, with their frame builder
+ * (tests/lib/frame.h), from random choices (ARP request/reply/probe/GARP,
  * IPv4/IPv6 to VIPs and non-VIPs, NS/NA incl. DAD, other EtherTypes), then
  * mutated (bit flips, truncations, VLAN stacking 0-3 tags, odd ARP fields,
  * IPv6 extension header chains before ICMPv6, random EtherTypes) - goes
@@ -44,13 +45,13 @@
 #include "lvip.h"
 #include "lvip.skel.h"
 #include "bpf_harness.h"
+#include "frame.h"
 #include "oracle.h"
 
-#define FMAX         512   /* largest frame built */
 #define MAX_REPORTS  20    /* mismatches printed in full (--reports N) */
 #define MIN_COVERAGE 10000 /* frames needed before coverage is asserted */
 
-_Static_assert(BH_OUT_MAX >= 2 * FMAX, "BPF_PROG_RUN output room for every frame");
+_Static_assert(BH_OUT_MAX >= 2 * FRAME_MAX, "BPF_PROG_RUN output room for every frame");
 
 /* ------------------------------------------------------------------ */
 /* PRNG: splitmix64 seeds one xoshiro256** stream per frame.           */
@@ -131,30 +132,18 @@ static const char *const other6_s[] = {
 static struct oracle_vips vips;
 static uint8_t other4[N_OTHER4][4], other6[N_OTHER6][16];
 
-static void parse4(const char *s, uint8_t *out)
-{
-	if (inet_pton(AF_INET, s, out) != 1)
-		bh_bail("bad IPv4 literal: %s", s);
-}
-
-static void parse6(const char *s, uint8_t *out)
-{
-	if (inet_pton(AF_INET6, s, out) != 1)
-		bh_bail("bad IPv6 literal: %s", s);
-}
-
 static void init_addresses(void)
 {
 	vips.n4 = N_VIP4;
 	vips.n6 = N_VIP6;
 	for (size_t i = 0; i < N_VIP4; i++)
-		parse4(vip4_s[i], vips.v4[i]);
+		frame_addr4(vip4_s[i], vips.v4[i]);
 	for (size_t i = 0; i < N_VIP6; i++)
-		parse6(vip6_s[i], vips.v6[i]);
+		frame_addr6(vip6_s[i], vips.v6[i]);
 	for (size_t i = 0; i < N_OTHER4; i++)
-		parse4(other4_s[i], other4[i]);
+		frame_addr4(other4_s[i], other4[i]);
 	for (size_t i = 0; i < N_OTHER6; i++)
-		parse6(other6_s[i], other6[i]);
+		frame_addr6(other6_s[i], other6[i]);
 }
 
 /* An IPv4 address: a VIP with probability vip_pct, else one of the other
@@ -180,7 +169,7 @@ static void pick6(struct rng *r, unsigned vip_pct, uint8_t out[16])
 	} else if (chance(r, 75)) {
 		memcpy(out, other6[below(r, N_OTHER6)], 16);
 	} else {
-		parse6("2001:db8::", out);
+		frame_addr6("2001:db8::", out);
 		out[4] = below(r, 2);
 		for (int i = 12; i < 16; i++)
 			out[i] = below(r, 256);
@@ -188,68 +177,18 @@ static void pick6(struct rng *r, unsigned vip_pct, uint8_t out[16])
 }
 
 /* ------------------------------------------------------------------ */
-/* Frame builder                                                      */
+/* Random frames, written with the shared builder (frame.h)           */
 /* ------------------------------------------------------------------ */
 
-#define MAX_MARKS 24
-
-struct frame {
-	uint8_t b[FMAX];
-	size_t len;
-	size_t mark[MAX_MARKS]; /* header boundaries, for targeted cuts */
-	int nmark;
-};
-
-static void mark(struct frame *f)
-{
-	if (f->nmark < MAX_MARKS)
-		f->mark[f->nmark++] = f->len;
-}
-
-static void put(struct frame *f, const void *p, size_t n)
-{
-	if (f->len + n > FMAX)
-		n = FMAX - f->len;
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void put8(struct frame *f, unsigned v)
-{
-	uint8_t x = (uint8_t)v;
-
-	put(f, &x, 1);
-}
-
-static void put16(struct frame *f, unsigned v)
-{
-	put8(f, v >> 8);
-	put8(f, v);
-}
+/* Every random choice is drawn in a statement of its own, never two in
+ * the arguments of one call (whose order C leaves open): the order of the
+ * draws is what makes frame I of seed S the same frame on every build. */
 
 static void put_rand(struct frame *f, struct rng *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		put8(f, below(r, 256));
+		frame_put8(f, below(r, 256));
 }
-
-static void put_zero(struct frame *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put8(f, 0);
-}
-
-static void set16(struct frame *f, size_t off, unsigned v)
-{
-	if (off + 2 <= f->len) {
-		f->b[off] = (uint8_t)(v >> 8);
-		f->b[off + 1] = (uint8_t)v;
-	}
-}
-
-static const uint8_t mac_peer[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t mac_self[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 enum kind { K_ARP = 0, K_IPV4, K_IPV6, K_OTHER, K_RANDOM };
 
@@ -260,20 +199,22 @@ static unsigned tpid(struct rng *r)
 	return t[below(r, 5)];
 }
 
+/* Ethernet with 0-3 VLAN tags; marks after the addresses, each tag and the
+ * EtherType. */
 static void put_eth(struct frame *f, struct rng *r, unsigned type)
 {
 	unsigned n = below(r, 100), tags = n < 50 ? 0 : n < 72 ? 1 : n < 92 ? 2 : 3;
 
-	put(f, chance(r, 50) ? mac_bcast : mac_self, 6);
-	put(f, mac_peer, 6);
-	mark(f);
+	frame_eth_addrs(f, chance(r, 50) ? mac_bcast : mac_self, mac_peer);
+	frame_mark(f);
 	for (unsigned i = 0; i < tags; i++) {
-		put16(f, tpid(r));
-		put16(f, below(r, 0x10000));
-		mark(f);
+		unsigned tp = tpid(r), tci = below(r, 0x10000);
+
+		frame_vlan_tag(f, tp, tci);
+		frame_mark(f);
 	}
-	put16(f, type);
-	mark(f);
+	frame_ethertype(f, type);
+	frame_mark(f);
 }
 
 static unsigned odd16(struct rng *r, const unsigned *vals, size_t n)
@@ -281,69 +222,64 @@ static unsigned odd16(struct rng *r, const unsigned *vals, size_t n)
 	return chance(r, 25) ? below(r, 0x10000) : vals[below(r, (uint32_t)n)];
 }
 
+/* Marks after hrd pro hln pln and after the body. */
 static void build_arp(struct frame *f, struct rng *r)
 {
 	static const unsigned bad_hrd[] = { 0, 2, 0x100, 0x600, 0x101, 0xffff };
 	static const unsigned bad_pro[] = { 0x86dd, 0x0008, 0x0806, 0 };
 	static const unsigned bad_len[] = { 0, 4, 6, 8, 16, 255 };
 	static const unsigned odd_op[] = { 0, 3, 4, 8, 9, 0x100, 0x101, 0x201 };
-	size_t start;
-	unsigned op = chance(r, 45) ? 1 : chance(r, 80) ? 2 : odd16(r, odd_op, 8);
 	uint8_t sip[4], tip[4];
+	struct frame_arp_fields a = { .sha = mac_peer, .spa = sip, .tpa = tip };
+	size_t start;
 
+	a.op = chance(r, 45) ? 1 : chance(r, 80) ? 2 : odd16(r, odd_op, 8);
 	put_eth(f, r, 0x0806);
 	start = f->len;
-	put16(f, chance(r, 80) ? 1 : chance(r, 60) ? 6 : odd16(r, bad_hrd, 6));
-	put16(f, chance(r, 92) ? 0x0800 : odd16(r, bad_pro, 4));
-	put8(f, chance(r, 94) ? 6 : bad_len[below(r, 6)]);
-	put8(f, chance(r, 94) ? 4 : bad_len[below(r, 6)]);
-	mark(f);
-	put16(f, op);
+	a.hrd = chance(r, 80) ? 1 : chance(r, 60) ? 6 : odd16(r, bad_hrd, 6);
+	a.pro = chance(r, 92) ? 0x0800 : odd16(r, bad_pro, 4);
+	a.hln = chance(r, 94) ? 6 : bad_len[below(r, 6)];
+	a.pln = chance(r, 94) ? 4 : bad_len[below(r, 6)];
 	pick4(r, 45, sip);
 	pick4(r, 50, tip);
 	if (chance(r, 15))
 		memcpy(tip, sip, 4); /* gratuitous */
-	put(f, mac_peer, 6);
-	put(f, sip, 4);
-	put(f, op == 1 ? (const uint8_t[6]){ 0 } : mac_self, 6);
-	put(f, tip, 4);
-	mark(f);
-	(void)start;
+	a.tha = a.op == 1 ? mac_zero : mac_self;
+	frame_arp(f, &a);
+	frame_mark_at(f, start + FRAME_ARP_FORMAT);
+	frame_mark(f);
 	if (chance(r, 30))
-		put_zero(f, f->len < 60 ? 60 - f->len : 0);
+		frame_zero(f, f->len < 60 ? 60 - f->len : 0);
 	else if (chance(r, 20))
 		put_rand(f, r, below(r, 24));
 }
 
+/* Marks after the fixed header and after the options. */
 static void build_ipv4(struct frame *f, struct rng *r)
 {
 	static const unsigned bad_vi[] = { 0x44, 0x40, 0x41, 0x65, 0x55, 0x05, 0x64, 0xf5 };
 	unsigned n = below(r, 100), vi;
-	size_t start, hlen, plen = below(r, 40);
-	uint8_t a[4];
+	size_t hlen, plen = below(r, 40);
+	uint8_t src[4], dst[4];
+	struct frame_ipv4_fields h = { .ttl = 64, .saddr = src, .daddr = dst };
 
 	vi = n < 72 ? 0x45 : n < 88 ? 0x40 | (6 + below(r, 10)) :
 	     n < 97 ? bad_vi[below(r, 8)] : below(r, 256);
 	hlen = (vi & 0x0f) > 5 ? (size_t)(vi & 0x0f) * 4 : 20;
 	put_eth(f, r, 0x0800);
-	start = f->len;
-	put8(f, vi);
-	put8(f, below(r, 256));
-	put16(f, chance(r, 85) ? (unsigned)(hlen + plen) : below(r, 0x10000));
-	put16(f, below(r, 0x10000));
-	put16(f, chance(r, 70) ? 0x4000 : below(r, 0x10000));
-	put8(f, 64);
-	put8(f, chance(r, 80) ? 17 : below(r, 256));
-	put16(f, 0);
-	pick4(r, 30, a);
-	put(f, a, 4);
-	pick4(r, 55, a);
-	put(f, a, 4);
-	mark(f);
+	h.ver_ihl = vi;
+	h.tos = below(r, 256);
+	h.tot_len = chance(r, 85) ? (unsigned)(hlen + plen) : below(r, 0x10000);
+	h.id = below(r, 0x10000);
+	h.frag_off = chance(r, 70) ? 0x4000 : below(r, 0x10000);
+	h.protocol = chance(r, 80) ? 17 : below(r, 256);
+	pick4(r, 30, src);
+	pick4(r, 55, dst);
+	frame_ipv4(f, &h);
+	frame_mark(f);
 	put_rand(f, r, hlen - 20);
-	mark(f);
+	frame_mark(f);
 	put_rand(f, r, plen);
-	(void)start;
 }
 
 static unsigned ext_type(struct rng *r)
@@ -353,35 +289,40 @@ static unsigned ext_type(struct rng *r)
 	return chance(r, 94) ? std[below(r, 3)] : odd[below(r, 5)];
 }
 
+/* Shaped like an NS/NA whatever its type; 0-2 link-layer address options.
+ * Marks after the fixed part and after each option. */
 static void build_icmp6(struct frame *f, struct rng *r)
 {
 	static const unsigned other_types[] = { 128, 129, 133, 134, 137, 1, 2, 3, 4 };
-	unsigned n = below(r, 100), type;
+	unsigned n = below(r, 100);
 	uint8_t t[16];
+	struct frame_nd_fields nd = { .target = t };
 
-	type = n < 42 ? 135 : n < 80 ? 136 : n < 95 ? other_types[below(r, 9)] : below(r, 256);
-	put8(f, type);
-	put8(f, chance(r, 92) ? 0 : below(r, 256));
-	put16(f, below(r, 0x10000));
-	put16(f, type == 136 ? (chance(r, 50) ? 0x2000 : 0x6000) : 0);
-	put16(f, 0);
+	nd.type = n < 42 ? 135 : n < 80 ? 136 : n < 95 ? other_types[below(r, 9)] : below(r, 256);
+	nd.code = chance(r, 92) ? 0 : below(r, 256);
+	nd.checksum = below(r, 0x10000);
+	nd.flags = nd.type == 136 ? (chance(r, 50) ? 0x20000000 : 0x60000000) : 0;
 	pick6(r, 55, t);
-	put(f, t, 16);
-	mark(f);
+	frame_nd(f, &nd);
+	frame_mark(f);
 	for (unsigned i = 0, k = below(r, 3); i < k; i++) {
-		put8(f, chance(r, 90) ? (type == 136 ? 2 : 1) : below(r, 256));
-		put8(f, chance(r, 90) ? 1 : below(r, 4));
-		put(f, mac_peer, 6);
-		mark(f);
+		unsigned type = chance(r, 90) ? (nd.type == 136 ? 2 : 1) : below(r, 256);
+		unsigned len8 = chance(r, 90) ? 1 : below(r, 4);
+
+		frame_nd_lla(f, type, len8, mac_peer);
+		frame_mark(f);
 	}
 }
 
+/* Marks after the IPv6 header, each extension header and the UDP header
+ * (ICMPv6: see build_icmp6). */
 static void build_ipv6(struct frame *f, struct rng *r)
 {
 	unsigned n = below(r, 100), next[5], l4 = below(r, 100);
 	unsigned nexts = n < 45 ? 0 : n < 65 ? 1 : n < 80 ? 2 : n < 92 ? 3 : 4;
-	size_t start, plen_off;
-	uint8_t a[16];
+	size_t start;
+	uint8_t src[16], dst[16];
+	struct frame_ipv6_fields h = { .hop_limit = 255, .saddr = src, .daddr = dst };
 
 	/* the upper layer: ICMPv6 mostly, else UDP, TCP, no-next-header, any */
 	next[nexts] = l4 < 78 ? 58 : l4 < 88 ? 17 : l4 < 92 ? 6 : l4 < 96 ? 59 : below(r, 256);
@@ -389,47 +330,34 @@ static void build_ipv6(struct frame *f, struct rng *r)
 		next[i] = ext_type(r);
 	put_eth(f, r, 0x86dd);
 	start = f->len;
-	put8(f, chance(r, 93) ? 0x60 : below(r, 16) << 4);
-	put8(f, 0);
-	put16(f, 0);
-	plen_off = f->len;
-	put16(f, 0);
-	put8(f, next[0]);
-	put8(f, 255);
-	pick6(r, 20, a);
-	put(f, a, 16);
+	h.vtf = (uint32_t)(chance(r, 93) ? 0x60 : below(r, 16) << 4) << 24;
+	h.nexthdr = next[0];
+	pick6(r, 20, src);
 	n = below(r, 100);
 	if (n < 40) {
-		pick6(r, 100, a);
+		pick6(r, 100, dst);
 	} else if (n < 60) {
-		parse6("ff02::1:ff00:0", a);
-		memcpy(a + 13, vips.v6[below(r, N_VIP6)] + 13, 3); /* solicited-node of a VIP */
+		frame_addr6("ff02::1:ff00:0", dst);
+		memcpy(dst + 13, vips.v6[below(r, N_VIP6)] + 13, 3); /* solicited-node of a VIP */
 	} else {
-		pick6(r, 15, a);
+		pick6(r, 15, dst);
 	}
-	put(f, a, 16);
-	mark(f);
+	frame_ipv6(f, &h); /* payload length: below */
+	frame_mark(f);
 	for (unsigned i = 0; i < nexts; i++) {
 		unsigned hl = chance(r, 80) ? 0 : 1 + below(r, 2);
 
-		put8(f, next[i + 1]);
-		put8(f, hl);
-		put8(f, 1); /* PadN over the rest */
-		put8(f, 4 + hl * 8);
-		put_zero(f, 4 + hl * 8);
-		mark(f);
+		frame_ext_padn(f, next[i + 1], hl);
+		frame_mark(f);
 	}
 	if (next[nexts] == 58) {
 		build_icmp6(f, r);
 	} else {
-		put16(f, 40000);
-		put16(f, 5000);
-		put16(f, 8 + 8);
-		put16(f, 0);
-		mark(f);
+		frame_udp(f, 40000, 5000, 8 + 8, 0);
+		frame_mark(f);
 		put_rand(f, r, 8);
 	}
-	set16(f, plen_off, chance(r, 88) ? (unsigned)(f->len - start - 40) : below(r, 0x10000));
+	frame_set16(f, start + 4, chance(r, 88) ? (unsigned)(f->len - start - 40) : below(r, 0x10000));
 }
 
 static void build_other(struct frame *f, struct rng *r)
@@ -448,9 +376,9 @@ static void build_random(struct frame *f, struct rng *r)
 
 	put_rand(f, r, below(r, 97));
 	if (f->len >= 14 && chance(r, 50))
-		set16(f, 12, types[below(r, 5)]);
+		frame_set16(f, 12, types[below(r, 5)]);
 	if (f->len >= 18 && chance(r, 30))
-		set16(f, 16, types[below(r, 5)]);
+		frame_set16(f, 16, types[below(r, 5)]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -510,11 +438,11 @@ static void mutate_once(struct frame *f, struct rng *r)
 				f->len = (size_t)at;
 		}
 	} else if (op < 84) {                              /* push a VLAN tag */
-		if (f->len >= 12 && f->len + 4 <= FMAX) {
+		if (f->len >= 12 && f->len + 4 <= FRAME_MAX) {
 			memmove(f->b + 16, f->b + 12, f->len - 12);
 			f->len += 4;
-			set16(f, 12, tpid(r));
-			set16(f, 14, below(r, 0x10000));
+			frame_set16(f, 12, tpid(r));
+			frame_set16(f, 14, below(r, 0x10000));
 			shift_marks(f, 12, 4);
 		}
 	} else if (op < 88) {                              /* pop the outer VLAN tag */
@@ -527,11 +455,11 @@ static void mutate_once(struct frame *f, struct rng *r)
 		static const unsigned types[] = { 0x0800, 0x0806, 0x86dd, 0x8100, 0x88a8, 0x9100 };
 
 		off = inner_type_off(f);
-		set16(f, off, chance(r, 70) ? types[below(r, 6)] : below(r, 0x10000));
+		frame_set16(f, off, chance(r, 70) ? types[below(r, 6)] : below(r, 0x10000));
 	} else {                                           /* trailing bytes */
 		size_t n = below(r, 32);
 
-		if (f->len + n <= FMAX)
+		if (f->len + n <= FRAME_MAX)
 			put_rand(f, r, n);
 	}
 }
@@ -541,7 +469,7 @@ static enum kind build_frame(struct frame *f, struct rng *r)
 	unsigned n = below(r, 100);
 	enum kind k = n < 34 ? K_ARP : n < 52 ? K_IPV4 : n < 88 ? K_IPV6 : n < 95 ? K_OTHER : K_RANDOM;
 
-	memset(f, 0, sizeof(*f));
+	frame_init(f);
 	switch (k) {
 	case K_RANDOM:
 		build_random(f, r);

@@ -21,7 +21,7 @@
 
 struct bh bh;
 
-const char *const bh_vf_name[N_VF] = { "packets", "bytes", "arp_dropped", "nd_dropped" };
+const char *const bh_vf_name[N_VF] = VF_NAMES;
 
 void bh_bail(const char *fmt, ...)
 {

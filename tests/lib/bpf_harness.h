@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "datapath_ids.h"
 #include "lvip.h"
 #include "lvip.skel.h"
 
@@ -27,12 +28,8 @@
  * largest frame either program builds. */
 #define BH_OUT_MAX 1024
 
-/* The three programs of the skeleton. */
-enum prog_id { P_XDP = 0, P_TC, P_TC_COMPAT, N_PROGS };
-
-/* The counters of one VIP (struct lvip_vip_val), summed over the CPUs. */
-enum vip_field { VF_PACKETS = 0, VF_BYTES, VF_ARP, VF_ND, N_VF };
-
+/* The programs (enum prog_id) and a VIP's counters (enum vip_field, summed
+ * over the CPUs here) are numbered in datapath_ids.h. */
 extern const char *const bh_vf_name[N_VF];
 
 /* The loaded datapath, set by bh_prepare(). */

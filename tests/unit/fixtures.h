@@ -3,24 +3,35 @@
  * fixtures.h - the one table of packet fixtures that drives the datapath
  * unit tests (test_datapath.c), in the style of the kernel BPF selftests.
  *
- * Each row is a frame (described, then built by test_datapath.c) and what
+ * Each row is a frame (described here, built by fixture_cases.c) and what
  * docs/datapath.md says the hook must do with it: the verdict, the
  * global/per-interface reason counted, the VIP charged and, for an egress
  * "tell VIP" ARP request, the sender IP it must carry after the rewrite.
- * The runner turns every row into several cases: no VLAN tag, one 802.1Q
- * tag, 802.1ad + 802.1Q; XDP rows through lvip_xdp, TC rows
- * through both lvip_tc and lvip_tc_compat; rows marked .trunc also at every
- * length shorter than the full frame:
+ * fixture_cases.c turns every row into several cases: no VLAN tag, one 802.1Q
+ * tag, 802.1ad + 802.1Q (a .tags3 row: 802.1ad + 802.1Q + 802.1Q only); XDP
+ * rows through lvip_xdp, TC rows through both lvip_tc and lvip_tc_compat;
+ * rows marked .trunc also at every length shorter than the full frame, under
+ * the same encapsulations, through the hooks their TR_* flags name (TC:
+ * lvip_tc):
  *
- *  - cut inside a header the datapath needs (Ethernet, VLAN tags, the ARP
- *    body, the IPv4 header, the IPv6 header and extension headers, the
- *    24-byte NS/NA fixed part): pass; ingress counts malformed, egress
- *    counts nothing (its table has no malformed row);
- *  - cut only inside the NS/NA link-layer address option, which the
- *    datapath does not read: judged like the whole frame;
+ *  - cut inside what the hook needs to judge the frame (docs/datapath.md,
+ *    "Malformed": Ethernet, the first two VLAN tags, the ARP body, the
+ *    20-byte IPv4 header, the IPv6 header, the next-header and length bytes
+ *    of each extension header walked, the ICMPv6 type byte, the 24-byte
+ *    fixed part of an NS on ingress or of an NA on egress): pass; ingress
+ *    counts malformed, egress counts nothing (its table has no malformed row);
+ *  - cut only in what the hook does not read (ND options, IPv4 options,
+ *    extension header options, the rest of an ICMPv6 message the hook does
+ *    not judge, payload, anything after a third VLAN tag's TPID): judged like
+ *    the whole frame;
  *  - lengths BPF_PROG_RUN refuses (below ETH_HLEN; on TC also untagged
  *    IPv4/IPv6 frames shorter than their IP header): the refusal (EINVAL)
  *    is asserted, with nothing counted, and the case name says so.
+ *
+ * The table is one of two oracles: make asks the other, written apart from
+ * it (tests/fuzz/oracle.c), about every case before it links test_datapath
+ * (fixtures_vs_oracle.c), and about every row cut at every length through
+ * its own hook, and stops when the two disagree.
  *
  * Addresses: 198.18.0.0/15 and 2001:db8::/32 only.
  */
@@ -157,6 +168,7 @@ struct fixture {
 #define ARP802(o, s, t) ARP_HRD(HRD_IEEE802, o, s, t)
 #define IP4(s, d, vi) .kind = K_IPV4, .ip4 = { .src = (s), .dst = (d), .ver_ihl = (vi) }
 #define UDP6(s, d, v) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .version = (v) }
+#define UDP6X(s, d, ...) .kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .ext = { __VA_ARGS__ } }
 #define ICMP6(s, d, t, tgt, opt) \
 	.kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .l4 = L4_ICMP6, .type = (t), \
 				 .target = (tgt), .lla_opt = (opt) }
@@ -231,8 +243,10 @@ static const struct fixture fixtures[] = {
 	{ IN("IPv6 UDP to a non-VIP"), .f = { UDP6(VIP6, NONVIP6, 0) }, NOTHING },
 	{ IN("IPv6 version 4 to a VIP"), .f = { UDP6(NONVIP6, VIP6, 4) },
 	  EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ IN("IPv6 UDP to a VIP after a hop-by-hop header"), .f = { UDP6X(NONVIP6, VIP6, X_HBH) },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 68, .trunc = TR_XDP },
 	{ IN("ICMPv6 echo request to a VIP"), .f = { ICMP6(NONVIP6, VIP6, ECHO, NULL, 0) },
-	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 64 },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 64, .trunc = TR_XDP },
 	{ IN("NS for a VIP (solicited-node multicast, SLLA option)"),
 	  .f = { ICMP6(NONVIP6, SNMA_VIP6, NS, VIP6, 1) },
 	  EXPECT(DROP, R(ND_IN_DROPPED), V_6), .trunc = TR_XDP | TR_TC },
@@ -252,11 +266,11 @@ static const struct fixture fixtures[] = {
 	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
 	{ IN("NA for a VIP (not an NS)"), .f = { ICMP6(NONVIP6, ALL_NODES, NA, VIP6, 1) }, NOTHING },
 	{ IN("NA for a non-VIP, unicast to a VIP"), .f = { ICMP6(NONVIP6, VIP6, NA, NONVIP6, 1) },
-	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72 },
+	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72, .trunc = TR_XDP },
 	{ IN("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
 	{ IN("unknown EtherType 0x88b5"), .f = { ETHERTYPE(0x88b5) }, NOTHING },
 	{ IN("ARP request for a VIP under three VLAN tags (fail-open)"),
-	  .f = { ARP(REQ, NONVIP4, VIP_A), .tags3 = 1 }, NOTHING },
+	  .f = { ARP(REQ, NONVIP4, VIP_A), .tags3 = 1 }, NOTHING, .trunc = TR_XDP | TR_TC },
 	{ IN("IPv4 to a VIP under three VLAN tags (fail-open)"),
 	  .f = { IP4(NONVIP4, VIP_A, 0), .tags3 = 1 }, NOTHING },
 

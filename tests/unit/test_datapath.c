@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_datapath.c - datapath unit tests: every row of fixtures.h through
- * BPF_PROG_RUN (bpf_prog_test_run_opts), checking the exact verdict, the
- * exact delta of every counter (global, per interface, per VIP) and the
- * output frame. TAP on stdout.
+ * test_datapath.c - datapath unit tests: every case fixture_cases.c makes
+ * of the rows of fixtures.h, through BPF_PROG_RUN (bpf_prog_test_run_opts),
+ * checking the exact verdict, the exact delta of every counter (global, per
+ * interface, per VIP) and the output frame. TAP on stdout.
  *
  * The binary moves itself into a private network namespace first and builds
  * its veth pairs there: nothing in the root namespace is touched and no
@@ -29,310 +29,9 @@
 #include "lvip.h"
 #include "lvip.skel.h"
 #include "bpf_harness.h"
-#include "fixtures.h"
-
-#define FRAME_MAX    256
-#define VLAN_HLEN    4
-#define ARP_SIP_OFF  14 /* hrd pro hln pln op sha */
-#define UDP_PAYLOAD  "lvip-fixture"
-#define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
+#include "fixture_cases.h"
 
 _Static_assert(BH_OUT_MAX >= 2 * FRAME_MAX, "BPF_PROG_RUN output room for every frame");
-
-/* ------------------------------------------------------------------ */
-/* Frame builders: each appends one header to a buffer.               */
-/* ------------------------------------------------------------------ */
-
-struct frame {
-	__u8 b[FRAME_MAX];
-	size_t len;
-	size_t needed; /* bytes the datapath must see to judge the frame */
-};
-
-static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const __u8 mac_self[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const __u8 mac_lldp[ETH_ALEN] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
-static const __u8 mac_zero[ETH_ALEN];
-
-static void put(struct frame *f, const void *p, size_t n)
-{
-	if (f->len + n > sizeof(f->b))
-		bh_bail("fixture frame longer than %d bytes", FRAME_MAX);
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void put8(struct frame *f, __u8 v)
-{
-	put(f, &v, 1);
-}
-
-static void put16(struct frame *f, __u16 v)
-{
-	__be16 x = htons(v);
-
-	put(f, &x, sizeof(x));
-}
-
-static void put32(struct frame *f, __u32 v)
-{
-	__be32 x = htonl(v);
-
-	put(f, &x, sizeof(x));
-}
-
-static void put_zero(struct frame *f, size_t n)
-{
-	static const __u8 zeros[FRAME_MAX];
-
-	put(f, zeros, n);
-}
-
-static void set16(struct frame *f, size_t off, __u16 v)
-{
-	__be16 x = htons(v);
-
-	memcpy(f->b + off, &x, sizeof(x));
-}
-
-static void addr4(const char *s, void *out)
-{
-	if (inet_pton(AF_INET, s, out) != 1)
-		bh_bail("bad IPv4 literal in fixtures: %s", s);
-}
-
-static void addr6(const char *s, void *out)
-{
-	if (inet_pton(AF_INET6, s, out) != 1)
-		bh_bail("bad IPv6 literal in fixtures: %s", s);
-}
-
-static void put_addr4(struct frame *f, const char *s)
-{
-	__u8 a[4];
-
-	addr4(s, a);
-	put(f, a, sizeof(a));
-}
-
-static void put_addr6(struct frame *f, const char *s)
-{
-	__u8 a[16] = { 0 };
-
-	if (s)
-		addr6(s, a);
-	put(f, a, sizeof(a));
-}
-
-/* Internet checksum over big-endian 16-bit words; chunks start even. */
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sum += (i & 1) ? p[i] : (__u32)p[i] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-static __u16 spec_ethertype(const struct frame_spec *s)
-{
-	switch (s->kind) {
-	case K_ARP:
-		return ETH_P_ARP;
-	case K_IPV4:
-		return ETH_P_IP;
-	case K_IPV6:
-		return ETH_P_IPV6;
-	default:
-		return s->ethertype;
-	}
-}
-
-static void spec_dst_mac(const struct frame_spec *s, __u8 mac[ETH_ALEN])
-{
-	__u8 a6[16];
-
-	memcpy(mac, mac_self, ETH_ALEN);
-	if (s->kind == K_ARP && s->arp.op == REQ) {
-		memcpy(mac, mac_bcast, ETH_ALEN);
-	} else if (s->kind == K_ETHERTYPE) {
-		memcpy(mac, mac_lldp, ETH_ALEN);
-	} else if (s->kind == K_IPV6) {
-		addr6(s->ip6.dst, a6);
-		if (a6[0] == 0xff) { /* 33:33 + low 32 bits of the group */
-			mac[0] = mac[1] = 0x33;
-			memcpy(mac + 2, a6 + 12, 4);
-		}
-	}
-}
-
-/* Ethernet, then `tags` VLAN tags: one is 802.1Q; two or more start with
- * an 802.1ad (S-tag) and continue with 802.1Q. */
-static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
-{
-	__u8 dst[ETH_ALEN];
-
-	spec_dst_mac(s, dst);
-	put(f, dst, ETH_ALEN);
-	put(f, mac_peer, ETH_ALEN);
-	for (int i = 0; i < tags; i++) {
-		put16(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q);
-		put16(f, 100 + i); /* TCI: VLAN id */
-	}
-	put16(f, spec_ethertype(s));
-}
-
-static void put_arp(struct frame *f, const struct arp_spec *a)
-{
-	put16(f, a->hrd);
-	put16(f, a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP);
-	put8(f, a->bad == BAD_HLN ? 8 : ETH_ALEN);
-	put8(f, a->bad == BAD_PLN ? 16 : 4);
-	put16(f, a->op);
-	put(f, mac_peer, ETH_ALEN);
-	put_addr4(f, a->sip);
-	put(f, a->op == REQ ? mac_zero : mac_self, ETH_ALEN);
-	put_addr4(f, a->tip);
-	f->needed = f->len;
-}
-
-static void put_udp(struct frame *f)
-{
-	put16(f, 40000);
-	put16(f, 5000);
-	put16(f, 8 + UDP_PAYLOAD_LEN);
-	put16(f, 0); /* checksum: filled by the IPv6 builder, none for IPv4 */
-	put(f, UDP_PAYLOAD, UDP_PAYLOAD_LEN);
-}
-
-static void put_ipv4(struct frame *f, const struct ip4_spec *s)
-{
-	__u8 vi = s->ver_ihl ? s->ver_ihl : 0x45;
-	size_t hlen = ((vi & 0x0f) > 5 ? (vi & 0x0f) : 5) * 4;
-	size_t start = f->len;
-
-	put8(f, vi);
-	put8(f, 0);
-	put16(f, hlen + 8 + UDP_PAYLOAD_LEN);
-	put16(f, 1);      /* id */
-	put16(f, 0x4000); /* DF */
-	put8(f, 64);
-	put8(f, IPPROTO_UDP);
-	put16(f, 0);
-	put_addr4(f, s->src);
-	put_addr4(f, s->dst);
-	put_zero(f, hlen - 20); /* options: end of list */
-	set16(f, start + 10, csum_fold(csum_add(0, f->b + start, hlen)));
-	f->needed = start + 20;
-	put_udp(f);
-}
-
-static __u8 ext_proto(enum ext_hdr x)
-{
-	return x == X_HBH ? IPPROTO_HOPOPTS : x == X_RT ? IPPROTO_ROUTING : IPPROTO_DSTOPTS;
-}
-
-/* An 8-byte extension header: options are one PadN; routing is type 0
- * with no segment left. */
-static void put_ext(struct frame *f, enum ext_hdr x, __u8 next)
-{
-	put8(f, next);
-	put8(f, 0); /* hdrlen: 8 bytes */
-	if (x == X_RT) {
-		put16(f, 0);
-	} else {
-		put8(f, 1); /* PadN */
-		put8(f, 4);
-	}
-	put32(f, 0);
-}
-
-static void put_icmp6(struct frame *f, const struct ip6_spec *s)
-{
-	put8(f, s->type);
-	put8(f, 0);
-	put16(f, 0);
-	put32(f, s->type == NA ? 0x20000000 : 0); /* NA: override */
-	put_addr6(f, s->target);
-	f->needed = f->len;
-	if (s->lla_opt) {
-		put8(f, s->type == NA ? 2 : 1); /* target / source link-layer address */
-		put8(f, 1);
-		put(f, mac_peer, ETH_ALEN);
-	}
-}
-
-static void put_ipv6(struct frame *f, const struct ip6_spec *s)
-{
-	__u8 l4proto = s->l4 == L4_ICMP6 ? IPPROTO_ICMPV6 : IPPROTO_UDP;
-	size_t start = f->len, l4, plen;
-	__u8 pseudo[40];
-	int n = 0;
-
-	while (n < EXT_MAX && s->ext[n] != X_END)
-		n++;
-	put32(f, (__u32)(s->version ? s->version : 6) << 28);
-	put16(f, 0); /* payload length, below */
-	put8(f, n ? ext_proto(s->ext[0]) : l4proto);
-	put8(f, 255);
-	put_addr6(f, s->src);
-	put_addr6(f, s->dst);
-	f->needed = f->len;
-	for (int i = 0; i < n; i++)
-		put_ext(f, s->ext[i], i + 1 < n ? ext_proto(s->ext[i + 1]) : l4proto);
-	l4 = f->len;
-	if (s->l4 == L4_ICMP6)
-		put_icmp6(f, s);
-	else
-		put_udp(f);
-	plen = f->len - start - 40;
-	set16(f, start + 4, plen);
-	/* pseudo-header: src, dst, upper-layer length, next header */
-	memcpy(pseudo, f->b + start + 8, 32);
-	memset(pseudo + 32, 0, 8);
-	pseudo[34] = (f->len - l4) >> 8;
-	pseudo[35] = (f->len - l4) & 0xff;
-	pseudo[39] = l4proto;
-	set16(f, l4 + (s->l4 == L4_ICMP6 ? 2 : 6),
-	      csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), f->b + l4, f->len - l4)));
-}
-
-/* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
-static void put_payload(struct frame *f)
-{
-	static const __u8 lldp_like[] = { 0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01, 0x00, 0x00 };
-
-	f->needed = f->len;
-	put(f, lldp_like, sizeof(lldp_like));
-}
-
-static void build_frame(const struct frame_spec *s, int tags, struct frame *f)
-{
-	memset(f, 0, sizeof(*f));
-	put_eth(f, s, tags);
-	switch (s->kind) {
-	case K_ARP:
-		put_arp(f, &s->arp);
-		break;
-	case K_IPV4:
-		put_ipv4(f, &s->ip4);
-		break;
-	case K_IPV6:
-		put_ipv6(f, &s->ip6);
-		break;
-	default:
-		put_payload(f);
-		break;
-	}
-	if (f->len < s->pad_to)
-		put_zero(f, s->pad_to - f->len);
-}
 
 /* ------------------------------------------------------------------ */
 /* Environment: private netns, skeleton, map contents.                */
@@ -342,10 +41,6 @@ enum if_slot { S_XDP = 0, S_LVT0, S_LVT2, S_LVT3, N_SLOTS };
 
 static const char *const slot_name[N_SLOTS] = {
 	[S_XDP] = "xdp-dev", [S_LVT0] = "lvt0", [S_LVT2] = "lvt2", [S_LVT3] = "lvt3",
-};
-
-static const char *const prog_name[] = {
-	[P_XDP] = "xdp", [P_TC] = "tc", [P_TC_COMPAT] = "tc_compat",
 };
 
 static struct {
@@ -389,10 +84,6 @@ static int fd_of(struct bpf_map *m)
 	return bpf_map__fd(m);
 }
 
-static const char *const vip_addr[N_VIP_IDS] = {
-	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6,
-};
-
 static int vip_fd(enum vip_id v)
 {
 	return fd_of(v == V_6 ? bh.skel->maps.lvip_vip6 : bh.skel->maps.lvip_vip4);
@@ -401,9 +92,9 @@ static int vip_fd(enum vip_id v)
 static void vip_key(enum vip_id v, __u8 key[16])
 {
 	if (v == V_6)
-		addr6(vip_addr[v], key);
+		frame_addr6(vip_addr[v], key);
 	else
-		addr4(vip_addr[v], key);
+		frame_addr4(vip_addr[v], key);
 }
 
 static int fill_ifaddr(void)
@@ -411,10 +102,10 @@ static int fill_ifaddr(void)
 	int fd = fd_of(bh.skel->maps.lvip_ifaddr);
 	struct lvip_ifaddr main_if = { .count = 2 }, empty = { .count = 0 };
 
-	addr4(IF_ADDR1, main_if.a[0].addr);
-	addr4("255.255.255.0", main_if.a[0].mask);
-	addr4(IF_ADDR2, main_if.a[1].addr);
-	addr4("255.255.255.0", main_if.a[1].mask);
+	frame_addr4(IF_ADDR1, main_if.a[0].addr);
+	frame_addr4("255.255.255.0", main_if.a[0].mask);
+	frame_addr4(IF_ADDR2, main_if.a[1].addr);
+	frame_addr4("255.255.255.0", main_if.a[1].mask);
 	if (bpf_map_update_elem(fd, &env.ifindex[S_LVT0], &main_if, BPF_ANY) ||
 	    bpf_map_update_elem(fd, &env.ifindex[S_LVT3], &empty, BPF_ANY))
 		return -1;
@@ -490,85 +181,11 @@ static int snapshot(struct snap *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Cases: the fixture table times encapsulations, programs, lengths.  */
+/* Cases (fixture_cases.c) and the interface each one runs on         */
 /* ------------------------------------------------------------------ */
 
-struct tcase {
-	const struct fixture *fx;
-	enum prog_id prog;
-	int tags;
-	int len; /* -1: the whole frame */
-};
-
 static struct tcase *cases;
-static size_t n_cases, cap_cases;
-
-static void add_case(const struct fixture *fx, enum prog_id p, int tags, int len)
-{
-	if (n_cases == cap_cases) {
-		cap_cases = cap_cases ? 2 * cap_cases : 256;
-		cases = realloc(cases, cap_cases * sizeof(*cases));
-		if (!cases)
-			bh_bail("out of memory");
-	}
-	cases[n_cases++] = (struct tcase){ .fx = fx, .prog = p, .tags = tags, .len = len };
-}
-
-static enum hook prog_hook(enum prog_id p)
-{
-	return p == P_XDP ? XDP : TC;
-}
-
-/* The table is the oracle: refuse rows that contradict themselves. */
-static void lint_fixture(const struct fixture *fx)
-{
-	int charges = fx->reason == R(ARP_IN_DROPPED) || fx->reason == R(ARP_OUT_DROPPED) ||
-		      fx->reason == R(ND_IN_DROPPED) || fx->reason == R(ND_OUT_DROPPED) ||
-		      fx->reason == R(VIP_RX);
-
-	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
-	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
-		bh_bail("inconsistent fixture row: %s", fx->name);
-}
-
-static void add_fixture_cases(const struct fixture *fx)
-{
-	int lo = fx->f.tags3 ? 3 : 0, hi = fx->f.tags3 ? 3 : 2;
-
-	lint_fixture(fx);
-	for (int tags = lo; tags <= hi; tags++) {
-		if (fx->hook == XDP) {
-			add_case(fx, P_XDP, tags, -1);
-		} else {
-			add_case(fx, P_TC, tags, -1);
-			add_case(fx, P_TC_COMPAT, tags, -1);
-		}
-	}
-}
-
-static void add_trunc_cases(const struct fixture *fx)
-{
-	struct frame f;
-
-	for (int tags = 0; tags <= 2; tags++) {
-		build_frame(&fx->f, tags, &f);
-		for (int len = 0; len < (int)f.len; len++) {
-			if (fx->trunc & TR_XDP)
-				add_case(fx, P_XDP, tags, len);
-			if (fx->trunc & TR_TC)
-				add_case(fx, P_TC, tags, len);
-		}
-	}
-}
-
-static void collect_cases(void)
-{
-	for (size_t i = 0; i < N_FIXTURES; i++)
-		add_fixture_cases(&fixtures[i]);
-	for (size_t i = 0; i < N_FIXTURES; i++)
-		if (fixtures[i].trunc)
-			add_trunc_cases(&fixtures[i]);
-}
+static size_t n_cases;
 
 static enum if_slot case_slot(const struct tcase *tc)
 {
@@ -583,34 +200,7 @@ static enum if_slot case_slot(const struct tcase *tc)
 /* Expectations and checks                                            */
 /* ------------------------------------------------------------------ */
 
-struct expect {
-	enum action act;
-	int reason;
-	enum vip_id vip;
-	__u32 vip_bytes;
-	const char *rewrite;
-};
-
 static const struct expect nothing = { .act = PASS };
-
-/* A frame cut before the end of the headers the datapath judges passes:
- * ingress counts it malformed, egress counts nothing. A longer cut (only
- * ND options missing) is judged like the whole frame. */
-static struct expect expect_for(const struct tcase *tc, const struct frame *f)
-{
-	const struct fixture *fx = tc->fx;
-	enum hook hook = prog_hook(tc->prog);
-	struct expect e = nothing;
-
-	if (tc->len >= 0 && (size_t)tc->len < f->needed) {
-		if (hook == XDP)
-			e.reason = R(MALFORMED);
-		return e;
-	}
-	if (hook != fx->hook)
-		return e;
-	return (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite };
-}
 
 struct diag {
 	char text[4096];
@@ -645,32 +235,11 @@ static void check_reasons(struct diag *d, const char *map, const __u64 *before,
 		check_delta(d, map, reason_name[r], before[r], after[r], reason == r + 1);
 }
 
-static void want_vip(const struct expect *e, enum vip_id v, __u64 w[N_VF])
-{
-	memset(w, 0, N_VF * sizeof(w[0]));
-	if (e->vip != v)
-		return;
-	switch (e->reason) {
-	case R(ARP_IN_DROPPED):
-	case R(ARP_OUT_DROPPED):
-		w[VF_ARP] = 1;
-		break;
-	case R(ND_IN_DROPPED):
-	case R(ND_OUT_DROPPED):
-		w[VF_ND] = 1;
-		break;
-	case R(VIP_RX):
-		w[VF_PACKETS] = 1;
-		w[VF_BYTES] = e->vip_bytes;
-		break;
-	}
-}
-
 static void check_counters(struct diag *d, enum if_slot slot, const struct expect *e,
 			   const struct snap *b, const struct snap *a)
 {
 	char map[64];
-	__u64 w[N_VF];
+	uint64_t w[N_VF];
 
 	check_reasons(d, "lvip_stats", b->global, a->global, e->reason);
 	for (int s = 0; s < N_SLOTS; s++) {
@@ -688,7 +257,7 @@ static void check_counters(struct diag *d, enum if_slot slot, const struct expec
 static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
 		       const __u8 *in, __u32 len, const struct bh_run *r)
 {
-	size_t sip = ETH_HLEN + VLAN_HLEN * tc->tags + ARP_SIP_OFF;
+	size_t sip = case_arp_sip(tc);
 	__u8 want[FRAME_MAX];
 	char gs[INET_ADDRSTRLEN];
 
@@ -696,9 +265,7 @@ static void check_data(struct diag *d, const struct tcase *tc, const struct expe
 		failf(d, "data_out: expected %u bytes, got %u", len, r->out_len);
 		return;
 	}
-	memcpy(want, in, len);
-	if (e->rewrite)
-		addr4(e->rewrite, want + sip);
+	want_data(tc, e, in, len, want);
 	if (!memcmp(want, r->out, len))
 		return;
 	if (e->rewrite) {
@@ -740,19 +307,14 @@ static __u32 kernel_min_len(const struct tcase *tc, const char **why)
 static void case_name(const struct tcase *tc, const struct frame *f, const char *refused,
 		      char *buf, size_t n)
 {
-	static const char *const encap[] = {
-		"", " [802.1Q]", " [802.1ad+802.1Q]", " [802.1ad+802.1Q+802.1Q]",
-	};
 	enum if_slot slot = case_slot(tc);
 	const char *dev = slot == S_XDP ? env.xdp_dev : slot_name[slot];
-	int k = snprintf(buf, n, "%s(%s): %s%s", prog_name[tc->prog], dev, tc->fx->name,
-			 encap[tc->tags]);
+	int k = snprintf(buf, n, "%s(%s): ", prog_name[tc->prog], dev);
 
-	if (tc->len >= 0 && k > 0 && (size_t)k < n)
-		k += snprintf(buf + k, n - k, ", truncated to %d of %zu bytes%s", tc->len, f->len,
-			      (size_t)tc->len >= f->needed ?
-			      " (only the ND option cut: judged as the whole frame)" : "");
-	if (refused && k > 0 && (size_t)k < n)
+	if (k > 0 && (size_t)k < n)
+		case_label(tc, f, buf + k, n - k);
+	k = (int)strlen(buf);
+	if (refused && (size_t)k < n)
 		snprintf(buf + k, n - k, ": kernel refused BPF_PROG_RUN (EINVAL, %s),"
 			 " no verdict; checked nothing counted", refused);
 }
@@ -808,7 +370,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (bh_prepare(&setup, why, sizeof(why)))
 		return bh_unavailable("test_datapath", "every datapath test", why);
-	collect_cases();
+	n_cases = collect_cases(&cases);
 	printf("1..%zu\n", n_cases);
 	printf("# private netns; XDP runs %s (ifindex %u); TC runs pass __sk_buff.ifindex\n",
 	       bh.xdp_ctx ? "pass ctx_in.ingress_ifindex of lvt1" : "use the default ctx: lo",

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fixture_cases.c - the fixture table's cases, frames and expectations
+ * (see fixture_cases.h).
+ */
+#include "fixture_cases.h"
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if_ether.h>
+
+#define UDP_PAYLOAD  "lvip-fixture"
+#define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
+
+const char *const prog_name[N_PROGS] = {
+	[P_XDP] = "xdp", [P_TC] = "tc", [P_TC_COMPAT] = "tc_compat",
+};
+
+const char *const vip_addr[N_VIP_IDS] = {
+	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6,
+};
+
+static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* TAP "Bail out! ..." and exit 1, as bh_bail does. */
+static void bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("Bail out! ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	exit(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames: a frame_spec, written with frame.h                         */
+/* ------------------------------------------------------------------ */
+
+/* An IPv6 address of a spec; NULL: all zeros. */
+static void spec_addr6(const char *s, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (s)
+		frame_addr6(s, out);
+}
+
+static __u16 spec_ethertype(const struct frame_spec *s)
+{
+	switch (s->kind) {
+	case K_ARP:
+		return ETH_P_ARP;
+	case K_IPV4:
+		return ETH_P_IP;
+	case K_IPV6:
+		return ETH_P_IPV6;
+	default:
+		return s->ethertype;
+	}
+}
+
+static void spec_dst_mac(const struct frame_spec *s, __u8 mac[ETH_ALEN])
+{
+	__u8 a6[16];
+
+	memcpy(mac, mac_self, ETH_ALEN);
+	if (s->kind == K_ARP && s->arp.op == REQ) {
+		memcpy(mac, mac_bcast, ETH_ALEN);
+	} else if (s->kind == K_ETHERTYPE) {
+		memcpy(mac, mac_lldp, ETH_ALEN);
+	} else if (s->kind == K_IPV6) {
+		spec_addr6(s->ip6.dst, a6);
+		if (a6[0] == 0xff)
+			frame_ipv6_mcast_mac(a6, mac);
+	}
+}
+
+/*
+ * The bytes a hook must see to judge the frame (frame.needed_xdp/_tc), as
+ * docs/datapath.md lists them under "Malformed": Ethernet, the first two VLAN
+ * tags, the ARP body, the 20-byte IPv4 header, the IPv6 header, the
+ * next-header and length bytes of each extension header walked (three at
+ * most), the ICMPv6 type byte, and the 24-byte fixed part of an NS on
+ * ingress or of an NA on egress (the ND message the hook judges). Nothing
+ * after a third VLAN tag's TPID is read. A frame cut shorter fails to parse;
+ * a longer cut only removes what is not read.
+ */
+#define WALKED_EXT 3
+
+static void need(struct frame *f, size_t n)
+{
+	f->needed_xdp = f->needed_tc = n;
+}
+
+/* Ethernet, then `tags` VLAN tags: one is 802.1Q; two or more start with
+ * an 802.1ad (S-tag) and continue with 802.1Q. */
+static void put_eth(struct frame *f, const struct frame_spec *s, int tags)
+{
+	__u8 dst[ETH_ALEN];
+
+	spec_dst_mac(s, dst);
+	frame_eth_addrs(f, dst, mac_peer);
+	for (int i = 0; i < tags; i++) /* TCI: VLAN id */
+		frame_vlan_tag(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q, 100 + i);
+	frame_ethertype(f, spec_ethertype(s));
+}
+
+static void put_arp(struct frame *f, const struct arp_spec *a)
+{
+	__u8 sip[4], tip[4];
+	const struct frame_arp_fields h = {
+		.hrd = a->hrd,
+		.pro = a->bad == BAD_PRO ? ETH_P_IPV6 : ETH_P_IP,
+		.hln = a->bad == BAD_HLN ? 8 : ETH_ALEN,
+		.pln = a->bad == BAD_PLN ? 16 : 4,
+		.op = a->op,
+		.sha = mac_peer, .spa = sip,
+		.tha = a->op == REQ ? mac_zero : mac_self, .tpa = tip,
+	};
+
+	frame_addr4(a->sip, sip);
+	frame_addr4(a->tip, tip);
+	frame_arp(f, &h);
+	need(f, f->len);
+}
+
+/* Checksum: filled by the IPv6 builder, none for IPv4. */
+static void put_udp(struct frame *f)
+{
+	frame_udp(f, 40000, 5000, 8 + UDP_PAYLOAD_LEN, 0);
+	frame_put(f, UDP_PAYLOAD, UDP_PAYLOAD_LEN);
+}
+
+static void put_ipv4(struct frame *f, const struct ip4_spec *s)
+{
+	__u8 vi = s->ver_ihl ? s->ver_ihl : 0x45, src[4], dst[4];
+	size_t hlen = ((vi & 0x0f) > 5 ? (vi & 0x0f) : 5) * 4;
+	size_t start = f->len;
+	const struct frame_ipv4_fields h = {
+		.ver_ihl = vi, .tot_len = hlen + 8 + UDP_PAYLOAD_LEN,
+		.id = 1, .frag_off = 0x4000 /* DF */, .ttl = 64, .protocol = IPPROTO_UDP,
+		.saddr = src, .daddr = dst,
+	};
+
+	frame_addr4(s->src, src);
+	frame_addr4(s->dst, dst);
+	frame_ipv4(f, &h);
+	frame_zero(f, hlen - 20); /* options: end of list */
+	frame_ipv4_checksum(f, start, hlen);
+	need(f, start + 20);
+	put_udp(f);
+}
+
+static __u8 ext_proto(enum ext_hdr x)
+{
+	return x == X_HBH ? IPPROTO_HOPOPTS : x == X_RT ? IPPROTO_ROUTING : IPPROTO_DSTOPTS;
+}
+
+/* An 8-byte extension header: options are one PadN; routing is type 0
+ * with no segment left. */
+static void put_ext(struct frame *f, enum ext_hdr x, __u8 next)
+{
+	if (x == X_RT)
+		frame_ext_routing0(f, next);
+	else
+		frame_ext_padn(f, next, 0);
+}
+
+/* reached: the walk over the extension headers gets to the message. */
+static void put_icmp6(struct frame *f, const struct ip6_spec *s, int reached)
+{
+	size_t l4 = f->len;
+	__u8 target[16];
+	const struct frame_nd_fields nd = {
+		.type = s->type,
+		.flags = s->type == NA ? 0x20000000 : 0, /* NA: override */
+		.target = target,
+	};
+
+	spec_addr6(s->target, target);
+	frame_nd(f, &nd);
+	if (reached) {
+		need(f, l4 + 1);
+		if (s->type == NS)
+			f->needed_xdp = f->len;
+		if (s->type == NA)
+			f->needed_tc = f->len;
+	}
+	if (s->lla_opt) /* target / source link-layer address */
+		frame_nd_lla(f, s->type == NA ? 2 : 1, 1, mac_peer);
+}
+
+static void put_ipv6(struct frame *f, const struct ip6_spec *s)
+{
+	__u8 l4proto = s->l4 == L4_ICMP6 ? IPPROTO_ICMPV6 : IPPROTO_UDP, src[16], dst[16];
+	size_t start = f->len, l4;
+	int n = 0;
+
+	while (n < EXT_MAX && s->ext[n] != X_END)
+		n++;
+	spec_addr6(s->src, src);
+	spec_addr6(s->dst, dst);
+	frame_ipv6(f, &(const struct frame_ipv6_fields){
+		.vtf = (__u32)(s->version ? s->version : 6) << 28,
+		.payload_len = 0, /* below */
+		.nexthdr = n ? ext_proto(s->ext[0]) : l4proto,
+		.hop_limit = 255, .saddr = src, .daddr = dst,
+	});
+	need(f, f->len);
+	for (int i = 0; i < n; i++) {
+		if (i < WALKED_EXT)
+			need(f, f->len + 2);
+		put_ext(f, s->ext[i], i + 1 < n ? ext_proto(s->ext[i + 1]) : l4proto);
+	}
+	l4 = f->len;
+	if (s->l4 == L4_ICMP6)
+		put_icmp6(f, s, n <= WALKED_EXT);
+	else
+		put_udp(f);
+	frame_set16(f, start + 4, f->len - start - 40);
+	frame_ipv6_l4_checksum(f, start, l4, l4proto, s->l4 == L4_ICMP6 ? 2 : 6);
+}
+
+/* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
+static void put_payload(struct frame *f)
+{
+	static const __u8 lldp_like[] = { 0x02, 0x07, 0x04, 0x02, 0, 0, 0, 0, 0x01, 0x00, 0x00 };
+
+	need(f, f->len);
+	frame_put(f, lldp_like, sizeof(lldp_like));
+}
+
+void build_frame(const struct frame_spec *s, int tags, struct frame *f)
+{
+	frame_init(f);
+	put_eth(f, s, tags);
+	switch (s->kind) {
+	case K_ARP:
+		put_arp(f, &s->arp);
+		break;
+	case K_IPV4:
+		put_ipv4(f, &s->ip4);
+		break;
+	case K_IPV6:
+		put_ipv6(f, &s->ip6);
+		break;
+	default:
+		put_payload(f);
+		break;
+	}
+	if (tags > 2) /* the third tag's TPID ends the parse */
+		need(f, ETH_HLEN + 2 * VLAN_HLEN);
+	if (f->len < s->pad_to)
+		frame_zero(f, s->pad_to - f->len);
+	if (f->overflow)
+		bail("fixture frame longer than %d bytes", FRAME_MAX);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases: the fixture table times encapsulations, programs, lengths.  */
+/* ------------------------------------------------------------------ */
+
+enum hook prog_hook(enum prog_id p)
+{
+	return p == P_XDP ? XDP : TC;
+}
+
+struct case_list {
+	struct tcase *v;
+	size_t n, cap;
+};
+
+static void add_case(struct case_list *l, const struct fixture *fx, enum prog_id p, int tags,
+		     int len)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v)
+			bail("out of memory");
+	}
+	l->v[l->n++] = (struct tcase){ .fx = fx, .prog = p, .tags = tags, .len = len };
+}
+
+/* Refuse rows that contradict themselves. */
+static void lint_fixture(const struct fixture *fx)
+{
+	int charges = fx->reason == R(ARP_IN_DROPPED) || fx->reason == R(ARP_OUT_DROPPED) ||
+		      fx->reason == R(ND_IN_DROPPED) || fx->reason == R(ND_OUT_DROPPED) ||
+		      fx->reason == R(VIP_RX);
+
+	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
+	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
+		bail("inconsistent fixture row: %s", fx->name);
+}
+
+static void add_fixture_cases(struct case_list *l, const struct fixture *fx)
+{
+	int lo = fx->f.tags3 ? 3 : 0, hi = fx->f.tags3 ? 3 : 2;
+
+	lint_fixture(fx);
+	for (int tags = lo; tags <= hi; tags++) {
+		if (fx->hook == XDP) {
+			add_case(l, fx, P_XDP, tags, -1);
+		} else {
+			add_case(l, fx, P_TC, tags, -1);
+			add_case(l, fx, P_TC_COMPAT, tags, -1);
+		}
+	}
+}
+
+static void add_trunc_cases(struct case_list *l, const struct fixture *fx, unsigned int trunc)
+{
+	int lo = fx->f.tags3 ? 3 : 0, hi = fx->f.tags3 ? 3 : 2;
+	struct frame f;
+
+	for (int tags = lo; tags <= hi; tags++) {
+		build_frame(&fx->f, tags, &f);
+		for (int len = 0; len < (int)f.len; len++) {
+			if (trunc & TR_XDP)
+				add_case(l, fx, P_XDP, tags, len);
+			if (trunc & TR_TC)
+				add_case(l, fx, P_TC, tags, len);
+		}
+	}
+}
+
+size_t collect_cases(struct tcase **out)
+{
+	struct case_list l = { .n = 0 };
+
+	for (size_t i = 0; i < N_FIXTURES; i++)
+		add_fixture_cases(&l, &fixtures[i]);
+	for (size_t i = 0; i < N_FIXTURES; i++)
+		if (fixtures[i].trunc)
+			add_trunc_cases(&l, &fixtures[i], fixtures[i].trunc);
+	*out = l.v;
+	return l.n;
+}
+
+size_t collect_sweeps(struct tcase **out)
+{
+	struct case_list l = { .n = 0 };
+
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		const struct fixture *fx = &fixtures[i];
+		unsigned int own = fx->hook == XDP ? TR_XDP : TR_TC;
+
+		if (!(fx->trunc & own))
+			add_trunc_cases(&l, fx, own);
+	}
+	*out = l.v;
+	return l.n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Expectations                                                       */
+/* ------------------------------------------------------------------ */
+
+size_t case_needed(const struct tcase *tc, const struct frame *f)
+{
+	return prog_hook(tc->prog) == XDP ? f->needed_xdp : f->needed_tc;
+}
+
+/* A frame cut before the end of what the hook needs passes: ingress counts
+ * it malformed, egress counts nothing. A longer cut (only a part the hook
+ * does not read is missing) is judged like the whole frame. A row run
+ * through the other hook (a truncation sweep) is "anything else" there. */
+struct expect expect_for(const struct tcase *tc, const struct frame *f)
+{
+	const struct fixture *fx = tc->fx;
+	enum hook hook = prog_hook(tc->prog);
+	struct expect e = { .act = PASS };
+
+	if (tc->len >= 0 && (size_t)tc->len < case_needed(tc, f)) {
+		if (hook == XDP)
+			e.reason = R(MALFORMED);
+		return e;
+	}
+	if (hook != fx->hook)
+		return e;
+	return (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite };
+}
+
+void want_vip(const struct expect *e, enum vip_id v, uint64_t w[N_VF])
+{
+	memset(w, 0, N_VF * sizeof(w[0]));
+	if (e->vip != v)
+		return;
+	switch (e->reason) {
+	case R(ARP_IN_DROPPED):
+	case R(ARP_OUT_DROPPED):
+		w[VF_ARP] = 1;
+		break;
+	case R(ND_IN_DROPPED):
+	case R(ND_OUT_DROPPED):
+		w[VF_ND] = 1;
+		break;
+	case R(VIP_RX):
+		w[VF_PACKETS] = 1;
+		w[VF_BYTES] = e->vip_bytes;
+		break;
+	}
+}
+
+size_t case_arp_sip(const struct tcase *tc)
+{
+	return ETH_HLEN + VLAN_HLEN * tc->tags + FRAME_ARP_SPA;
+}
+
+void want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
+	       uint8_t *want)
+{
+	memcpy(want, in, len);
+	if (e->rewrite && case_arp_sip(tc) + 4 <= len)
+		frame_addr4(e->rewrite, want + case_arp_sip(tc));
+}
+
+void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t n)
+{
+	static const char *const encap[] = {
+		"", " [802.1Q]", " [802.1ad+802.1Q]", " [802.1ad+802.1Q+802.1Q]",
+	};
+	int k = snprintf(buf, n, "%s%s", tc->fx->name, encap[tc->tags]);
+
+	if (tc->len >= 0 && k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - k, ", truncated to %d of %zu bytes%s", tc->len, f->len,
+			 (size_t)tc->len >= case_needed(tc, f) ?
+			 " (only what the hook does not read cut: judged as the whole frame)" : "");
+}
