@@ -610,7 +610,7 @@ static int fill_ifaddr(void)
 
 		if (s == S_NOADDR)
 			continue;
-		for (size_t i = 0; i < ifc->n && v.count < LVIP_IFADDR_MAX; i++) {
+		for (size_t i = 0; i < ifc->n && i < LVIP_IFADDR_MAX; i++) { /* as the loader */
 			uint32_t m = ifc->a[i].prefix_len ?
 				     ~((1ull << (32 - ifc->a[i].prefix_len)) - 1) : 0;
 

@@ -46,6 +46,7 @@
  *    the packet is "not ICMPv6" and is judged on its destination only.
  */
 #include "oracle.h"
+#include "lvip.h" /* LVIP_IFADDR_MAX: how many of the addresses the rewrite considers */
 
 #include <string.h>
 
@@ -349,14 +350,15 @@ static uint32_t mask_of(unsigned plen)
 	return plen == 0 ? 0 : plen >= 32 ? 0xffffffffu : ~((1u << (32 - plen)) - 1);
 }
 
-/* The source the rewrite uses: the first primary address whose subnet holds
- * the target, else the first primary address; NULL when there is none. */
+/* The source the rewrite uses: among the interface's first LVIP_IFADDR_MAX
+ * addresses, the first primary one whose subnet holds the target, else the
+ * first primary one; NULL when there is none. */
 static const uint8_t *rewrite_source(const struct oracle_iface *ifc, const uint8_t *target)
 {
 	const uint8_t *first = NULL;
 	uint32_t t = be32(target);
 
-	for (size_t i = 0; ifc && i < ifc->n && i < ORACLE_MAX_ADDRS; i++) {
+	for (size_t i = 0; ifc && i < ifc->n && i < LVIP_IFADDR_MAX; i++) {
 		const struct oracle_addr4 *a = &ifc->a[i];
 		uint32_t m = mask_of(a->prefix_len);
 
