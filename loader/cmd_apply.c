@@ -20,8 +20,13 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 
+#include "cmd.h"
 #include "config.h"
+#include "iface.h"
+#include "load.h"
 #include "output.h"
+#include "pindir.h"
+#include "vips.h"
 
 static const char apply_usage[] =
 	"Usage: lvip apply [-f|--file FILE] [--dry-run] [--json]\n"
@@ -411,15 +416,15 @@ static int reconcile(const char *pin_dir, const struct lvip_config *c, const cha
 	int err;
 
 	state_init(&s, pin_dir);
-	err = dry_run && !state_exists(&s) ? 0 : state_lock(&s, !dry_run);
+	err = dry_run && !pindir_exists(&s) ? 0 : pindir_lock(&s, !dry_run);
 	if (!err && !dry_run)
-		err = state_refuse_if_watched(&s, "apply");
+		err = pindir_refuse_if_watched(&s, "apply");
 	if (!err && s.dir_fd >= 0)
 		err = state_open(&s);
 	if (!err && !dry_run && (state_partial(&s) || (upgrade && state_loaded(&s)))) {
 		bool stale = s.progs_stale;
 
-		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
+		err = load_pins(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
 		if (upgraded)
 			fprintf(stderr, "lvip: %s\n", load_note(stale));
 	}
@@ -428,13 +433,13 @@ static int reconcile(const char *pin_dir, const struct lvip_config *c, const cha
 	if (!err)
 		err = refuse_foreign(&s, p);
 	if (!err && !dry_run && plan_size(p) && !state_loaded(&s))
-		err = state_load(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
+		err = load_pins(&s, LVIP_MAX_VIPS_DEFAULT, &upgraded);
 	if (!err && !dry_run && plan_size(p))
 		err = plan_apply(&s, p);
 	if (!err && !dry_run && state_loaded(&s))
 		err = ifaddr_refresh_all(&s); /* what lvip_tc_compat reads */
 	if (err && s.dir_created)
-		state_unpin_all(&s); /* nothing was there before this run */
+		unload_pins(&s); /* nothing was there before this run */
 	state_close(&s);
 	return err;
 }
@@ -572,9 +577,9 @@ static int watch_claim(const char *pin_dir)
 	int err;
 
 	state_init(&s, pin_dir);
-	err = state_lock(&s, true);
+	err = pindir_lock(&s, true);
 	if (!err)
-		err = state_watch_claim(&s);
+		err = pindir_watch_claim(&s);
 	state_close(&s);
 	return err;
 }

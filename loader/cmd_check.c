@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "config.h"
+#include "iface.h"
 #include "output.h"
+#include "pindir.h"
 
 static const char check_usage[] =
 	"Usage: lvip check [--json] [-f|--file FILE]\n"
@@ -323,7 +326,7 @@ int cmd_check(struct cmd_ctx *c, int argc, char **argv)
 	if (file && config_load(file, &cfg))
 		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);
-	if (state_exists(&s))
+	if (pindir_exists(&s))
 		err = state_open(&s);
 	if (!err)
 		err = check_collect(&s, file ? &cfg : NULL, &fs);

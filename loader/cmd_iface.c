@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
+#include "iface.h"
+#include "load.h"
 #include "output.h"
+#include "pindir.h"
+#include "vips.h"
 
 static const char attach_usage[] =
 	"Usage: lvip attach IFACE... [--mode auto|native|generic] [--max-vips N]\n"
@@ -132,16 +137,16 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	if (resolve_all("attach", n, argv + optind, &idx))
 		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);
-	err = state_lock(&s, true);
+	err = pindir_lock(&s, true);
 	if (!err)
-		err = state_refuse_if_watched(&s, "attach");
+		err = pindir_refuse_if_watched(&s, "attach");
 	if (!err)
 		err = state_open(&s);
 	for (int i = 0; !err && i < n; i++)
 		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
 	stale = s.progs_stale;
 	if (!err)
-		err = state_load(&s, max_vips, &upgraded);
+		err = load_pins(&s, max_vips, &upgraded);
 	if (!err && upgraded)
 		lvip_info("%s", load_note(stale));
 	if (!err && iface_gc(&s))
@@ -151,7 +156,7 @@ int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
 	if (!err)
 		ifaddr_refresh_all(&s);
 	if (err && s.dir_created)
-		state_unpin_all(&s); /* nothing was there before this run */
+		unload_pins(&s); /* nothing was there before this run */
 	state_close(&s);
 	free(idx);
 	return err ? EXIT_FAIL : EXIT_OK;
@@ -228,14 +233,14 @@ int cmd_detach(struct cmd_ctx *c, int argc, char **argv)
 	if (!all && resolve_all("detach", argc - optind, argv + optind, &idx))
 		return EXIT_USAGE;
 	state_init(&s, c->pin_dir);
-	err = state_lock(&s, false);
+	err = pindir_lock(&s, false);
 	if (err == -ENOENT) {
 		lvip_info("lvip is not loaded: nothing to detach");
 		free(idx);
 		return EXIT_OK;
 	}
 	if (!err)
-		err = state_refuse_if_watched(&s, "detach");
+		err = pindir_refuse_if_watched(&s, "detach");
 	if (!err)
 		err = state_open(&s);
 	if (!err && all)
@@ -308,13 +313,13 @@ int cmd_down(struct cmd_ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	state_init(&s, c->pin_dir);
-	err = state_lock(&s, false);
+	err = pindir_lock(&s, false);
 	if (err == -ENOENT) {
 		lvip_info("lvip is not loaded: nothing to do");
 		return EXIT_OK;
 	}
 	if (!err)
-		err = state_refuse_if_watched(&s, "down");
+		err = pindir_refuse_if_watched(&s, "down");
 	if (!err)
 		err = state_open(&s);
 	if (!err)
@@ -327,7 +332,7 @@ int cmd_down(struct cmd_ctx *c, int argc, char **argv)
 		err = iface_detach(&s, idx[i]);
 	if (!err) {
 		stop_point("down-detached");
-		err = state_unpin_all(&s);
+		err = unload_pins(&s);
 	}
 	if (!err)
 		lvip_info("lvip is down: %zu interface(s) detached, pins removed", n);

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
+#include "iface.h"
 #include "output.h"
+#include "pindir.h"
 
 static const char stats_usage[] =
 	"Usage: lvip stats [--json|--prometheus] [--watch SECONDS [--count N]]\n"
@@ -241,7 +244,7 @@ static void sleep_seconds(__u32 secs)
 
 static int open_for_reading(struct lvip_state *s, const char *cmd)
 {
-	int err = state_exists(s) ? state_open(s) : -ENOENT;
+	int err = pindir_exists(s) ? state_open(s) : -ENOENT;
 
 	if (!err && !state_loaded(s))
 		err = -ENOENT;
@@ -491,14 +494,14 @@ int cmd_status(struct cmd_ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	state_init(&s, c->pin_dir);
-	if (state_exists(&s))
+	if (pindir_exists(&s))
 		err = state_open(&s);
 	if (!err) {
 		st.loaded = state_loaded(&s);
 		if (st.loaded) {
 			status_ifaces(&s, &st);
 			status_vips(&s, &st);
-		} else if (state_exists(&s) && !state_on_bpffs(&s)) {
+		} else if (pindir_exists(&s) && !pindir_on_bpffs(&s)) {
 			problem(&st, "pin dir %s is not on a bpf filesystem: lvip cannot pin there "
 				"(mount -t bpf bpf DIR, or --pin-dir on a bpffs)", s.pin_dir);
 		} else if (state_partial(&s)) {

@@ -13,8 +13,13 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include "loader.h"
+#include "cmd.h"
+#include "iface.h"
+#include "load.h"
 #include "output.h"
+#include "pindir.h"
+#include "vipmap.h"
+#include "vips.h"
 
 static const char vip_usage[] =
 	"Usage: lvip vip add ADDR... [--no-lo]\n"
@@ -121,10 +126,10 @@ static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out
 
 static int open_loaded(struct lvip_state *s, const char *cmd)
 {
-	int err = state_lock(s, false);
+	int err = pindir_lock(s, false);
 
 	if (!err)
-		err = state_refuse_if_watched(s, !strcmp(cmd, "add") ? "vip add" : "vip del");
+		err = pindir_refuse_if_watched(s, !strcmp(cmd, "add") ? "vip add" : "vip del");
 	if (err == -ENOENT) {
 		lvip_err("vip %s: lvip is not loaded (%s absent): run 'lvip attach IFACE...' first",
 			 cmd, s->pin_dir);
@@ -135,7 +140,7 @@ static int open_loaded(struct lvip_state *s, const char *cmd)
 	if (!err && state_partial(s)) { /* repair, as attach would */
 		bool replaced;
 
-		err = state_load(s, LVIP_MAX_VIPS_DEFAULT, &replaced);
+		err = load_pins(s, LVIP_MAX_VIPS_DEFAULT, &replaced);
 	}
 	if (!err && !state_loaded(s)) {
 		lvip_err("vip %s: lvip is not loaded in %s: run 'lvip attach IFACE...' first",
@@ -215,7 +220,7 @@ static int vip_list(struct cmd_ctx *c, bool json)
 	int err;
 
 	state_init(&s, c->pin_dir);
-	err = state_exists(&s) ? state_open(&s) : 0;
+	err = pindir_exists(&s) ? state_open(&s) : 0;
 	if (!err)
 		err = vip_view_load(&s, &view);
 	if (!err) {

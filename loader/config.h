@@ -3,7 +3,7 @@
 #ifndef LVIP_CONFIG_H
 #define LVIP_CONFIG_H
 
-#include "loader.h"
+#include "iface.h"
 
 #define LVIP_DEFAULT_CONFIG "/etc/lvip/lvip.conf"
 

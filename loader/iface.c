@@ -18,8 +18,26 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "iface.h"
+#include "nl.h"
+#include "pindir.h"
 
+int parse_mode(const char *s, enum xdp_mode_req *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = MODE_GENERIC;
+	else
+		return -1;
+	return 0;
+}
+const char *mode_name(enum xdp_mode_req mode)
+{
+	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
+}
 int iface_resolve(const char *name, __u32 *ifindex)
 {
 	if (!*name || strlen(name) >= IFNAMSIZ)

@@ -10,7 +10,8 @@
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
+#include "cmd.h"
+#include "pindir.h"
 
 static const char usage[] =
 	"Usage: lvip [--pin-dir DIR] COMMAND [ARGS...]\n"
@@ -55,6 +56,27 @@ static const struct {
 	{ "down", cmd_down },
 };
 
+/* getopt_long with opterr off and shortopts starting with ':': one line
+ * naming the bad option, then the caller exits 2. Returns the option, -1 at
+ * the end, '?' on error. */
+int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
+	     const struct option *longopts)
+{
+	int o;
+
+	opterr = 0;
+	o = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (o == ':') {
+		lvip_err("%s: option '%s' needs an argument", cmd, argv[optind - 1]);
+		return '?';
+	}
+	if (o == '?') {
+		lvip_err("%s: unknown option '%s' (see 'lvip %s --help')", cmd,
+			 argv[optind - 1], cmd);
+		return '?';
+	}
+	return o;
+}
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("LVIP_DEBUG"))

@@ -12,7 +12,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "loader.h"
+#include "nl.h"
 
 void addr_list_free(struct addr_list *l)
 {

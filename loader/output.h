@@ -6,7 +6,8 @@
 #include <net/if.h>
 #include <json-c/json.h>
 
-#include "loader.h"
+#include "nl.h"
+#include "vipmap.h"
 
 extern const char *const lvip_reason_names[LVIP_R_MAX];
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader.h"
+#include "util.h"
 
 /* The length of the character at s (1 to 4 bytes) if it is valid UTF-8 and
  * printable (not C0, DEL or C1), else 0. */
@@ -283,44 +283,4 @@ bool vip_sorted_has(const struct vip_addr *v, size_t n, const struct vip_addr *a
 bool vip_equal(const struct vip_addr *a, const struct vip_addr *b)
 {
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, vip_len(a));
-}
-
-/* getopt_long with opterr off and shortopts starting with ':': one line
- * naming the bad option, then the caller exits 2. Returns the option, -1 at
- * the end, '?' on error. */
-int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
-	     const struct option *longopts)
-{
-	int o;
-
-	opterr = 0;
-	o = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (o == ':') {
-		lvip_err("%s: option '%s' needs an argument", cmd, argv[optind - 1]);
-		return '?';
-	}
-	if (o == '?') {
-		lvip_err("%s: unknown option '%s' (see 'lvip %s --help')", cmd,
-			 argv[optind - 1], cmd);
-		return '?';
-	}
-	return o;
-}
-
-int parse_mode(const char *s, enum xdp_mode_req *mode)
-{
-	if (!strcmp(s, "auto"))
-		*mode = MODE_AUTO;
-	else if (!strcmp(s, "native"))
-		*mode = MODE_NATIVE;
-	else if (!strcmp(s, "generic"))
-		*mode = MODE_GENERIC;
-	else
-		return -1;
-	return 0;
-}
-
-const char *mode_name(enum xdp_mode_req mode)
-{
-	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
 }

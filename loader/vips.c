@@ -13,7 +13,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "loader.h"
+#include "vips.h"
+#include "vipmap.h"
 
 void vip_undo_free(struct vip_undo *u)
 {
