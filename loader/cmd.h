@@ -1,28 +1,84 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* cmd.h - the commands. */
+/*
+ * cmd.h - the command table. Each command says what it needs (the pin dir
+ * locked or only read, lvip loaded, refused while a watcher runs) and which
+ * options it takes; main() parses the options and sets the state up once
+ * (cmd.c), then the command's function does its own work only.
+ */
 #ifndef LVIP_CMD_H
 #define LVIP_CMD_H
 
-#include "util.h"
+#include "iface.h"
 
-struct cmd_ctx {
-	const char *pin_dir;
-	const char *prog;   /* "lvip" */
+/* What a command needs before it runs. */
+enum cmd_needs {
+	NEED_READ = 1 << 0,   /* open what is pinned, if the pin dir exists; no lock */
+	NEED_LOCK = 1 << 1,   /* lock the pin dir (absent: the command's absent rule) */
+	NEED_CREATE = 1 << 2, /* ... creating it */
+	NEED_CHANGE = 1 << 3, /* changes state: refused while a watcher runs */
+	NEED_LOADED = 1 << 4, /* lvip must be loaded (locked: a partial pin set is repaired) */
 };
 
-int cmd_attach(struct cmd_ctx *c, int argc, char **argv);
-int cmd_detach(struct cmd_ctx *c, int argc, char **argv);
-int cmd_vip(struct cmd_ctx *c, int argc, char **argv);
-int cmd_stats(struct cmd_ctx *c, int argc, char **argv);
-int cmd_status(struct cmd_ctx *c, int argc, char **argv);
-int cmd_down(struct cmd_ctx *c, int argc, char **argv);
-int cmd_apply(struct cmd_ctx *c, int argc, char **argv);
-int cmd_watch(struct cmd_ctx *c, int argc, char **argv);
-int cmd_check(struct cmd_ctx *c, int argc, char **argv);
+/* Option values, one field per option of any command. */
+struct cmd_opts {
+	bool json, prometheus, dry_run, no_lo, keep_lo, all;
+	const char *file;
+	__u32 max_vips, watch, count;
+	enum xdp_mode_req mode;
+};
 
-/* Option parsing shared by the commands (getopt_long with our messages). */
-struct option;
-int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
-	     const struct option *longopts);
+struct cmd_def;
+
+struct cmd_ctx {
+	const struct cmd_def *cmd;
+	const char *pin_dir;
+	struct lvip_state s;  /* set up as the command needs */
+	struct cmd_opts o;
+	int argc;             /* the operands */
+	char **argv;
+	void *data;           /* what the command's check left for its run */
+};
+
+enum opt_type { OPT_FLAG, OPT_STR, OPT_U32, OPT_MODE };
+
+struct opt_def {
+	const char *name;
+	char short_name;      /* 0: none */
+	enum opt_type type;
+	const char *arg;      /* the argument as the help shows it */
+	size_t offset;        /* of the value in struct cmd_opts */
+	__u32 min, max;       /* OPT_U32 */
+	const char *expect;   /* what a valid argument is, for the error */
+	const char *help;
+	unsigned drop_needs;  /* needs this option removes (--dry-run) */
+	unsigned add_needs;   /* ... and adds */
+};
+
+struct cmd_def {
+	const char *name;     /* "attach", "vip add" */
+	const char *operands; /* for the usage line, NULL: none */
+	const char *summary;  /* the help text (several lines) */
+	const struct opt_def *const *opts;
+	unsigned needs;
+	const char *absent;   /* NEED_LOCK without NEED_CREATE: the pin dir is absent */
+	int absent_exit;
+	int (*check)(struct cmd_ctx *c); /* the operands, before any state: 0 or an exit status */
+	int (*run)(struct cmd_ctx *c);   /* 0 or an exit status */
+	void (*done)(struct cmd_ctx *c); /* frees what check left */
+};
+
+int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status */
+void cmd_teardown(struct cmd_ctx *c);
+int cmd_no_operands(struct cmd_ctx *c); /* a check: no operand allowed */
+int cmd_main(int argc, char **argv);
+
+/* The commands' definitions (cmd_*.c). */
+extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
+extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list;
+extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
+extern const struct cmd_def cmd_apply, cmd_watch;
+
+/* Options shared by several commands. */
+extern const struct opt_def opt_json, opt_file;
 
 #endif /* LVIP_CMD_H */

@@ -130,7 +130,7 @@ static bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
 	return alive || !xdp_attached_id(ifindex, NULL);
 }
 
-static const char *xdp_mode_name(__u8 mode)
+const char *xdp_mode_name(__u8 mode)
 {
 	switch (mode) {
 	case XDP_ATTACHED_DRV: return "native";
@@ -445,8 +445,8 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 
 	memset(info, 0, sizeof(*info));
 	info->ifindex = ifindex;
-	info->xdp_mode = "none";
-	if (!if_indextoname(ifindex, info->name))
+	info->gone = !if_indextoname(ifindex, info->name);
+	if (info->gone)
 		snprintf(info->name, sizeof(info->name), "(gone)");
 	fd = link_open(s, ifindex, &info->link_alive);
 	info->link_pinned = fd >= 0;
@@ -454,7 +454,7 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 		close(fd);
 	if (info->link_alive && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
 		info->xdp_prog_id = q.prog_id;
-		info->xdp_mode = xdp_mode_name(q.attach_mode);
+		info->xdp_mode = q.attach_mode;
 	}
 	info->tc_prog_id = tc_query(ifindex);
 	if (!tc_owned(s, ifindex, info->tc_prog_id))

@@ -3,6 +3,8 @@
 #ifndef LVIP_IFACE_H
 #define LVIP_IFACE_H
 
+#include <linux/if_link.h>
+
 #include "state.h"
 
 #define LVIP_LINK_PREFIX "xdp_"
@@ -15,7 +17,8 @@ struct iface_info {
 	__u32 ifindex;
 	char name[32];
 	__u32 xdp_prog_id;  /* 0: none */
-	const char *xdp_mode;
+	__u8 xdp_mode;      /* XDP_ATTACHED_* */
+	bool gone;          /* the interface no longer exists (name: "(gone)") */
 	__u32 tc_prog_id;   /* lvip's filter, 0: none */
 	bool link_pinned, link_alive;
 	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
@@ -23,6 +26,7 @@ struct iface_info {
 };
 
 int parse_mode(const char *s, enum xdp_mode_req *mode);
+const char *xdp_mode_name(__u8 attach_mode);
 const char *mode_name(enum xdp_mode_req mode);
 int iface_resolve(const char *name, __u32 *ifindex);
 int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);

@@ -79,12 +79,13 @@ const char *name_escape(const char *in, char *buf, size_t len)
 /* One line, always: control characters and bytes that are not UTF-8 that
  * came from user input (a VIP, a file name, a config line) are shown as
  * \xNN, never as line breaks or as bytes a terminal or a log would take. */
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+/* lead, then the message with what came from input escaped, one line. */
+static void vmsg(const char *lead, const char *fmt, va_list ap)
 {
 	char buf[2048], one[5];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "lvip: %s", prefix);
+	fputs(lead, stderr);
 	for (const unsigned char *c = (const unsigned char *)buf; *c;) {
 		c += escape_char(c, false, one);
 		fputs(one, stderr);
@@ -97,7 +98,7 @@ void lvip_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("lvip: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -106,13 +107,41 @@ void lvip_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
+	vmsg("lvip: warning: ", fmt, ap);
 	va_end(ap);
 }
 
 /* Tests aim kills at the narrow windows between two steps: with
  * LVIP_TEST_STOP_AT=NAME, lvip stops itself (SIGSTOP) at the point NAME so
  * that the test can SIGKILL it exactly there. */
+/* A line of watch's log (stderr, the journal under systemd). */
+void lvip_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("lvip ", fmt, ap);
+	va_end(ap);
+}
+
+int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item)
+{
+	void **p = arr;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *q = realloc(*p, ncap * size);
+
+		if (!q)
+			return -ENOMEM;
+		*p = q;
+		*cap = ncap;
+	}
+	memcpy((char *)*p + *n * size, item, size);
+	(*n)++;
+	return 0;
+}
+
 void stop_point(const char *name)
 {
 	const char *at = getenv("LVIP_TEST_STOP_AT");
