@@ -15,8 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
-#include "load.h"
-#include "pindir.h"
+#include "loader.h"
 
 #define MAX_OPTS 16
 

@@ -8,7 +8,7 @@
 #ifndef LVIP_CMD_H
 #define LVIP_CMD_H
 
-#include "iface.h"
+#include "loader.h"
 
 /* What a command needs before it runs. */
 enum cmd_needs {

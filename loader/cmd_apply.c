@@ -16,11 +16,9 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 
-#include "load.h"
+#include "loader.h"
 #include "output.h"
-#include "pindir.h"
 #include "plan.h"
-#include "vips.h"
 
 static volatile sig_atomic_t watch_stop, watch_reload;
 

@@ -14,9 +14,8 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "iface.h"
+#include "loader.h"
 #include "output.h"
-#include "pindir.h"
 
 static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
 			const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

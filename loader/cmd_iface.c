@@ -7,25 +7,8 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "load.h"
+#include "loader.h"
 #include "output.h"
-#include "pindir.h"
-
-// SPDX-License-Identifier: GPL-2.0
-/* cmd_iface.c - lvip attach, lvip detach, lvip down. */
-#include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "cmd.h"
-#include "iface.h"
-#include "load.h"
-#include "output.h"
-#include "pindir.h"
-#include "vips.h"
 
 /* Resolve every name first: an unknown interface changes nothing. */
 static int resolve_all(const char *cmd, int n, char **names, __u32 **out)

@@ -12,7 +12,7 @@
 
 #include "cmd.h"
 #include "output.h"
-#include "pindir.h"
+#include "loader.h"
 
 static volatile sig_atomic_t stop;
 

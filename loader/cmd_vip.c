@@ -13,7 +13,7 @@
 
 #include "cmd.h"
 #include "output.h"
-#include "vips.h"
+#include "loader.h"
 
 struct vip_at {
 	struct vip_addr a;

@@ -3,7 +3,7 @@
 #ifndef LVIP_CONFIG_H
 #define LVIP_CONFIG_H
 
-#include "iface.h"
+#include "loader.h"
 
 #define LVIP_DEFAULT_CONFIG "/etc/lvip/lvip.conf"
 

@@ -15,9 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "iface.h"
-#include "load.h"
-#include "pindir.h"
+#include "loader.h"
 #include "lvip.skel.h"
 
 /* lvip_tc reads the device's addresses live, through bpf_cast_to_kern_ctx

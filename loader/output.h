@@ -12,8 +12,7 @@
 #ifndef LVIP_OUTPUT_H
 #define LVIP_OUTPUT_H
 
-#include "nl.h"
-#include "vipmap.h"
+#include "loader.h"
 
 extern const char *const lvip_reason_names[LVIP_R_MAX];
 const char *reason_label(int r); /* the name in capitals, for table headers */

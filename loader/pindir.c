@@ -17,7 +17,7 @@
 #include <linux/magic.h>
 
 #include "config.h"
-#include "pindir.h"
+#include "loader.h"
 
 int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len)
 {

@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "load.h"
+#include "loader.h"
 #include "output.h"
 #include "plan.h"
-#include "vips.h"
 
 void plan_free(struct plan *p)
 {

@@ -13,8 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "pindir.h"
-#include "state.h"
+#include "loader.h"
 
 const char *const lvip_map_names[M_COUNT] = {
 	[M_VIP4] = LVIP_MAP_VIP4,

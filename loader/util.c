@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "loader.h"
 
 /* The length of the character at s (1 to 4 bytes) if it is valid UTF-8 and
  * printable (not C0, DEL or C1), else 0. */

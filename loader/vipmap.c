@@ -6,7 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
-#include "vipmap.h"
+#include "loader.h"
 
 /* ---- per-CPU map access ---- */
 
@@ -105,18 +105,10 @@ static int collect_family(const struct lvip_state *s, int family, struct vip_ent
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, next.bytes)) {
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			struct vip_entry *p = realloc(*out, ncap * sizeof(*p));
+		struct vip_entry e = { .addr = next };
 
-			if (!p)
-				return -ENOMEM;
-			*out = p;
-			*cap = ncap;
-		}
-		(*out)[*n].addr = next;
-		if (!vip_lookup(s, &next, &(*out)[*n].val))
-			(*n)++;
+		if (!vip_lookup(s, &next, &e.val) && vec_push(out, n, cap, sizeof(e), &e))
+			return -ENOMEM;
 		key = next;
 		prev = key.bytes;
 	}

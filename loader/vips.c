@@ -13,8 +13,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "vips.h"
-#include "vipmap.h"
+#include "loader.h"
 
 void vip_undo_free(struct vip_undo *u)
 {

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * loader.h - the loader's modules, one section each, in the order they
+ * depend on each other: a module calls only the modules above it (load.c,
+ * last, is above both state and iface). The commands (cmd.h), what they
+ * show (output.h), the config file (config.h) and the plan of apply/watch
+ * (plan.h) have headers of their own.
+ */
+#ifndef LVIP_LOADER_H
+#define LVIP_LOADER_H
+
+#include <linux/if_link.h>
+#include <linux/types.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "lvip.h"
+#include "ifcounters.h"
+
+/* ---- util.c: messages, exit statuses, host addresses, small helpers ---- */
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses (docs/cli.md, "Exit status and errors"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,  /* run-time failure: state unchanged */
+	EXIT_USAGE = 2, /* bad usage or invalid input: nothing touched */
+};
+
+/* Messages: one line each, control characters and invalid UTF-8 escaped.
+ * lvip_err/lvip_warn/lvip_log to stderr ("lvip: ", "lvip: warning: ", as
+ * given), lvip_info to stdout. */
+void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void stop_point(const char *name);
+const char *human_bytes(__u64 v, char *buf, size_t len);
+const char *human_count(__u64 v, char *buf, size_t len);
+bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
+
+/* An interface name as lvip prints it (tables, messages, JSON): a byte that
+ * is not part of printable UTF-8 (a control character, invalid UTF-8) and a
+ * backslash are written as \xNN, so that the output stays valid UTF-8 on
+ * one line and the name can be told. buf of len bytes; LVIP_NAME_ESC holds
+ * any name. */
+#define LVIP_NAME_ESC 64 /* (IFNAMSIZ - 1) * 4 + 1, rounded up */
+const char *name_escape(const char *in, char *buf, size_t len);
+
+/* Append item (size bytes) to the growable array *arr of *n items with room
+ * for *cap. 0, or -ENOMEM (the array unchanged). */
+int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item);
+
+static inline void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* An IPv4 or IPv6 host address. */
+struct vip_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		__u8 v4[4];
+		__u8 v6[16];
+		__u8 bytes[16];
+	};
+};
+
+int vip_parse(const char *text, struct vip_addr *out, const char **why);
+const char *vip_format(const struct vip_addr *a, char *buf, size_t len);
+bool vip_equal(const struct vip_addr *a, const struct vip_addr *b);
+int vip_cmp(const void *a, const void *b);
+bool vip_sorted_has(const struct vip_addr *v, size_t n, const struct vip_addr *a);
+static inline size_t vip_len(const struct vip_addr *a)
+{
+	return a->family == AF_INET ? 4 : 16;
+}
+
+/* ---- nl.c: rtnetlink through libmnl (addresses, links) ---- */
+
+struct if_addr {
+	struct vip_addr addr;
+	__u8 prefixlen;
+	__u8 scope;
+	__u32 flags;
+	__u32 ifindex;
+};
+
+struct addr_list {
+	struct if_addr *a;     /* in kernel order (primary first) */
+	size_t n, cap;
+	struct vip_addr *index; /* the addresses sorted, for addr_list_has */
+};
+
+int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
+int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
+void addr_list_free(struct addr_list *l);
+bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
+int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
+int lo_ifindex(void);
+int lo_addr_dump(struct addr_list *out); /* lo's addresses, both families */
+
+struct link_info {
+	__u32 ifindex;
+	__u32 flags;   /* IFF_* */
+	bool has_mac;  /* Ethernet, not loopback */
+	char name[16];
+};
+
+struct link_list {
+	struct link_info *l;
+	size_t n, cap;
+};
+
+int nl_link_dump(struct link_list *out);
+void link_list_free(struct link_list *l);
+struct mnl_socket;
+struct mnl_socket *nl_monitor_open(void);
+
+/* ---- state.c: one instance, its pin dir and what is pinned there ---- */
+
+#define LVIP_PROG_XDP "lvip_xdp"
+#define LVIP_PROG_TC  "lvip_tc"
+
+enum lvip_map_id {
+	M_VIP4 = 0,
+	M_VIP6,
+	M_STATS,
+	M_IFSTATS,
+	M_IFSLOT,
+	M_IFADDR,
+	M_META,
+	M_COUNT,
+};
+
+struct lvip_state {
+	const char *pin_dir;
+	int dir_fd;            /* the locked pin dir, or -1 */
+	bool dir_created;      /* this run created the pin dir */
+	int map_fd[M_COUNT];
+	__u32 map_id[M_COUNT];
+	int xdp_fd, tc_fd;     /* pinned programs, or -1 */
+	__u32 xdp_id, tc_id;
+	__u32 xdp_insns, tc_insns; /* instructions the verifier processed */
+	bool progs_stale;      /* pinned programs not bound to the pinned maps */
+	bool compat;           /* the pinned tc program is lvip_tc_compat */
+	int ncpus;
+};
+
+extern const char *const lvip_map_names[M_COUNT];
+
+void state_init(struct lvip_state *s, const char *pin_dir);
+void state_close(struct lvip_state *s);
+void state_close_objects(struct lvip_state *s); /* the pins closed, the lock kept */
+int state_open(struct lvip_state *s);
+bool state_loaded(const struct lvip_state *s);  /* whole, programs bound to the maps */
+bool state_partial(const struct lvip_state *s); /* something pinned, not whole */
+bool state_any(const struct lvip_state *s);     /* something pinned */
+bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
+int meta_write(int meta_fd, __u32 max_vips);
+struct ifc_maps state_ifc(const struct lvip_state *s);
+
+/* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */
+
+#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
+#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
+#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
+#define LVIP_LOCK_TIMEOUT_MS 10000
+
+int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
+int pindir_lock(struct lvip_state *s, bool create); /* -ENOENT: absent */
+bool pindir_exists(const struct lvip_state *s);
+bool pindir_on_bpffs(const struct lvip_state *s);
+int pindir_remove(struct lvip_state *s);
+int pindir_watch_claim(struct lvip_state *s);
+int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
+
+/* ---- vipmap.c: the VIP maps (per-CPU values summed over CPUs) ---- */
+
+int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a);
+int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum);
+int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create);
+int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
+int vip_remove(const struct lvip_state *s, const struct vip_addr *a);
+
+struct vip_entry {
+	struct vip_addr addr;
+	struct lvip_vip_val val; /* counters summed, flags from CPU 0 */
+};
+int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n);
+
+/* ---- vips.c: VIP add/del in the order that keeps them hidden; the guards ---- */
+
+/* What happened to one address. */
+struct vip_step {
+	struct vip_addr addr;
+	bool inserted;            /* add: new map entry */
+	bool flags_set;           /* add: existing entry marked LO_OWNED */
+	bool lo_added;            /* add: put on lo */
+	bool on_lo;               /* on lo before the operation */
+	bool want_lo;             /* add: to be put on lo */
+	bool want_off;            /* del: lvip's address, to be taken off lo */
+	bool present;             /* del: was in the map */
+	bool lo_removed;          /* del: taken off lo */
+	__u32 old_flags;
+	struct lvip_vip_val *saved; /* del: per-CPU values, to restore exactly */
+};
+
+struct vip_undo {
+	bool add;
+	struct vip_step *st;
+	size_t n;
+};
+
+int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u);
+int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep_lo,
+	     const struct addr_list *lo_addrs, struct vip_undo *u);
+void vip_undo_run(struct lvip_state *s, struct vip_undo *u);
+void vip_undo_free(struct vip_undo *u);
+void vip_warn_exposed(const struct vip_step *st, bool keep_lo);
+/* The addresses of every interface but lo, for vip_guard. */
+int vip_guard_addrs(struct addr_list *out);
+/* Why a must not be a VIP, written in buf, or NULL: one of the server's own
+ * addresses (own: vip_guard_addrs; ARP/ND for it would be dropped), the
+ * network or broadcast address of a connected IPv4 subnet (prefix at most
+ * /30) or the subnet-router anycast address of a connected IPv6 prefix (at
+ * most /126). */
+const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len);
+
+/* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
+
+#define LVIP_LINK_PREFIX "xdp_"
+#define LVIP_TC_HANDLE   0x1c1a /* lvip's own tc filter handle ... */
+#define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
+
+enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
+
+struct iface_info {
+	__u32 ifindex;
+	char name[32];
+	__u32 xdp_prog_id;  /* 0: none */
+	__u8 xdp_mode;      /* XDP_ATTACHED_* */
+	bool gone;          /* the interface no longer exists (name: "(gone)") */
+	__u32 tc_prog_id;   /* lvip's filter, 0: none */
+	bool link_pinned, link_alive;
+	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
+	bool ifaddr_stale;  /* compat: lvip_ifaddr no longer what the device has */
+};
+
+int parse_mode(const char *s, enum xdp_mode_req *mode);
+const char *xdp_mode_name(__u8 attach_mode);
+const char *mode_name(enum xdp_mode_req mode);
+int iface_resolve(const char *name, __u32 *ifindex);
+int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);
+int iface_detach(struct lvip_state *s, __u32 ifindex);
+int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
+int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);
+int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info);
+int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd);
+int iface_gc(struct lvip_state *s);
+int ifaddr_refresh(struct lvip_state *s, __u32 ifindex);
+int ifaddr_refresh_all(struct lvip_state *s);
+
+/* ---- load.c: loading and pinning lvip (above state and iface), unpinning ---- */
+
+int load_pins(struct lvip_state *s, __u32 max_vips, bool *replaced);
+const char *load_note(bool stale);
+int unload_pins(struct lvip_state *s);
+
+#endif /* LVIP_LOADER_H */
