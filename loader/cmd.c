@@ -287,8 +287,10 @@ static int run_command(const char *pin_dir, int argc, char **argv)
 	if (!ret)
 		ret = c.cmd->run(&c);
 	cmd_teardown(&c);
-	if (c.cmd->done)
-		c.cmd->done(&c);
+	free(c.ifindexes);
+	free(c.vips);
+	if (c.have_cfg)
+		config_free(&c.cfg);
 	return ret == -ENOENT ? EXIT_OK : ret;
 }
 

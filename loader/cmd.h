@@ -8,7 +8,7 @@
 #ifndef LVIP_CMD_H
 #define LVIP_CMD_H
 
-#include "loader.h"
+#include "config.h"
 
 /* What a command needs before it runs. */
 enum cmd_needs {
@@ -36,7 +36,12 @@ struct cmd_ctx {
 	struct cmd_opts o;
 	int argc;             /* the operands */
 	char **argv;
-	void *data;           /* what the command's check left for its run */
+	/* What the command's check made of them (freed by cmd.c): */
+	__u32 *ifindexes;
+	struct vip_addr *vips;
+	int nvips;
+	struct lvip_config cfg;
+	bool have_cfg;
 };
 
 enum opt_type { OPT_FLAG, OPT_STR, OPT_U32, OPT_MODE };
@@ -64,7 +69,6 @@ struct cmd_def {
 	int absent_exit;
 	int (*check)(struct cmd_ctx *c); /* the operands, before any state: 0 or an exit status */
 	int (*run)(struct cmd_ctx *c);   /* 0 or an exit status */
-	void (*done)(struct cmd_ctx *c); /* frees what check left */
 };
 
 int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status */

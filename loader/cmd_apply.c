@@ -48,6 +48,7 @@ static int config_guard(const struct lvip_config *c, const char *file)
 	addr_list_free(&own);
 	return err;
 }
+
 /* config_load, then the guards on its VIPs. -EINVAL: an invalid file
  * (exit 2), -EIO: the addresses could not be read (exit 1); reported. */
 static int load_config(const char *file, struct lvip_config *c)
@@ -61,6 +62,7 @@ static int load_config(const char *file, struct lvip_config *c)
 		config_free(c);
 	return err;
 }
+
 /* ---- watch ---- */
 
 static volatile sig_atomic_t watch_stop, watch_reload;
@@ -70,11 +72,13 @@ static void on_stop(int sig)
 	(void)sig;
 	watch_stop = 1;
 }
+
 static void on_hup(int sig)
 {
 	(void)sig;
 	watch_reload = 1;
 }
+
 /* Tell systemd (Type=notify) that the first pass is done: every VIP of the
  * file is protected and every interface that exists is attached. */
 static void notify_ready(void)
@@ -96,6 +100,7 @@ static void notify_ready(void)
 	       offsetof(struct sockaddr_un, sun_path) + strlen(path));
 	close(fd);
 }
+
 /* Wait up to 1 s for rtnetlink news; drain it. True if anything came. */
 static bool wait_events(struct mnl_socket *mon)
 {
@@ -116,6 +121,7 @@ static bool wait_events(struct mnl_socket *mon)
 	}
 	return any;
 }
+
 static void watch_reload_config(const char *file, struct lvip_config *cfg)
 {
 	struct lvip_config fresh;
@@ -128,6 +134,7 @@ static void watch_reload_config(const char *file, struct lvip_config *cfg)
 	*cfg = fresh;
 	lvip_log("watch: reloaded %s", file);
 }
+
 /* Become the pin dir's one watcher (creating the pin dir if need be). */
 static int watch_claim(struct cmd_ctx *c)
 {
@@ -138,6 +145,7 @@ static int watch_claim(struct cmd_ctx *c)
 	cmd_teardown(c);
 	return err;
 }
+
 /* The VIPs of the file just applied, sorted: one missing later was removed
  * behind the watcher's back (restored), one not among them is new (added). */
 static int known_update(const struct lvip_config *cfg, struct vip_addr **known, size_t *n)
@@ -157,32 +165,20 @@ static int known_update(const struct lvip_config *cfg, struct vip_addr **known, 
 
 static int config_check(struct cmd_ctx *c)
 {
-	struct lvip_config *cfg = calloc(1, sizeof(*cfg));
 	int err;
 
-	if (!cfg)
-		return EXIT_FAIL;
 	if (!c->o.file)
 		c->o.file = LVIP_DEFAULT_CONFIG;
-	err = load_config(c->o.file, cfg);
-	if (err) {
-		free(cfg);
+	err = load_config(c->o.file, &c->cfg);
+	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-	}
-	c->data = cfg;
+	c->have_cfg = true;
 	if (c->argc) {
 		lvip_err("%s: unexpected argument '%s' (the file is given with -f)", c->cmd->name,
 			 c->argv[0]);
 		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-static void config_done(struct cmd_ctx *c)
-{
-	if (c->data)
-		config_free(c->data);
-	free(c->data);
 }
 
 static void apply_show(const struct plan *p, bool dry_run)
@@ -202,7 +198,7 @@ static void apply_show(const struct plan *p, bool dry_run)
 static int apply_run(struct cmd_ctx *c)
 {
 	struct plan p = {};
-	int err = reconcile(c, c->data, c->o.file, true, c->o.dry_run, true, &p);
+	int err = reconcile(c, &c->cfg, c->o.file, true, c->o.dry_run, true, &p);
 
 	if (p.upgraded)
 		lvip_info("%s", load_note(p.stale));
@@ -226,12 +222,15 @@ static int watch_pass(struct cmd_ctx *c, bool first, const struct vip_addr *know
 	int err = cmd_setup(c, NEED_LOCK | NEED_CREATE);
 
 	if (!err)
-		err = reconcile(c, c->data, c->o.file, false, false, first, &p) ? EXIT_FAIL : 0;
+		err = reconcile(c, &c->cfg, c->o.file, false, false, first, &p) ? EXIT_FAIL : 0;
 	cmd_teardown(c);
 	if (p.upgraded)
 		lvip_log("watch: %s", load_note(p.stale));
-	if (!err)
-		plan_log(&p, known, nknown);
+	if (!err) {
+		out_start_text(stderr);
+		plan_show(&p, "lvip watch: ", known, nknown);
+		out_end(false);
+	}
 	plan_free(&p);
 	return err;
 }
@@ -257,14 +256,14 @@ static int watch_run(struct cmd_ctx *c)
 	for (bool first = true; !watch_stop; first = false) {
 		if (watch_reload) {
 			watch_reload = 0;
-			watch_reload_config(c->o.file, c->data);
+			watch_reload_config(c->o.file, &c->cfg);
 		}
 		err = watch_pass(c, first, known, nknown);
 		if (err && first)
 			break; /* the first apply must work, as with apply */
 		if (err)
 			lvip_warn("watch: could not apply %s this time; retrying", c->o.file);
-		else if (known_update(c->data, &known, &nknown))
+		else if (known_update(&c->cfg, &known, &nknown))
 			break;
 		if (first && !err)
 			notify_ready();
@@ -298,7 +297,7 @@ const struct cmd_def cmd_apply = {
 		   "                         check does not judge it)\n",
 	.opts = (const struct opt_def *const[]){ &opt_file, &opt_dry_run, &opt_json, NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
-	.check = config_check, .run = apply_run, .done = config_done,
+	.check = config_check, .run = apply_run,
 };
 
 const struct cmd_def cmd_watch = {
@@ -311,5 +310,5 @@ const struct cmd_def cmd_watch = {
 		   "watcher per pin dir; while it runs, commands that change state refuse.\n"
 		   "Stopping it (SIGTERM, SIGINT) leaves the protection in place.\n",
 	.opts = (const struct opt_def *const[]){ &opt_file, NULL },
-	.check = config_check, .run = watch_run, .done = config_done,
+	.check = config_check, .run = watch_run,
 };

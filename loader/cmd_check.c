@@ -17,19 +17,16 @@
 #include "loader.h"
 #include "output.h"
 
-static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
-			const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
-			const char *iface, const char *fmt, ...)
+void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
+		 const char *iface, const char *fmt, ...)
 {
-	struct finding f = { .sev = sev }, *p = &f;
+	struct finding f = { .sev = sev, .code = code };
 	va_list ap;
 
-	p->code = code;
-	snprintf(p->address, sizeof(p->address), "%s", addr ? addr : "");
-	snprintf(p->iface, sizeof(p->iface), "%s", iface ? iface : "");
+	snprintf(f.address, sizeof(f.address), "%s", addr ? addr : "");
+	snprintf(f.iface, sizeof(f.iface), "%s", iface ? iface : "");
 	va_start(ap, fmt);
-	vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
 	va_end(ap);
 	if (!vec_push(&fs->f, &fs->n, &fs->cap, sizeof(f), &f))
 		fs->exposed += sev == SEV_EXPOSED;
@@ -272,34 +269,20 @@ static void findings_show(const struct findings *fs)
 /* The config file of -f, or the default one when it exists. */
 static int check_config(struct cmd_ctx *c)
 {
-	struct lvip_config *cfg = calloc(1, sizeof(*cfg));
 	const char *file = c->o.file;
 
-	if (!cfg)
-		return EXIT_FAIL;
 	if (!file && !access(LVIP_DEFAULT_CONFIG, F_OK))
 		file = LVIP_DEFAULT_CONFIG;
-	if (file && config_load(file, cfg)) {
-		free(cfg);
+	if (file && config_load(file, &c->cfg))
 		return EXIT_USAGE;
-	}
-	c->data = file ? cfg : NULL;
-	if (!file)
-		free(cfg);
+	c->have_cfg = file != NULL;
 	return cmd_no_operands(c);
-}
-
-static void check_done(struct cmd_ctx *c)
-{
-	if (c->data)
-		config_free(c->data);
-	free(c->data);
 }
 
 static int check_run(struct cmd_ctx *c)
 {
 	struct findings fs = {};
-	int err = check_collect(&c->s, c->data, &fs);
+	int err = check_collect(&c->s, c->have_cfg ? &c->cfg : NULL, &fs);
 
 	if (!err) {
 		out_start(c->o.json);
@@ -329,5 +312,5 @@ const struct cmd_def cmd_check = {
 		   "proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict rp_filter.\n"
 		   "--json gives each finding a stable code.\n",
 	.opts = (const struct opt_def *const[]){ &opt_json, &opt_file, NULL },
-	.needs = NEED_READ, .check = check_config, .run = check_run, .done = check_done,
+	.needs = NEED_READ, .check = check_config, .run = check_run,
 };

@@ -38,6 +38,7 @@ static int resolve_all(const char *cmd, int n, char **names, __u32 **out)
 	*out = idx;
 	return 0;
 }
+
 static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int n,
 		      enum xdp_mode_req mode)
 {
@@ -73,6 +74,7 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 	free(added);
 	return err;
 }
+
 static void warn_if_vips(struct lvip_state *s, const char *where)
 {
 	struct vip_view v;
@@ -87,6 +89,7 @@ static void warn_if_vips(struct lvip_state *s, const char *where)
 	}
 	vip_view_free(&v);
 }
+
 static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, size_t n)
 {
 	char name[IF_NAMESIZE], buf[LVIP_NAME_ESC];
@@ -114,6 +117,7 @@ static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, siz
 	}
 	return err;
 }
+
 /* Take lvip's VIPs off lo (one batch); VIPs it found there stay, exposed.
  * The map keeps every VIP until the pins go, so a kill here leaves nothing
  * on lo unprotected. */
@@ -150,32 +154,23 @@ static int down_lo(struct lvip_state *s)
 	vip_view_free(&v);
 	return err;
 }
+
 /* The interfaces, resolved before any state is touched. */
 static int check_ifaces(struct cmd_ctx *c)
 {
-	__u32 *idx = NULL;
-
 	if (c->o.all && c->argc) {
 		lvip_err("%s: --all takes no interface names", c->cmd->name);
 		return EXIT_USAGE;
 	}
 	if (c->o.all)
 		return 0;
-	if (resolve_all(c->cmd->name, c->argc, c->argv, &idx))
-		return EXIT_USAGE;
-	c->data = idx;
-	return 0;
-}
-
-static void ifaces_free(struct cmd_ctx *c)
-{
-	free(c->data);
+	return resolve_all(c->cmd->name, c->argc, c->argv, &c->ifindexes) ? EXIT_USAGE : 0;
 }
 
 static int attach_run(struct cmd_ctx *c)
 {
 	struct lvip_state *s = &c->s;
-	const __u32 *idx = c->data;
+	const __u32 *idx = c->ifindexes;
 	bool upgraded = false, stale = s->progs_stale;
 	int err = 0;
 
@@ -198,16 +193,13 @@ static int attach_run(struct cmd_ctx *c)
 
 static int detach_run(struct cmd_ctx *c)
 {
-	__u32 *idx = c->data;
 	size_t n = c->argc;
 	int err = 0;
 
-	if (c->o.all) {
-		err = iface_list(&c->s, &idx, &n);
-		c->data = idx;
-	}
+	if (c->o.all)
+		err = iface_list(&c->s, &c->ifindexes, &n);
 	if (!err)
-		err = detach_list(&c->s, c->o.all ? NULL : c->argv, idx, n);
+		err = detach_list(&c->s, c->o.all ? NULL : c->argv, c->ifindexes, n);
 	return err ? EXIT_FAIL : 0;
 }
 
@@ -258,7 +250,7 @@ const struct cmd_def cmd_attach = {
 		   "lvip's is refused and nothing is changed.\n",
 	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_max_vips, NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
-	.check = check_ifaces, .run = attach_run, .done = ifaces_free,
+	.check = check_ifaces, .run = attach_run,
 };
 
 const struct cmd_def cmd_detach = {
@@ -266,7 +258,7 @@ const struct cmd_def cmd_detach = {
 	.summary = "Detach lvip's programs; other XDP programs and tc filters are left alone.\n",
 	.opts = (const struct opt_def *const[]){ &opt_all, NULL },
 	.needs = NEED_LOCK | NEED_CHANGE, .absent = "lvip is not loaded: nothing to detach",
-	.check = check_ifaces, .run = detach_run, .done = ifaces_free,
+	.check = check_ifaces, .run = detach_run,
 };
 
 const struct cmd_def cmd_down = {

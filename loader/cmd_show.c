@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#define _GNU_SOURCE
 /* cmd_show.c - lvip stats and lvip status. */
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +39,7 @@ static void snapshot_free(struct snapshot *sn)
 	free(sn->ifs);
 	memset(sn, 0, sizeof(*sn));
 }
+
 static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 {
 	struct ifc_maps ifc = state_ifc(s);
@@ -65,6 +65,7 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 		snapshot_free(sn);
 	return err;
 }
+
 /* Per interface: its name, ifindex and a column per reason. */
 static struct column if_cols[2 + LVIP_R_MAX] = {
 	{ "name", "INTERFACE", 0, -16, COL_STR },
@@ -131,16 +132,19 @@ static void prom_label(const char *v)
 		putchar(*v);
 	}
 }
+
 static void prom_family(const char *name, const char *type, const char *help)
 {
 	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
+
 static void prom_vip(const char *name, const char *vip, const char *extra, __u64 v)
 {
 	printf("%s{vip=\"", name);
 	prom_label(vip);
 	printf("\"%s} %llu\n", extra, (unsigned long long)v);
 }
+
 static void stats_prometheus(const struct snapshot *sn)
 {
 	const __u64 *g = (const __u64 *)&sn->global;
@@ -186,6 +190,7 @@ static void stats_prometheus(const struct snapshot *sn)
 	prom_family("lvip_interfaces_attached", "gauge", "Interfaces lvip's XDP program is attached to.");
 	printf("lvip_interfaces_attached %zu\n", attached);
 }
+
 static int stats_once(struct lvip_state *s, const struct cmd_opts *o)
 {
 	struct snapshot sn;
@@ -280,22 +285,11 @@ struct status {
 	struct iface_info *ifs;
 	size_t nifs;
 	size_t nvips;
-	char **problems;
-	size_t nproblems, cap;
+	struct findings problems; /* those of severity exposed are listed */
 };
 
-static void problem(struct status *st, const char *fmt, ...)
-{
-	char *msg;
-	va_list ap;
-	int n;
+#define problem(st, ...) add_finding(&(st)->problems, SEV_EXPOSED, "status", NULL, NULL, __VA_ARGS__)
 
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && vec_push(&st->problems, &st->nproblems, &st->cap, sizeof(msg), &msg))
-		free(msg);
-}
 static void status_ifaces(struct lvip_state *s, struct status *st)
 {
 	__u32 *idx = NULL;
@@ -328,6 +322,7 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 	}
 	free(idx);
 }
+
 static void status_vips(struct lvip_state *s, struct status *st)
 {
 	struct vip_view v;
@@ -344,19 +339,7 @@ static void status_vips(struct lvip_state *s, struct status *st)
 		problem(st, "VIPs are configured but no interface is attached");
 	vip_view_free(&v);
 }
-/* Nothing (whole) is loaded: what check finds exposed are the problems, so
- * that status and check agree. */
-static int status_exposed(struct lvip_state *s, struct status *st)
-{
-	struct findings fs = {};
-	int err = check_collect(s, NULL, &fs);
 
-	for (size_t i = 0; !err && i < fs.n; i++)
-		if (fs.f[i].sev == SEV_EXPOSED)
-			problem(st, "%s", fs.f[i].msg);
-	free(fs.f);
-	return err;
-}
 static const struct column status_cols[] = {
 	{ "name", "INTERFACE", 0, -16, COL_STR },
 	{ "ifindex", "IFINDEX", 1, 7, COL_U32 },
@@ -394,10 +377,11 @@ static void status_show(const struct lvip_state *s, const struct status *st)
 	}
 	out_close();
 	out_u64("vips", "\nVIPs: %llu\n", st->nvips);
-	out_text("problems: %s\n", st->nproblems ? "" : "none");
+	out_text("problems: %s\n", st->problems.exposed ? "" : "none");
 	out_open_array("problems");
-	for (size_t i = 0; i < st->nproblems; i++)
-		out_str(NULL, "  - %s\n", st->problems[i]);
+	for (size_t i = 0; i < st->problems.n; i++)
+		if (st->problems.f[i].sev == SEV_EXPOSED)
+			out_str(NULL, "  - %s\n", st->problems.f[i].msg);
 	out_close();
 	out_close();
 }
@@ -419,18 +403,16 @@ static int status_run(struct cmd_ctx *c)
 		problem(&st, "pin dir %s holds an incomplete lvip, or programs not bound to its maps "
 			"(run 'lvip attach IFACE...' to repair it, or 'lvip down')", s->pin_dir);
 	}
-	if (!st.loaded)
-		err = status_exposed(s, &st);
+	if (!st.loaded) /* what check finds exposed: status and check agree */
+		err = check_collect(s, NULL, &st.problems);
 	if (!err) {
 		out_start(c->o.json);
 		status_show(s, &st);
 		out_end(false);
 	}
-	for (size_t i = 0; i < st.nproblems; i++)
-		free(st.problems[i]);
-	free(st.problems);
+	free(st.problems.f);
 	free(st.ifs);
-	return err ? EXIT_FAIL : st.nproblems ? EXIT_FAIL : 0;
+	return err || st.problems.exposed ? EXIT_FAIL : 0;
 }
 
 const struct cmd_def cmd_status = {

@@ -168,37 +168,15 @@ static void warn_if_unattached(struct lvip_state *s)
 
 
 /* The addresses, parsed (and for add guarded) before any state is touched. */
-struct vip_args {
-	struct vip_addr *v;
-	int n;
-};
-
 static int check_vips(struct cmd_ctx *c)
 {
-	struct vip_args *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return EXIT_FAIL;
-	c->data = a;
-	a->n = parse_vips(c->cmd->name, c->argc, c->argv, &a->v);
-	if (a->n < 0)
-		return a->n == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-	return 0;
-}
-
-static void vip_args_free(struct cmd_ctx *c)
-{
-	struct vip_args *a = c->data;
-
-	if (a)
-		free(a->v);
-	free(a);
+	c->nvips = parse_vips(c->cmd->name, c->argc, c->argv, &c->vips);
+	return c->nvips >= 0 ? 0 : c->nvips == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 }
 
 static int run_add(struct cmd_ctx *c)
 {
-	struct vip_args *a = c->data;
-	int err = vip_add(&c->s, a->v, a->n, c->o.no_lo);
+	int err = vip_add(&c->s, c->vips, c->nvips, c->o.no_lo);
 
 	if (!err)
 		warn_if_unattached(&c->s);
@@ -209,8 +187,7 @@ static int run_add(struct cmd_ctx *c)
 
 static int run_del(struct cmd_ctx *c)
 {
-	struct vip_args *a = c->data;
-	int err = vip_del(&c->s, a->v, a->n, c->o.keep_lo);
+	int err = vip_del(&c->s, c->vips, c->nvips, c->o.keep_lo);
 
 	if (!err)
 		ifaddr_refresh_all(&c->s);
@@ -257,7 +234,7 @@ const struct cmd_def cmd_vip_add = {
 		   "subnet-router anycast address of a connected subnet.\n",
 	.opts = (const struct opt_def *const[]){ &opt_no_lo, NULL },
 	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
-	.check = check_vips, .run = run_add, .done = vip_args_free,
+	.check = check_vips, .run = run_add,
 };
 
 const struct cmd_def cmd_vip_del = {
@@ -266,7 +243,7 @@ const struct cmd_def cmd_vip_del = {
 		   "of the map. Not a VIP: nothing to do.\n",
 	.opts = (const struct opt_def *const[]){ &opt_keep_lo, NULL },
 	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
-	.check = check_vips, .run = run_del, .done = vip_args_free,
+	.check = check_vips, .run = run_del,
 };
 
 const struct cmd_def cmd_vip_list = {

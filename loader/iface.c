@@ -32,10 +32,12 @@ int parse_mode(const char *s, enum xdp_mode_req *mode)
 		return -1;
 	return 0;
 }
+
 const char *mode_name(enum xdp_mode_req mode)
 {
 	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
 }
+
 int iface_resolve(const char *name, __u32 *ifindex)
 {
 	if (!*name || strlen(name) >= IFNAMSIZ)
@@ -348,8 +350,9 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	return err;
 }
 
-/* What lvip_ifaddr[ifindex] must hold: the interface's primary IPv4
- * addresses of scope link or wider, in kernel order. */
+/* What lvip_ifaddr[ifindex] must hold: among the interface's first
+ * LVIP_IFADDR_MAX IPv4 addresses (kernel order), the primary ones of scope
+ * link or wider: what lvip_tc reads from the device itself. */
 static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
 {
 	struct addr_list l = {};
@@ -359,7 +362,7 @@ static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
 	err = nl_addr_dump(AF_INET, ifindex, &l);
 	if (err)
 		return err;
-	for (size_t i = 0; i < l.n && ia->count < LVIP_IFADDR_MAX; i++) {
+	for (size_t i = 0; i < l.n && i < LVIP_IFADDR_MAX; i++) {
 		const struct if_addr *a = &l.a[i];
 		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
 

@@ -34,6 +34,7 @@ static bool kernel_has_kern_ctx(void)
 	btf__free(btf);
 	return has;
 }
+
 static int pin_new(const struct lvip_state *s, int fd, const char *name, bool *pinned)
 {
 	char path[PATH_MAX];
@@ -50,6 +51,7 @@ static int pin_new(const struct lvip_state *s, int fd, const char *name, bool *p
 	*pinned = true;
 	return chmod(path, 0600) ? -errno : 0;
 }
+
 static void unpin(const struct lvip_state *s, const char *name)
 {
 	char path[PATH_MAX];
@@ -57,6 +59,7 @@ static void unpin(const struct lvip_state *s, const char *name)
 	if (!pin_path(s, name, path, sizeof(path)))
 		unlink(path);
 }
+
 static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 {
 	maps[M_VIP4] = skel->maps.lvip_vip4;
@@ -67,6 +70,7 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
 	maps[M_META] = skel->maps.lvip_meta;
 }
+
 static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips)
 {
 	int err;
@@ -82,6 +86,7 @@ static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u
 	}
 	return 0;
 }
+
 /* Open and load the embedded object, reusing whatever maps are pinned. */
 static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct bpf_map *maps[M_COUNT],
 				  bool *live)
@@ -112,10 +117,12 @@ static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct b
 	}
 	return skel;
 }
+
 static int skel_tc_fd(struct lvip_bpf *skel, bool live)
 {
 	return bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat);
 }
+
 static bool same_prog(int a, int b)
 {
 	struct bpf_prog_info ia = {}, ib = {};
@@ -125,6 +132,7 @@ static bool same_prog(int a, int b)
 		return false;
 	return !memcmp(ia.tag, ib.tag, sizeof(ia.tag)) && !strcmp(ia.name, ib.name);
 }
+
 /* Pin fd as name in place of the old pin: pin under a temporary name, then
  * rename over the old one, so the name never disappears. */
 static int repin(const struct lvip_state *s, int fd, const char *name)
@@ -146,6 +154,7 @@ static int repin(const struct lvip_state *s, int fd, const char *name)
 	}
 	return chmod(path, 0600) ? -errno : 0;
 }
+
 /* Pin the maps that are not pinned yet; pinned[] records which. lvip_meta
  * is written before it is pinned: a pinned meta map always names its ABI. */
 static int pin_missing_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips,
@@ -163,12 +172,14 @@ static int pin_missing_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT],
 	}
 	return err;
 }
+
 /* The pinned programs are this build's, bound to the pinned maps. */
 static bool progs_current(const struct lvip_state *s, int xdp_fd, int tc_fd)
 {
 	return s->xdp_fd >= 0 && s->tc_fd >= 0 && !s->progs_stale &&
 	       same_prog(xdp_fd, s->xdp_fd) && same_prog(tc_fd, s->tc_fd);
 }
+
 /* Make xdp_fd/tc_fd the pinned programs. Interfaces attached to older
  * programs (another build, or programs bound to maps that are no longer
  * pinned) are switched to them atomically first (bpf_link_update for XDP,
@@ -191,6 +202,7 @@ static int install_progs(struct lvip_state *s, int xdp_fd, int tc_fd, bool *repl
 	*replaced = had && !err;
 	return err;
 }
+
 /*
  * Load the embedded object against the pinned maps, pin the maps that are
  * missing, and make sure the pinned programs are this build's and bound to
@@ -224,6 +236,7 @@ int load_pins(struct lvip_state *s, __u32 max_vips, bool *replaced)
 	lvip_bpf__destroy(skel);
 	return err ? err : state_open(s);
 }
+
 /* What state_load did when it replaced programs, said once. */
 const char *load_note(bool stale)
 {
@@ -231,6 +244,7 @@ const char *load_note(bool stale)
 		       "(maps and counters kept)" :
 		       "upgraded the programs in place (maps and counters kept)";
 }
+
 /* Remove every pin lvip owns, programs before maps (a kill in between
  * leaves maps that the next attach binds new programs to), then the pin
  * dir if lvip created it. */

@@ -192,6 +192,7 @@ struct vip_entry {
 	struct vip_addr addr;
 	struct lvip_vip_val val; /* counters summed, flags from CPU 0 */
 };
+
 int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n);
 
 /* ---- vips.c: VIP add/del in the order that keeps them hidden; the guards ---- */

@@ -71,6 +71,7 @@ const char *vip_owner(const struct vip_entry *e)
 
 static struct {
 	bool json;
+	FILE *f;  /* text goes there */
 	json_object *stack[OUT_DEPTH]; /* stack[0]: the document */
 	int depth;
 } out;
@@ -79,6 +80,13 @@ void out_start(bool json)
 {
 	memset(&out, 0, sizeof(out));
 	out.json = json;
+	out.f = stdout;
+}
+
+void out_start_text(FILE *f)
+{
+	out_start(false);
+	out.f = f;
 }
 
 bool out_is_json(void)
@@ -101,26 +109,24 @@ static void out_put(const char *key, json_object *o)
 	}
 }
 
+/* o (a new object or array) is where the next values go, until out_close. */
 static void out_push(const char *key, json_object *o)
 {
-	if (!out.json) {
-		json_object_put(o);
-		return;
-	}
-	out_put(key, json_object_get(o));
+	out_put(key, o);
 	if (out.depth < OUT_DEPTH)
 		out.stack[out.depth++] = o;
-	json_object_put(o);
 }
 
 void out_open(const char *key)
 {
-	out_push(key, json_object_new_object());
+	if (out.json)
+		out_push(key, json_object_new_object());
 }
 
 void out_open_array(const char *key)
 {
-	out_push(key, json_object_new_array());
+	if (out.json)
+		out_push(key, json_object_new_array());
 }
 
 void out_close(void)
@@ -138,40 +144,32 @@ void out_end(bool one_line)
 		puts(json_object_to_json_string_ext(out.stack[0], flags));
 	if (out.json)
 		json_object_put(out.stack[0]);
-	fflush(stdout);
+	fflush(out.f);
 	out_start(out.json);
-}
-
-static void out_value(const char *key, json_object *o)
-{
-	if (out.json)
-		out_put(key, o);
-	else
-		json_object_put(o);
 }
 
 void out_str(const char *key, const char *fmt, const char *v)
 {
 	if (out.json)
-		out_value(key, json_object_new_string(v));
+		out_put(key, json_object_new_string(v));
 	else if (fmt)
-		printf(fmt, v);
+		fprintf(out.f, fmt, v);
 }
 
 void out_u64(const char *key, const char *fmt, __u64 v)
 {
 	if (out.json)
-		out_value(key, json_object_new_uint64(v));
+		out_put(key, json_object_new_uint64(v));
 	else if (fmt)
-		printf(fmt, (unsigned long long)v);
+		fprintf(out.f, fmt, (unsigned long long)v);
 }
 
 void out_bool(const char *key, const char *fmt, bool v)
 {
 	if (out.json)
-		out_value(key, json_object_new_boolean(v));
+		out_put(key, json_object_new_boolean(v));
 	else if (fmt)
-		printf(fmt, v ? "yes" : "no");
+		fprintf(out.f, fmt, v ? "yes" : "no");
 }
 
 void out_json_str(const char *key, const char *v)
@@ -186,7 +184,7 @@ void out_text(const char *fmt, ...)
 	if (out.json)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out.f, fmt, ap);
 	va_end(ap);
 }
 
@@ -229,8 +227,8 @@ void out_row(const struct column *cols, size_t n, const struct cell *cells, cons
 			else
 				out_u64(c->key, NULL, cells[i].v);
 		} else if (c->label) {
-			printf("%*s%*s", c->pad, "", widths ? widths[i] : c->width,
-			       cell_text(c, &cells[i], buf, sizeof(buf)));
+			fprintf(out.f, "%*s%*s", c->pad, "", widths ? widths[i] : c->width,
+				cell_text(c, &cells[i], buf, sizeof(buf)));
 		}
 	}
 	out_text("\n");

@@ -18,6 +18,7 @@ extern const char *const lvip_reason_names[LVIP_R_MAX];
 const char *reason_label(int r); /* the name in capitals, for table headers */
 
 void out_start(bool json);
+void out_start_text(FILE *f); /* text to f (watch: stderr) */
 bool out_is_json(void);
 void out_end(bool one_line); /* JSON: print the document */
 void out_open(const char *key);       /* an object (key NULL: in an array, or the top) */
@@ -81,6 +82,8 @@ struct findings {
 	size_t exposed;
 };
 
+void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
+		 const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 struct lvip_config;
 int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct findings *fs);
 

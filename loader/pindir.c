@@ -25,6 +25,7 @@ int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
+
 static int wait_flock(int fd)
 {
 	struct timespec step = { 0, 20 * 1000 * 1000 };
@@ -38,6 +39,7 @@ static int wait_flock(int fd)
 	}
 	return -ETIMEDOUT;
 }
+
 static int check_bpffs(const char *dir)
 {
 	struct statfs st;
@@ -46,6 +48,7 @@ static int check_bpffs(const char *dir)
 		return -errno;
 	return st.f_type == BPF_FS_MAGIC ? 0 : -ENOTSUP;
 }
+
 static const char *parent_dir(const char *path, char *buf, size_t len)
 {
 	char *slash;
@@ -62,6 +65,7 @@ static const char *parent_dir(const char *path, char *buf, size_t len)
 		*slash = '\0';
 	return buf;
 }
+
 /* Why the pin dir cannot be made, said so that the fix is obvious. */
 static int no_pin_dir(const char *dir, int e)
 {
@@ -77,6 +81,7 @@ static int no_pin_dir(const char *dir, int e)
 		lvip_err("cannot create pin dir %s: %s", dir, strerror(e));
 	return -e;
 }
+
 /* Is path still the directory dir_fd has open (not removed, not replaced)? */
 static bool still_named(int dir_fd, const char *path)
 {
@@ -84,6 +89,7 @@ static bool still_named(int dir_fd, const char *path)
 
 	return !fstat(dir_fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
+
 /* Only root may own the pin dir, and nobody else may write to it: whoever
  * can remove a pin can detach lvip or swap its maps. Checked on the open
  * directory, so a rename cannot slip another one in after the check. */
@@ -106,6 +112,7 @@ static int check_owner(const struct lvip_state *s)
 	}
 	return 0;
 }
+
 /* mkdir the pin dir with its marker (lvip removes only a dir it created). */
 static int make_pin_dir(struct lvip_state *s)
 {
@@ -118,6 +125,7 @@ static int make_pin_dir(struct lvip_state *s)
 		mkdir(marker, 0700);
 	return 0;
 }
+
 /* One attempt: open, check and flock the pin dir. -EAGAIN: it was removed
  * or replaced while we waited for the lock (try again). */
 static int lock_once(struct lvip_state *s, bool create)
@@ -156,6 +164,7 @@ static int lock_once(struct lvip_state *s, bool create)
 	}
 	return still_named(s->dir_fd, s->pin_dir) ? 0 : -EAGAIN;
 }
+
 /* Open (creating it when asked) and flock the pin dir. -ENOENT: absent. */
 int pindir_lock(struct lvip_state *s, bool create)
 {
@@ -174,6 +183,7 @@ int pindir_lock(struct lvip_state *s, bool create)
 	}
 	return err;
 }
+
 /* ---- the one watcher of a pin dir ---- */
 
 static int watch_self_fd = -1; /* this process is the watcher */
@@ -213,12 +223,14 @@ static void watcher_describe(int fd, char *who, size_t len)
 	if (pid)
 		snprintf(who, len, "pid %d, file %s", pid, file);
 }
+
 static int open_watch_lock(const struct lvip_state *s, bool create)
 {
 	if (create && mkdirat(s->dir_fd, LVIP_WATCH_LOCK, 0700) && errno != EEXIST)
 		return -errno;
 	return openat(s->dir_fd, LVIP_WATCH_LOCK, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
+
 /* Become the pin dir's one watcher (s locked): an exclusive flock on its
  * lvip_watch subdir, held until exit. -EBUSY, said, if another one is. */
 int pindir_watch_claim(struct lvip_state *s)
@@ -240,6 +252,7 @@ int pindir_watch_claim(struct lvip_state *s)
 	watch_self_fd = fd;
 	return 0;
 }
+
 /* A command that changes state while a watcher keeps the pin dir would be
  * undone by it a moment later: refuse, naming the watcher and its file. */
 int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd)
@@ -262,14 +275,17 @@ int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd)
 	close(fd);
 	return busy ? -EBUSY : 0;
 }
+
 bool pindir_exists(const struct lvip_state *s)
 {
 	return access(s->pin_dir, F_OK) == 0;
 }
+
 bool pindir_on_bpffs(const struct lvip_state *s)
 {
 	return check_bpffs(s->pin_dir) == 0;
 }
+
 /* Remove the pin dir if this lvip created it (its marker is there). */
 int pindir_remove(struct lvip_state *s)
 {

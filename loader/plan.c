@@ -23,10 +23,12 @@ void plan_free(struct plan *p)
 	free(p->del);
 	memset(p, 0, sizeof(*p));
 }
+
 size_t plan_size(const struct plan *p)
 {
 	return p->nattach + p->ndetach + p->nadd + p->ndel;
 }
+
 static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
 {
 	for (size_t i = 0; i < n; i++)
@@ -34,6 +36,7 @@ static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
 			return true;
 	return false;
 }
+
 /* The interfaces the config names, as they exist now. strict: a named
  * interface that does not exist is an input error (apply); otherwise it is
  * simply not there yet (watch). */
@@ -70,6 +73,7 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 	link_list_free(&links);
 	return err;
 }
+
 static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct plan *p)
 {
 	struct vip_addr *want = calloc(c->nvips ? c->nvips : 1, sizeof(*want));
@@ -97,6 +101,7 @@ static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct p
 	free(want);
 	return err;
 }
+
 static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const char *file,
 			bool strict, struct plan *p)
 {
@@ -134,6 +139,7 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 		plan_free(p);
 	return err;
 }
+
 /* ---- applying a plan, all or nothing ---- */
 
 /* An interface that carries someone else's program is refused: a problem
@@ -154,6 +160,7 @@ static int refuse_foreign(struct lvip_state *s, struct plan *p)
 		p->nattach = kept;
 	return err;
 }
+
 static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
 {
 	char name[LVIP_NAME_ESC];
@@ -171,6 +178,7 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 	}
 	return err;
 }
+
 static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 {
 	char name[LVIP_NAME_ESC];
@@ -190,6 +198,7 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 	}
 	return err;
 }
+
 static int plan_apply(struct lvip_state *s, struct plan *p)
 {
 	struct vip_undo added = {}, removed = {};
@@ -226,6 +235,7 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	addr_list_free(&lo_addrs);
 	return err;
 }
+
 int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file, bool strict,
 	      bool dry_run, bool upgrade, struct plan *p)
 {
@@ -254,86 +264,51 @@ int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file
 
 /* ---- showing a plan ---- */
 
-/* One change as the text line says it and the JSON object holds it. */
-struct change {
-	const char *action;    /* JSON */
-	const char *verb;      /* text */
-	const char *key;       /* "interface" or "address" */
-	char value[LVIP_NAME_ESC];
-	const char *mode;      /* attach only */
-	const char *note;
-};
-
-static void iface_change_at(const struct iface_change *ic, const char *action, struct change *c)
+static void iface_show(const char *prefix, const char *action, const struct iface_change *c,
+		       const char *mode)
 {
-	*c = (struct change){ .action = action, .verb = action, .key = "interface" };
-	name_escape(ic->name, c->value, sizeof(c->value));
+	char name[LVIP_NAME_ESC];
+
+	out_open(NULL);
+	out_json_str("action", action);
+	out_text("%s%s ", prefix, action);
+	out_str("interface", "%s", name_escape(c->name, name, sizeof(name)));
+	if (mode)
+		out_str("mode", " (mode %s)", mode);
+	out_text("\n");
+	out_close();
 }
 
-static void vip_change_at(const struct vip_addr *a, const char *action, const char *verb,
-			  struct change *c)
+static void vip_show(const char *prefix, const char *action, const char *verb,
+		     const struct vip_addr *a, const char *note)
 {
-	*c = (struct change){ .action = action, .verb = verb, .key = "address" };
-	vip_format(a, c->value, sizeof(c->value));
-}
+	char buf[INET6_ADDRSTRLEN];
 
-/* The i-th change of the plan, in the order it is applied; false past the end. */
-static bool change_at(const struct plan *p, size_t i, const struct vip_addr *known, size_t nknown,
-		      struct change *c)
-{
-	if (i < p->nattach) {
-		iface_change_at(&p->attach[i], "attach", c);
-		c->mode = mode_name(p->attach[i].mode);
-		return true;
-	}
-	i -= p->nattach;
-	if (i < p->nadd) {
-		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
-
-		vip_change_at(&p->add[i], "add_vip", restore ? "restore vip" : "add vip", c);
-		c->note = restore ? " (it was missing from the map or from lo)" : "";
-		return true;
-	}
-	i -= p->nadd;
-	if (i < p->ndel)
-		return vip_change_at(&p->del[i], "remove_vip", "remove vip", c), true;
-	i -= p->ndel;
-	if (i < p->ndetach)
-		return iface_change_at(&p->detach[i], "detach", c), true;
-	i -= p->ndetach;
-	if (i < p->nrefused)
-		return iface_change_at(&p->refused[i], "refused", c), c->verb = NULL, true;
-	return false;
+	out_open(NULL);
+	out_json_str("action", action);
+	out_text("%s%s ", prefix, verb);
+	out_str("address", "%s", vip_format(a, buf, sizeof(buf)));
+	out_text("%s\n", note);
+	out_close();
 }
 
 void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *known,
 	       size_t nknown)
 {
-	struct change c;
-
 	out_open_array("changes");
-	for (size_t i = 0; change_at(p, i, known, nknown, &c); i++) {
-		out_open(NULL);
-		out_json_str("action", c.action);
-		if (c.verb)
-			out_text("%s%s ", prefix, c.verb);
-		out_str(c.key, c.verb ? "%s" : NULL, c.value);
-		if (c.mode)
-			out_str("mode", " (mode %s)", c.mode);
-		if (c.verb)
-			out_text("%s\n", c.note ? c.note : "");
-		out_close();
+	for (size_t i = 0; i < p->nattach; i++)
+		iface_show(prefix, "attach", &p->attach[i], mode_name(p->attach[i].mode));
+	for (size_t i = 0; i < p->nadd; i++) {
+		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
+
+		vip_show(prefix, "add_vip", restore ? "restore vip" : "add vip", &p->add[i],
+			 restore ? " (it was missing from the map or from lo)" : "");
 	}
+	for (size_t i = 0; i < p->ndel; i++)
+		vip_show(prefix, "remove_vip", "remove vip", &p->del[i], "");
+	for (size_t i = 0; i < p->ndetach; i++)
+		iface_show(prefix, "detach", &p->detach[i], NULL);
+	for (size_t i = 0; out_is_json() && i < p->nrefused; i++) /* text: said as errors */
+		iface_show(prefix, "refused", &p->refused[i], NULL);
 	out_close();
-}
-
-/* The same changes as watch's log lines on stderr. */
-void plan_log(const struct plan *p, const struct vip_addr *known, size_t nknown)
-{
-	struct change c;
-
-	for (size_t i = 0; change_at(p, i, known, nknown, &c); i++)
-		if (c.verb)
-			lvip_log("watch: %s %s%s%s%s", c.verb, c.value, c.mode ? " (mode " : "",
-				 c.mode ? c.mode : "", c.mode ? ")" : c.note ? c.note : "");
 }

@@ -33,11 +33,10 @@ size_t plan_size(const struct plan *p);
  * build pinned. */
 int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file, bool strict,
 	      bool dry_run, bool upgrade, struct plan *p);
-/* The changes, as text lines (prefix: "would " for a dry run) or JSON;
- * known (sorted): the VIPs the file had in the previous pass of watch, a
- * VIP among them is restored, not added. */
+/* The changes, as text lines (prefix: "would " for a dry run, "lvip watch: "
+ * for watch's log) or JSON; known (sorted): the VIPs the file had in the
+ * previous pass of watch, a VIP among them is restored, not added. */
 void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *known,
 	       size_t nknown);
-void plan_log(const struct plan *p, const struct vip_addr *known, size_t nknown);
 
 #endif /* LVIP_PLAN_H */

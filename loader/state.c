@@ -48,6 +48,7 @@ void state_init(struct lvip_state *s, const char *pin_dir)
 		s->map_fd[i] = -1;
 	s->ncpus = libbpf_num_possible_cpus();
 }
+
 void state_close_objects(struct lvip_state *s)
 {
 	for (int i = 0; i < M_COUNT; i++)
@@ -58,11 +59,13 @@ void state_close_objects(struct lvip_state *s)
 	memset(s->map_id, 0, sizeof(s->map_id));
 	s->progs_stale = s->compat = false;
 }
+
 void state_close(struct lvip_state *s)
 {
 	state_close_objects(s);
 	close_fd(&s->dir_fd); /* releases the flock */
 }
+
 static int obj_get(const struct lvip_state *s, const char *name)
 {
 	char path[PATH_MAX];
@@ -74,6 +77,7 @@ static int obj_get(const struct lvip_state *s, const char *name)
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
 }
+
 static int check_map_abi(int fd, enum lvip_map_id id)
 {
 	struct bpf_map_info info = {};
@@ -90,6 +94,7 @@ static int check_map_abi(int fd, enum lvip_map_id id)
 	}
 	return 0;
 }
+
 static __u32 obj_id(int fd)
 {
 	struct bpf_map_info info = {};
@@ -97,6 +102,7 @@ static __u32 obj_id(int fd)
 
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
+
 static void prog_ids(int fd, __u32 *id, __u32 *insns, bool *compat)
 {
 	struct bpf_prog_info info = {};
@@ -108,6 +114,7 @@ static void prog_ids(int fd, __u32 *id, __u32 *insns, bool *compat)
 	*insns = info.verified_insns;
 	*compat = !strcmp(info.name, "lvip_tc_compat");
 }
+
 int meta_write(int meta_fd, __u32 max_vips)
 {
 	struct lvip_meta meta = { .abi_version = LVIP_ABI_VERSION, .max_vips = max_vips };
@@ -115,6 +122,7 @@ int meta_write(int meta_fd, __u32 max_vips)
 
 	return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) ? -errno : 0;
 }
+
 /* lvip_meta says which ABI the pinned maps were created with. ABI 0 is a
  * meta map pinned before it was written (a kill in that window, by lvip
  * before 0.2): the layouts were checked, so it is ours; finish it when we
@@ -136,6 +144,7 @@ static int check_meta(const struct lvip_state *s)
 	}
 	return 0;
 }
+
 static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 {
 	for (int i = 0; i < M_COUNT; i++)
@@ -143,6 +152,7 @@ static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 			return true;
 	return false;
 }
+
 /* Is prog_id one of this instance's programs: lvip's, and bound to the maps
  * pinned in this pin dir (every map it uses, the IPv4 VIP map among them)?
  * A program of another pin dir, or one left bound to maps that are no
@@ -172,6 +182,7 @@ bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 	close(fd);
 	return ours && vip4;
 }
+
 /* Open whatever is pinned. Missing objects stay -1; a map with a foreign
  * layout is an error. Pinned programs that are not bound to the pinned maps
  * are marked stale: they are replaced, never reused. */
@@ -214,6 +225,7 @@ int state_open(struct lvip_state *s)
 			 (s->tc_fd >= 0 && !state_prog_ours(s, s->tc_id));
 	return 0;
 }
+
 bool state_loaded(const struct lvip_state *s)
 {
 	for (int i = 0; i < M_COUNT; i++)
@@ -221,12 +233,14 @@ bool state_loaded(const struct lvip_state *s)
 			return false;
 	return s->xdp_fd >= 0 && s->tc_fd >= 0 && !s->progs_stale;
 }
+
 /* Something is pinned, but not a whole, consistent lvip: a run killed
  * half-way, a pin removed by hand, programs bound to unpinned maps. */
 bool state_partial(const struct lvip_state *s)
 {
 	return state_any(s) && !state_loaded(s);
 }
+
 /* Anything pinned at all. */
 bool state_any(const struct lvip_state *s)
 {
@@ -236,6 +250,7 @@ bool state_any(const struct lvip_state *s)
 		any = any || s->map_fd[i] >= 0;
 	return any;
 }
+
 struct ifc_maps state_ifc(const struct lvip_state *s)
 {
 	return (struct ifc_maps){ s->map_fd[M_IFSLOT], s->map_fd[M_IFSTATS], s->ncpus };

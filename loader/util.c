@@ -80,17 +80,17 @@ const char *name_escape(const char *in, char *buf, size_t len)
  * came from user input (a VIP, a file name, a config line) are shown as
  * \xNN, never as line breaks or as bytes a terminal or a log would take. */
 /* lead, then the message with what came from input escaped, one line. */
-static void vmsg(const char *lead, const char *fmt, va_list ap)
+static void vmsg(FILE *f, const char *lead, const char *fmt, va_list ap)
 {
 	char buf[2048], one[5];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fputs(lead, stderr);
+	fputs(lead, f);
 	for (const unsigned char *c = (const unsigned char *)buf; *c;) {
 		c += escape_char(c, false, one);
-		fputs(one, stderr);
+		fputs(one, f);
 	}
-	fputc('\n', stderr);
+	fputc('\n', f);
 }
 
 void lvip_err(const char *fmt, ...)
@@ -98,7 +98,7 @@ void lvip_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("lvip: ", fmt, ap);
+	vmsg(stderr, "lvip: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -107,7 +107,7 @@ void lvip_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("lvip: warning: ", fmt, ap);
+	vmsg(stderr, "lvip: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -120,7 +120,7 @@ void lvip_log(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("lvip ", fmt, ap);
+	vmsg(stderr, "lvip ", fmt, ap);
 	va_end(ap);
 }
 
@@ -155,8 +155,7 @@ void lvip_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
-	fputc('\n', stdout);
+	vmsg(stdout, "", fmt, ap);
 	va_end(ap);
 }
 

@@ -14,10 +14,12 @@ int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a)
 {
 	return s->map_fd[a->family == AF_INET ? M_VIP4 : M_VIP6];
 }
+
 static struct lvip_vip_val *percpu_vals(const struct lvip_state *s)
 {
 	return calloc(s->ncpus, sizeof(struct lvip_vip_val));
 }
+
 static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -29,6 +31,7 @@ static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val
 	}
 	sum->flags = v[0].flags;
 }
+
 int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum)
 {
 	struct lvip_vip_val *v = percpu_vals(s);
@@ -43,6 +46,7 @@ int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip
 	free(v);
 	return err;
 }
+
 /* A per-CPU hash without prealloc takes its elements from a per-CPU cache
  * that the kernel refills in the background: a burst of inserts can see
  * ENOMEM for a moment. Retry for up to a second before believing it. */
@@ -59,6 +63,7 @@ static int map_update_retry(int fd, const void *key, const void *val, __u64 flag
 	}
 	return -ENOMEM;
 }
+
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create)
 {
 	struct lvip_vip_val *v = percpu_vals(s);
@@ -72,6 +77,7 @@ int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags,
 	free(v);
 	return err;
 }
+
 /* Flags are replicated on every CPU; counters are kept. */
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags)
 {
@@ -91,12 +97,14 @@ out:
 	free(v);
 	return err;
 }
+
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a)
 {
 	if (bpf_map_delete_elem(vip_map_fd(s, a), a->bytes) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
+
 static int collect_family(const struct lvip_state *s, int family, struct vip_entry **out,
 			  size_t *n, size_t *cap)
 {
@@ -114,10 +122,12 @@ static int collect_family(const struct lvip_state *s, int family, struct vip_ent
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
+
 static int entry_order(const void *a, const void *b)
 {
 	return vip_cmp(&((const struct vip_entry *)a)->addr, &((const struct vip_entry *)b)->addr);
 }
+
 /* Every VIP of both maps, sorted (IPv4 first), counters summed. */
 int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n)
 {
