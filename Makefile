@@ -63,9 +63,13 @@ $(BUILD)/lvip.bpf.o: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) | $(BUILD)
 $(BUILD)/lvip.skel.h: $(BUILD)/lvip.bpf.o
 	$(BPFTOOL) gen skeleton $< name lvip_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/loader/%.o: loader/%.c $(LOADER_HDRS) include/lvip.h $(BUILD)/lvip.skel.h
+# Each object's header dependencies come from the compiler (-MMD); the
+# skeleton is generated before any loader object is compiled.
+$(BUILD)/loader/%.o: loader/%.c | $(BUILD)/lvip.skel.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LOADER_OBJ:.o=.d)
 
 $(BUILD)/lvip: $(LOADER_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)

@@ -3,7 +3,9 @@
  * parsing.h - bounds-checked header parsing shared by XDP and TC.
  *
  * A cursor walks the frame; every parse_* function checks the bounds of
- * exactly the header it consumes and advances the cursor past it. Results:
+ * exactly the header it reads. parse_eth, parse_arp and parse_ipv6 advance
+ * the cursor past what they parsed; parse_ipv4 and parse_nd leave it on
+ * their header (nothing after it is read). Results:
  * PARSE_OK, PARSE_TRUNC (the header does not fit in the frame) or
  * PARSE_BAD (it fits but is not what it claims to be).
  */

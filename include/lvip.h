@@ -27,7 +27,8 @@
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
 #define LVIP_IFSLOTS          256   /* lvip_ifslot entries: a power of two */
-#define LVIP_IFADDR_MAX       8     /* IPv4 addresses kept per interface */
+#define LVIP_IFADDR_MAX       8     /* an interface's first addresses (kernel order) the
+				     * rewrite chooses among: programs, loader, oracle */
 
 /* Counter reasons: index into struct lvip_counters. */
 enum lvip_reason {

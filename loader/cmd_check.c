@@ -12,43 +12,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "config.h"
+#include "loader.h"
 #include "output.h"
 
-static const char check_usage[] =
-	"Usage: lvip check [--json] [-f|--file FILE]\n"
-	"\n"
-	"Judge what the kernel will do. Exit 0 when every VIP on lo is in lvip's map,\n"
-	"the attached programs use the pinned maps, and every interface that is up and\n"
-	"answers ARP is attached (whatever its addresses), unless its own arp_ignore\n"
-	"(1, 2 or 8) and arp_announce (2) hide lo's addresses or FILE ignores it\n"
-	"('ignore NAME|PATTERN'); else exit 1 with one line per finding. Also reports,\n"
-	"as information, proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict\n"
-	"rp_filter. --json gives each finding a stable code.\n"
-	"  -f, --file FILE  the config file whose 'ignore' lines to honour (default\n"
-	"                   " LVIP_DEFAULT_CONFIG ", when it exists)\n";
-
-static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
-			const char *iface, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
-			const char *iface, const char *fmt, ...)
+void add_finding(struct findings *fs, enum severity sev, const char *code, const char *addr,
+		 const char *iface, const char *fmt, ...)
 {
-	struct finding *p = realloc(fs->f, (fs->n + 1) * sizeof(*p));
+	struct finding f = { .sev = sev, .code = code };
 	va_list ap;
 
-	if (!p)
-		return;
-	fs->f = p;
-	p = &fs->f[fs->n++];
-	memset(p, 0, sizeof(*p));
-	p->sev = sev;
-	p->code = code;
-	snprintf(p->address, sizeof(p->address), "%s", addr ? addr : "");
-	snprintf(p->iface, sizeof(p->iface), "%s", iface ? iface : "");
+	snprintf(f.address, sizeof(f.address), "%s", addr ? addr : "");
+	snprintf(f.iface, sizeof(f.iface), "%s", iface ? iface : "");
 	va_start(ap, fmt);
-	vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
 	va_end(ap);
-	fs->exposed += sev == SEV_EXPOSED;
+	if (!vec_push(&fs->f, &fs->n, &fs->cap, sizeof(f), &f))
+		fs->exposed += sev == SEV_EXPOSED;
 }
 
 static bool is_host_loopback(const struct if_addr *a)
@@ -262,77 +243,74 @@ int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct fi
 	return err;
 }
 
-static void findings_print(const struct findings *fs, bool json)
+static void findings_show(const struct findings *fs)
 {
-	if (json) {
-		json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	out_open(NULL);
+	out_open_array("findings");
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->f[i];
 
-		for (size_t i = 0; i < fs->n; i++) {
-			const struct finding *f = &fs->f[i];
-			json_object *j = json_object_new_object();
-
-			json_object_object_add(j, "severity", json_object_new_string(
-				f->sev == SEV_EXPOSED ? "exposed" : "info"));
-			json_object_object_add(j, "code", json_object_new_string(f->code));
-			json_object_object_add(j, "message", json_object_new_string(f->msg));
-			if (*f->address)
-				json_object_object_add(j, "address", json_object_new_string(f->address));
-			if (*f->iface)
-				json_object_object_add(j, "interface", json_object_new_string(f->iface));
-			json_object_array_add(arr, j);
-		}
-		json_object_object_add(o, "findings", arr);
-		json_print(o);
-		return;
+		out_open(NULL);
+		out_json_str("severity", f->sev == SEV_EXPOSED ? "exposed" : "info");
+		out_text("%-8s ", f->sev == SEV_EXPOSED ? "EXPOSED" : "info");
+		out_json_str("code", f->code);
+		out_str("message", "%s\n", f->msg);
+		if (*f->address)
+			out_json_str("address", f->address);
+		if (*f->iface)
+			out_json_str("interface", f->iface);
+		out_close();
 	}
-	for (size_t i = 0; i < fs->n; i++)
-		printf("%-8s %s\n", fs->f[i].sev == SEV_EXPOSED ? "EXPOSED" : "info", fs->f[i].msg);
-	printf("%zu exposed, %zu information\n", fs->exposed, fs->n - fs->exposed);
+	out_close();
+	out_text("%zu exposed, %zu information\n", fs->exposed, fs->n - fs->exposed);
+	out_close();
 }
 
-int cmd_check(struct cmd_ctx *c, int argc, char **argv)
+/* The config file of -f, or the default one when it exists. */
+static int check_config(struct cmd_ctx *c)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct lvip_config cfg = {};
-	const char *file = NULL;
-	struct findings fs = {};
-	struct lvip_state s;
-	bool json = false;
-	int o, err = 0;
+	const char *file = c->o.file;
 
-	optind = 0;
-	while ((o = opt_next(argc, argv, "check", ":hjf:", opts)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'f': file = optarg; break;
-		case 'h': return fputs(check_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		lvip_err("check: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
 	if (!file && !access(LVIP_DEFAULT_CONFIG, F_OK))
 		file = LVIP_DEFAULT_CONFIG;
-	if (file && config_load(file, &cfg))
+	if (file && config_load(file, &c->cfg))
 		return EXIT_USAGE;
-	state_init(&s, c->pin_dir);
-	if (state_exists(&s))
-		err = state_open(&s);
-	if (!err)
-		err = check_collect(&s, file ? &cfg : NULL, &fs);
-	if (!err)
-		findings_print(&fs, json);
-	else
-		lvip_err("check: cannot read the state: %s", strerror(-err));
-	free(fs.f);
-	config_free(&cfg);
-	state_close(&s);
-	return err || fs.exposed ? EXIT_FAIL : EXIT_OK;
+	c->have_cfg = file != NULL;
+	return cmd_no_operands(c);
 }
+
+static int check_run(struct cmd_ctx *c)
+{
+	struct findings fs = {};
+	int err = check_collect(&c->s, c->have_cfg ? &c->cfg : NULL, &fs);
+
+	if (!err) {
+		out_start(c->o.json);
+		findings_show(&fs);
+		out_end(false);
+	} else {
+		lvip_err("check: cannot read the state: %s", strerror(-err));
+	}
+	free(fs.f);
+	return err || fs.exposed ? EXIT_FAIL : 0;
+}
+
+const struct opt_def opt_file = {
+	.name = "file", .short_name = 'f', .type = OPT_STR, .arg = "FILE",
+	.offset = offsetof(struct cmd_opts, file), .help = "the config file (default "
+	LVIP_DEFAULT_CONFIG ")",
+};
+
+const struct cmd_def cmd_check = {
+	.name = "check",
+	.summary = "Judge what the kernel will do. Exit 0 when every VIP on lo is in lvip's map,\n"
+		   "the attached programs use the pinned maps, and every interface that is up and\n"
+		   "answers ARP is attached (whatever its addresses), unless its own arp_ignore\n"
+		   "(1, 2 or 8) and arp_announce (2) hide lo's addresses or FILE ignores it\n"
+		   "('ignore NAME|PATTERN'; FILE: -f, or " LVIP_DEFAULT_CONFIG " when it exists);\n"
+		   "else exit 1 with one line per finding. Also reports, as information,\n"
+		   "proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict rp_filter.\n"
+		   "--json gives each finding a stable code.\n",
+	.opts = (const struct opt_def *const[]){ &opt_json, &opt_file, NULL },
+	.needs = NEED_READ, .check = check_config, .run = check_run,
+};

@@ -1,34 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_iface.c - lvip attach, lvip detach, lvip down. */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
+#include "loader.h"
 #include "output.h"
-
-static const char attach_usage[] =
-	"Usage: lvip attach IFACE... [--mode auto|native|generic] [--max-vips N]\n"
-	"\n"
-	"Load lvip (once) and attach its XDP ingress and TC egress programs to\n"
-	"each IFACE. Idempotent. An interface carrying an XDP program that is not\n"
-	"lvip's is refused and nothing is changed.\n"
-	"  --mode      XDP mode: auto (native, else generic; default), native, generic\n"
-	"  --max-vips  capacity of each VIP map (IPv4, IPv6) when lvip is first\n"
-	"              loaded (default 65536)\n";
-
-static const char detach_usage[] =
-	"Usage: lvip detach IFACE...\n"
-	"       lvip detach --all\n"
-	"\n"
-	"Detach lvip's programs; other XDP programs and tc filters are left alone.\n";
-
-static const char down_usage[] =
-	"Usage: lvip down\n"
-	"\n"
-	"Remove the VIPs lvip put on lo, then detach everything, then remove the pins.\n";
 
 /* Resolve every name first: an unknown interface changes nothing. */
 static int resolve_all(const char *cmd, int n, char **names, __u32 **out)
@@ -84,77 +64,15 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 			iface_inspect(s, idx[i], &info);
 			name_escape(names[i], e, sizeof(e));
 			lvip_info("%s: %s (xdp %s, tc egress)", e,
-				  added[i] ? "attached" : "already attached", info.xdp_mode);
-			if (!added[i] && mode != MODE_AUTO &&
-			    strcmp(info.xdp_mode, mode == MODE_NATIVE ? "native" : "generic"))
+				  added[i] ? "attached" : "already attached", xdp_mode_name(info.xdp_mode));
+			if (!added[i] && mode != MODE_AUTO && info.xdp_mode !=
+			    (mode == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
 				lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
-					  e, info.xdp_mode, e);
+					  e, xdp_mode_name(info.xdp_mode), e);
 		}
 	}
 	free(added);
 	return err;
-}
-
-int cmd_attach(struct cmd_ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "max-vips", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	enum xdp_mode_req mode = MODE_AUTO;
-	__u32 max_vips = LVIP_MAX_VIPS_DEFAULT, *idx = NULL;
-	bool upgraded = false, stale;
-	struct lvip_state s;
-	int o, err, n;
-
-	optind = 0;
-	while ((o = opt_next(argc, argv, "attach", ":h", opts)) != -1) {
-		switch (o) {
-		case 'm':
-			if (parse_mode(optarg, &mode)) {
-				lvip_err("attach: --mode is auto, native or generic, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			if (!parse_u32(optarg, 1, 1U << 24, &max_vips)) {
-				lvip_err("attach: --max-vips is a number from 1 to 16777216, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': return fputs(attach_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	n = argc - optind;
-	if (resolve_all("attach", n, argv + optind, &idx))
-		return EXIT_USAGE;
-	state_init(&s, c->pin_dir);
-	err = state_lock(&s, true);
-	if (!err)
-		err = state_refuse_if_watched(&s, "attach");
-	if (!err)
-		err = state_open(&s);
-	for (int i = 0; !err && i < n; i++)
-		err = iface_check_foreign(&s, idx[i], argv[optind + i]);
-	stale = s.progs_stale;
-	if (!err)
-		err = state_load(&s, max_vips, &upgraded);
-	if (!err && upgraded)
-		lvip_info("%s", load_note(stale));
-	if (!err && iface_gc(&s))
-		lvip_info("forgot the state of interfaces that no longer exist");
-	if (!err)
-		err = attach_all(&s, argv + optind, idx, n, mode);
-	if (!err)
-		ifaddr_refresh_all(&s);
-	if (err && s.dir_created)
-		state_unpin_all(&s); /* nothing was there before this run */
-	state_close(&s);
-	free(idx);
-	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 static void warn_if_vips(struct lvip_state *s, const char *where)
@@ -200,55 +118,6 @@ static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, siz
 	return err;
 }
 
-int cmd_detach(struct cmd_ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	__u32 *idx = NULL;
-	struct lvip_state s;
-	bool all = false;
-	size_t n = 0;
-	int o, err;
-
-	optind = 0;
-	while ((o = opt_next(argc, argv, "detach", ":h", opts)) != -1) {
-		switch (o) {
-		case 'a': all = true; break;
-		case 'h': return fputs(detach_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (all && optind < argc) {
-		lvip_err("detach: --all takes no interface names");
-		return EXIT_USAGE;
-	}
-	if (!all && resolve_all("detach", argc - optind, argv + optind, &idx))
-		return EXIT_USAGE;
-	state_init(&s, c->pin_dir);
-	err = state_lock(&s, false);
-	if (err == -ENOENT) {
-		lvip_info("lvip is not loaded: nothing to detach");
-		free(idx);
-		return EXIT_OK;
-	}
-	if (!err)
-		err = state_refuse_if_watched(&s, "detach");
-	if (!err)
-		err = state_open(&s);
-	if (!err && all)
-		err = iface_list(&s, &idx, &n);
-	else
-		n = argc - optind;
-	if (!err)
-		err = detach_list(&s, all ? NULL : argv + optind, idx, n);
-	state_close(&s);
-	free(idx);
-	return err ? EXIT_FAIL : EXIT_OK;
-}
-
 /* Take lvip's VIPs off lo (one batch); VIPs it found there stay, exposed.
  * The map keeps every VIP until the pins go, so a kill here leaves nothing
  * on lo unprotected. */
@@ -286,52 +155,115 @@ static int down_lo(struct lvip_state *s)
 	return err;
 }
 
-int cmd_down(struct cmd_ctx *c, int argc, char **argv)
+/* The interfaces, resolved before any state is touched. */
+static int check_ifaces(struct cmd_ctx *c)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	__u32 *idx = NULL;
-	struct lvip_state s;
-	size_t n = 0;
-	int o, err;
+	if (c->o.all && c->argc) {
+		lvip_err("%s: --all takes no interface names", c->cmd->name);
+		return EXIT_USAGE;
+	}
+	if (c->o.all)
+		return 0;
+	return resolve_all(c->cmd->name, c->argc, c->argv, &c->ifindexes) ? EXIT_USAGE : 0;
+}
 
-	optind = 0;
-	while ((o = opt_next(argc, argv, "down", ":h", opts)) != -1) {
-		if (o == 'h')
-			return fputs(down_usage, stdout), EXIT_OK;
-		return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		lvip_err("down: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	state_init(&s, c->pin_dir);
-	err = state_lock(&s, false);
-	if (err == -ENOENT) {
-		lvip_info("lvip is not loaded: nothing to do");
-		return EXIT_OK;
-	}
+static int attach_run(struct cmd_ctx *c)
+{
+	struct lvip_state *s = &c->s;
+	const __u32 *idx = c->ifindexes;
+	bool upgraded = false, stale = s->progs_stale;
+	int err = 0;
+
+	for (int i = 0; !err && i < c->argc; i++)
+		err = iface_check_foreign(s, idx[i], c->argv[i]);
 	if (!err)
-		err = state_refuse_if_watched(&s, "down");
+		err = load_pins(s, c->o.max_vips ? c->o.max_vips : LVIP_MAX_VIPS_DEFAULT, &upgraded);
+	if (!err && upgraded)
+		lvip_info("%s", load_note(stale));
+	if (!err && iface_gc(s))
+		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
-		err = state_open(&s);
+		err = attach_all(s, c->argv, idx, c->argc, c->o.mode);
 	if (!err)
-		err = down_lo(&s);
+		ifaddr_refresh_all(s);
+	if (err && s->dir_created)
+		unload_pins(s); /* nothing was there before this run */
+	return err ? EXIT_FAIL : 0;
+}
+
+static int detach_run(struct cmd_ctx *c)
+{
+	size_t n = c->argc;
+	int err = 0;
+
+	if (c->o.all)
+		err = iface_list(&c->s, &c->ifindexes, &n);
+	if (!err)
+		err = detach_list(&c->s, c->o.all ? NULL : c->argv, c->ifindexes, n);
+	return err ? EXIT_FAIL : 0;
+}
+
+static int down_run(struct cmd_ctx *c)
+{
+	struct lvip_state *s = &c->s;
+	__u32 *idx = NULL;
+	size_t n = 0;
+	int err = down_lo(s);
+
 	if (!err) {
 		stop_point("down-lo");
-		err = iface_list(&s, &idx, &n);
+		err = iface_list(s, &idx, &n);
 	}
 	for (size_t i = 0; !err && i < n; i++)
-		err = iface_detach(&s, idx[i]);
+		err = iface_detach(s, idx[i]);
 	if (!err) {
 		stop_point("down-detached");
-		err = state_unpin_all(&s);
+		err = unload_pins(s);
 	}
 	if (!err)
 		lvip_info("lvip is down: %zu interface(s) detached, pins removed", n);
-	state_close(&s);
 	free(idx);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return err ? EXIT_FAIL : 0;
 }
+
+static const struct opt_def opt_mode = {
+	.name = "mode", .type = OPT_MODE, .arg = "auto|native|generic",
+	.offset = offsetof(struct cmd_opts, mode), .expect = "is auto, native or generic",
+	.help = "XDP mode: auto (native, else generic; default), native, generic",
+};
+
+static const struct opt_def opt_max_vips = {
+	.name = "max-vips", .type = OPT_U32, .arg = "N", .min = 1, .max = 1U << 24,
+	.offset = offsetof(struct cmd_opts, max_vips), .expect = "is a number from 1 to 16777216",
+	.help = "capacity of each VIP map (IPv4, IPv6) when lvip is first loaded (65536)",
+};
+
+static const struct opt_def opt_all = {
+	.name = "all", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, all),
+	.help = "every interface lvip is attached to",
+};
+
+const struct cmd_def cmd_attach = {
+	.name = "attach", .operands = "IFACE...",
+	.summary = "Load lvip (once) and attach its XDP ingress and TC egress programs to\n"
+		   "each IFACE. Idempotent. An interface carrying an XDP program that is not\n"
+		   "lvip's is refused and nothing is changed.\n",
+	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_max_vips, NULL },
+	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
+	.check = check_ifaces, .run = attach_run,
+};
+
+const struct cmd_def cmd_detach = {
+	.name = "detach", .operands = "IFACE...",
+	.summary = "Detach lvip's programs; other XDP programs and tc filters are left alone.\n",
+	.opts = (const struct opt_def *const[]){ &opt_all, NULL },
+	.needs = NEED_LOCK | NEED_CHANGE, .absent = "lvip is not loaded: nothing to detach",
+	.check = check_ifaces, .run = detach_run,
+};
+
+const struct cmd_def cmd_down = {
+	.name = "down",
+	.summary = "Remove the VIPs lvip put on lo, then detach everything, then remove the pins.\n",
+	.needs = NEED_LOCK | NEED_CHANGE, .absent = "lvip is not loaded: nothing to do",
+	.check = cmd_no_operands, .run = down_run,
+};

@@ -1,32 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-#define _GNU_SOURCE
 /* cmd_show.c - lvip stats and lvip status. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
 #include "output.h"
-
-static const char stats_usage[] =
-	"Usage: lvip stats [--json|--prometheus] [--watch SECONDS [--count N]]\n"
-	"\n"
-	"Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
-	"  --json           one JSON object (with --watch: one per line)\n"
-	"  --prometheus     the Prometheus text exposition format (for node_exporter's\n"
-	"                   textfile collector: write to a temp file, then rename)\n"
-	"  --watch SECONDS  print again every SECONDS until interrupted\n"
-	"  --count N        with --watch: stop after N reports\n";
-
-static const char status_usage[] =
-	"Usage: lvip status [--json]\n"
-	"\n"
-	"Loaded or not, program ids, every attached interface with its XDP mode,\n"
-	"the number of VIPs, and the problems found.\n";
+#include "loader.h"
 
 static volatile sig_atomic_t stop;
 
@@ -81,55 +66,57 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 	return err;
 }
 
-static json_object *stats_json(const struct snapshot *sn)
+/* Per interface: its name, ifindex and a column per reason. */
+static struct column if_cols[2 + LVIP_R_MAX] = {
+	{ "name", "INTERFACE", 0, -16, COL_STR },
+	{ "ifindex", "IFINDEX", 1, 7, COL_U32 },
+};
+
+static void if_cols_init(void)
 {
-	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
-	char name[LVIP_NAME_ESC];
-
-	for (size_t i = 0; i < sn->nifs; i++) {
-		json_object *f = json_object_new_object();
-
-		name_escape(sn->ifs[i].info.name, name, sizeof(name));
-		json_object_object_add(f, "name", json_object_new_string(name));
-		json_object_object_add(f, "ifindex", json_object_new_int64(sn->ifs[i].info.ifindex));
-		json_object_object_add(f, "reasons", reasons_json(&sn->ifs[i].c));
-		json_object_array_add(ifs, f);
-	}
-	json_object_object_add(o, "reasons", reasons_json(&sn->global));
-	json_object_object_add(o, "vips", vip_view_json(&sn->vips));
-	json_object_object_add(o, "interfaces", ifs);
-	return o;
+	for (int r = 0; r < LVIP_R_MAX; r++)
+		if_cols[2 + r] = (struct column){ lvip_reason_names[r], reason_label(r), 1, 17,
+						  COL_COUNT };
 }
 
-static void stats_table(const struct snapshot *sn)
+static void iface_row(const struct iface_stats *f)
 {
-	static const char *const short_names[LVIP_R_MAX] = {
-		"ARP_IN_DROP", "ARP_OUT_DROP", "ARP_REWRITE", "ND_IN_DROP",
-		"ND_OUT_DROP", "VIP_RX", "MALFORMED",
+	const __u64 *c = (const __u64 *)&f->c;
+	char name[LVIP_NAME_ESC];
+	struct cell cells[2 + LVIP_R_MAX] = {
+		{ name_escape(f->info.name, name, sizeof(name)), 0 },
+		{ NULL, f->info.ifindex },
 	};
-	const __u64 *g = (const __u64 *)&sn->global;
-	char buf[32], name[LVIP_NAME_ESC];
 
-	printf("%-18s %12s\n", "REASON", "PACKETS");
 	for (int r = 0; r < LVIP_R_MAX; r++)
-		printf("%-18s %12s\n", lvip_reason_names[r], human_count(g[r], buf, sizeof(buf)));
-	printf("\n");
-	vip_view_table(&sn->vips);
-	printf("\n%-16s %7s", "INTERFACE", "IFINDEX");
-	for (int r = 0; r < LVIP_R_MAX; r++)
-		printf(" %12s", short_names[r]);
-	printf("\n");
-	for (size_t i = 0; i < sn->nifs; i++) {
-		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
-
-		printf("%-16s %7u", name_escape(sn->ifs[i].info.name, name, sizeof(name)),
-		       sn->ifs[i].info.ifindex);
-		for (int r = 0; r < LVIP_R_MAX; r++)
-			printf(" %12s", human_count(c[r], buf, sizeof(buf)));
-		printf("\n");
+		cells[2 + r].v = c[r];
+	/* JSON: the reasons under "reasons", as for the global counters */
+	if (out_is_json()) {
+		out_open(NULL);
+		out_json_str("name", cells[0].s);
+		out_u64("ifindex", NULL, f->info.ifindex);
+		reasons_show("reasons", &f->c);
+		out_close();
+		return;
 	}
+	out_row(if_cols, ARRAY_SIZE(if_cols), cells, NULL);
+}
+
+static void stats_show(const struct snapshot *sn)
+{
+	out_open(NULL);
+	reasons_show("reasons", &sn->global);
+	out_text("\n");
+	vip_view_show(&sn->vips, "vips");
+	out_text("\n");
+	out_open_array("interfaces");
+	out_header(if_cols, ARRAY_SIZE(if_cols), NULL);
+	for (size_t i = 0; i < sn->nifs; i++)
+		iface_row(&sn->ifs[i]);
 	if (!sn->nifs)
-		printf("(no interface attached)\n");
+		out_text("(no interface attached)\n");
+	out_close();
+	out_close();
 }
 
 /* A label value in the exposition format: backslash, quote, newline escaped. */
@@ -204,27 +191,21 @@ static void stats_prometheus(const struct snapshot *sn)
 	printf("lvip_interfaces_attached %zu\n", attached);
 }
 
-enum stats_fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
-
-static int stats_once(struct lvip_state *s, enum stats_fmt fmt, bool watching)
+static int stats_once(struct lvip_state *s, const struct cmd_opts *o)
 {
 	struct snapshot sn;
-	json_object *o;
 	int err = snapshot_take(s, &sn);
 
 	if (err) {
 		lvip_err("stats: cannot read the counters: %s", strerror(-err));
 		return err;
 	}
-	if (fmt == FMT_PROM) {
+	if (o->prometheus) {
 		stats_prometheus(&sn);
-	} else if (fmt == FMT_JSON) {
-		o = stats_json(&sn);
-		puts(json_object_to_json_string_ext(o, watching ? JSON_C_TO_STRING_PLAIN
-							       : JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
 	} else {
-		stats_table(&sn);
+		out_start(o->json);
+		stats_show(&sn);
+		out_end(o->watch > 0);
 	}
 	fflush(stdout);
 	snapshot_free(&sn);
@@ -239,85 +220,63 @@ static void sleep_seconds(__u32 secs)
 		;
 }
 
-static int open_for_reading(struct lvip_state *s, const char *cmd)
+static int stats_check(struct cmd_ctx *c)
 {
-	int err = state_exists(s) ? state_open(s) : -ENOENT;
-
-	if (!err && !state_loaded(s))
-		err = -ENOENT;
-	if (err == -ENOENT)
-		lvip_err("%s: lvip is not loaded in %s", cmd, s->pin_dir);
-	return err;
-}
-
-int cmd_stats(struct cmd_ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", required_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "prometheus", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	enum stats_fmt fmt = FMT_TABLE;
-	__u32 watch = 0, count = 0;
-	struct lvip_state s;
-	int o, err = 0;
-
-	optind = 0;
-	while ((o = opt_next(argc, argv, "stats", ":h", opts)) != -1) {
-		switch (o) {
-		case 'j':
-		case 'p':
-			if (fmt != FMT_TABLE) {
-				lvip_err("stats: --json and --prometheus exclude each other");
-				return EXIT_USAGE;
-			}
-			fmt = o == 'j' ? FMT_JSON : FMT_PROM;
-			break;
-		case 'w':
-			if (!parse_u32(optarg, 1, 86400, &watch)) {
-				lvip_err("stats: --watch needs a number of seconds from 1 to 86400, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			if (!parse_u32(optarg, 1, UINT32_MAX, &count)) {
-				lvip_err("stats: --count needs a positive number, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h': return fputs(stats_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		lvip_err("stats: unexpected argument '%s'", argv[optind]);
+	if (c->o.json && c->o.prometheus) {
+		lvip_err("stats: --json and --prometheus exclude each other");
 		return EXIT_USAGE;
 	}
-	if (count && !watch) {
+	if (c->o.count && !c->o.watch) {
 		lvip_err("stats: --count needs --watch");
 		return EXIT_USAGE;
 	}
-	state_init(&s, c->pin_dir);
-	if (open_for_reading(&s, "stats")) {
-		state_close(&s);
-		return EXIT_FAIL;
-	}
+	return cmd_no_operands(c);
+}
+
+static int stats_run(struct cmd_ctx *c)
+{
+	int err = 0;
+
+	if_cols_init();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (__u32 i = 0; !err && !stop; i++) {
-		if (i && fmt == FMT_TABLE)
+		if (i && !c->o.json && !c->o.prometheus)
 			printf("\n--- %ld ---\n", (long)time(NULL));
-		err = stats_once(&s, fmt, watch > 0);
-		if (!watch || (count && i + 1 >= count))
+		err = stats_once(&c->s, &c->o);
+		if (!c->o.watch || (c->o.count && i + 1 >= c->o.count))
 			break;
-		sleep_seconds(watch);
+		sleep_seconds(c->o.watch);
 	}
-	state_close(&s);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return err ? EXIT_FAIL : 0;
 }
+
+static const struct opt_def opt_prometheus = {
+	.name = "prometheus", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, prometheus),
+	.help = "the Prometheus text format (node_exporter's textfile collector)",
+};
+
+static const struct opt_def opt_watch = {
+	.name = "watch", .type = OPT_U32, .arg = "SECONDS", .min = 1, .max = 86400,
+	.offset = offsetof(struct cmd_opts, watch),
+	.expect = "needs a number of seconds from 1 to 86400",
+	.help = "print again every SECONDS until interrupted",
+};
+
+static const struct opt_def opt_count = {
+	.name = "count", .type = OPT_U32, .arg = "N", .min = 1, .max = UINT32_MAX,
+	.offset = offsetof(struct cmd_opts, count), .expect = "needs a positive number",
+	.help = "with --watch: stop after N reports",
+};
+
+const struct cmd_def cmd_stats = {
+	.name = "stats",
+	.summary = "Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
+		   "With --json and --watch, one JSON object per line.\n",
+	.opts = (const struct opt_def *const[]){ &opt_json, &opt_prometheus, &opt_watch, &opt_count,
+						 NULL },
+	.needs = NEED_READ | NEED_LOADED, .check = stats_check, .run = stats_run,
+};
 
 /* ---- status ---- */
 
@@ -326,24 +285,10 @@ struct status {
 	struct iface_info *ifs;
 	size_t nifs;
 	size_t nvips;
-	char **problems;
-	size_t nproblems;
+	struct findings problems; /* those of severity exposed are listed */
 };
 
-static void problem(struct status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct status *st, const char *fmt, ...)
-{
-	char **p = realloc(st->problems, (st->nproblems + 1) * sizeof(*p));
-	va_list ap;
-
-	if (!p)
-		return;
-	st->problems = p;
-	va_start(ap, fmt);
-	if (vasprintf(&p[st->nproblems], fmt, ap) >= 0)
-		st->nproblems++;
-	va_end(ap);
-}
+#define problem(st, ...) add_finding(&(st)->problems, SEV_EXPOSED, "status", NULL, NULL, __VA_ARGS__)
 
 static void status_ifaces(struct lvip_state *s, struct status *st)
 {
@@ -365,14 +310,14 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 		if (f->ifaddr_stale)
 			problem(st, "%s: lvip_ifaddr no longer holds the interface's IPv4 addresses "
 				"(run 'lvip attach %s')", e, e);
-		if (!strcmp(f->name, "(gone)"))
+		if (f->gone)
 			problem(st, "interface %u is gone: its XDP link is detached (run 'lvip detach --all' "
 				"or attach the new interface)", idx[i]);
 		else if (!f->link_alive)
 			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", e, e);
 		else if (f->xdp_prog_id != s->xdp_id)
 			problem(st, "%s: runs XDP program %u, not the pinned %u", e, f->xdp_prog_id, s->xdp_id);
-		if (strcmp(f->name, "(gone)") && !f->tc_prog_id)
+		if (!f->gone && !f->tc_prog_id)
 			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", e, e);
 	}
 	free(idx);
@@ -395,125 +340,85 @@ static void status_vips(struct lvip_state *s, struct status *st)
 	vip_view_free(&v);
 }
 
-/* Nothing (whole) is loaded: what check finds exposed are the problems, so
- * that status and check agree. */
-static int status_exposed(struct lvip_state *s, struct status *st)
-{
-	struct findings fs = {};
-	int err = check_collect(s, NULL, &fs);
+static const struct column status_cols[] = {
+	{ "name", "INTERFACE", 0, -16, COL_STR },
+	{ "ifindex", "IFINDEX", 1, 7, COL_U32 },
+	{ "xdp_mode", "XDP", 2, -8, COL_STR },
+	{ "xdp_prog_id", "XDP_PROG", 1, 9, COL_U32 },
+	{ "tc_prog_id", "TC_PROG", 1, 8, COL_U32 },
+};
 
-	for (size_t i = 0; !err && i < fs.n; i++)
-		if (fs.f[i].sev == SEV_EXPOSED)
-			problem(st, "%s", fs.f[i].msg);
-	free(fs.f);
-	return err;
-}
-
-static void status_json(const struct lvip_state *s, const struct status *st)
-{
-	json_object *o = json_object_new_object(), *ifs = json_object_new_array();
-	json_object *pr = json_object_new_array();
-	char name[LVIP_NAME_ESC];
-
-	for (size_t i = 0; i < st->nifs; i++) {
-		json_object *f = json_object_new_object();
-
-		name_escape(st->ifs[i].name, name, sizeof(name));
-		json_object_object_add(f, "name", json_object_new_string(name));
-		json_object_object_add(f, "ifindex", json_object_new_int64(st->ifs[i].ifindex));
-		json_object_object_add(f, "xdp_mode", json_object_new_string(st->ifs[i].xdp_mode));
-		json_object_object_add(f, "xdp_prog_id", json_object_new_int64(st->ifs[i].xdp_prog_id));
-		json_object_object_add(f, "tc_prog_id", json_object_new_int64(st->ifs[i].tc_prog_id));
-		json_object_array_add(ifs, f);
-	}
-	for (size_t i = 0; i < st->nproblems; i++)
-		json_object_array_add(pr, json_object_new_string(st->problems[i]));
-	json_object_object_add(o, "loaded", json_object_new_boolean(st->loaded));
-	json_object_object_add(o, "pin_dir", json_object_new_string(s->pin_dir));
-	json_object_object_add(o, "xdp_prog_id", json_object_new_int64(s->xdp_id));
-	json_object_object_add(o, "tc_prog_id", json_object_new_int64(s->tc_id));
-	json_object_object_add(o, "xdp_verified_insns", json_object_new_int64(s->xdp_insns));
-	json_object_object_add(o, "tc_verified_insns", json_object_new_int64(s->tc_insns));
-	json_object_object_add(o, "interfaces", ifs);
-	json_object_object_add(o, "vips", json_object_new_int64((int64_t)st->nvips));
-	json_object_object_add(o, "problems", pr);
-	json_print(o);
-}
-
-static void status_print(const struct lvip_state *s, const struct status *st, bool json)
+static void status_show(const struct lvip_state *s, const struct status *st)
 {
 	char name[LVIP_NAME_ESC];
 
-	if (json) {
-		status_json(s, st);
-		return;
-	}
-	if (st->loaded)
-		printf("lvip: loaded in %s (xdp prog %u, tc prog %u; verifier: %u and %u insns)\n",
-		       s->pin_dir, s->xdp_id, s->tc_id, s->xdp_insns, s->tc_insns);
-	else
-		printf("lvip: not loaded in %s\n", s->pin_dir);
+	out_open(NULL);
+	out_bool("loaded", NULL, st->loaded);
+	out_text("lvip: %s in ", st->loaded ? "loaded" : "not loaded");
+	out_str("pin_dir", "%s", s->pin_dir);
+	out_u64("xdp_prog_id", st->loaded ? " (xdp prog %llu" : NULL, s->xdp_id);
+	out_u64("tc_prog_id", st->loaded ? ", tc prog %llu" : NULL, s->tc_id);
+	out_u64("xdp_verified_insns", st->loaded ? "; verifier: %llu" : NULL, s->xdp_insns);
+	out_u64("tc_verified_insns", st->loaded ? " and %llu insns)" : NULL, s->tc_insns);
+	out_text("\n");
+	out_open_array("interfaces");
 	if (st->nifs) {
-		printf("\n%-16s %7s  %-8s %9s %8s\n", "INTERFACE", "IFINDEX", "XDP", "XDP_PROG", "TC_PROG");
-		for (size_t i = 0; i < st->nifs; i++)
-			printf("%-16s %7u  %-8s %9u %8u\n", name_escape(st->ifs[i].name, name, sizeof(name)),
-			       st->ifs[i].ifindex, st->ifs[i].xdp_mode, st->ifs[i].xdp_prog_id,
-			       st->ifs[i].tc_prog_id);
+		out_text("\n");
+		out_header(status_cols, ARRAY_SIZE(status_cols), NULL);
 	}
-	printf("\nVIPs: %zu\n", st->nvips);
-	printf("problems: %s\n", st->nproblems ? "" : "none");
-	for (size_t i = 0; i < st->nproblems; i++)
-		printf("  - %s\n", st->problems[i]);
+	for (size_t i = 0; i < st->nifs; i++) {
+		const struct iface_info *f = &st->ifs[i];
+		struct cell c[] = {
+			{ name_escape(f->name, name, sizeof(name)), 0 }, { NULL, f->ifindex },
+			{ xdp_mode_name(f->xdp_mode), 0 }, { NULL, f->xdp_prog_id }, { NULL, f->tc_prog_id },
+		};
+
+		out_row(status_cols, ARRAY_SIZE(status_cols), c, NULL);
+	}
+	out_close();
+	out_u64("vips", "\nVIPs: %llu\n", st->nvips);
+	out_text("problems: %s\n", st->problems.exposed ? "" : "none");
+	out_open_array("problems");
+	for (size_t i = 0; i < st->problems.n; i++)
+		if (st->problems.f[i].sev == SEV_EXPOSED)
+			out_str(NULL, "  - %s\n", st->problems.f[i].msg);
+	out_close();
+	out_close();
 }
 
-int cmd_status(struct cmd_ctx *c, int argc, char **argv)
+static int status_run(struct cmd_ctx *c)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct lvip_state *s = &c->s;
 	struct status st = {};
-	struct lvip_state s;
-	bool json = false;
-	int o, err = 0;
+	int err = 0;
 
-	optind = 0;
-	while ((o = opt_next(argc, argv, "status", ":h", opts)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'h': return fputs(status_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
+	st.loaded = state_loaded(s);
+	if (st.loaded) {
+		status_ifaces(s, &st);
+		status_vips(s, &st);
+	} else if (pindir_exists(s) && !pindir_on_bpffs(s)) {
+		problem(&st, "pin dir %s is not on a bpf filesystem: lvip cannot pin there "
+			"(mount -t bpf bpf DIR, or --pin-dir on a bpffs)", s->pin_dir);
+	} else if (state_partial(s)) {
+		problem(&st, "pin dir %s holds an incomplete lvip, or programs not bound to its maps "
+			"(run 'lvip attach IFACE...' to repair it, or 'lvip down')", s->pin_dir);
 	}
-	if (optind < argc) {
-		lvip_err("status: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	state_init(&s, c->pin_dir);
-	if (state_exists(&s))
-		err = state_open(&s);
+	if (!st.loaded) /* what check finds exposed: status and check agree */
+		err = check_collect(s, NULL, &st.problems);
 	if (!err) {
-		st.loaded = state_loaded(&s);
-		if (st.loaded) {
-			status_ifaces(&s, &st);
-			status_vips(&s, &st);
-		} else if (state_exists(&s) && !state_on_bpffs(&s)) {
-			problem(&st, "pin dir %s is not on a bpf filesystem: lvip cannot pin there "
-				"(mount -t bpf bpf DIR, or --pin-dir on a bpffs)", s.pin_dir);
-		} else if (state_partial(&s)) {
-			problem(&st, "pin dir %s holds an incomplete lvip, or programs not bound to its maps "
-				"(run 'lvip attach IFACE...' to repair it, or 'lvip down')", s.pin_dir);
-		}
-		if (!st.loaded)
-			err = status_exposed(&s, &st);
-		if (!err)
-			status_print(&s, &st, json);
+		out_start(c->o.json);
+		status_show(s, &st);
+		out_end(false);
 	}
-	for (size_t i = 0; i < st.nproblems; i++)
-		free(st.problems[i]);
-	free(st.problems);
+	free(st.problems.f);
 	free(st.ifs);
-	state_close(&s);
-	return err || st.nproblems ? EXIT_FAIL : EXIT_OK;
+	return err || st.problems.exposed ? EXIT_FAIL : 0;
 }
+
+const struct cmd_def cmd_status = {
+	.name = "status",
+	.summary = "Loaded or not, program ids, every attached interface with its XDP mode,\n"
+		   "the number of VIPs, and the problems found (exit 1 when there is one).\n",
+	.opts = (const struct opt_def *const[]){ &opt_json, NULL },
+	.needs = NEED_READ, .check = cmd_no_operands, .run = status_run,
+};

@@ -7,29 +7,13 @@
  * map entry's LVIP_VIP_F_LO_OWNED flag records that lvip put it on lo.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
 
-#include "loader.h"
+#include "cmd.h"
 #include "output.h"
-
-static const char vip_usage[] =
-	"Usage: lvip vip add ADDR... [--no-lo]\n"
-	"       lvip vip del ADDR... [--keep-lo]\n"
-	"       lvip vip list [--json]\n"
-	"\n"
-	"  add   protect ADDR (IPv4, or IPv6 host address; /32 or /128 accepted):\n"
-	"        into the VIP map first, then onto lo unless --no-lo. A VIP already\n"
-	"        on lo is adopted (owner \"found\") and never removed by lvip.\n"
-	"        Refused: the server's own addresses (on any interface but lo) and\n"
-	"        the network, broadcast or subnet-router anycast address of a\n"
-	"        connected subnet.\n"
-	"  del   take ADDR off lo (only if lvip put it there; --keep-lo keeps it),\n"
-	"        then out of the map. Not a VIP: nothing to do.\n"
-	"  list  every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n";
+#include "loader.h"
 
 struct vip_at {
 	struct vip_addr a;
@@ -81,7 +65,7 @@ static int parse_one(const char *cmd, const char *arg, const struct addr_list *o
 		why = vip_guard(a, own, buf, sizeof(buf));
 	if (!why)
 		return 0;
-	lvip_err("vip %s: invalid VIP '%s': %s", cmd, arg, why);
+	lvip_err("%s: invalid VIP '%s': %s", cmd, arg, why);
 	return -EINVAL;
 }
 
@@ -92,16 +76,16 @@ static int parse_one(const char *cmd, const char *arg, const struct addr_list *o
 static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out)
 {
 	struct addr_list own = {};
-	bool guard = !strcmp(cmd, "add");
+	bool guard = !strcmp(cmd, "vip add");
 	struct vip_addr *v;
 	int err = 0;
 
 	if (n == 0) {
-		lvip_err("vip %s: name at least one address", cmd);
+		lvip_err("%s: name at least one address", cmd);
 		return -EINVAL;
 	}
 	if (guard && (err = vip_guard_addrs(&own))) {
-		lvip_err("vip %s: cannot read the interface addresses: %s", cmd, strerror(-err));
+		lvip_err("%s: cannot read the interface addresses: %s", cmd, strerror(-err));
 		return -EIO;
 	}
 	v = calloc(n, sizeof(*v));
@@ -117,32 +101,6 @@ static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out
 	}
 	*out = v;
 	return n;
-}
-
-static int open_loaded(struct lvip_state *s, const char *cmd)
-{
-	int err = state_lock(s, false);
-
-	if (!err)
-		err = state_refuse_if_watched(s, !strcmp(cmd, "add") ? "vip add" : "vip del");
-	if (err == -ENOENT) {
-		lvip_err("vip %s: lvip is not loaded (%s absent): run 'lvip attach IFACE...' first",
-			 cmd, s->pin_dir);
-		return err;
-	}
-	if (!err)
-		err = state_open(s);
-	if (!err && state_partial(s)) { /* repair, as attach would */
-		bool replaced;
-
-		err = state_load(s, LVIP_MAX_VIPS_DEFAULT, &replaced);
-	}
-	if (!err && !state_loaded(s)) {
-		lvip_err("vip %s: lvip is not loaded in %s: run 'lvip attach IFACE...' first",
-			 cmd, s->pin_dir);
-		err = -ENOENT;
-	}
-	return err;
 }
 
 static const char *add_outcome(const struct vip_step *st, bool no_lo)
@@ -208,89 +166,89 @@ static void warn_if_unattached(struct lvip_state *s)
 	free(idx);
 }
 
-static int vip_list(struct cmd_ctx *c, bool json)
-{
-	struct lvip_state s;
-	struct vip_view view = {};
-	int err;
 
-	state_init(&s, c->pin_dir);
-	err = state_exists(&s) ? state_open(&s) : 0;
+/* The addresses, parsed (and for add guarded) before any state is touched. */
+static int check_vips(struct cmd_ctx *c)
+{
+	c->nvips = parse_vips(c->cmd->name, c->argc, c->argv, &c->vips);
+	return c->nvips >= 0 ? 0 : c->nvips == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+static int run_add(struct cmd_ctx *c)
+{
+	int err = vip_add(&c->s, c->vips, c->nvips, c->o.no_lo);
+
 	if (!err)
-		err = vip_view_load(&s, &view);
-	if (!err) {
-		if (json)
-			json_print(vip_view_json(&view));
-		else
-			vip_view_table(&view);
-	}
+		warn_if_unattached(&c->s);
+	if (!err)
+		ifaddr_refresh_all(&c->s);
+	return err ? EXIT_FAIL : 0;
+}
+
+static int run_del(struct cmd_ctx *c)
+{
+	int err = vip_del(&c->s, c->vips, c->nvips, c->o.keep_lo);
+
+	if (!err)
+		ifaddr_refresh_all(&c->s);
+	return err ? EXIT_FAIL : 0;
+}
+
+static int run_list(struct cmd_ctx *c)
+{
+	struct vip_view view;
+
+	if (vip_view_load(&c->s, &view))
+		return EXIT_FAIL;
+	out_start(c->o.json);
+	vip_view_show(&view, NULL);
+	out_end(false);
 	vip_view_free(&view);
-	state_close(&s);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return 0;
 }
 
-int cmd_vip(struct cmd_ctx *c, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "no-lo", no_argument, NULL, 'n' },
-		{ "keep-lo", no_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool no_lo = false, keep_lo = false, json = false;
-	const char *sub = argc > 1 ? argv[1] : NULL;
-	struct vip_addr *v = NULL;
-	struct lvip_state s;
-	int o, err, n;
+const struct opt_def opt_json = {
+	.name = "json", .short_name = 'j', .type = OPT_FLAG,
+	.offset = offsetof(struct cmd_opts, json), .help = "JSON output",
+};
 
-	if (sub && (!strcmp(sub, "--help") || !strcmp(sub, "-h")))
-		return fputs(vip_usage, stdout), EXIT_OK;
-	if (!sub || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list"))) {
-		lvip_err("vip: expected 'add', 'del' or 'list'%s%s (see 'lvip vip --help')",
-			 sub ? ", not " : "", sub ? sub : "");
-		return EXIT_USAGE;
-	}
-	argc--;
-	argv++;
-	optind = 0;
-	while ((o = opt_next(argc, argv, "vip", ":h", opts)) != -1) {
-		switch (o) {
-		case 'n': no_lo = true; break;
-		case 'k': keep_lo = true; break;
-		case 'j': json = true; break;
-		case 'h': return fputs(vip_usage, stdout), EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if ((no_lo && strcmp(sub, "add")) || (keep_lo && strcmp(sub, "del")) ||
-	    (json && strcmp(sub, "list"))) {
-		lvip_err("vip %s: option %s does not apply here", sub,
-			 no_lo ? "--no-lo" : keep_lo ? "--keep-lo" : "--json");
-		return EXIT_USAGE;
-	}
-	n = argc - optind;
-	if (!strcmp(sub, "list")) {
-		if (n) {
-			lvip_err("vip list: unexpected argument '%s'", argv[optind]);
-			return EXIT_USAGE;
-		}
-		return vip_list(c, json);
-	}
-	n = parse_vips(sub, n, argv + optind, &v);
-	if (n == -ENOMEM)
-		return lvip_err("vip %s: out of memory", sub), EXIT_FAIL;
-	if (n < 0)
-		return n == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-	state_init(&s, c->pin_dir);
-	err = open_loaded(&s, sub);
-	if (!err)
-		err = !strcmp(sub, "add") ? vip_add(&s, v, n, no_lo) : vip_del(&s, v, n, keep_lo);
-	if (!err && !strcmp(sub, "add"))
-		warn_if_unattached(&s);
-	if (!err)
-		ifaddr_refresh_all(&s);
-	state_close(&s);
-	free(v);
-	return err ? EXIT_FAIL : EXIT_OK;
-}
+static const struct opt_def opt_no_lo = {
+	.name = "no-lo", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, no_lo),
+	.help = "protect ADDR without putting it on lo",
+};
+
+static const struct opt_def opt_keep_lo = {
+	.name = "keep-lo", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, keep_lo),
+	.help = "leave ADDR on lo (exposed again)",
+};
+
+#define VIP_CHANGE (NEED_LOCK | NEED_CHANGE | NEED_LOADED)
+#define VIP_ABSENT "lvip is not loaded (no pin dir): run 'lvip attach IFACE...' first"
+
+const struct cmd_def cmd_vip_add = {
+	.name = "vip add", .operands = "ADDR...",
+	.summary = "Protect ADDR (IPv4, or IPv6 host address; /32 or /128 accepted): into the\n"
+		   "VIP map first, then onto lo unless --no-lo. A VIP already on lo is adopted\n"
+		   "(owner \"found\") and never removed by lvip. Refused: the server's own\n"
+		   "addresses (on any interface but lo) and the network, broadcast or\n"
+		   "subnet-router anycast address of a connected subnet.\n",
+	.opts = (const struct opt_def *const[]){ &opt_no_lo, NULL },
+	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.check = check_vips, .run = run_add,
+};
+
+const struct cmd_def cmd_vip_del = {
+	.name = "vip del", .operands = "ADDR...",
+	.summary = "Take ADDR off lo (only if lvip put it there; --keep-lo keeps it), then out\n"
+		   "of the map. Not a VIP: nothing to do.\n",
+	.opts = (const struct opt_def *const[]){ &opt_keep_lo, NULL },
+	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.check = check_vips, .run = run_del,
+};
+
+const struct cmd_def cmd_vip_list = {
+	.name = "vip list",
+	.summary = "Every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n",
+	.opts = (const struct opt_def *const[]){ &opt_json, NULL },
+	.needs = NEED_READ, .check = cmd_no_operands, .run = run_list,
+};

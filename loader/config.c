@@ -34,19 +34,6 @@ void config_free(struct lvip_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void *grow(void *p, size_t n, size_t *cap, size_t size)
-{
-	void *q;
-
-	if (n < *cap)
-		return p;
-	*cap = *cap ? *cap * 2 : 16;
-	q = realloc(p, *cap * size);
-	if (!q)
-		free(p);
-	return q;
-}
-
 static int cfg_error(const char *file, int line, const char *fmt, const char *arg)
 {
 	char msg[512];
@@ -59,9 +46,17 @@ static int cfg_error(const char *file, int line, const char *fmt, const char *ar
 	return -EINVAL;
 }
 
+static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *pattern,
+		      enum xdp_mode_req mode, int line)
+{
+	struct cfg_iface f = { .glob = strpbrk(pattern, "*?[") != NULL, .mode = mode, .line = line };
+
+	snprintf(f.pattern, sizeof(f.pattern), "%s", pattern);
+	return vec_push(v, n, cap, sizeof(f), &f);
+}
+
 static int parse_interface(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	struct cfg_iface *f;
 	enum xdp_mode_req mode = MODE_AUTO;
 
 	if (ntok < 2)
@@ -78,37 +73,18 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	for (size_t i = 0; i < c->nifs; i++)
 		if (!strcmp(c->ifs[i].pattern, tok[1]))
 			return cfg_error(file, line, "duplicate interface '%s'", tok[1]);
-	c->ifs = grow(c->ifs, c->nifs, &c->ifs_cap, sizeof(*c->ifs));
-	if (!c->ifs)
-		return -ENOMEM;
-	f = &c->ifs[c->nifs++];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->pattern, sizeof(f->pattern), "%s", tok[1]);
-	f->glob = strpbrk(tok[1], "*?[") != NULL;
-	f->mode = mode;
-	f->line = line;
-	return 0;
+	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, line);
 }
 
 /* ignore NAME|PATTERN: an interface lvip neither attaches (through a
  * pattern) nor reports in check, e.g. a container bridge. */
 static int parse_ignore(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	struct cfg_iface *f;
-
 	if (ntok != 2)
 		return cfg_error(file, line, "'ignore' takes exactly one name or pattern%s", "");
 	if (strlen(tok[1]) >= IFNAMSIZ)
 		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
-	c->ignores = grow(c->ignores, c->nignores, &c->ignores_cap, sizeof(*c->ignores));
-	if (!c->ignores)
-		return -ENOMEM;
-	f = &c->ignores[c->nignores++];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->pattern, sizeof(f->pattern), "%s", tok[1]);
-	f->glob = strpbrk(tok[1], "*?[") != NULL;
-	f->line = line;
-	return 0;
+	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, line);
 }
 
 bool config_ignores(const struct lvip_config *c, const char *ifname)
@@ -131,22 +107,17 @@ static int check_ignores(const struct lvip_config *c, const char *file)
 
 static int parse_vip(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	struct vip_addr a;
+	struct cfg_vip v = { .line = line };
 	const char *why;
 	char msg[160];
 
 	if (ntok != 2)
 		return cfg_error(file, line, "'vip' takes exactly one address%s", "");
-	if (vip_parse(tok[1], &a, &why)) {
+	if (vip_parse(tok[1], &v.addr, &why)) {
 		snprintf(msg, sizeof(msg), "invalid VIP '%s': %s", tok[1], why);
 		return cfg_error(file, line, "%s", msg);
 	}
-	c->vips = grow(c->vips, c->nvips, &c->vips_cap, sizeof(*c->vips));
-	if (!c->vips)
-		return -ENOMEM;
-	c->vips[c->nvips].addr = a;
-	c->vips[c->nvips++].line = line;
-	return 0;
+	return vec_push(&c->vips, &c->nvips, &c->vips_cap, sizeof(v), &v);
 }
 
 /* Split on blanks, drop a # comment; at most 8 tokens are kept. */

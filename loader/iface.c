@@ -20,6 +20,24 @@
 
 #include "loader.h"
 
+int parse_mode(const char *s, enum xdp_mode_req *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = MODE_AUTO;
+	else if (!strcmp(s, "native"))
+		*mode = MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = MODE_GENERIC;
+	else
+		return -1;
+	return 0;
+}
+
+const char *mode_name(enum xdp_mode_req mode)
+{
+	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
+}
+
 int iface_resolve(const char *name, __u32 *ifindex)
 {
 	if (!*name || strlen(name) >= IFNAMSIZ)
@@ -28,16 +46,11 @@ int iface_resolve(const char *name, __u32 *ifindex)
 	return *ifindex ? 0 : -ENODEV;
 }
 
-static void link_pin_name(__u32 ifindex, char *buf, size_t len)
-{
-	snprintf(buf, len, LVIP_LINK_PREFIX "%u", ifindex);
-}
-
 static int link_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
 {
 	char name[32];
 
-	link_pin_name(ifindex, name, sizeof(name));
+	snprintf(name, sizeof(name), LVIP_LINK_PREFIX "%u", ifindex);
 	return pin_path(s, name, path, len);
 }
 
@@ -59,6 +72,17 @@ static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		*alive = info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex == ifindex;
 	return fd;
+}
+
+/* This instance's XDP link of ifindex is pinned and attached there. */
+static bool link_alive(const struct lvip_state *s, __u32 ifindex)
+{
+	bool alive;
+	int fd = link_open(s, ifindex, &alive);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 && alive;
 }
 
 static bool prog_named(__u32 id, const char *prefix)
@@ -97,22 +121,15 @@ static __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
  * that instance's XDP program. */
 static bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
 {
-	bool alive = false;
-	int fd;
-
 	if (!prog_id)
 		return false;
 	if (prog_id == s->tc_id || state_prog_ours(s, prog_id))
 		return true;
-	if (!prog_named(prog_id, LVIP_PROG_TC))
-		return false;
-	fd = link_open(s, ifindex, &alive);
-	if (fd >= 0)
-		close(fd);
-	return alive || !xdp_attached_id(ifindex, NULL);
+	return prog_named(prog_id, LVIP_PROG_TC) &&
+	       (link_alive(s, ifindex) || !xdp_attached_id(ifindex, NULL));
 }
 
-static const char *xdp_mode_name(__u8 mode)
+const char *xdp_mode_name(__u8 mode)
 {
 	switch (mode) {
 	case XDP_ATTACHED_DRV: return "native";
@@ -123,30 +140,18 @@ static const char *xdp_mode_name(__u8 mode)
 	}
 }
 
-static void tc_hook_init(struct bpf_tc_hook *hook, __u32 ifindex)
-{
-	memset(hook, 0, sizeof(*hook));
-	hook->sz = sizeof(*hook);
-	hook->ifindex = ifindex;
-	hook->attach_point = BPF_TC_EGRESS;
-}
-
-static void tc_opts_init(struct bpf_tc_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->sz = sizeof(*o);
-	o->handle = LVIP_TC_HANDLE;
-	o->priority = LVIP_TC_PRIO;
-}
+/* clsact egress of ifindex, and lvip's handle and priority there. */
+#define TC_HOOK(ifindex) { .sz = sizeof(struct bpf_tc_hook), .ifindex = (ifindex), \
+			   .attach_point = BPF_TC_EGRESS }
+#define TC_OPTS { .sz = sizeof(struct bpf_tc_opts), .handle = LVIP_TC_HANDLE, \
+		  .priority = LVIP_TC_PRIO }
 
 /* Program id of the filter at lvip's handle/priority on egress, 0: none. */
 static __u32 tc_query(__u32 ifindex)
 {
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts o;
+	struct bpf_tc_hook hook = TC_HOOK(ifindex);
+	struct bpf_tc_opts o = TC_OPTS;
 
-	tc_hook_init(&hook, ifindex);
-	tc_opts_init(&o);
 	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
 }
 
@@ -158,15 +163,10 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 	char e[LVIP_NAME_ESC];
 	__u32 tc_id, xdp_id;
 	__u8 mode = 0;
-	bool alive;
-	int fd;
 
-	fd = link_open(s, ifindex, &alive);
-	if (fd >= 0)
-		close(fd);
 	xdp_id = xdp_attached_id(ifindex, &mode);
 	name_escape(name, e, sizeof(e));
-	if (xdp_id && !(fd >= 0 && alive)) {
+	if (xdp_id && !link_alive(s, ifindex)) {
 		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
 			 "refusing to replace it", e, xdp_id, xdp_mode_name(mode));
 		return -EBUSY;
@@ -183,22 +183,19 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
 
 static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 {
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts o;
-	__u32 cur;
+	struct bpf_tc_hook hook = TC_HOOK(ifindex);
+	struct bpf_tc_opts o = TC_OPTS;
+	__u32 cur = tc_query(ifindex);
 	int err;
 
 	*added = false;
-	cur = tc_query(ifindex);
 	if (cur == s->tc_id)
 		return 0;
 	if (cur && !tc_owned(s, ifindex, cur))
 		return -EBUSY;
-	tc_hook_init(&hook, ifindex);
 	err = bpf_tc_hook_create(&hook); /* clsact, only if absent */
 	if (err && err != -EEXIST)
 		return err;
-	tc_opts_init(&o);
 	o.prog_fd = s->tc_fd;
 	o.flags = cur ? BPF_TC_F_REPLACE : 0; /* an older lvip_tc: upgrade */
 	err = bpf_tc_attach(&hook, &o);
@@ -209,15 +206,10 @@ static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 
 static int tc_detach(struct lvip_state *s, __u32 ifindex)
 {
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts o;
-	__u32 cur = tc_query(ifindex);
+	struct bpf_tc_hook hook = TC_HOOK(ifindex);
+	struct bpf_tc_opts o = TC_OPTS;
 
-	if (!tc_owned(s, ifindex, cur))
-		return 0;
-	tc_hook_init(&hook, ifindex);
-	tc_opts_init(&o);
-	return bpf_tc_detach(&hook, &o);
+	return tc_owned(s, ifindex, tc_query(ifindex)) ? bpf_tc_detach(&hook, &o) : 0;
 }
 
 static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode)
@@ -239,16 +231,11 @@ static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_re
 static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *added)
 {
 	char path[PATH_MAX];
-	bool alive;
 	int fd, err;
 
 	*added = false;
-	fd = link_open(s, ifindex, &alive);
-	if (fd >= 0) {
-		close(fd);
-		if (alive)
-			return 0;
-	}
+	if (link_alive(s, ifindex))
+		return 0;
 	err = link_pin_path(s, ifindex, path, sizeof(path));
 	if (err)
 		return err;
@@ -323,21 +310,6 @@ int iface_detach(struct lvip_state *s, __u32 ifindex)
 	return err ? err : err2;
 }
 
-static int push_unique(__u32 **v, size_t *n, __u32 x)
-{
-	__u32 *p;
-
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == x)
-			return 0;
-	p = realloc(*v, (*n + 1) * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	(*v)[(*n)++] = x;
-	return 0;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
@@ -349,6 +321,7 @@ static int cmp_u32(const void *a, const void *b)
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 {
 	__u32 key, *prev = NULL, idx;
+	size_t cap = 0, m = 0;
 	struct dirent *de;
 	DIR *d;
 	int err = 0;
@@ -359,22 +332,27 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	while (d && (de = readdir(d)) && !err)
 		if (!strncmp(de->d_name, LVIP_LINK_PREFIX, strlen(LVIP_LINK_PREFIX)) &&
 		    parse_u32(de->d_name + strlen(LVIP_LINK_PREFIX), 1, UINT_MAX, &idx))
-			err = push_unique(ifindexes, n, idx);
+			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
 	if (d)
 		closedir(d);
 	while (!err && s->map_fd[M_IFSTATS] >= 0 &&
 	       !bpf_map_get_next_key(s->map_fd[M_IFSTATS], prev, &key)) {
-		err = push_unique(ifindexes, n, key);
+		err = vec_push(ifindexes, n, &cap, sizeof(key), &key);
 		idx = key;
 		prev = &idx;
 	}
 	if (!err && *n)
 		qsort(*ifindexes, *n, sizeof(**ifindexes), cmp_u32);
+	for (size_t i = 0; !err && i < *n; i++) /* drop repeats */
+		if (!m || (*ifindexes)[m - 1] != (*ifindexes)[i])
+			(*ifindexes)[m++] = (*ifindexes)[i];
+	*n = err ? 0 : m;
 	return err;
 }
 
-/* What lvip_ifaddr[ifindex] must hold: the interface's primary IPv4
- * addresses of scope link or wider, in kernel order. */
+/* What lvip_ifaddr[ifindex] must hold: among the interface's first
+ * LVIP_IFADDR_MAX IPv4 addresses (kernel order), the primary ones of scope
+ * link or wider: what lvip_tc reads from the device itself. */
 static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
 {
 	struct addr_list l = {};
@@ -384,7 +362,7 @@ static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
 	err = nl_addr_dump(AF_INET, ifindex, &l);
 	if (err)
 		return err;
-	for (size_t i = 0; i < l.n && ia->count < LVIP_IFADDR_MAX; i++) {
+	for (size_t i = 0; i < l.n && i < LVIP_IFADDR_MAX; i++) {
 		const struct if_addr *a = &l.a[i];
 		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
 
@@ -422,22 +400,19 @@ static bool ifaddr_current(const struct lvip_state *s, __u32 ifindex)
 
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int fd;
 
 	memset(info, 0, sizeof(*info));
 	info->ifindex = ifindex;
-	info->xdp_mode = "none";
-	if (!if_indextoname(ifindex, info->name))
+	info->gone = !if_indextoname(ifindex, info->name);
+	if (info->gone)
 		snprintf(info->name, sizeof(info->name), "(gone)");
 	fd = link_open(s, ifindex, &info->link_alive);
 	info->link_pinned = fd >= 0;
 	if (fd >= 0)
 		close(fd);
-	if (info->link_alive && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
-		info->xdp_prog_id = q.prog_id;
-		info->xdp_mode = xdp_mode_name(q.attach_mode);
-	}
+	if (info->link_alive)
+		info->xdp_prog_id = xdp_attached_id(ifindex, &info->xdp_mode);
 	info->tc_prog_id = tc_query(ifindex);
 	if (!tc_owned(s, ifindex, info->tc_prog_id))
 		info->tc_prog_id = 0;
@@ -469,8 +444,9 @@ int iface_gc(struct lvip_state *s)
 /* Point one interface's XDP link and tc filter at new programs. */
 static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
 {
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts o;
+	struct bpf_tc_opts o = { .sz = sizeof(o), .handle = LVIP_TC_HANDLE, .priority = LVIP_TC_PRIO,
+				 .prog_fd = tc_fd, .flags = BPF_TC_F_REPLACE };
+	struct bpf_tc_hook hook = TC_HOOK(ifindex);
 	bool alive;
 	int fd, err = 0;
 
@@ -479,13 +455,8 @@ static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
-	if (!err && tc_owned(s, ifindex, tc_query(ifindex))) {
-		tc_hook_init(&hook, ifindex);
-		tc_opts_init(&o);
-		o.prog_fd = tc_fd;
-		o.flags = BPF_TC_F_REPLACE;
+	if (!err && tc_owned(s, ifindex, tc_query(ifindex)))
 		err = bpf_tc_attach(&hook, &o);
-	}
 	return err;
 }
 

@@ -1,25 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* loader.h - internal interfaces of the lvip command-line loader. */
+/*
+ * loader.h - the loader's modules, one section each, in the order they
+ * depend on each other: a module calls only the modules above it (load.c,
+ * last, is above both state and iface). The commands (cmd.h), what they
+ * show (output.h), the config file (config.h) and the plan of apply/watch
+ * (plan.h) have headers of their own.
+ */
 #ifndef LVIP_LOADER_H
 #define LVIP_LOADER_H
 
+#include <linux/if_link.h>
+#include <linux/types.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <netinet/in.h>
-#include <linux/types.h>
+#include <unistd.h>
 
 #include "lvip.h"
 #include "ifcounters.h"
 
-#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
-#define LVIP_PROG_XDP        "lvip_xdp"
-#define LVIP_PROG_TC         "lvip_tc"
-#define LVIP_LINK_PREFIX     "xdp_"
-#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
-#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
-#define LVIP_TC_HANDLE       0x1c1a /* lvip's own tc filter handle ... */
-#define LVIP_TC_PRIO         0xc1a  /* ... and priority on clsact egress */
-#define LVIP_LOCK_TIMEOUT_MS 10000
+/* ---- util.c: messages, exit statuses, host addresses, small helpers ---- */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -30,10 +30,13 @@ enum {
 	EXIT_USAGE = 2, /* bad usage or invalid input: nothing touched */
 };
 
-/* ---- util.c ---- */
+/* Messages: one line each, control characters and invalid UTF-8 escaped.
+ * lvip_err/lvip_warn/lvip_log to stderr ("lvip: ", "lvip: warning: ", as
+ * given), lvip_info to stdout. */
 void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lvip_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void stop_point(const char *name);
 const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
@@ -46,6 +49,17 @@ bool parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
  * any name. */
 #define LVIP_NAME_ESC 64 /* (IFNAMSIZ - 1) * 4 + 1, rounded up */
 const char *name_escape(const char *in, char *buf, size_t len);
+
+/* Append item (size bytes) to the growable array *arr of *n items with room
+ * for *cap. 0, or -ENOMEM (the array unchanged). */
+int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item);
+
+static inline void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 /* An IPv4 or IPv6 host address. */
 struct vip_addr {
@@ -67,7 +81,8 @@ static inline size_t vip_len(const struct vip_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
-/* ---- nl.c: rtnetlink through libmnl ---- */
+/* ---- nl.c: rtnetlink through libmnl (addresses, links) ---- */
+
 struct if_addr {
 	struct vip_addr addr;
 	__u8 prefixlen;
@@ -86,7 +101,6 @@ int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
-int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a);
 int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
 int lo_ifindex(void);
 int lo_addr_dump(struct addr_list *out); /* lo's addresses, both families */
@@ -105,11 +119,14 @@ struct link_list {
 
 int nl_link_dump(struct link_list *out);
 void link_list_free(struct link_list *l);
-const struct link_info *link_find(const struct link_list *l, __u32 ifindex);
 struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
 
-/* ---- state.c: pins, lock, maps, programs ---- */
+/* ---- state.c: one instance, its pin dir and what is pinned there ---- */
+
+#define LVIP_PROG_XDP "lvip_xdp"
+#define LVIP_PROG_TC  "lvip_tc"
+
 enum lvip_map_id {
 	M_VIP4 = 0,
 	M_VIP6,
@@ -139,37 +156,47 @@ extern const char *const lvip_map_names[M_COUNT];
 
 void state_init(struct lvip_state *s, const char *pin_dir);
 void state_close(struct lvip_state *s);
-int state_lock(struct lvip_state *s, bool create);
+void state_close_objects(struct lvip_state *s); /* the pins closed, the lock kept */
 int state_open(struct lvip_state *s);
-int state_load(struct lvip_state *s, __u32 max_vips, bool *replaced);
-const char *load_note(bool stale);
-bool state_loaded(const struct lvip_state *s);
-bool state_partial(const struct lvip_state *s);
-bool state_any(const struct lvip_state *s);
+bool state_loaded(const struct lvip_state *s);  /* whole, programs bound to the maps */
+bool state_partial(const struct lvip_state *s); /* something pinned, not whole */
+bool state_any(const struct lvip_state *s);     /* something pinned */
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
-int state_remove_dir(struct lvip_state *s);
-int state_watch_claim(struct lvip_state *s);
-int state_refuse_if_watched(const struct lvip_state *s, const char *cmd);
-bool state_exists(const struct lvip_state *s);
-bool state_on_bpffs(const struct lvip_state *s);
-int state_unpin_all(struct lvip_state *s);
-int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
+int meta_write(int meta_fd, __u32 max_vips);
+struct ifc_maps state_ifc(const struct lvip_state *s);
 
-/* Per-CPU helpers: values are summed over CPUs. */
+/* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */
+
+#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
+#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
+#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
+#define LVIP_LOCK_TIMEOUT_MS 10000
+
+int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
+int pindir_lock(struct lvip_state *s, bool create); /* -ENOENT: absent */
+bool pindir_exists(const struct lvip_state *s);
+bool pindir_on_bpffs(const struct lvip_state *s);
+int pindir_remove(struct lvip_state *s);
+int pindir_watch_claim(struct lvip_state *s);
+int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
+
+/* ---- vipmap.c: the VIP maps (per-CPU values summed over CPUs) ---- */
+
 int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a);
 int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum);
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create);
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags);
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a);
-struct ifc_maps state_ifc(const struct lvip_state *s);
 
 struct vip_entry {
 	struct vip_addr addr;
 	struct lvip_vip_val val; /* counters summed, flags from CPU 0 */
 };
+
 int vip_collect(const struct lvip_state *s, struct vip_entry **out, size_t *n);
 
-/* ---- vips.c: VIP add / del in the safe order, with undo ---- */
+/* ---- vips.c: VIP add/del in the order that keeps them hidden; the guards ---- */
+
 /* What happened to one address. */
 struct vip_step {
 	struct vip_addr addr;
@@ -207,14 +234,20 @@ int vip_guard_addrs(struct addr_list *out);
  * most /126). */
 const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len);
 
-/* ---- iface.c: attach / detach ---- */
+/* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
+
+#define LVIP_LINK_PREFIX "xdp_"
+#define LVIP_TC_HANDLE   0x1c1a /* lvip's own tc filter handle ... */
+#define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
+
 enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
 
 struct iface_info {
 	__u32 ifindex;
 	char name[32];
 	__u32 xdp_prog_id;  /* 0: none */
-	const char *xdp_mode;
+	__u8 xdp_mode;      /* XDP_ATTACHED_* */
+	bool gone;          /* the interface no longer exists (name: "(gone)") */
 	__u32 tc_prog_id;   /* lvip's filter, 0: none */
 	bool link_pinned, link_alive;
 	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
@@ -222,6 +255,7 @@ struct iface_info {
 };
 
 int parse_mode(const char *s, enum xdp_mode_req *mode);
+const char *xdp_mode_name(__u8 attach_mode);
 const char *mode_name(enum xdp_mode_req mode);
 int iface_resolve(const char *name, __u32 *ifindex);
 int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);
@@ -234,25 +268,10 @@ int iface_gc(struct lvip_state *s);
 int ifaddr_refresh(struct lvip_state *s, __u32 ifindex);
 int ifaddr_refresh_all(struct lvip_state *s);
 
-/* ---- commands ---- */
-struct cmd_ctx {
-	const char *pin_dir;
-	const char *prog;   /* "lvip" */
-};
+/* ---- load.c: loading and pinning lvip (above state and iface), unpinning ---- */
 
-int cmd_attach(struct cmd_ctx *c, int argc, char **argv);
-int cmd_detach(struct cmd_ctx *c, int argc, char **argv);
-int cmd_vip(struct cmd_ctx *c, int argc, char **argv);
-int cmd_stats(struct cmd_ctx *c, int argc, char **argv);
-int cmd_status(struct cmd_ctx *c, int argc, char **argv);
-int cmd_down(struct cmd_ctx *c, int argc, char **argv);
-int cmd_apply(struct cmd_ctx *c, int argc, char **argv);
-int cmd_watch(struct cmd_ctx *c, int argc, char **argv);
-int cmd_check(struct cmd_ctx *c, int argc, char **argv);
-
-/* Option parsing shared by the commands (getopt_long with our messages). */
-struct option;
-int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
-	     const struct option *longopts);
+int load_pins(struct lvip_state *s, __u32 max_vips, bool *replaced);
+const char *load_note(bool stale);
+int unload_pins(struct lvip_state *s);
 
 #endif /* LVIP_LOADER_H */

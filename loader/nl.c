@@ -21,21 +21,6 @@ void addr_list_free(struct addr_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int addr_list_push(struct addr_list *l, const struct if_addr *a)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct if_addr *p = realloc(l->a, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->a = p;
-		l->cap = cap;
-	}
-	l->a[l->n++] = *a;
-	return 0;
-}
-
 /* Sorted copy of the addresses, so that thousands of VIPs can be looked
  * up in lo's thousands of addresses in O(log n) each. */
 static int addr_list_index(struct addr_list *l)
@@ -326,7 +311,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	a.scope = ifa->ifa_scope;
 	a.flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
 	a.ifindex = ifa->ifa_index;
-	req->err = addr_list_push(req->out, &a);
+	req->err = vec_push(&req->out->a, &req->out->n, &req->out->cap, sizeof(a), &a);
 	return req->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
@@ -369,28 +354,12 @@ int nl_addr_dump_others(__u32 ifindex, struct addr_list *out)
 	return addr_dump(AF_UNSPEC, &req);
 }
 
-int nl_addr_change(bool add, __u32 ifindex, const struct vip_addr *a)
-{
-	int err = 0;
-	int ret = nl_addr_change_many(add, ifindex, a, 1, &err);
-
-	return ret ? ret : err;
-}
-
 /* ---- links ---- */
 
 void link_list_free(struct link_list *l)
 {
 	free(l->l);
 	memset(l, 0, sizeof(*l));
-}
-
-const struct link_info *link_find(const struct link_list *l, __u32 ifindex)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->l[i].ifindex == ifindex)
-			return &l->l[i];
-	return NULL;
 }
 
 static int link_attr_cb(const struct nlattr *attr, void *data)
@@ -407,29 +376,15 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct nlattr *tb[IFLA_MAX + 1] = {};
 	struct link_list *l = data;
-	struct link_info *li;
+	struct link_info li = { .ifindex = ifi->ifi_index, .flags = ifi->ifi_flags };
 
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct link_info *p = realloc(l->l, cap * sizeof(*p));
-
-		if (!p)
-			return MNL_CB_ERROR;
-		l->l = p;
-		l->cap = cap;
-	}
-	li = &l->l[l->n++];
-	memset(li, 0, sizeof(*li));
-	li->ifindex = ifi->ifi_index;
-	li->flags = ifi->ifi_flags;
-	snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
-	li->has_mac = ifi->ifi_type == ARPHRD_ETHER && tb[IFLA_ADDRESS] &&
-		      mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6 &&
-		      !(ifi->ifi_flags & IFF_LOOPBACK);
-	return MNL_CB_OK;
+	snprintf(li.name, sizeof(li.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	li.has_mac = ifi->ifi_type == ARPHRD_ETHER && tb[IFLA_ADDRESS] &&
+		     mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6 && !(ifi->ifi_flags & IFF_LOOPBACK);
+	return vec_push(&l->l, &l->n, &l->cap, sizeof(li), &li) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 static void link_dump_reset(void *data)

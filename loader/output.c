@@ -1,12 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
-/* output.c - VIP views, counters, tables and JSON shared by the commands. */
+/* output.c - the text/JSON printer, tables, the VIP view and the reasons. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "output.h"
 
 const char *const lvip_reason_names[LVIP_R_MAX] = LVIP_REASON_NAMES;
+
+const char *reason_label(int r)
+{
+	static char labels[LVIP_R_MAX][24];
+
+	if (!labels[r][0])
+		for (size_t i = 0; lvip_reason_names[r][i] && i + 1 < sizeof(labels[r]); i++)
+			labels[r][i] = (char)toupper((unsigned char)lvip_reason_names[r][i]);
+	return labels[r];
+}
 
 int vip_view_load(const struct lvip_state *s, struct vip_view *v)
 {
@@ -51,74 +65,236 @@ const char *vip_owner(const struct vip_entry *e)
 	return e->val.flags & LVIP_VIP_F_LO_OWNED ? "lvip" : "found";
 }
 
-static json_object *u64_json(__u64 v)
+/* ---- the printer ---- */
+
+#define OUT_DEPTH 8
+
+static struct {
+	bool json;
+	FILE *f;  /* text goes there */
+	json_object *stack[OUT_DEPTH]; /* stack[0]: the document */
+	int depth;
+} out;
+
+void out_start(bool json)
 {
-	return json_object_new_uint64(v);
+	memset(&out, 0, sizeof(out));
+	out.json = json;
+	out.f = stdout;
 }
 
-json_object *vip_view_json(const struct vip_view *v)
+void out_start_text(FILE *f)
 {
-	json_object *arr = json_object_new_array();
-	char buf[INET6_ADDRSTRLEN];
+	out_start(false);
+	out.f = f;
+}
 
-	for (size_t i = 0; i < v->n; i++) {
-		const struct vip_entry *e = &v->e[i];
-		json_object *o = json_object_new_object();
+bool out_is_json(void)
+{
+	return out.json;
+}
 
-		json_object_object_add(o, "address", json_object_new_string(vip_format(&e->addr, buf, sizeof(buf))));
-		json_object_object_add(o, "family", json_object_new_int(e->addr.family == AF_INET ? 4 : 6));
-		json_object_object_add(o, "on_lo", json_object_new_boolean(vip_view_on_lo(v, i)));
-		json_object_object_add(o, "owner", json_object_new_string(vip_owner(e)));
-		json_object_object_add(o, "packets", u64_json(e->val.packets));
-		json_object_object_add(o, "bytes", u64_json(e->val.bytes));
-		json_object_object_add(o, "arp_dropped", u64_json(e->val.arp_dropped));
-		json_object_object_add(o, "nd_dropped", u64_json(e->val.nd_dropped));
-		json_object_array_add(arr, o);
+/* Put o into the innermost object (under key) or array. */
+static void out_put(const char *key, json_object *o)
+{
+	json_object *top = out.depth ? out.stack[out.depth - 1] : NULL;
+
+	if (!top) {
+		json_object_put(out.stack[0]);
+		out.stack[0] = o; /* a top-level value */
+	} else if (json_object_is_type(top, json_type_array)) {
+		json_object_array_add(top, o);
+	} else {
+		json_object_object_add(top, key, o);
 	}
-	return arr;
 }
 
-void vip_view_table(const struct vip_view *v)
+/* o (a new object or array) is where the next values go, until out_close. */
+static void out_push(const char *key, json_object *o)
 {
-	char addr[INET6_ADDRSTRLEN], p[32], b[32], a[32], n[32];
-	int w = 15;
+	out_put(key, o);
+	if (out.depth < OUT_DEPTH)
+		out.stack[out.depth++] = o;
+}
 
+void out_open(const char *key)
+{
+	if (out.json)
+		out_push(key, json_object_new_object());
+}
+
+void out_open_array(const char *key)
+{
+	if (out.json)
+		out_push(key, json_object_new_array());
+}
+
+void out_close(void)
+{
+	if (out.json && out.depth > 1)
+		out.depth--;
+}
+
+void out_end(bool one_line)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (one_line ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY);
+
+	if (out.json && out.stack[0])
+		puts(json_object_to_json_string_ext(out.stack[0], flags));
+	if (out.json)
+		json_object_put(out.stack[0]);
+	fflush(out.f);
+	out_start(out.json);
+}
+
+void out_str(const char *key, const char *fmt, const char *v)
+{
+	if (out.json)
+		out_put(key, json_object_new_string(v));
+	else if (fmt)
+		fprintf(out.f, fmt, v);
+}
+
+void out_u64(const char *key, const char *fmt, __u64 v)
+{
+	if (out.json)
+		out_put(key, json_object_new_uint64(v));
+	else if (fmt)
+		fprintf(out.f, fmt, (unsigned long long)v);
+}
+
+void out_bool(const char *key, const char *fmt, bool v)
+{
+	if (out.json)
+		out_put(key, json_object_new_boolean(v));
+	else if (fmt)
+		fprintf(out.f, fmt, v ? "yes" : "no");
+}
+
+void out_json_str(const char *key, const char *v)
+{
+	out_str(key, NULL, v);
+}
+
+void out_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out.json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out.f, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- tables ---- */
+
+void out_header(const struct column *cols, size_t n, const int *widths)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].label)
+			out_text("%*s%*s", cols[i].pad, "", widths ? widths[i] : cols[i].width,
+				 cols[i].label);
+	out_text("\n");
+}
+
+/* The text of one cell (the JSON value is the number itself). */
+static const char *cell_text(const struct column *c, const struct cell *v, char *buf, size_t len)
+{
+	switch (c->kind) {
+	case COL_COUNT: return human_count(v->v, buf, len);
+	case COL_BYTES: return human_bytes(v->v, buf, len);
+	case COL_YESNO: return v->v ? "yes" : "no";
+	case COL_U32: snprintf(buf, len, "%llu", (unsigned long long)v->v); return buf;
+	default: return v->s;
+	}
+}
+
+void out_row(const struct column *cols, size_t n, const struct cell *cells, const int *widths)
+{
+	char buf[32];
+
+	out_open(NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct column *c = &cols[i];
+
+		if (out.json) {
+			if (c->kind == COL_STR)
+				out_json_str(c->key, cells[i].s);
+			else if (c->kind == COL_YESNO)
+				out_bool(c->key, NULL, cells[i].v);
+			else
+				out_u64(c->key, NULL, cells[i].v);
+		} else if (c->label) {
+			fprintf(out.f, "%*s%*s", c->pad, "", widths ? widths[i] : c->width,
+				cell_text(c, &cells[i], buf, sizeof(buf)));
+		}
+	}
+	out_text("\n");
+	out_close();
+}
+
+/* ---- the VIP view ---- */
+
+static const struct column vip_cols[] = {
+	{ "address", "VIP", 0, -15, COL_STR },
+	{ "family", NULL, 0, 0, COL_FAMILY },
+	{ "on_lo", "ON_LO", 2, -5, COL_YESNO },
+	{ "owner", "OWNER", 2, -5, COL_STR },
+	{ "packets", "PACKETS", 2, 10, COL_COUNT },
+	{ "bytes", "BYTES", 2, 10, COL_BYTES },
+	{ "arp_dropped", "ARP_DROPPED", 2, 11, COL_COUNT },
+	{ "nd_dropped", "ND_DROPPED", 2, 10, COL_COUNT },
+};
+
+void vip_view_show(const struct vip_view *v, const char *key)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int widths[ARRAY_SIZE(vip_cols)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(vip_cols); i++)
+		widths[i] = vip_cols[i].width;
 	for (size_t i = 0; i < v->n; i++) {
 		int len = (int)strlen(vip_format(&v->e[i].addr, addr, sizeof(addr)));
 
-		if (len > w)
-			w = len;
+		if (len > -widths[0])
+			widths[0] = -len;
 	}
-	if (!v->n) {
-		printf("no VIPs\n");
-		return;
-	}
-	printf("%-*s  %-5s  %-5s  %10s  %10s  %11s  %10s\n", w, "VIP", "ON_LO", "OWNER",
-	       "PACKETS", "BYTES", "ARP_DROPPED", "ND_DROPPED");
+	out_open_array(key);
+	if (!v->n)
+		out_text("no VIPs\n");
+	else
+		out_header(vip_cols, ARRAY_SIZE(vip_cols), widths);
 	for (size_t i = 0; i < v->n; i++) {
 		const struct vip_entry *e = &v->e[i];
+		struct cell c[] = {
+			{ vip_format(&e->addr, addr, sizeof(addr)), 0 },
+			{ NULL, e->addr.family == AF_INET ? 4 : 6 },
+			{ NULL, vip_view_on_lo(v, i) },
+			{ vip_owner(e), 0 },
+			{ NULL, e->val.packets },
+			{ NULL, e->val.bytes },
+			{ NULL, e->val.arp_dropped },
+			{ NULL, e->val.nd_dropped },
+		};
 
-		printf("%-*s  %-5s  %-5s  %10s  %10s  %11s  %10s\n", w,
-		       vip_format(&e->addr, addr, sizeof(addr)), vip_view_on_lo(v, i) ? "yes" : "no",
-		       vip_owner(e), human_count(e->val.packets, p, sizeof(p)),
-		       human_bytes(e->val.bytes, b, sizeof(b)),
-		       human_count(e->val.arp_dropped, a, sizeof(a)),
-		       human_count(e->val.nd_dropped, n, sizeof(n)));
+		out_row(vip_cols, ARRAY_SIZE(vip_cols), c, widths);
 	}
+	out_close();
 }
 
-json_object *reasons_json(const struct lvip_counters *c)
+/* The reasons as an object (JSON) or REASON PACKETS lines (text). */
+void reasons_show(const char *key, const struct lvip_counters *c)
 {
-	json_object *o = json_object_new_object();
 	const __u64 *slot = (const __u64 *)c;
+	char buf[32];
 
-	for (int r = 0; r < LVIP_R_MAX; r++)
-		json_object_object_add(o, lvip_reason_names[r], u64_json(slot[r]));
-	return o;
-}
-
-void json_print(json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	out_open(key);
+	out_text("%-18s %12s\n", "REASON", "PACKETS");
+	for (int r = 0; r < LVIP_R_MAX; r++) {
+		out_text("%-18s %12s\n", lvip_reason_names[r], human_count(slot[r], buf, sizeof(buf)));
+		out_u64(lvip_reason_names[r], NULL, slot[r]);
+	}
+	out_close();
 }

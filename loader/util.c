@@ -79,17 +79,18 @@ const char *name_escape(const char *in, char *buf, size_t len)
 /* One line, always: control characters and bytes that are not UTF-8 that
  * came from user input (a VIP, a file name, a config line) are shown as
  * \xNN, never as line breaks or as bytes a terminal or a log would take. */
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+/* lead, then the message with what came from input escaped, one line. */
+static void vmsg(FILE *f, const char *lead, const char *fmt, va_list ap)
 {
 	char buf[2048], one[5];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "lvip: %s", prefix);
+	fputs(lead, f);
 	for (const unsigned char *c = (const unsigned char *)buf; *c;) {
 		c += escape_char(c, false, one);
-		fputs(one, stderr);
+		fputs(one, f);
 	}
-	fputc('\n', stderr);
+	fputc('\n', f);
 }
 
 void lvip_err(const char *fmt, ...)
@@ -97,7 +98,7 @@ void lvip_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg(stderr, "lvip: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -106,13 +107,41 @@ void lvip_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
+	vmsg(stderr, "lvip: warning: ", fmt, ap);
 	va_end(ap);
 }
 
 /* Tests aim kills at the narrow windows between two steps: with
  * LVIP_TEST_STOP_AT=NAME, lvip stops itself (SIGSTOP) at the point NAME so
  * that the test can SIGKILL it exactly there. */
+/* A line of watch's log (stderr, the journal under systemd). */
+void lvip_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(stderr, "lvip ", fmt, ap);
+	va_end(ap);
+}
+
+int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item)
+{
+	void **p = arr;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *q = realloc(*p, ncap * size);
+
+		if (!q)
+			return -ENOMEM;
+		*p = q;
+		*cap = ncap;
+	}
+	memcpy((char *)*p + *n * size, item, size);
+	(*n)++;
+	return 0;
+}
+
 void stop_point(const char *name)
 {
 	const char *at = getenv("LVIP_TEST_STOP_AT");
@@ -126,8 +155,7 @@ void lvip_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
-	fputc('\n', stdout);
+	vmsg(stdout, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -283,44 +311,4 @@ bool vip_sorted_has(const struct vip_addr *v, size_t n, const struct vip_addr *a
 bool vip_equal(const struct vip_addr *a, const struct vip_addr *b)
 {
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, vip_len(a));
-}
-
-/* getopt_long with opterr off and shortopts starting with ':': one line
- * naming the bad option, then the caller exits 2. Returns the option, -1 at
- * the end, '?' on error. */
-int opt_next(int argc, char **argv, const char *cmd, const char *shortopts,
-	     const struct option *longopts)
-{
-	int o;
-
-	opterr = 0;
-	o = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (o == ':') {
-		lvip_err("%s: option '%s' needs an argument", cmd, argv[optind - 1]);
-		return '?';
-	}
-	if (o == '?') {
-		lvip_err("%s: unknown option '%s' (see 'lvip %s --help')", cmd,
-			 argv[optind - 1], cmd);
-		return '?';
-	}
-	return o;
-}
-
-int parse_mode(const char *s, enum xdp_mode_req *mode)
-{
-	if (!strcmp(s, "auto"))
-		*mode = MODE_AUTO;
-	else if (!strcmp(s, "native"))
-		*mode = MODE_NATIVE;
-	else if (!strcmp(s, "generic"))
-		*mode = MODE_GENERIC;
-	else
-		return -1;
-	return 0;
-}
-
-const char *mode_name(enum xdp_mode_req mode)
-{
-	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
 }

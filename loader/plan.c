@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plan.c - the plan of apply and watch: computed from the config file and
+ * the live state, applied in the safe order (attach, add VIPs, remove VIPs,
+ * detach), all or nothing but for interfaces refused for a foreign program.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+#include "output.h"
+#include "plan.h"
+
+void plan_free(struct plan *p)
+{
+	free(p->attach);
+	free(p->detach);
+	free(p->refused);
+	free(p->add);
+	free(p->del);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t plan_size(const struct plan *p)
+{
+	return p->nattach + p->ndetach + p->nadd + p->ndel;
+}
+
+static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* The interfaces the config names, as they exist now. strict: a named
+ * interface that does not exist is an input error (apply); otherwise it is
+ * simply not there yet (watch). */
+static int desired_ifaces(const struct lvip_config *c, const char *file, bool strict,
+			  struct iface_change **out, size_t *n, size_t *cap)
+{
+	struct link_list links;
+	char name[LVIP_NAME_ESC];
+	int err = nl_link_dump(&links);
+
+	for (size_t i = 0; !err && i < c->nifs; i++) {
+		const struct cfg_iface *f = &c->ifs[i];
+		bool found = false;
+
+		for (size_t j = 0; !err && j < links.n; j++) {
+			const struct link_info *l = &links.l[j];
+			struct iface_change ch = { .ifindex = l->ifindex, .mode = f->mode };
+
+			if (f->glob ? !l->has_mac || fnmatch(f->pattern, l->name, 0) ||
+				      config_ignores(c, l->name) : strcmp(f->pattern, l->name))
+				continue;
+			found = true;
+			if (l->flags & IFF_LOOPBACK || iface_in(*out, *n, l->ifindex))
+				continue;
+			snprintf(ch.name, sizeof(ch.name), "%s", l->name);
+			err = vec_push(out, n, cap, sizeof(ch), &ch);
+		}
+		if (!err && !found && !f->glob && strict) {
+			lvip_err("%s:%d: no such interface '%s'", file, f->line,
+				 name_escape(f->pattern, name, sizeof(name)));
+			err = -ENODEV;
+		}
+	}
+	link_list_free(&links);
+	return err;
+}
+
+static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct plan *p)
+{
+	struct vip_addr *want = calloc(c->nvips ? c->nvips : 1, sizeof(*want));
+	struct vip_view v;
+	int err = want ? vip_view_load(s, &v) : -ENOMEM;
+
+	if (err) {
+		free(want);
+		return err;
+	}
+	for (size_t i = 0; i < c->nvips; i++)
+		want[i] = c->vips[i].addr;
+	if (c->nvips)
+		qsort(want, c->nvips, sizeof(*want), vip_cmp);
+	for (size_t i = 0; !err && i < c->nvips; i++) {
+		const struct vip_addr *a = &c->vips[i].addr;
+
+		if (!vip_view_has(&v, a) || !addr_list_has(&v.lo, a))
+			err = vec_push(&p->add, &p->nadd, &p->cap_add, sizeof(*a), a);
+	}
+	for (size_t j = 0; !err && j < v.n; j++)
+		if (!vip_sorted_has(want, c->nvips, &v.e[j].addr))
+			err = vec_push(&p->del, &p->ndel, &p->cap_del, sizeof(*p->del), &v.e[j].addr);
+	vip_view_free(&v);
+	free(want);
+	return err;
+}
+
+static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const char *file,
+			bool strict, struct plan *p)
+{
+	struct iface_change *want = NULL;
+	size_t nwant = 0, capwant = 0, ncur = 0;
+	__u32 *cur = NULL;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = desired_ifaces(c, file, strict, &want, &nwant, &capwant);
+	if (!err && state_loaded(s))
+		err = iface_list(s, &cur, &ncur);
+	for (size_t i = 0; !err && i < nwant; i++) {
+		struct iface_info info = {};
+
+		if (state_loaded(s))
+			iface_inspect(s, want[i].ifindex, &info);
+		if (!info.link_alive || !info.tc_prog_id)
+			err = vec_push(&p->attach, &p->nattach, &p->cap_attach, sizeof(want[i]), &want[i]);
+	}
+	for (size_t i = 0; !err && i < ncur; i++) {
+		struct iface_change ch = { .ifindex = cur[i] };
+
+		if (iface_in(want, nwant, cur[i]))
+			continue;
+		if (!if_indextoname(cur[i], ch.name))
+			snprintf(ch.name, sizeof(ch.name), "(gone %u)", cur[i]);
+		err = vec_push(&p->detach, &p->ndetach, &p->cap_detach, sizeof(ch), &ch);
+	}
+	if (!err)
+		err = plan_vips(s, c, p);
+	free(want);
+	free(cur);
+	if (err)
+		plan_free(p);
+	return err;
+}
+
+/* ---- applying a plan, all or nothing ---- */
+
+/* An interface that carries someone else's program is refused: a problem
+ * reported for it alone (taken out of the plan), while the others are
+ * attached. */
+static int refuse_foreign(struct lvip_state *s, struct plan *p)
+{
+	size_t kept = 0;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < p->nattach; i++) {
+		if (!iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name))
+			p->attach[kept++] = p->attach[i];
+		else
+			err = vec_push(&p->refused, &p->nrefused, &p->cap_refused, sizeof(p->attach[i]), &p->attach[i]);
+	}
+	if (!err)
+		p->nattach = kept;
+	return err;
+}
+
+static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
+{
+	char name[LVIP_NAME_ESC];
+	int err = 0;
+
+	for (*done = 0; !err && *done < p->nattach; (*done)++) {
+		bool changed;
+
+		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode, &changed);
+		if (err) {
+			lvip_err("attach %s: %s", name_escape(p->attach[*done].name, name, sizeof(name)),
+				 strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
+{
+	char name[LVIP_NAME_ESC];
+	int err = 0;
+
+	for (*done = 0; !err && *done < p->ndetach; (*done)++) {
+		struct iface_change *d = &p->detach[*done];
+		struct iface_info info;
+
+		iface_inspect(s, d->ifindex, &info);
+		d->mode = info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC : MODE_AUTO; /* for undo */
+		err = iface_detach(s, d->ifindex);
+		if (err) {
+			lvip_err("detach %s: %s", name_escape(d->name, name, sizeof(name)), strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+static int plan_apply(struct lvip_state *s, struct plan *p)
+{
+	struct vip_undo added = {}, removed = {};
+	size_t attached = 0, detached = 0;
+	struct addr_list lo_addrs = {};
+	int err;
+
+	err = apply_attach(s, p, &attached);
+	if (!err)
+		err = lo_addr_dump(&lo_addrs);
+	if (!err && p->nadd)
+		err = vips_add(s, p->add, p->nadd, false, &lo_addrs, &added);
+	if (!err && p->ndel)
+		err = vips_del(s, p->del, p->ndel, false, &lo_addrs, &removed);
+	for (size_t i = 0; !err && i < removed.n; i++)
+		vip_warn_exposed(&removed.st[i], false);
+	if (!err)
+		err = apply_detach(s, p, &detached);
+	if (err) {
+		while (detached-- > 0) {
+			bool changed;
+
+			iface_attach(s, p->detach[detached].ifindex, p->detach[detached].mode, &changed);
+		}
+		if (removed.st)
+			vip_undo_run(s, &removed);
+		if (added.st)
+			vip_undo_run(s, &added);
+		while (attached-- > 0)
+			iface_detach(s, p->attach[attached].ifindex);
+	}
+	vip_undo_free(&added);
+	vip_undo_free(&removed);
+	addr_list_free(&lo_addrs);
+	return err;
+}
+
+int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file, bool strict,
+	      bool dry_run, bool upgrade, struct plan *p)
+{
+	struct lvip_state *s = &c->s;
+	bool loaded_now;
+	int err = 0;
+
+	if (!dry_run && (state_partial(s) || (upgrade && state_loaded(s)))) {
+		p->stale = s->progs_stale;
+		err = load_pins(s, LVIP_MAX_VIPS_DEFAULT, &p->upgraded);
+	}
+	if (!err)
+		err = plan_compute(s, cfg, file, strict, p);
+	if (!err)
+		err = refuse_foreign(s, p);
+	if (!err && !dry_run && plan_size(p) && !state_loaded(s))
+		err = load_pins(s, LVIP_MAX_VIPS_DEFAULT, &loaded_now);
+	if (!err && !dry_run && plan_size(p))
+		err = plan_apply(s, p);
+	if (!err && !dry_run && state_loaded(s))
+		err = ifaddr_refresh_all(s); /* what lvip_tc_compat reads */
+	if (err && s->dir_created)
+		unload_pins(s); /* nothing was there before this run */
+	return err;
+}
+
+/* ---- showing a plan ---- */
+
+static void iface_show(const char *prefix, const char *action, const struct iface_change *c,
+		       const char *mode)
+{
+	char name[LVIP_NAME_ESC];
+
+	out_open(NULL);
+	out_json_str("action", action);
+	out_text("%s%s ", prefix, action);
+	out_str("interface", "%s", name_escape(c->name, name, sizeof(name)));
+	if (mode)
+		out_str("mode", " (mode %s)", mode);
+	out_text("\n");
+	out_close();
+}
+
+static void vip_show(const char *prefix, const char *action, const char *verb,
+		     const struct vip_addr *a, const char *note)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	out_open(NULL);
+	out_json_str("action", action);
+	out_text("%s%s ", prefix, verb);
+	out_str("address", "%s", vip_format(a, buf, sizeof(buf)));
+	out_text("%s\n", note);
+	out_close();
+}
+
+void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *known,
+	       size_t nknown)
+{
+	out_open_array("changes");
+	for (size_t i = 0; i < p->nattach; i++)
+		iface_show(prefix, "attach", &p->attach[i], mode_name(p->attach[i].mode));
+	for (size_t i = 0; i < p->nadd; i++) {
+		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
+
+		vip_show(prefix, "add_vip", restore ? "restore vip" : "add vip", &p->add[i],
+			 restore ? " (it was missing from the map or from lo)" : "");
+	}
+	for (size_t i = 0; i < p->ndel; i++)
+		vip_show(prefix, "remove_vip", "remove vip", &p->del[i], "");
+	for (size_t i = 0; i < p->ndetach; i++)
+		iface_show(prefix, "detach", &p->detach[i], NULL);
+	for (size_t i = 0; out_is_json() && i < p->nrefused; i++) /* text: said as errors */
+		iface_show(prefix, "refused", &p->refused[i], NULL);
+	out_close();
+}
