@@ -13,6 +13,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
+load lib/assertions
 
 VIP4=198.18.0.100
 VIP6=2001:db8::100
@@ -22,16 +23,7 @@ VIP_FIELDS='["address", "family", "on_lo", "owner", "packets", "bytes", "arp_dro
 setup_file() {
 	lvip_env_check
 	lvip_tmp_setup || return 1
-	export FOREIGN_OBJ="" FOREIGN_SKIP=""
-	[ -n "$LVIP_SKIP_REASON" ] && return 0
-	if ! command -v clang >/dev/null 2>&1; then
-		FOREIGN_SKIP="clang not installed: cannot build tests/fixtures/foreign_xdp.bpf.c"
-	elif clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
-		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
-		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
-	else
-		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
-	fi
+	foreign_fixture_build
 }
 
 teardown_file() {
@@ -45,12 +37,6 @@ setup() {
 
 teardown() {
 	lvip_netns_teardown
-}
-
-# One line on stderr, non-empty: the error format of docs/cli.md.
-assert_one_stderr_line() {
-	[ "${#stderr_lines[@]}" -eq 1 ] && [ -n "${stderr_lines[0]}" ] && return 0
-	fail "expected exactly one line on stderr, got ${#stderr_lines[@]}:"$'\n'"${stderr-}"
 }
 
 # ---------------------------------------------------------------- tests
@@ -200,10 +186,7 @@ assert_one_stderr_line() {
 }
 
 @test "foreign XDP program: attach refuses (exit 1) and changes nothing" {
-	if [ -z "$FOREIGN_OBJ" ]; then
-		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
-		skip "$FOREIGN_SKIP"
-	fi
+	need_foreign
 	local fid tc_before
 	lvip_add_veth2
 	rs ip link set dev veth0 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
@@ -213,7 +196,7 @@ assert_one_stderr_line() {
 
 	run --separate-stderr lvip attach veth0
 	assert_status 1
-	assert_one_stderr_line
+	assert_one_line
 	assert_eq "$fid" "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0 after the refused attach"
 	assert_eq "$tc_before" "$(rs tc filter show dev veth0 egress)" "veth0 egress filters after the refused attach"
 	if compgen -G "$PIN/xdp_*" >/dev/null; then
@@ -224,7 +207,7 @@ assert_one_stderr_line() {
 	# the clean one included.
 	run --separate-stderr lvip attach veth2 veth0
 	assert_status 1
-	assert_one_stderr_line
+	assert_one_line
 	assert_eq "$fid" "$(xdp_prog_id "$RS" veth0)" "XDP program on veth0 after the refused batch"
 	assert_eq 0 "$(xdp_prog_id "$RS" veth2)" "XDP program on veth2 after the refused batch"
 	assert_eq "" "$(tc_egress_ids "$RS" veth2)" "veth2 egress filters after the refused batch"
@@ -452,7 +435,7 @@ assert_one_stderr_line() {
 @test "vip add before attach: exit 1, nothing on lo; LVIP_PIN_DIR is the default pin dir" {
 	run --separate-stderr lvip vip add "$VIP4"
 	assert_status 1
-	assert_one_stderr_line
+	assert_one_line
 	if lo_has "$RS" "$VIP4/32"; then
 		fail "$VIP4 put on lo although lvip is not loaded (unprotected)"
 	fi
@@ -489,10 +472,7 @@ assert_one_stderr_line() {
 
 @test "detach: removes lvip's XDP link and tc filter, leaves another egress filter alone" {
 	local tc_id
-	if [ -z "$FOREIGN_OBJ" ]; then
-		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
-		skip "$FOREIGN_SKIP"
-	fi
+	need_foreign
 	lvip_add_veth2
 	run --separate-stderr lvip attach veth0 veth2
 	assert_status 0

@@ -11,7 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 setup_file()    { lvip_env_check; lvip_tmp_setup; }
 teardown_file() { lvip_tmp_teardown; }

@@ -7,6 +7,7 @@
 # installed outside a temp dir.
 
 load lib/netns
+load lib/assertions
 
 REPO=$LVIP_REPO
 UNITS="lvip.service lvip-metrics.service lvip-metrics.timer"
@@ -29,14 +30,6 @@ teardown_file() {
 setup() {
 	[ -x "$LVIP" ] || fail "$LVIP is not built (make build/lvip)"
 	ROOT=$PKG_TMP/root
-}
-
-# The commands `lvip --help` lists, one a line ("vip add", "attach", ...).
-help_commands() {
-	"$LVIP" --help | awk '
-		/^Commands:/ { on = 1; next }
-		on && /^[^ ]/ { on = 0 }
-		on && NF { print ($1 == "vip" ? $1 " " $2 : $1) }'
 }
 
 # The long options in `lvip CMD --help`, one a line.

@@ -11,7 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 VIP4=198.18.0.100
 VIP6=2001:db8::100
@@ -28,13 +28,6 @@ teardown() {
 		umount "$TMPFS" || umount -l "$TMPFS"
 	fi
 	lvip_netns_teardown
-}
-
-# lvip_at DIR ARGS...: lvip with another pin dir.
-lvip_at() {
-	local d=$1
-	shift
-	ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
 }
 
 # nothing_attached: veth0 carries neither XDP nor an egress filter.
@@ -158,12 +151,12 @@ nothing_attached() {
 	assert_one_line
 	assert_contains "$stderr" "full" "the message"
 	assert_contains "$stderr" "--max-vips" "the message (what to do)"
-	rel_state_unchanged "$before" "state after the refused vip add"
+	assert_state_unchanged "$before" "state after the refused vip add"
 
 	run --separate-stderr lvip vip add 2001:db8::101 2001:db8::102 2001:db8::103 2001:db8::104 2001:db8::105
 	assert_status 1
 	assert_one_line
-	rel_state_unchanged "$before" "state after the refused IPv6 vip add"
+	assert_state_unchanged "$before" "state after the refused IPv6 vip add"
 
 	# Filled to capacity, one more is refused; the four stay as they were.
 	run --separate-stderr lvip vip add 198.18.0.101 198.18.0.102 198.18.0.103 198.18.0.104
@@ -173,7 +166,7 @@ nothing_attached() {
 	assert_status 1
 	assert_one_line
 	assert_contains "$stderr" "full" "the message"
-	rel_state_unchanged "$before" "state after the refused fifth VIP"
+	assert_state_unchanged "$before" "state after the refused fifth VIP"
 
 	# apply too: all or nothing.
 	printf '%s\n' "interface veth0" "vip 198.18.0.101" "vip 198.18.0.102" "vip 198.18.0.103" \
@@ -181,7 +174,7 @@ nothing_attached() {
 	run --separate-stderr lvip apply -f "$BATS_TEST_TMPDIR/full.conf"
 	assert_status 1
 	assert_contains "$stderr" "full" "apply's message"
-	rel_state_unchanged "$before" "state after the refused apply"
+	assert_state_unchanged "$before" "state after the refused apply"
 	figure "fault: VIP map full (--max-vips 4): 5 IPv4, 5 IPv6, a 5th VIP and apply of 6 each exit 1 with one line ('the VIP map is full ... --max-vips'), state byte-for-byte unchanged"
 }
 

@@ -12,7 +12,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 VIP4=198.18.0.100
 VIP6=2001:db8::100
@@ -107,7 +107,7 @@ no_marker() {
 	assert_status 0
 	run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" vip add --help
 	assert_status 0
-	rel_state_unchanged "$before" "state after nobody's attempts"
+	assert_state_unchanged "$before" "state after nobody's attempts"
 	figure "security: as nobody, the pin dir cannot be listed, bpftool map dump/update/delete and prog show on the pins fail, 10 lvip commands exit 1 with 'needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)' (--help works), state unchanged"
 }
 

@@ -12,7 +12,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 setup_file()    { lvip_env_check; lvip_tmp_setup; }
 teardown_file() { lvip_tmp_teardown; }
@@ -24,17 +24,17 @@ teardown() {
 		wait "$pid" 2>/dev/null
 	done
 	WORKER_PIDS=()
-	rel_teardown_extra_ns p2
+	extra_ns_teardown p2
 	lvip_netns_teardown
 }
 WORKER_PIDS=()
 
 @test "kill safety: SIGKILL at ${LVIP_KILLS:-100} random moments of apply (500 VIPs), vip add, vip del and down" {
 	local seed out
-	seed=$(rel_seed)
+	seed=$(test_seed)
 	lvip_add_veth2
 	# Bounded: the driver stops at 150 s; timeout(1) is the backstop.
-	run --separate-stderr timeout 240 python3 "$LVIP_REL_LIB/killsafety.py" \
+	run --separate-stderr timeout 240 python3 "$LVIP_LIB_DIR/killsafety.py" \
 		--ns "$RS" --pin "$PIN" --lvip "$LVIP" --ifaces veth0,veth2 \
 		--peer-ns "$PEER" --peer-dev veth1 --peer-addr "$PEER_ADDR4" --rs-addr "$RS_ADDR4" \
 		--tmp "$BATS_TEST_TMPDIR" --kills "${LVIP_KILLS:-100}" --max-seconds 150 --seed "$seed"
@@ -56,8 +56,8 @@ WORKER_PIDS=()
 
 @test "interface churn: ${LVIP_CHURN_CYCLES:-50} cycles of re-create, rename, down/up, MTU, addresses, peer namespace gone" {
 	local out
-	run --separate-stderr timeout 200 python3 "$LVIP_REL_LIB/churn.py" \
-		--ns "$RS" --peer-ns "$(rel_peer_ns p2)" --pin "$PIN" --lvip "$LVIP" \
+	run --separate-stderr timeout 200 python3 "$LVIP_LIB_DIR/churn.py" \
+		--ns "$RS" --peer-ns "$(extra_ns p2)" --pin "$PIN" --lvip "$LVIP" \
 		--cycles "${LVIP_CHURN_CYCLES:-50}" --max-seconds 150
 	out=$output
 	[ -n "$out" ] || fail "churn.py printed nothing (exit $status): $stderr"
@@ -104,7 +104,7 @@ iface_worker() {
 @test "concurrency: 8 lvip processes x 50 random vip add/del on own and shared VIPs, with attach/detach alongside" {
 	local dir=$BATS_TEST_TMPDIR/conc w pid out start elapsed alive vip tx rx
 	mkdir -p "$dir/logs"
-	CONC_SEED=$(rel_seed)
+	CONC_SEED=$(test_seed)
 	lvip_add_veth2
 	run --separate-stderr lvip attach veth0
 	assert_status 0
@@ -125,7 +125,7 @@ iface_worker() {
 	elapsed=$(( $(date +%s) - start ))
 	cat "$dir"/logs/*.err 2>/dev/null | grep -v '^$' | grep -vi 'nothing to do' | head -n 5 >&2 || true
 
-	run --separate-stderr python3 "$LVIP_REL_LIB/concurrency.py" verify "$dir/logs" "$RS" "$PIN" "$LVIP"
+	run --separate-stderr python3 "$LVIP_LIB_DIR/concurrency.py" verify "$dir/logs" "$RS" "$PIN" "$LVIP"
 	out=$output
 	[ -n "$out" ] || fail "concurrency.py printed nothing: $stderr"
 	figure "$(json_eval '"concurrency: %d processes x 50 = %d runs (%d add, %d del) on %d own and %d shared VIPs, %d lost updates, %d failed runs, no deadlock; run latency median %.0f ms, max %.0f ms; seed %s" % (d["workers"], d["runs"], d["adds"], d["dels"], d["own_vips"], d["shared_vips"], d["lost_updates"], d["failed_runs"], d["latency_ms_median"], d["latency_ms_max"], "'"$CONC_SEED"'")' <<<"$out")"

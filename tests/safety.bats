@@ -10,7 +10,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 VIP4=198.18.0.100
 VIP4B=198.18.0.101
@@ -18,14 +18,7 @@ VIP4B=198.18.0.101
 setup_file() {
 	lvip_env_check
 	lvip_tmp_setup || return 1
-	export FOREIGN_OBJ="" FOREIGN_SKIP=""
-	[ -n "$LVIP_SKIP_REASON" ] && return 0
-	if clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
-		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
-		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
-	else
-		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
-	fi
+	foreign_fixture_build
 }
 teardown_file() { lvip_tmp_teardown; }
 setup() {
@@ -37,39 +30,6 @@ teardown() {
 	[ -n "${HOLD_FD2-}" ] && eval "exec $HOLD_FD2<&-"
 	HOLD_FD= HOLD_FD2=
 	lvip_netns_teardown
-}
-
-lvip_at() {
-	local d=$1
-	shift
-	timeout -k 5 60 ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
-}
-
-need_foreign() {
-	[ -n "$FOREIGN_OBJ" ] && return 0
-	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
-	skip "$FOREIGN_SKIP"
-}
-
-# no_arp_reply ADDR [IFACE]: ARP requests for ADDR from the peer get no reply.
-no_arp_reply() {
-	local tx rx
-	read -r tx rx < <(arp_probe "$1" 3)
-	[ "$tx" -ge 1 ] && [ "$rx" -eq 0 ] && return 0
-	fail "ARP for $1: $tx sent, $rx answered (expected none answered)"
-}
-
-# tell_sender VIP: the sender IP of the "who-has PEER tell ..." request the
-# real server puts on the wire when asked to resolve the peer from VIP.
-tell_sender() {
-	local cap=$BATS_TEST_TMPDIR/tell.pcap err=$BATS_TEST_TMPDIR/tell.err pid
-	bg_start pid ip netns exec "$PEER" timeout 30 tcpdump -n -U -i veth1 -w "$cap" arp 2>"$err"
-	wait_until 10 grep -q 'listening on' "$err" || { fail "tcpdump did not start: $(cat "$err")"; return 1; }
-	rs ip neigh flush dev veth0
-	rs arping -c 1 -w 2 -S "$1" -i veth0 "$PEER_ADDR4" >/dev/null 2>&1 || true
-	wait_until 5 test -s "$cap" || true
-	bg_stop "$pid"
-	tcpdump -n -r "$cap" 2>/dev/null | grep -o "who-has $PEER_ADDR4 tell [0-9.]*" | awk '{ print $4; exit }'
 }
 
 finding_codes() {
