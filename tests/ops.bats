@@ -89,47 +89,6 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	[ ! -e "$PIN" ] || fail "pin dir created by a dry run"
 }
 
-@test "a broken config is reported with file and line and changes nothing" {
-	conf "interface veth0" "vip 198.18.0.100"
-	lvip apply -f "$CONF"
-	before=$(lvip_state_snapshot)
-	local -a bad=(
-		"vip 198.18.0.300|invalid VIP"
-		"vip 224.0.0.1|multicast"
-		"vip 198.18.0.0/24|only /32"
-		"vip ::ffff:198.18.0.1|IPv4-mapped"
-		"vip 198.18.0.100|duplicate vip"
-		"vip|exactly one address"
-		"frobnicate veth0|unknown directive"
-		"interface veth0 mode=turbo|unknown interface option"
-		"interface veth9|no such interface"
-		"interface lo|not on 'lo'"
-		"interface averyveryverylongname0|too long"
-	)
-	for case in "${bad[@]}"; do
-		conf "interface veth0" "# comment" "vip 198.18.0.100" "${case%%|*}"
-		run lvip apply -f "$CONF"
-		[ "$status" -eq 2 ] || fail "'${case%%|*}': exit $status, not 2: $output"
-		[ "${#lines[@]}" -eq 1 ] || fail "'${case%%|*}': not one line: $output"
-		[[ "$output" == *"$CONF:4: "*"${case#*|}"* ]] || fail "'${case%%|*}': no file:4 and reason: $output"
-	done
-	after=$(lvip_state_snapshot)
-	[ "$before" = "$after" ] || fail "a broken config changed the state: $(diff <(echo "$before") <(echo "$after"))"
-}
-
-@test "apply refuses an empty file, binary garbage and a missing file, exit 2" {
-	: > "$CONF"
-	run lvip apply -f "$CONF"
-	assert_status 2
-	printf 'interface veth0\nvip 198.18.0.100\x00\n' > "$CONF"
-	run lvip apply -f "$CONF"
-	assert_status 2
-	[[ "$output" == *":2: binary data"* ]] || fail "$output"
-	run lvip apply -f "$LVIP_T_TMP/does-not-exist.conf"
-	assert_status 2
-	[ ! -e "$PIN" ] || fail "pin dir created"
-}
-
 @test "apply: an interface with a foreign XDP program is refused alone (exit 1), the rest is applied" {
 	local fid
 	ip -n "$RS" link add veth2 type veth peer name veth3
