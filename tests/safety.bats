@@ -180,16 +180,6 @@ finding_codes() {
 	[ ! -e "$BPFFS/made" ] || fail "down left the pin dir it created: $(ls -la "$BPFFS/made")"
 }
 
-@test "apply --dry-run changes nothing at all, the pin dir's mode included" {
-	local conf=$BATS_TEST_TMPDIR/lvip.conf before
-	mkdir -m 0750 "$PIN"
-	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
-	before=$(lvip_state_snapshot; stat -c '%a %U' "$PIN")
-	run --separate-stderr lvip apply -f "$conf" --dry-run
-	assert_status 0
-	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
-}
-
 @test "a meta map pinned but never written (ABI 0): down removes it, attach finishes it" {
 	mkdir -m 0700 "$PIN"
 	bpftool map create "$PIN/lvip_meta" type array key 4 value 8 entries 1 name lvip_meta
@@ -207,51 +197,6 @@ finding_codes() {
 }
 
 # ------------------------------------------------ apply and watch
-
-@test "a glob meeting a foreign XDP program: that interface refused (exit 1), the others protected" {
-	need_foreign
-	local conf=$BATS_TEST_TMPDIR/lvip.conf fid
-	lvip_add_veth2
-	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
-	fid=$(xdp_prog_id "$RS" veth2)
-	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
-	run --separate-stderr lvip apply -f "$conf"
-	assert_status 1
-	assert_contains "$stderr" "veth2 already carries an XDP program"
-	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2 was attached: $output"
-	assert_eq "$fid" "$(xdp_prog_id "$RS" veth2)" "the foreign program on veth2"
-	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "veth0 not attached"
-	lo_has "$RS" "$VIP4/32" || fail "VIP not on lo"
-	no_arp_reply "$VIP4"
-}
-
-@test "watch with a glob meeting a foreign XDP program attaches new interfaces and logs only what it did" {
-	need_foreign
-	local conf=$BATS_TEST_TMPDIR/lvip.conf log=$BATS_TEST_TMPDIR/watch.log pid
-	lvip_add_veth2
-	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
-	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
-	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
-	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
-	ip -n "$RS" link add veth7 type veth peer name veth8
-	ip -n "$RS" link set veth7 up
-	wait_until 5 test "$(xdp_prog_id "$RS" veth7)" -gt 0 || fail "veth7 not attached: $(cat "$log")"
-	if grep -q "attach veth2" "$log"; then
-		fail "watch logged an attach of veth2, which it refused: $(cat "$log")"
-	fi
-	no_arp_reply "$VIP4"
-}
-
-@test "apply removing a found VIP from the map warns that it stays on lo, exposed" {
-	local conf=$BATS_TEST_TMPDIR/lvip.conf
-	rs ip addr add "$VIP4/32" dev lo
-	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
-	lvip apply -f "$conf"
-	printf 'interface veth0\n' >"$conf"
-	run --separate-stderr lvip apply -f "$conf"
-	assert_status 0
-	assert_contains "$stderr" "$VIP4 stays on lo (not assigned by lvip) and is now exposed"
-}
 
 @test "one watcher per pin dir: a second exits 1 naming the first; changes while watched are refused" {
 	local c1=$BATS_TEST_TMPDIR/a.conf c2=$BATS_TEST_TMPDIR/b.conf log=$BATS_TEST_TMPDIR/watch.log pid
@@ -290,71 +235,3 @@ finding_codes() {
 }
 
 # ------------------------------------------------ check and status
-
-@test "check: an up interface without addresses is exposed (the kernel answers there) until attached or its sysctls hide lo" {
-	local tx rx peer2
-	ip -n "$RS" link add veth4 type veth peer name veth5 netns "$PEER"
-	ip -n "$RS" link set veth4 up
-	ip -n "$PEER" addr add 198.18.4.1/24 dev veth5
-	ip -n "$PEER" link set veth5 up
-	wait_until 5 link_has_carrier "$RS" veth4
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
-	[ "${rx:-0}" -ge 1 ] || fail "control: the kernel should answer ARP for the VIP on veth4 ($tx sent, $rx answered)"
-	run lvip check --json
-	assert_status 1
-	json_assert "[(f['code'], f['interface']) for f in d['findings'] if f['severity'] == 'exposed'] == [('iface_unattached', 'veth4')]" "$output"
-
-	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=1 net.ipv4.conf.veth4.arp_announce=2
-	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
-	assert_eq 0 "${rx:-0}" "ARP replies for the VIP on veth4 with its own sysctls"
-	run lvip check --json
-	assert_status 0
-	json_assert "any(f['code'] == 'iface_hidden_by_sysctl' and f['interface'] == 'veth4' for f in d['findings'])" "$output"
-
-	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=0 net.ipv4.conf.veth4.arp_announce=0
-	printf 'interface veth0\nignore veth4\n' >"$BATS_TEST_TMPDIR/c.conf"
-	run lvip check --json -f "$BATS_TEST_TMPDIR/c.conf"
-	assert_status 0
-	json_assert "any(f['code'] == 'iface_ignored' for f in d['findings'])" "$output"
-}
-
-@test "status exits 1 when it lists a problem, and agrees with check when nothing is loaded" {
-	run lvip status
-	assert_status 0
-	rs ip addr add "$VIP4/32" dev lo
-	run lvip status --json
-	assert_status 1
-	json_assert "any('$VIP4' in p for p in d['problems'])" "$output"
-	run lvip check
-	assert_status 1
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	run lvip status
-	assert_status 0
-	rs tc filter del dev veth0 egress
-	run lvip status
-	assert_status 1
-	assert_contains "$output" "tc egress filter is missing"
-	run lvip check --json
-	assert_status 1
-	json_assert "all('code' in f and f['code'] for f in d['findings'])" "$output"
-}
-
-@test "compat datapath: a stale lvip_ifaddr is named by check and status, and the next command refreshes it" {
-	export LVIP_FORCE_COMPAT=1
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	rs ip addr del "$RS_ADDR4/24" dev veth0
-	rs ip addr add 198.18.0.12/24 dev veth0
-	run lvip check --json
-	assert_status 1
-	json_assert "any(f['code'] == 'ifaddr_stale' and f['interface'] == 'veth0' for f in d['findings'])" "$output"
-	run lvip status
-	assert_status 1
-	lvip vip add "$VIP4"    # any command that changes state refreshes it
-	run lvip check
-	assert_status 0
-	assert_eq 198.18.0.12 "$(tell_sender "$VIP4")" "sender of 'who-has peer tell VIP' after the address change"
-}
