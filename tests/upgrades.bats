@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# tests/reliability-upgrade.bats - upgrading lvip in place under traffic,
-# and refusing pinned maps it cannot read.
+# tests/upgrades.bats - upgrading lvip in place under traffic, and refusing
+# pinned maps it cannot read: another layout, another ABI
+# (lvip_meta.abi_version, docs/pins.md).
 #
 # Two builds with the same behaviour and different program tags: $LVIP
 # (build/lvip) and $LVIP_VARIANT (build/variant/lvip, built with
