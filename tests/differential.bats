@@ -12,9 +12,16 @@
 #
 # Each RS also has a management address on lo (not a VIP) and a second
 # interface eth1 on a management segment (198.18.1.0/24, bridge br1).
-# The first test collects the table (printed as TAP comments and written to
-# build/differential.txt); the others assert where the two cures agree and
-# where lvip is better.
+#
+# The lab and the management addresses are built once (setup_file) and
+# never changed by a test. Each test brings the real servers into the modes
+# it compares (from whatever state the previous test left, checking that
+# each mode is what it claims) and runs the scenarios it asserts on, into
+# results of its own: any test runs alone (bats -f), and a missing
+# observation is a failure, never an empty value equal to another. The
+# first test runs every scenario in every mode and prints the table (as TAP
+# comments, and into build/differential.txt); the others assert where the
+# two cures agree and where lvip is better.
 
 load lab/lab
 
@@ -24,7 +31,6 @@ MGMT_LO2=198.18.0.202	# rs2's
 setup_file() {
 	lab_bats_setup_file diff || return 1
 	[ -n "${LAB_TMP-}" ] || return 0
-	export RESULTS=$LAB_TMP/differential.results
 	export TABLE=${LAB_DIFF_TABLE:-$LAB_REPO/build/differential.txt}
 	on rs1 ip addr add $MGMT_LO1/32 dev lo
 	on rs2 ip addr add $MGMT_LO2/32 dev lo
@@ -36,6 +42,8 @@ teardown_file() {
 
 setup() {
 	lab_bats_require
+	RESULTS=$BATS_TEST_TMPDIR/differential.results
+	: >"$RESULTS"
 }
 
 teardown() {
@@ -48,8 +56,23 @@ sysctls() {	# RS ARP_IGNORE ARP_ANNOUNCE
 	on "$1" sysctl -qw "net.ipv4.conf.all.arp_ignore=$2" "net.ipv4.conf.all.arp_announce=$3"
 }
 
+# mode_reset: from any state: lvip down where it is loaded, the kernel's
+# default sysctls, the VIPs off lo.
+mode_reset() {
+	local r
+	for r in rs1 rs2; do
+		if [ -d "$LAB_BPFFS/$r" ]; then
+			lab_lvip $r down >/dev/null || { lab_fail "lvip down on $r failed"; return 1; }
+		fi
+		sysctls $r 0 0
+		on $r ip addr del $VIP4/32 dev lo 2>/dev/null || true
+		on $r ip -6 addr del $VIP6/128 dev lo 2>/dev/null || true
+	done
+}
+
 mode_none() {
 	local r
+	mode_reset
 	for r in rs1 rs2; do
 		sysctls $r 0 0
 		on $r ip addr add $VIP4/32 dev lo
@@ -59,18 +82,48 @@ mode_none() {
 
 mode_sysctl() {
 	local r
+	mode_none
 	for r in rs1 rs2; do sysctls $r 1 2; done
 }
 
 mode_lvip() {
 	local r
+	mode_reset
 	for r in rs1 rs2; do
 		sysctls $r 0 0
-		on $r ip addr del $VIP4/32 dev lo
-		on $r ip -6 addr del $VIP6/128 dev lo
 		lab_lvip $r attach eth0 eth1 >/dev/null
 		lab_lvip $r vip add $VIP4 $VIP6 >/dev/null
 	done
+}
+
+# mode_check MODE: the real servers are in MODE: the sysctls, the VIPs on lo,
+# lvip loaded with eth0 and eth1 attached (mode lvip) or not loaded at all.
+mode_check() {
+	local r want=0 lo
+	[ "$1" = sysctl ] && want=1
+	for r in rs1 rs2; do
+		assert_eq "$want $((want * 2))" \
+			"$(on $r sysctl -n net.ipv4.conf.all.arp_ignore) $(on $r sysctl -n net.ipv4.conf.all.arp_announce)" \
+			"$r arp_ignore arp_announce in mode $1" || return 1
+		lo=$(on $r ip -o addr show dev lo | awk '{ print $4 }' | grep -xF -e $VIP4/32 -e $VIP6/128 | sort | xargs)
+		assert_eq "$VIP4/32 $VIP6/128" "$lo" "VIPs on $r's lo in mode $1" || return 1
+		if [ "$1" = lvip ]; then
+			assert_eq '["eth0", "eth1"]' "$(lab_lvip $r status --json | lab_json "sorted(i['name'] for i in d['interfaces'])")" \
+				"$r interfaces attached in mode lvip" || return 1
+		else
+			[ ! -e "$LAB_BPFFS/$r" ] || { lab_fail "lvip still loaded on $r in mode $1"; return 1; }
+		fi
+	done
+}
+
+# use_mode MODE: bring both RSs into MODE (none, sysctl, lvip) from any
+# state, flush every neighbour cache of the lab, check the mode. (Called
+# plainly, as is every step here: errexit stops the test at a failure.)
+use_mode() {
+	MODE=$1
+	"mode_$1"
+	flush_all
+	mode_check "$1"
 }
 
 flush_all() {
@@ -91,9 +144,19 @@ record() {
 cell() {
 	if [ "$1" = "$2" ]; then echo "$1"; else echo "rs1 $1, rs2 $2"; fi
 }
-# obs KEY MODE: a recorded cell.
+# obs KEY MODE: the cell this test recorded for KEY in MODE; a failure when
+# there is none (or more than one).
 obs() {
-	awk -F'|' -v k="$1" -v m="$2" '$1 == k && $2 == m { v = $4 } END { print v }' "$RESULTS"
+	local n
+	n=$(awk -F'|' -v k="$1" -v m="$2" '$1 == k && $2 == m' "$RESULTS" | wc -l)
+	[ "$n" -eq 1 ] || { lab_fail "observation $1 in mode $2: $n rows in this test's results, expected 1"; return 1; }
+	awk -F'|' -v k="$1" -v m="$2" '$1 == k && $2 == m { print $4 }' "$RESULTS"
+}
+# assert_obs EXPECTED KEY MODE WHAT: the cell exists and is EXPECTED.
+assert_obs() {
+	local v
+	v=$(obs "$2" "$3") || return 1
+	assert_eq "$1" "$v" "$4"
 }
 
 # answered FILE MAC SENDER: "answers" if MAC sent an ARP reply for SENDER.
@@ -120,7 +183,7 @@ arp_in() {
 	fi
 	cap_stop
 	[ "$(pcap_count "$CAP_FILE" "arp and $(arp_op 1) and ether src $(if [ $ifc = eth1 ]; then echo $MAC_CLIENT_1; else echo $MAC_CLIENT; fi)")" -ge 1 ] ||
-		lab_fail "$key: the client's request is not on the wire"
+		{ lab_fail "$key: the client's request is not on the wire"; return 1; }
 	v1=$(answered "$CAP_FILE" $m1 "$t1")
 	v2=$(answered "$CAP_FILE" $m2 "$t2")
 	record "$key" "$label" "$(cell "$v1" "$v2")"
@@ -136,7 +199,8 @@ tell() {
 	for r in rs1 rs2; do
 		if [ "$src" = VIP ]; then from=$VIP4; else from=$(rs_addr4 $r); fi
 		lab_from_vip $r "$dst" "$from"
-		lab_wait 3 lab_rs_resolved $r "$dst" "$ifc" || lab_fail "$key: $r did not resolve $dst"
+		lab_wait 3 lab_rs_resolved $r "$dst" "$ifc" ||
+			{ lab_fail "$key: $r did not resolve $dst"; return 1; }
 	done
 	cap_stop
 	for r in rs1 rs2; do
@@ -189,7 +253,7 @@ nd_in() {
 	on client ping -6 -c 1 -W 1 $VIP6 >/dev/null 2>&1 || true
 	cap_stop
 	[ "$(pcap_count "$CAP_FILE" "$(icmp6_type 135) and $(nd_target_is $VIP6)")" -ge 1 ] ||
-		lab_fail "$1: no NS for $VIP6 on the wire"
+		{ lab_fail "$1: no NS for $VIP6 on the wire"; return 1; }
 	na="$(icmp6_type 136) and $(nd_target_is $VIP6)"
 	for r in rs1 rs2; do
 		if [ "$(pcap_count "$CAP_FILE" "$na and ether src $(rs_mac $r)")" -gt 0 ]; then s="$s|answers"; else s="$s|silent"; fi
@@ -240,21 +304,40 @@ http() {
 	fi
 }
 
-run_scenarios() {
-	arp_in  arp-req    "ARP request for the VIP (eth0)"             eth0 $VIP4 $VIP4
-	arp_in  arp-probe  "ARP probe for the VIP (sender 0.0.0.0)"     eth0 $VIP4 $VIP4 -0
-	arp_in  arp-garp   "gratuitous ARP request for the VIP"         eth0 $VIP4 $VIP4 -U -S $VIP4
-	tell    tell-gw    "RS resolves its gateway from the VIP"       eth0 $GW4 VIP
-	announce announce  "arping -U -S VIP run on the RS"
-	nd_in   nd-ns      "NS for the VIP6 (eth0)"
-	na_out  nd-na      "unsolicited NA for the VIP6 sent on the RS"
-	arp_in  mgmt-lo    "ARP for a non-VIP address on lo (eth0)"     eth0 $MGMT_LO1 $MGMT_LO2
-	arp_in  eth1-own   "eth1: ARP for eth1's own address"           eth1 $RS1_MGMT4 $RS2_MGMT4
-	arp_in  eth1-other "eth1: ARP for the RS's eth0 address"        eth1 $RS1_4 $RS2_4
-	arp_in  eth1-vip   "eth1: ARP for the VIP"                      eth1 $VIP4 $VIP4
-	tell    eth1-tell  "eth1: RS asks a neighbour from its eth0 address" eth1 $MGMT_CLIENT4 eth0
-	http    http4      "HTTP over DR, IPv4 (20 requests)" 4
-	http    http6      "HTTP over DR, IPv6 (20 requests)" 6
+# Every scenario, in the order of the table.
+SCENARIOS="arp-req arp-probe arp-garp tell-gw announce nd-ns nd-na mgmt-lo eth1-own eth1-other eth1-vip eth1-tell http4 http6"
+
+# scenario KEY: run scenario KEY in the current mode, record its cell.
+scenario() {
+	case $1 in
+	arp-req)    arp_in  arp-req    "ARP request for the VIP (eth0)"             eth0 $VIP4 $VIP4 ;;
+	arp-probe)  arp_in  arp-probe  "ARP probe for the VIP (sender 0.0.0.0)"     eth0 $VIP4 $VIP4 -0 ;;
+	arp-garp)   arp_in  arp-garp   "gratuitous ARP request for the VIP"         eth0 $VIP4 $VIP4 -U -S $VIP4 ;;
+	tell-gw)    tell    tell-gw    "RS resolves its gateway from the VIP"       eth0 $GW4 VIP ;;
+	announce)   announce announce  "arping -U -S VIP run on the RS" ;;
+	nd-ns)      nd_in   nd-ns      "NS for the VIP6 (eth0)" ;;
+	nd-na)      na_out  nd-na      "unsolicited NA for the VIP6 sent on the RS" ;;
+	mgmt-lo)    arp_in  mgmt-lo    "ARP for a non-VIP address on lo (eth0)"     eth0 $MGMT_LO1 $MGMT_LO2 ;;
+	eth1-own)   arp_in  eth1-own   "eth1: ARP for eth1's own address"           eth1 $RS1_MGMT4 $RS2_MGMT4 ;;
+	eth1-other) arp_in  eth1-other "eth1: ARP for the RS's eth0 address"        eth1 $RS1_4 $RS2_4 ;;
+	eth1-vip)   arp_in  eth1-vip   "eth1: ARP for the VIP"                      eth1 $VIP4 $VIP4 ;;
+	eth1-tell)  tell    eth1-tell  "eth1: RS asks a neighbour from its eth0 address" eth1 $MGMT_CLIENT4 eth0 ;;
+	http4)      http    http4      "HTTP over DR, IPv4 (20 requests)" 4 ;;
+	http6)      http    http6      "HTTP over DR, IPv6 (20 requests)" 6 ;;
+	*)          lab_fail "no scenario $1"; return 1 ;;
+	esac
+}
+
+# observe "MODE..." "KEY...": each mode in turn (use_mode), each scenario
+# KEY in it, into this test's results.
+observe() {
+	local m k
+	for m in $1; do
+		use_mode "$m"
+		for k in $2; do
+			scenario "$k"
+		done
+	done
 }
 
 # print_table: the comparison, from $RESULTS.
@@ -284,10 +367,8 @@ EOF
 # ---------------------------------------------------------------- tests
 
 @test "differential: run every scenario with no protection, with the sysctls and with lvip; print the table" {
-	: >"$RESULTS"
-	MODE=none;   mode_none;   flush_all; run_scenarios
-	MODE=sysctl; mode_sysctl; flush_all; run_scenarios
-	MODE=lvip;   mode_lvip;   flush_all; run_scenarios
+	local k m
+	observe "none sysctl lvip" "$SCENARIOS"
 	# the modes were what they claim
 	assert_eq "0 0" "$(on rs1 sysctl -n net.ipv4.conf.all.arp_ignore) $(on rs1 sysctl -n net.ipv4.conf.all.arp_announce)" "rs1 sysctls in mode lvip"
 	assert_eq '["eth0", "eth1"]' "$(lab_lvip rs1 status --json | lab_json "sorted(i['name'] for i in d['interfaces'])")" "rs1 interfaces attached"
@@ -298,70 +379,79 @@ EOF
 		sed 's/^/#   /' "$LAB_TMP/table"
 	} >&3
 	[ "$(grep -c . "$RESULTS")" -eq 42 ] || lab_fail "expected 42 cells, got $(grep -c . "$RESULTS")"
+	# every cell of the table observed, once
+	for k in $SCENARIOS; do
+		for m in none sysctl lvip; do
+			obs "$k" "$m" >/dev/null
+		done
+	done
 }
 
 @test "differential: the problem is real: with no protection the RSs answer ARP for the VIP and ask \"tell VIP\"" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
-	assert_eq answers "$(obs arp-req none)" "ARP request, none"
-	assert_eq answers "$(obs arp-probe none)" "ARP probe, none"
+	observe none "arp-req arp-probe tell-gw eth1-vip"
+	assert_obs answers arp-req none "ARP request, none"
+	assert_obs answers arp-probe none "ARP probe, none"
 	# (a gratuitous request carrying the VIP as sender is not answered even
 	# with no protection: the kernel's route check refuses a local address as
 	# a source; it is still a row of the table, silent in every column)
-	assert_eq "tell VIP" "$(obs tell-gw none)" "gateway lookup, none"
-	assert_eq answers "$(obs eth1-vip none)" "ARP for the VIP on eth1, none"
+	assert_obs "tell VIP" tell-gw none "gateway lookup, none"
+	assert_obs answers eth1-vip none "ARP for the VIP on eth1, none"
 }
 
 @test "differential: agree, the VIP hidden both ways (ARP request, probe, GARP, on eth0 and eth1; NS for the VIP6)" {
 	local k
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
+	observe "sysctl lvip" "arp-req arp-probe arp-garp eth1-vip nd-ns"
 	for k in arp-req arp-probe arp-garp eth1-vip nd-ns; do
-		assert_eq silent "$(obs $k sysctl)" "$k with the sysctls"
-		assert_eq silent "$(obs $k lvip)" "$k with lvip"
+		assert_obs silent $k sysctl "$k with the sysctls"
+		assert_obs silent $k lvip "$k with lvip"
 	done
 }
 
 @test "differential: agree, an RS resolving its gateway from the VIP asks with its own address both ways" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
-	assert_eq "tell its eth0 address" "$(obs tell-gw sysctl)" "with the sysctls"
-	assert_eq "tell its eth0 address" "$(obs tell-gw lvip)" "with lvip"
+	observe "sysctl lvip" tell-gw
+	assert_obs "tell its eth0 address" tell-gw sysctl "with the sysctls"
+	assert_obs "tell its eth0 address" tell-gw lvip "with lvip"
 }
 
 @test "differential: agree, HTTP over DR works both ways (IPv4 and IPv6)" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
-	assert_eq "20/20 via the director, both RSs" "$(obs http4 sysctl)" "IPv4 with the sysctls"
-	assert_eq "20/20 via the director, both RSs" "$(obs http4 lvip)" "IPv4 with lvip"
-	assert_eq "20/20 via the director, both RSs" "$(obs http6 sysctl)" "IPv6 with the sysctls"
-	assert_eq "20/20 via the director, both RSs" "$(obs http6 lvip)" "IPv6 with lvip"
+	observe "sysctl lvip" "http4 http6"
+	assert_obs "20/20 via the director, both RSs" http4 sysctl "IPv4 with the sysctls"
+	assert_obs "20/20 via the director, both RSs" http4 lvip "IPv4 with lvip"
+	assert_obs "20/20 via the director, both RSs" http6 sysctl "IPv6 with the sysctls"
+	assert_obs "20/20 via the director, both RSs" http6 lvip "IPv6 with lvip"
 }
 
 @test "differential: lvip better, a management (non-VIP) address on lo is still answered with lvip, silenced by the sysctls" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
-	assert_eq answers "$(obs mgmt-lo none)" "no protection"
-	assert_eq silent "$(obs mgmt-lo sysctl)" "with the sysctls"
-	assert_eq answers "$(obs mgmt-lo lvip)" "with lvip"
+	observe "none sysctl lvip" mgmt-lo
+	assert_obs answers mgmt-lo none "no protection"
+	assert_obs silent mgmt-lo sysctl "with the sysctls"
+	assert_obs answers mgmt-lo lvip "with lvip"
 }
 
 @test "differential: lvip better, a second interface keeps normal ARP with lvip (the sysctls change it on every interface)" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
+	local tell_none tell_lvip
+	observe "none sysctl lvip" "eth1-own eth1-other eth1-tell"
 	# its own address: everyone answers
-	assert_eq answers "$(obs eth1-own none)" "eth1 own, none"
-	assert_eq answers "$(obs eth1-own sysctl)" "eth1 own, sysctls"
-	assert_eq answers "$(obs eth1-own lvip)" "eth1 own, lvip"
+	assert_obs answers eth1-own none "eth1 own, none"
+	assert_obs answers eth1-own sysctl "eth1 own, sysctls"
+	assert_obs answers eth1-own lvip "eth1 own, lvip"
 	# the RS's other address asked on eth1: the kernel's default answer stays with lvip
-	assert_eq answers "$(obs eth1-other none)" "eth1 other, none"
-	assert_eq silent "$(obs eth1-other sysctl)" "eth1 other, sysctls"
-	assert_eq answers "$(obs eth1-other lvip)" "eth1 other, lvip"
+	assert_obs answers eth1-other none "eth1 other, none"
+	assert_obs silent eth1-other sysctl "eth1 other, sysctls"
+	assert_obs answers eth1-other lvip "eth1 other, lvip"
 	# requests the RS sends on eth1 from another of its addresses: unchanged by lvip
-	assert_eq "$(obs eth1-tell none)" "$(obs eth1-tell lvip)" "eth1 requests, lvip vs none"
-	assert_eq "tell its eth1 address" "$(obs eth1-tell sysctl)" "eth1 requests, sysctls"
+	tell_none=$(obs eth1-tell none)
+	tell_lvip=$(obs eth1-tell lvip)
+	assert_eq "$tell_none" "$tell_lvip" "eth1 requests, lvip vs none"
+	assert_obs "tell its eth1 address" eth1-tell sysctl "eth1 requests, sysctls"
 }
 
 @test "differential: lvip better, announcements of the VIP by a program (arping -U, unsolicited NA) are stopped by lvip, not by the sysctls" {
-	[ -s "$RESULTS" ] || lab_fail "no results (the first test failed)"
-	assert_eq "VIP leaves" "$(obs announce none)" "arping -U, none"
-	assert_eq "VIP leaves" "$(obs announce sysctl)" "arping -U, sysctls"
-	assert_eq stopped "$(obs announce lvip)" "arping -U, lvip"
-	assert_eq "VIP6 leaves" "$(obs nd-na none)" "NA, none"
-	assert_eq "VIP6 leaves" "$(obs nd-na sysctl)" "NA, sysctls"
-	assert_eq stopped "$(obs nd-na lvip)" "NA, lvip"
+	observe "none sysctl lvip" "announce nd-na"
+	assert_obs "VIP leaves" announce none "arping -U, none"
+	assert_obs "VIP leaves" announce sysctl "arping -U, sysctls"
+	assert_obs stopped announce lvip "arping -U, lvip"
+	assert_obs "VIP6 leaves" nd-na none "NA, none"
+	assert_obs "VIP6 leaves" nd-na sysctl "NA, sysctls"
+	assert_obs stopped nd-na lvip "NA, lvip"
 }

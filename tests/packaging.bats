@@ -1,17 +1,25 @@
 #!/usr/bin/env bats
-# Packaging: make install (PREFIX, DESTDIR, modes, the unit's ExecStart
+# tests/packaging.bats - what a package ships, and that its parts agree with
+# the binary: make install (PREFIX, DESTDIR, modes, the unit's ExecStart
 # rewritten, /etc/lvip/lvip.conf only if absent), systemd-analyze verify on
 # the installed units, mandoc -Tlint on the man page, the man page and the
-# bash completion in step with `lvip --help`, the metrics unit's shell line,
-# the container recipe. No BPF, no namespace, no root needed; nothing is
+# bash completion in step with `lvip --help` (every command, option and
+# environment variable), the completion's interface names and VIPs (from a
+# stub, and from a running lvip), the metrics unit's shell lines, the
+# container recipe, the README's alert rules. No BPF, no namespace, no root
+# needed but for the completion test with a running lvip (tests/lib/netns.bash:
+# it skips without them, or fails when LVIP_REQUIRE_BPF=1); nothing is
 # installed outside a temp dir.
 
 load lib/netns
+load lib/assertions
 
 REPO=$LVIP_REPO
 UNITS="lvip.service lvip-metrics.service lvip-metrics.timer"
 
 setup_file() {
+	lvip_env_check
+	lvip_tmp_setup || return 1
 	PKG_TMP=$(mktemp -d /tmp/lvip.pkg.XXXXXX)
 	export PKG_TMP
 	[ -x "$LVIP" ] || return 0 # each test reports the missing build
@@ -24,6 +32,7 @@ teardown_file() {
 	case ${PKG_TMP-} in
 	/tmp/lvip.pkg.*) rm -rf --one-file-system "$PKG_TMP" ;;
 	esac
+	lvip_tmp_teardown
 }
 
 setup() {
@@ -31,12 +40,8 @@ setup() {
 	ROOT=$PKG_TMP/root
 }
 
-# The commands `lvip --help` lists, one a line ("vip add", "attach", ...).
-help_commands() {
-	"$LVIP" --help | awk '
-		/^Commands:/ { on = 1; next }
-		on && /^[^ ]/ { on = 0 }
-		on && NF { print ($1 == "vip" ? $1 " " $2 : $1) }'
+teardown() {
+	lvip_netns_teardown # the namespaces of the one test that makes them
 }
 
 # The long options in `lvip CMD --help`, one a line.
@@ -307,6 +312,25 @@ EOF
 	assert_eq "vip list --json" "$(cat "$d/args")" "lvip's arguments"
 	assert_eq "2001:db8::100" "$(comp "$d/lvip" --pin-dir /tmp/x vip del 2001 | xargs)" "vip del 2001<TAB>"
 	assert_eq "--pin-dir /tmp/x vip list --json" "$(cat "$d/args")" "lvip's arguments with --pin-dir"
+}
+
+@test "bash completion offers the VIPs of a running lvip for vip del" {
+	lvip_env_require
+	lvip_netns_setup
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 2001:db8::100 >/dev/null
+	# lvip as the completion calls it: COMP_WORDS[0] with the --pin-dir given.
+	local w=$LVIP_T_TMP/lvip-in-ns
+	printf '#!/bin/sh\nexec ip netns exec "%s" "%s" "$@"\n' "$RS" "$LVIP" > "$w"
+	chmod +x "$w"
+	run bash -c '
+		source "$1"
+		COMP_WORDS=("$2" --pin-dir "$3" vip del ""); COMP_CWORD=5; COMPREPLY=()
+		_lvip
+		printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' \
+		comp "$LVIP_REPO/packaging/lvip.bash-completion" "$w" "$PIN"
+	assert_status 0
+	assert_eq "198.18.0.100 2001:db8::100" "$output" "completed VIPs"
 }
 
 @test "container recipe and DaemonSet: the pieces a node needs" {

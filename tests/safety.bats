@@ -1,8 +1,23 @@
 #!/usr/bin/env bats
 # tests/safety.bats - paths by which a VIP could end up answered on the wire
-# (or the server cut off) while lvip says all is well. Each test judges what
-# the kernel does (an ARP reply or none, the frames on the wire) and what
-# status/check say about it.
+# (or the server cut off) while lvip says all is well, and who may touch
+# lvip's state:
+#
+#  - programs bound to maps that are no longer pinned (a removed pin, a
+#    down killed halfway): attach rebinds, status and check name it;
+#  - instances: another pin dir's detach or attach leaves this instance's
+#    interface alone;
+#  - the pin dir (docs/pins.md): its lock, its owner, its modes (0700, pins
+#    0600, whatever the umask; a dir lvip did not create neither chmodded
+#    nor removed), a meta map pinned but never written;
+#  - the watcher: one per pin dir, and changes behind its back refused;
+#  - security: an unprivileged user can neither read nor change the maps
+#    nor use lvip; no string from the command line, the config, an
+#    interface name or a pin dir reaches a shell or a format string; make
+#    check SANITIZE=1 runs sanitized binaries.
+#
+# Each test judges what the kernel does (an ARP reply or none, the frames
+# on the wire, the pins' modes) and what status/check say about it.
 #
 #   RS   namespace: lo, veth0 198.18.0.11/24 2001:db8::11/64 (the real server)
 #   PEER namespace: lo, veth1 198.18.0.1/24  2001:db8::1/64  (a neighbour)
@@ -10,70 +25,33 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 VIP4=198.18.0.100
 VIP4B=198.18.0.101
+VIP6=2001:db8::100
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+MARK=lvip-pwned
 
 setup_file() {
 	lvip_env_check
-	lvip_tmp_setup || return 1
-	export FOREIGN_OBJ="" FOREIGN_SKIP=""
-	[ -n "$LVIP_SKIP_REASON" ] && return 0
-	if clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
-		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
-		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
-	else
-		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
-	fi
+	lvip_tmp_setup
 }
 teardown_file() { lvip_tmp_teardown; }
 setup() {
 	lvip_env_require
 	lvip_netns_setup
+	CWD=$BATS_TEST_TMPDIR/cwd
+	mkdir -p "$CWD"
+	rm -f "/tmp/$MARK"
 }
 teardown() {
 	[ -n "${HOLD_FD-}" ] && eval "exec $HOLD_FD<&-"
 	[ -n "${HOLD_FD2-}" ] && eval "exec $HOLD_FD2<&-"
 	HOLD_FD= HOLD_FD2=
+	[ -n "${LVIP_T_TMP-}" ] && chmod 0700 "$LVIP_T_TMP"
 	lvip_netns_teardown
-}
-
-lvip_at() {
-	local d=$1
-	shift
-	timeout -k 5 60 ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
-}
-
-need_foreign() {
-	[ -n "$FOREIGN_OBJ" ] && return 0
-	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $FOREIGN_SKIP"
-	skip "$FOREIGN_SKIP"
-}
-
-# no_arp_reply ADDR [IFACE]: ARP requests for ADDR from the peer get no reply.
-no_arp_reply() {
-	local tx rx
-	read -r tx rx < <(arp_probe "$1" 3)
-	[ "$tx" -ge 1 ] && [ "$rx" -eq 0 ] && return 0
-	fail "ARP for $1: $tx sent, $rx answered (expected none answered)"
-}
-
-# tell_sender VIP: the sender IP of the "who-has PEER tell ..." request the
-# real server puts on the wire when asked to resolve the peer from VIP.
-tell_sender() {
-	local cap=$BATS_TEST_TMPDIR/tell.pcap err=$BATS_TEST_TMPDIR/tell.err pid
-	bg_start pid ip netns exec "$PEER" timeout 30 tcpdump -n -U -i veth1 -w "$cap" arp 2>"$err"
-	wait_until 10 grep -q 'listening on' "$err" || { fail "tcpdump did not start: $(cat "$err")"; return 1; }
-	rs ip neigh flush dev veth0
-	rs arping -c 1 -w 2 -S "$1" -i veth0 "$PEER_ADDR4" >/dev/null 2>&1 || true
-	wait_until 5 test -s "$cap" || true
-	bg_stop "$pid"
-	tcpdump -n -r "$cap" 2>/dev/null | grep -o "who-has $PEER_ADDR4 tell [0-9.]*" | awk '{ print $4; exit }'
-}
-
-finding_codes() {
-	lvip check --json "$@" | json_eval "sorted(set(f['code'] + ':' + f.get('interface', '') for f in d['findings'] if f['severity'] == 'exposed'))"
+	rm -f "/tmp/$MARK"
 }
 
 # ------------------------------------------------ programs and their maps
@@ -151,7 +129,7 @@ finding_codes() {
 	lvip_at "$other" down
 }
 
-# ------------------------------------------------ the pin dir and its lock
+# ------------------------------------------------ the pin dir: its lock, owner and modes
 
 @test "the lock is never taken on a removed pin dir: a waiting run waits for the new dir's lock" {
 	local pid i
@@ -220,14 +198,55 @@ finding_codes() {
 	[ ! -e "$BPFFS/made" ] || fail "down left the pin dir it created: $(ls -la "$BPFFS/made")"
 }
 
-@test "apply --dry-run changes nothing at all, the pin dir's mode included" {
-	local conf=$BATS_TEST_TMPDIR/lvip.conf before
-	mkdir -m 0750 "$PIN"
-	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
-	before=$(lvip_state_snapshot; stat -c '%a %U' "$PIN")
-	run --separate-stderr lvip apply -f "$conf" --dry-run
+@test "pin permissions: dir 0700, every pin 0600, every contract pin present" {
+	local ifx p mode bad=""
+	ifx=$(ifindex "$RS" veth0)
+	run --separate-stderr lvip attach veth0
 	assert_status 0
-	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
+	run --separate-stderr lvip vip add "$VIP4" "$VIP6"
+	assert_status 0
+
+	assert_eq 700 "$(stat -c %a "$PIN")" "mode of the pin dir"
+	for p in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_meta lvip_xdp lvip_tc "xdp_$ifx"; do
+		[ -e "$PIN/$p" ] || bad+="missing pin $p"$'\n'
+	done
+	while IFS= read -r -d '' p; do
+		mode=$(stat -c %a "$p")
+		if [ -d "$p" ]; then
+			[ "$mode" = 700 ] || bad+="$p: directory mode $mode, expected 700"$'\n'
+		else
+			[ "$mode" = 600 ] || bad+="$p: mode $mode, expected 600"$'\n'
+		fi
+	done < <(find "$PIN" -mindepth 1 -print0)
+	[ -z "$bad" ] || fail "$bad$(ls -laR "$PIN")"
+
+	# The maps carry BTF: bpftool prints named fields.
+	bpftool map dump pinned "$PIN/lvip_stats" | grep -q '"arp_in_dropped"' ||
+		fail "bpftool map dump of lvip_stats shows no named fields"
+}
+
+@test "pin modes: dir 0700 and pins 0600 even with umask 000; a pre-existing 0777 pin dir is refused, not chmodded" {
+	local p bad=""
+	mkdir -m 0777 "$PIN"
+	chmod 0777 "$PIN"
+	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0
+	assert_status 1
+	[[ "$stderr" == *"writable by others (mode 0777)"* ]] || fail "$stderr"
+	assert_eq 777 "$(stat -c %a "$PIN")" "mode of the refused pin dir"
+	rmdir "$PIN"
+	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" attach veth0
+	assert_status 0
+	run --separate-stderr bash -c 'umask 000; exec "$@"' _ ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" vip add "$VIP4"
+	assert_status 0
+	assert_eq 700 "$(stat -c %a "$PIN")" "mode of the pin dir"
+	while IFS= read -r -d '' p; do
+		[ "$(stat -c %a "$p")" = 600 ] || bad+="$p: $(stat -c %a "$p")"$'\n'
+	done < <(find "$PIN" -mindepth 1 -not -type d -print0)
+	while IFS= read -r -d '' p; do   # lvip's marker subdirectories
+		[ "$(stat -c %a "$p")" = 700 ] || bad+="$p: $(stat -c %a "$p")"$'\n'
+	done < <(find "$PIN" -mindepth 1 -type d -print0)
+	[ -z "$bad" ] || fail "pins not 0600 (subdirs not 0700) with umask 000:"$'\n'"$bad"
+	figure "security: pin dir 0700 and all $(find "$PIN" -mindepth 1 -not -type d | wc -l) pins 0600 under umask 000; a pre-existing 0777 dir refused, its mode kept (modes right after attach: 'pin permissions')"
 }
 
 @test "a meta map pinned but never written (ABI 0): down removes it, attach finishes it" {
@@ -246,52 +265,7 @@ finding_codes() {
 	assert_status 0
 }
 
-# ------------------------------------------------ apply and watch
-
-@test "a glob meeting a foreign XDP program: that interface refused (exit 1), the others protected" {
-	need_foreign
-	local conf=$BATS_TEST_TMPDIR/lvip.conf fid
-	lvip_add_veth2
-	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
-	fid=$(xdp_prog_id "$RS" veth2)
-	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
-	run --separate-stderr lvip apply -f "$conf"
-	assert_status 1
-	assert_contains "$stderr" "veth2 already carries an XDP program"
-	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2 was attached: $output"
-	assert_eq "$fid" "$(xdp_prog_id "$RS" veth2)" "the foreign program on veth2"
-	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "veth0 not attached"
-	lo_has "$RS" "$VIP4/32" || fail "VIP not on lo"
-	no_arp_reply "$VIP4"
-}
-
-@test "watch with a glob meeting a foreign XDP program attaches new interfaces and logs only what it did" {
-	need_foreign
-	local conf=$BATS_TEST_TMPDIR/lvip.conf log=$BATS_TEST_TMPDIR/watch.log pid
-	lvip_add_veth2
-	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
-	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
-	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
-	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
-	ip -n "$RS" link add veth7 type veth peer name veth8
-	ip -n "$RS" link set veth7 up
-	wait_until 5 test "$(xdp_prog_id "$RS" veth7)" -gt 0 || fail "veth7 not attached: $(cat "$log")"
-	if grep -q "attach veth2" "$log"; then
-		fail "watch logged an attach of veth2, which it refused: $(cat "$log")"
-	fi
-	no_arp_reply "$VIP4"
-}
-
-@test "apply removing a found VIP from the map warns that it stays on lo, exposed" {
-	local conf=$BATS_TEST_TMPDIR/lvip.conf
-	rs ip addr add "$VIP4/32" dev lo
-	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
-	lvip apply -f "$conf"
-	printf 'interface veth0\n' >"$conf"
-	run --separate-stderr lvip apply -f "$conf"
-	assert_status 0
-	assert_contains "$stderr" "$VIP4 stays on lo (not assigned by lvip) and is now exposed"
-}
+# ------------------------------------------------ the watcher
 
 @test "one watcher per pin dir: a second exits 1 naming the first; changes while watched are refused" {
 	local c1=$BATS_TEST_TMPDIR/a.conf c2=$BATS_TEST_TMPDIR/b.conf log=$BATS_TEST_TMPDIR/watch.log pid
@@ -329,72 +303,169 @@ finding_codes() {
 	assert_status 0
 }
 
-# ------------------------------------------------ check and status
+# ------------------------------------------------ security: unprivileged users
 
-@test "check: an up interface without addresses is exposed (the kernel answers there) until attached or its sysctls hide lo" {
-	local tx rx peer2
-	ip -n "$RS" link add veth4 type veth peer name veth5 netns "$PEER"
-	ip -n "$RS" link set veth4 up
-	ip -n "$PEER" addr add 198.18.4.1/24 dev veth5
-	ip -n "$PEER" link set veth5 up
-	wait_until 5 link_has_carrier "$RS" veth4
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
-	[ "${rx:-0}" -ge 1 ] || fail "control: the kernel should answer ARP for the VIP on veth4 ($tx sent, $rx answered)"
-	run lvip check --json
-	assert_status 1
-	json_assert "[(f['code'], f['interface']) for f in d['findings'] if f['severity'] == 'exposed'] == [('iface_unattached', 'veth4')]" "$output"
-
-	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=1 net.ipv4.conf.veth4.arp_announce=2
-	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
-	assert_eq 0 "${rx:-0}" "ARP replies for the VIP on veth4 with its own sysctls"
-	run lvip check --json
+@test "unprivileged user (nobody): cannot read or change the maps, lvip says it needs root, nothing changes" {
+	local before c lvip_bin=$LVIP
+	run --separate-stderr lvip attach veth0
 	assert_status 0
-	json_assert "any(f['code'] == 'iface_hidden_by_sysctl' and f['interface'] == 'veth4' for f in d['findings'])" "$output"
-
-	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=0 net.ipv4.conf.veth4.arp_announce=0
-	printf 'interface veth0\nignore veth4\n' >"$BATS_TEST_TMPDIR/c.conf"
-	run lvip check --json -f "$BATS_TEST_TMPDIR/c.conf"
+	run --separate-stderr lvip vip add "$VIP4" "$VIP6"
 	assert_status 0
-	json_assert "any(f['code'] == 'iface_ignored' for f in d['findings'])" "$output"
+	# Let nobody walk down to the pin dir: lvip's 0700/0600 must be the barrier.
+	chmod 0711 "$LVIP_T_TMP"
+	[ "$(stat -f -c %T "$BPFFS")" = bpf_fs ] || fail "$BPFFS is not a bpffs"
+	"${NOBODY[@]}" test -x "$lvip_bin" || {
+		cp "$LVIP" "$LVIP_T_TMP/lvip-for-nobody"
+		chmod 0755 "$LVIP_T_TMP/lvip-for-nobody"
+		lvip_bin=$LVIP_T_TMP/lvip-for-nobody
+	}
+	"${NOBODY[@]}" ls "$BPFFS" >/dev/null || fail "nobody cannot list $BPFFS: the test proves nothing"
+	before=$(lvip_state_snapshot)
+
+	run "${NOBODY[@]}" ls "$PIN"
+	[ "$status" -ne 0 ] || fail "nobody can list the pin dir: $output"
+	run "${NOBODY[@]}" bpftool -j map dump pinned "$PIN/lvip_vip4"
+	[ "$status" -ne 0 ] || fail "nobody can dump lvip_vip4: $output"
+	[[ "$output" != *"198"* ]] || fail "nobody's dump shows VIP bytes: $output"
+	run "${NOBODY[@]}" bpftool map update pinned "$PIN/lvip_vip4" key 198 18 0 101 \
+		value 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0
+	[ "$status" -ne 0 ] || fail "nobody can update lvip_vip4"
+	run "${NOBODY[@]}" bpftool map delete pinned "$PIN/lvip_vip4" key 198 18 0 100
+	[ "$status" -ne 0 ] || fail "nobody can delete from lvip_vip4"
+	run "${NOBODY[@]}" bpftool prog show pinned "$PIN/lvip_xdp"
+	[ "$status" -ne 0 ] || fail "nobody can open the pinned XDP program"
+
+	for c in "vip add 198.18.0.101" "vip del $VIP4" "vip list" "attach veth0" "detach veth0" \
+		"down" "stats" "status" "check" "apply -f /dev/null"; do
+		run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" --pin-dir "$PIN" $c
+		[ "$status" -eq 1 ] || fail "nobody: lvip $c: exit $status, expected 1 ($stderr)"
+		assert_one_line
+		assert_contains "$stderr" "needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)" "nobody: lvip $c"
+	done
+	run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" --help
+	assert_status 0
+	run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" vip add --help
+	assert_status 0
+	assert_state_unchanged "$before" "state after nobody's attempts"
+	figure "security: as nobody, the pin dir cannot be listed, bpftool map dump/update/delete and prog show on the pins fail, 10 lvip commands exit 1 with 'needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)' (--help works), state unchanged"
 }
 
-@test "status exits 1 when it lists a problem, and agrees with check when nothing is loaded" {
-	run lvip status
-	assert_status 0
-	rs ip addr add "$VIP4/32" dev lo
-	run lvip status --json
-	assert_status 1
-	json_assert "any('$VIP4' in p for p in d['problems'])" "$output"
-	run lvip check
-	assert_status 1
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	run lvip status
-	assert_status 0
-	rs tc filter del dev veth0 egress
-	run lvip status
-	assert_status 1
-	assert_contains "$output" "tc egress filter is missing"
-	run lvip check --json
-	assert_status 1
-	json_assert "all('code' in f and f['code'] for f in d['findings'])" "$output"
+# ------------------------------------------------ security: no string reaches a shell
+
+# no_marker: no payload ran: no marker file in the working dir, /tmp or /.
+no_marker() {
+	local f
+	for f in "$CWD/$MARK" "/tmp/$MARK" "/$MARK" "$CWD/pw" "$CWD/pwned"; do
+		[ ! -e "$f" ] || fail "$f was created: a string reached a shell"
+	done
 }
 
-@test "compat datapath: a stale lvip_ifaddr is named by check and status, and the next command refreshes it" {
-	export LVIP_FORCE_COMPAT=1
-	lvip attach veth0
-	lvip vip add "$VIP4"
-	rs ip addr del "$RS_ADDR4/24" dev veth0
-	rs ip addr add 198.18.0.12/24 dev veth0
-	run lvip check --json
-	assert_status 1
-	json_assert "any(f['code'] == 'ifaddr_stale' and f['interface'] == 'veth0' for f in d['findings'])" "$output"
-	run lvip status
-	assert_status 1
-	lvip vip add "$VIP4"    # any command that changes state refreshes it
-	run lvip check
+@test "no string reaches a shell or a format string: CLI VIPs, interface names, config lines, file names, pin dirs" {
+	local p out problems="" n=0 conf
+	local -a payloads=('%n%s%x%n%p%9999999s' '$(touch lvip-pwned)' '`touch lvip-pwned`'
+		'x;touch lvip-pwned' '|touch /tmp/lvip-pwned' '$(touch${IFS}/tmp/lvip-pwned)' "%s%s%s%s%s%s%s%s%s%s%s%s")
+	cd "$CWD"
+	run --separate-stderr lvip attach veth0
 	assert_status 0
-	assert_eq 198.18.0.12 "$(tell_sender "$VIP4")" "sender of 'who-has peer tell VIP' after the address change"
+
+	# lvip ... PAYLOAD: exit 2, the payload echoed literally on one line.
+	check_literal() {
+		n=$((n + 1))
+		run --separate-stderr lvip "$@"
+		if [ "$status" -ne 2 ]; then
+			problems+="lvip $*: exit $status, expected 2: $stderr"$'\n'
+		elif [ "${#stderr_lines[@]}" -ne 1 ]; then
+			problems+="lvip $*: ${#stderr_lines[@]} stderr lines: $stderr"$'\n'
+		elif [[ "$stderr" != *"${!#}"* ]]; then
+			problems+="lvip $*: the string is not echoed literally: $stderr"$'\n'
+		fi
+	}
+	for p in "${payloads[@]}"; do
+		check_literal vip add "$p"
+		check_literal vip del "$p"
+		check_literal attach "$p"
+		check_literal detach "$p"
+	done
+	# Config lines: tokens are split on blanks, so payloads without blanks.
+	conf=$BATS_TEST_TMPDIR/payload.conf
+	for p in '%n%s%x%n%p' '$(touch${IFS}lvip-pwned)' '`touch${IFS}/tmp/lvip-pwned`' ';touch${IFS}lvip-pwned' '%s%s%s%s%s%s%s%s'; do
+		for line in "vip $p" "interface $p" "$p" "interface veth0 mode=$p"; do
+			n=$((n + 1))
+			printf '%s\n' "interface veth0" "$line" >"$conf"
+			run --separate-stderr lvip apply -f "$conf"
+			if [ "$status" -ne 2 ] || [ "${#stderr_lines[@]}" -ne 1 ] ||
+				[[ "$stderr" != *"$conf:2: "* ]] || [[ "$stderr" != *"$p"* ]]; then
+				problems+="config line '$line': exit $status, expected 2, one line with $conf:2 and the string: $stderr"$'\n'
+			fi
+		done
+	done
+	# A config file name with conversions in it.
+	conf=$BATS_TEST_TMPDIR/'%n%s%x$(touch lvip-pwned).conf'
+	printf 'frobnicate\n' >"$conf"
+	n=$((n + 1))
+	run --separate-stderr lvip apply -f "$conf"
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"$conf:1: "* ]] ||
+		problems+="config file '$conf': exit $status, expected 2 naming it literally: $stderr"$'\n'
+	[ -z "$problems" ] || fail "$problems"
+	no_marker
+	figure "security: $n command-line and config strings with %n/%s/%x, \$(...), backquotes, ; and | : each exit 2 and echoed literally, none reached a shell"
+}
+
+@test "no string reaches a shell or a format string: a pin dir and a real interface named with shell syntax" {
+	local pd="$BPFFS/lvip%n%s%x\$(touch lvip-pwned)" dev='$(id>pw)' js
+	cd "$CWD"
+	# An interface name the kernel accepts ('%' it does not: it is its own
+	# name template), attached, listed, exported and detached.
+	ip -n "$RS" link add "$dev" type veth peer name veth9
+	ip -n "$RS" addr add 198.18.1.11/24 dev "$dev"
+	ip -n "$RS" link set "$dev" up
+
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" attach veth0 "$dev"
+	assert_status 0
+	assert_contains "$output" "$dev: attached" "attach's output"
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" vip add "$VIP4"
+	assert_status 0
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" status --json
+	assert_status 0
+	js=$output
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["pin_dir"] == sys.argv[2] and sys.argv[3] in [i["name"] for i in d["interfaces"]] else 1)' \
+		"$js" "$pd" "$dev" || fail "status does not show the pin dir and interface literally: $js"
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" stats --prometheus
+	assert_status 0
+	assert_contains "$output" "interface=\"$dev\"" "stats --prometheus"
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" check
+	assert_status 0
+	printf '%s\n' "interface veth0" "interface $dev" "vip $VIP4" >"$BATS_TEST_TMPDIR/dev.conf"
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" apply -f "$BATS_TEST_TMPDIR/dev.conf"
+	assert_status 0
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" detach "$dev"
+	assert_status 0
+	assert_eq 0 "$(xdp_prog_id "$RS" "$dev")" "XDP on $dev after detach"
+	run --separate-stderr ip netns exec "$RS" "$LVIP" --pin-dir "$pd" down
+	assert_status 0
+	[ ! -e "$pd" ] || fail "pin dir left after down"
+	no_marker
+}
+
+# ------------------------------------------------ memory safety: the sanitizer run
+
+@test "make check SANITIZE=1 runs sanitized binaries from build/san and fails on a sanitizer report" {
+	if [ -n "${LVIP_SAN_LOGS-}" ]; then
+		# Under make check SANITIZE=1: the binaries are the sanitized ones.
+		nm -a "$LVIP" 2>/dev/null | grep -q '__asan_init\|__asan_report' ||
+			grep -q '__asan_init' "$LVIP" || fail "$LVIP is not built with ASan"
+		[[ "${ASAN_OPTIONS-}" == *detect_leaks=1* && "${ASAN_OPTIONS-}" == *exitcode=99* ]] ||
+			fail "ASAN_OPTIONS=${ASAN_OPTIONS-} (expected detect_leaks=1 and exitcode=99)"
+		[ -d "$LVIP_SAN_LOGS" ] && [ -w "$LVIP_SAN_LOGS" ] || fail "$LVIP_SAN_LOGS is not a writable dir"
+		figure "sanitizers: this run uses $LVIP (ASan+UBSan, leaks detected; a report fails the run)"
+		return 0
+	fi
+	# A normal run: the SANITIZE=1 configuration is what it says (no build).
+	local plan
+	plan=$(make -s -C "$LVIP_REPO" -n check SANITIZE=1 2>/dev/null | tr '\n\\' '  ')
+	assert_contains "$plan" "LVIP=$LVIP_REPO/build/san/lvip" "make -n check SANITIZE=1"
+	assert_contains "$plan" "LVIP_BUILD=$LVIP_REPO/build/san" "make -n check SANITIZE=1"
+	assert_contains "$plan" "detect_leaks=1:exitcode=99" "make -n check SANITIZE=1"
+	assert_contains "$plan" "LVIP_SAN_LOGS=" "make -n check SANITIZE=1"
+	assert_contains "$plan" "tests/run" "make -n check SANITIZE=1"
 }

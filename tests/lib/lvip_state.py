@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # tests/lib/lvip_state.py - lvip's state as the kernel sees it, read without
 # lvip: `ip` for lo's addresses and XDP, `tc` for egress filters, `bpftool`
-# for the pinned VIP maps. The reliability tests compare lvip's own view
+# for the pinned VIP maps. The fault tests (tests/faults.bats) compare lvip's own view
 # (status, check, vip list) and their invariants against this.
 #
 # Imported by the test drivers in tests/lib/, or run:

@@ -182,6 +182,45 @@ lvip_tmp_teardown() {
 	fi
 }
 
+# ---------------------------------------------------------------- fixtures
+
+# foreign_fixture_build: in setup_file, after lvip_tmp_setup: build
+# tests/fixtures/foreign_xdp.bpf.c (somebody else's XDP program and tc
+# filter) into the run's temp dir. Exports FOREIGN_OBJ (empty when it could
+# not be built) and FOREIGN_SKIP (why not).
+foreign_fixture_build() {
+	export FOREIGN_OBJ="" FOREIGN_SKIP=""
+	[ -n "${LVIP_SKIP_REASON-}" ] && return 0
+	if ! command -v clang >/dev/null 2>&1; then
+		FOREIGN_SKIP="clang not installed: cannot build tests/fixtures/foreign_xdp.bpf.c"
+	elif clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
+		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
+		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
+	else
+		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
+	fi
+}
+
+# need_foreign: first thing in a test that uses $FOREIGN_OBJ: skip without
+# it, or fail when LVIP_REQUIRE_BPF=1.
+need_foreign() {
+	[ -n "${FOREIGN_OBJ-}" ] && return 0
+	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: ${FOREIGN_SKIP-}"
+	skip "${FOREIGN_SKIP-}"
+}
+
+# need_cmds CMD...: first thing in a test that needs these programs (the
+# rest of the file does not): skip without one, or fail when
+# LVIP_REQUIRE_BPF=1.
+need_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 && continue
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: $c not installed (make deps installs it)"
+		skip "$c not installed (make deps installs it)"
+	done
+}
+
 # ---------------------------------------------------------------- namespaces
 
 rs()   { ip netns exec "$RS" "$@"; }
@@ -190,6 +229,13 @@ peer() { ip netns exec "$PEER" "$@"; }
 # killed after LVIP_CMD_TIMEOUT seconds (default 60; status 124 then).
 lvip() {
 	timeout -k 5 "${LVIP_CMD_TIMEOUT:-60}" ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" "$@"
+}
+# lvip_at DIR ARGS...: the same with the pin dir DIR (another instance, or
+# a pin dir on the wrong filesystem).
+lvip_at() {
+	local d=$1
+	shift
+	timeout -k 5 "${LVIP_CMD_TIMEOUT:-60}" ip netns exec "$RS" "$LVIP" --pin-dir "$d" "$@"
 }
 
 # lvip_netns_setup: fresh namespaces and pin dir for one test. Sets RS,

@@ -1,17 +1,29 @@
 #!/usr/bin/env bats
-# tests/e2e.bats - lvip end to end in the LVS-DR lab (tests/lab/lab.bash): a
+# tests/lab.bats - lvip end to end in the LVS-DR lab (tests/lab/lab.bash): a
 # client, a director holding the VIPs, two real servers with lvip attached to
 # eth0 and the VIPs put on lo by `lvip vip add`, HTTP servers on both.
+#
+#  - ARP in: requests, probes and gratuitous ARP for the VIP answered only by
+#    the director; each real server drops and counts every one;
+#  - ARP out: announcements of the VIP never leave a real server; "who-has
+#    gateway tell VIP" leaves with the real server's own address, also after
+#    that address changes;
+#  - IPv6: NS for the VIP (ordinary and DAD) answered only by the director;
+#    NAs for it never leave a real server;
+#  - HTTP over DR, IPv4 and IPv6, through the director to both real
+#    servers, every packet for the VIP counted with its bytes;
+#  - vip del / vip add while HTTP runs: no request fails.
 #
 # Every test asserts on the wire: frames captured on the switch's bridge
 # (tcpdump in the switch namespace) and read back with tcpdump filters; the
 # counters are checked against what the capture shows, exactly where the
-# traffic is deterministic. One lab for the whole file.
+# traffic is deterministic. One lab for the whole file. The same lab with
+# lvip compared to the arp_ignore/arp_announce sysctls: differential.bats.
 
 load lab/lab
 
 setup_file() {
-	lab_bats_setup_file e2e || return 1
+	lab_bats_setup_file lab || return 1
 	[ -n "${LAB_TMP-}" ] || return 0
 	lab_rs_protect rs1 && lab_rs_protect rs2 ||
 		{ lab_teardown; lab_fail "lvip attach / vip add failed in the lab"; return 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# tests/reliability-upgrade.bats - upgrading lvip in place under traffic,
-# and refusing pinned maps it cannot read.
+# tests/upgrades.bats - upgrading lvip in place under traffic, and refusing
+# pinned maps it cannot read: another layout, another ABI
+# (lvip_meta.abi_version, docs/pins.md).
 #
 # Two builds with the same behaviour and different program tags: $LVIP
 # (build/lvip) and $LVIP_VARIANT (build/variant/lvip, built with
@@ -14,7 +15,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/netns
-load lib/reliability
+load lib/assertions
 
 VIP4=198.18.0.100
 
@@ -54,10 +55,10 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	# ARP requests for the VIP from the peer (1 in 10 for the RS's own
 	# address, answered), gratuitous ARP for the VIP sent by the RS itself
 	# (TC egress must drop each), pings to the VIP in batches of 100.
-	bg_start peer_pid ip netns exec "$PEER" python3 "$LVIP_REL_LIB/arpflood.py" send --dev veth1 \
+	bg_start peer_pid ip netns exec "$PEER" python3 "$LVIP_LIB_DIR/arpflood.py" send --dev veth1 \
 		--role peer --vip "$VIP4" --own "$PEER_ADDR4" --control "$RS_ADDR4" --stop "$dir/stop" \
 		--pps 1000 --max-seconds 150 >"$dir/peer.json"
-	bg_start rs_pid ip netns exec "$RS" python3 "$LVIP_REL_LIB/arpflood.py" send --dev veth0 \
+	bg_start rs_pid ip netns exec "$RS" python3 "$LVIP_LIB_DIR/arpflood.py" send --dev veth0 \
 		--role rs --vip "$VIP4" --stop "$dir/stop" --pps 200 --max-seconds 150 >"$dir/rs.json"
 	bg_start ping_pid bash -c '
 		for (( k = 0; k < 150; k++ )); do
@@ -88,7 +89,7 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	link_after=$(bpftool -j link show pinned "$PIN/xdp_$ifx" | json_eval "d['id']")
 
 	# The wire.
-	out=$(python3 "$LVIP_REL_LIB/arpflood.py" count "$dir/wire.pcap" --vip "$VIP4" --control "$RS_ADDR4" --rs-mac "$rs_mac")
+	out=$(python3 "$LVIP_LIB_DIR/arpflood.py" count "$dir/wire.pcap" --vip "$VIP4" --control "$RS_ADDR4" --rs-mac "$rs_mac")
 	local sent tx rx leaked
 	sent=$(json_eval "d['vip']" <"$dir/peer.json")
 	tx=$(awk '/packets transmitted/ { t += $1 } END { print t + 0 }' "$dir/ping.out")
@@ -185,6 +186,6 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 		assert_contains "$stderr" "ABI $((abi + 1))" "lvip $c's message"
 		assert_contains "$stderr" "lvip down" "lvip $c's message (what to do)"
 	done
-	rel_state_unchanged "$before" "state after the refused commands"
+	assert_state_unchanged "$before" "state after the refused commands"
 	figure "another ABI: lvip_meta.abi_version $((abi + 1)) refused by attach, vip add/del/list, stats, status (exit 1, one line saying to run 'lvip down' with that version); state unchanged"
 }

@@ -1,0 +1,514 @@
+#!/usr/bin/env bats
+# tests/operations.bats - lvip as an operator runs it (docs/cli.md,
+# docs/metrics.md): apply (the plan, all or nothing, --dry-run, globs, an
+# interface already carrying a foreign XDP program), watch (interfaces
+# appearing, VIPs restored), check (each exposed finding constructed; a
+# clean state exits 0), status (its exit status), stats --prometheus
+# (promtool, and a real prometheus-node-exporter serving it), and the
+# compatibility datapath of kernels before 6.3, whose lvip_ifaddr map lvip
+# keeps current.
+#
+#   RS   namespace: lo, veth0 198.18.0.11/24 2001:db8::11/64 (the real server)
+#   PEER namespace: lo, veth1 198.18.0.1/24  2001:db8::1/64  (a neighbour)
+#
+# Each test gets fresh namespaces and pin dir; nothing touches the root
+# network namespace. The node exporter listens on 198.18.0.11 in the test
+# namespace and is killed by PID, as is every watcher started here. Without
+# root/BPF the tests skip, or fail when LVIP_REQUIRE_BPF=1; so do the
+# Prometheus tests without promtool, prometheus-node-exporter, curl or
+# arping.
+
+bats_require_minimum_version 1.5.0
+
+load lib/netns
+load lib/assertions
+
+VIP4=198.18.0.100
+
+setup_file() {
+	lvip_env_check
+	lvip_tmp_setup || return 1
+	foreign_fixture_build
+}
+teardown_file() { lvip_tmp_teardown; }
+setup() {
+	lvip_env_require
+	lvip_netns_setup
+	CONF=$LVIP_T_TMP/lvip-$BATS_TEST_NUMBER.conf
+	WATCH_PID=
+	NE_PID=
+}
+teardown() {
+	# Only the watcher and the node exporter this test started, by PID.
+	if [ -n "${WATCH_PID-}" ]; then
+		kill "$WATCH_PID" 2>/dev/null
+		wait "$WATCH_PID" 2>/dev/null
+	fi
+	if [ -n "${NE_PID-}" ]; then
+		kill "$NE_PID" 2>/dev/null
+		wait "$NE_PID" 2>/dev/null
+	fi
+	lvip_netns_teardown
+}
+
+conf() { printf '%s\n' "$@" > "$CONF"; }
+
+attached() { # IFACE: lvip's XDP and TC programs are on it
+	lvip status --json | json_assert "any(i['name'] == '$1' and i['xdp_prog_id'] > 0 and i['tc_prog_id'] > 0 for i in d['interfaces'])"
+}
+
+vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
+	local want
+	want=$(printf "'%s'," "$@")
+	lvip vip list --json | json_assert "sorted(v['address'] for v in d) == sorted([$want]) and all(v['on_lo'] for v in d)"
+}
+
+# ---------------------------------------------------------------- apply
+
+@test "apply from empty: attaches, adds the VIPs to the map and lo, prints the plan" {
+	conf "# real server" "interface veth0" "vip 198.18.0.100" "vip 2001:db8::100"
+	run lvip apply -f "$CONF"
+	assert_status 0
+	[[ "$output" == *"attach veth0 (mode auto)"* ]] || fail "$output"
+	[[ "$output" == *"add vip 198.18.0.100"* ]] || fail "$output"
+	[[ "$output" == *"applied 3 change(s)"* ]] || fail "$output"
+	attached veth0
+	vips_are 198.18.0.100 2001:db8::100
+	lo_has "$RS" 198.18.0.100/32 && lo_has "$RS" 2001:db8::100/128
+}
+
+@test "apply a second time: no changes, exit 0" {
+	conf "interface veth0" "vip 198.18.0.100"
+	lvip apply -f "$CONF"
+	run lvip apply -f "$CONF"
+	assert_status 0
+	[ "$output" = "no changes" ] || fail "$output"
+}
+
+@test "apply changes: VIP and interface added and removed" {
+	ip -n "$RS" link add veth2 type veth peer name veth3
+	conf "interface veth0" "vip 198.18.0.100" "vip 198.18.0.101"
+	lvip apply -f "$CONF"
+	conf "interface veth2" "vip 198.18.0.101" "vip 2001:db8::100"
+	run lvip apply -f "$CONF" --json
+	assert_status 0
+	json_assert "[(c['action'], c.get('interface', c.get('address'))) for c in d['changes']] == [('attach', 'veth2'), ('add_vip', '2001:db8::100'), ('remove_vip', '198.18.0.100'), ('detach', 'veth0')] and d['applied']" "$output"
+	attached veth2
+	run attached veth0
+	[ "$status" -ne 0 ] || fail "veth0 still attached"
+	vips_are 198.18.0.101 2001:db8::100
+	! lo_has "$RS" 198.18.0.100/32 || fail "198.18.0.100 left on lo"
+}
+
+@test "apply removing a found VIP from the map warns that it stays on lo, exposed" {
+	local conf=$BATS_TEST_TMPDIR/lvip.conf
+	rs ip addr add "$VIP4/32" dev lo
+	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
+	lvip apply -f "$conf"
+	printf 'interface veth0\n' >"$conf"
+	run --separate-stderr lvip apply -f "$conf"
+	assert_status 0
+	assert_contains "$stderr" "$VIP4 stays on lo (not assigned by lvip) and is now exposed"
+}
+
+# ---------------------------------------------------------------- apply --dry-run
+
+@test "apply --dry-run prints the plan and changes nothing" {
+	conf "interface veth0" "vip 198.18.0.100"
+	lvip apply -f "$CONF"
+	conf "interface veth0" "vip 198.18.0.102"
+	before=$(lvip_state_snapshot)
+	run lvip apply -f "$CONF" --dry-run
+	assert_status 0
+	[[ "$output" == *"would add vip 198.18.0.102"* ]] || fail "$output"
+	[[ "$output" == *"would remove vip 198.18.0.100"* ]] || fail "$output"
+	after=$(lvip_state_snapshot)
+	[ "$before" = "$after" ] || fail "dry run changed the state: $(diff <(echo "$before") <(echo "$after"))"
+}
+
+@test "apply --dry-run on a machine without lvip creates no pin dir" {
+	conf "interface veth0" "vip 198.18.0.100"
+	run lvip apply -f "$CONF" --dry-run
+	assert_status 0
+	[ ! -e "$PIN" ] || fail "pin dir created by a dry run"
+}
+
+@test "apply --dry-run changes nothing at all, the pin dir's mode included" {
+	local conf=$BATS_TEST_TMPDIR/lvip.conf before
+	mkdir -m 0750 "$PIN"
+	printf 'interface veth0\nvip %s\n' "$VIP4" >"$conf"
+	before=$(lvip_state_snapshot; stat -c '%a %U' "$PIN")
+	run --separate-stderr lvip apply -f "$conf" --dry-run
+	assert_status 0
+	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
+}
+
+# ---------------------------------------------------------------- interface globs, foreign XDP programs
+
+@test "interface globs: 'veth*' and '*' pick interfaces with a MAC, never lo" {
+	ip -n "$RS" link add veth2 type veth peer name veth3
+	conf "interface veth*" "vip 198.18.0.100"
+	run lvip apply -f "$CONF" --dry-run
+	assert_status 0
+	[[ "$output" == *"would attach veth0"* && "$output" == *"would attach veth2"* && "$output" == *"would attach veth3"* ]] || fail "$output"
+	conf "interface *" "vip 198.18.0.100"
+	run lvip apply -f "$CONF" --dry-run
+	[[ "$output" != *"attach lo"* ]] || fail "$output"
+}
+
+@test "apply: an interface with a foreign XDP program is refused alone (exit 1), the rest is applied" {
+	local fid
+	ip -n "$RS" link add veth2 type veth peer name veth3
+	ip -n "$RS" link set veth2 up
+	[ -n "$FOREIGN_OBJ" ] || fail "$FOREIGN_SKIP"
+	ip -n "$RS" link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
+	fid=$(xdp_prog_id "$RS" veth2)
+	conf "interface veth0" "vip 198.18.0.100"
+	lvip apply -f "$CONF"
+	conf "interface veth0" "interface veth2" "vip 198.18.0.100" "vip 198.18.0.101"
+	run --separate-stderr lvip apply -f "$CONF"
+	assert_status 1
+	[[ "$stderr" == *"veth2 already carries an XDP program"* ]] || fail "$stderr"
+	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2: $output"
+	[ "$(xdp_prog_id "$RS" veth2)" = "$fid" ] || fail "the foreign program on veth2 was replaced"
+	[ -z "$(tc_egress_ids "$RS" veth2)" ] || fail "a tc filter was added to the refused veth2"
+	lo_has "$RS" 198.18.0.101/32 || fail "the VIP of the file was not applied"
+	vips_are 198.18.0.100 198.18.0.101
+}
+
+@test "a glob meeting a foreign XDP program: that interface refused (exit 1), the others protected" {
+	need_foreign
+	local conf=$BATS_TEST_TMPDIR/lvip.conf fid
+	lvip_add_veth2
+	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
+	fid=$(xdp_prog_id "$RS" veth2)
+	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
+	run --separate-stderr lvip apply -f "$conf"
+	assert_status 1
+	assert_contains "$stderr" "veth2 already carries an XDP program"
+	[[ "$output" != *"attach veth2"* ]] || fail "the plan claims veth2 was attached: $output"
+	assert_eq "$fid" "$(xdp_prog_id "$RS" veth2)" "the foreign program on veth2"
+	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "veth0 not attached"
+	lo_has "$RS" "$VIP4/32" || fail "VIP not on lo"
+	no_arp_reply "$VIP4"
+}
+
+@test "watch with a glob meeting a foreign XDP program attaches new interfaces and logs only what it did" {
+	need_foreign
+	local conf=$BATS_TEST_TMPDIR/lvip.conf log=$BATS_TEST_TMPDIR/watch.log pid
+	lvip_add_veth2
+	rs ip link set dev veth2 xdpgeneric obj "$FOREIGN_OBJ" sec xdp
+	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
+	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
+	ip -n "$RS" link add veth7 type veth peer name veth8
+	ip -n "$RS" link set veth7 up
+	wait_until 5 test "$(xdp_prog_id "$RS" veth7)" -gt 0 || fail "veth7 not attached: $(cat "$log")"
+	if grep -q "attach veth2" "$log"; then
+		fail "watch logged an attach of veth2, which it refused: $(cat "$log")"
+	fi
+	no_arp_reply "$VIP4"
+}
+
+# ---------------------------------------------------------------- watch
+
+@test "watch attaches an interface created after it started (within 2 s) and restores a removed VIP" {
+	conf "interface veth*" "vip 198.18.0.100"
+	ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$CONF" 2> "$LVIP_T_TMP/watch.log" &
+	WATCH_PID=$!
+	wait_until 5 attached veth0 || fail "watch did not apply the file: $(cat "$LVIP_T_TMP/watch.log")"
+	ip -n "$RS" link add veth7 type veth peer name veth8
+	start=$(date +%s%N)
+	wait_until 2 attached veth7 || fail "veth7 not attached within 2 s: $(cat "$LVIP_T_TMP/watch.log")"
+	echo "# attached after $(( ($(date +%s%N) - start) / 1000000 )) ms" >&3
+	grep -q "lvip watch: attach veth7" "$LVIP_T_TMP/watch.log"
+	ip -n "$RS" addr del 198.18.0.100/32 dev lo
+	wait_until 3 lo_has "$RS" 198.18.0.100/32 || fail "VIP not restored: $(cat "$LVIP_T_TMP/watch.log")"
+	grep -q "restore vip 198.18.0.100 (it was missing" "$LVIP_T_TMP/watch.log"
+	kill -TERM "$WATCH_PID"
+	wait "$WATCH_PID"
+	WATCH_PID=
+	attached veth0 # stopping watch leaves the protection in place
+	vips_are 198.18.0.100
+}
+
+# ---------------------------------------------------------------- check
+
+@test "check: exit 0 when clean" {
+	lvip attach veth0
+	lvip vip add 198.18.0.100 2001:db8::100
+	run lvip check
+	assert_status 0
+	[[ "$output" == *"0 exposed"* ]] || fail "$output"
+}
+
+@test "check: a VIP on lo that is not in the map is exposed" {
+	lvip attach veth0
+	rs ip addr add 198.18.0.150/32 dev lo
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['severity'] == 'exposed' and f.get('address') == '198.18.0.150' for f in d['findings'])" "$output"
+}
+
+@test "check: an up interface with addresses that is not attached is exposed" {
+	lvip attach veth0
+	ip -n "$RS" link add veth2 type veth peer name veth3
+	ip -n "$RS" addr add 198.18.1.11/24 dev veth2
+	ip -n "$RS" link set veth2 up
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['severity'] == 'exposed' and f.get('interface') == 'veth2' for f in d['findings'])" "$output"
+}
+
+@test "check: an up interface without addresses is exposed (the kernel answers there) until attached or its sysctls hide lo" {
+	local tx rx peer2
+	ip -n "$RS" link add veth4 type veth peer name veth5 netns "$PEER"
+	ip -n "$RS" link set veth4 up
+	ip -n "$PEER" addr add 198.18.4.1/24 dev veth5
+	ip -n "$PEER" link set veth5 up
+	wait_until 5 link_has_carrier "$RS" veth4
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
+	[ "${rx:-0}" -ge 1 ] || fail "control: the kernel should answer ARP for the VIP on veth4 ($tx sent, $rx answered)"
+	run lvip check --json
+	assert_status 1
+	json_assert "[(f['code'], f['interface']) for f in d['findings'] if f['severity'] == 'exposed'] == [('iface_unattached', 'veth4')]" "$output"
+
+	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=1 net.ipv4.conf.veth4.arp_announce=2
+	read -r tx rx < <(peer timeout 20 arping -c 3 -w 3 -i veth5 "$VIP4" 2>&1 | awk '/packets transmitted/ { print $1, $4 }')
+	assert_eq 0 "${rx:-0}" "ARP replies for the VIP on veth4 with its own sysctls"
+	run lvip check --json
+	assert_status 0
+	json_assert "any(f['code'] == 'iface_hidden_by_sysctl' and f['interface'] == 'veth4' for f in d['findings'])" "$output"
+
+	rs sysctl -qw net.ipv4.conf.veth4.arp_ignore=0 net.ipv4.conf.veth4.arp_announce=0
+	printf 'interface veth0\nignore veth4\n' >"$BATS_TEST_TMPDIR/c.conf"
+	run lvip check --json -f "$BATS_TEST_TMPDIR/c.conf"
+	assert_status 0
+	json_assert "any(f['code'] == 'iface_ignored' for f in d['findings'])" "$output"
+}
+
+@test "check: a VIP assigned to a non-lo interface is exposed" {
+	lvip attach veth0
+	lvip vip add 198.18.0.100
+	rs ip addr add 198.18.0.100/32 dev veth0
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['severity'] == 'exposed' and f.get('address') == '198.18.0.100' and f.get('interface') == 'veth0' for f in d['findings'])" "$output"
+}
+
+@test "check: lvip's link pinned for an interface that vanished is exposed" {
+	ip -n "$RS" link add veth2 type veth peer name veth3
+	lvip attach veth0 veth2
+	ip -n "$RS" link del veth2
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['severity'] == 'exposed' and 'no longer attached' in f['message'] for f in d['findings'])" "$output"
+}
+
+@test "check: proxy_arp and arp_ignore are reported as information, not exposure" {
+	lvip attach veth0
+	rs sysctl -qw net.ipv4.conf.veth0.proxy_arp=1 net.ipv4.conf.all.arp_ignore=1
+	run lvip check --json
+	assert_status 0
+	json_assert "any(f['severity'] == 'info' and 'proxy_arp' in f['message'] for f in d['findings']) and any(f['severity'] == 'info' and 'arp_ignore' in f['message'] for f in d['findings'])" "$output"
+}
+
+# ---------------------------------------------------------------- status
+
+@test "status exits 1 when it lists a problem, and agrees with check when nothing is loaded" {
+	run lvip status
+	assert_status 0
+	rs ip addr add "$VIP4/32" dev lo
+	run lvip status --json
+	assert_status 1
+	json_assert "any('$VIP4' in p for p in d['problems'])" "$output"
+	run lvip check
+	assert_status 1
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	run lvip status
+	assert_status 0
+	rs tc filter del dev veth0 egress
+	run lvip status
+	assert_status 1
+	assert_contains "$output" "tc egress filter is missing"
+	run lvip check --json
+	assert_status 1
+	json_assert "all('code' in f and f['code'] for f in d['findings'])" "$output"
+}
+
+# ---------------------------------------------------------------- stats --prometheus
+
+# protect_and_probe N: attach to veth0, two VIPs, then N ARP requests for
+# the IPv4 VIP from the peer (none answered).
+protect_and_probe() {
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 2001:db8::100 >/dev/null
+	assert_eq "$1 0" "$(arp_probe 198.18.0.100 "$1")" "ARP requests sent, replies"
+}
+
+# sample NAME{LABELS} < exposition: the value of one series (exact match of
+# the series name and labels as written by lvip).
+sample() {
+	awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'
+}
+
+@test "stats --prometheus passes promtool check metrics and counts the dropped ARP requests" {
+	need_cmds promtool prometheus-node-exporter curl arping
+	protect_and_probe 3
+	run lvip stats --prometheus
+	assert_status 0
+	local out=$output
+	printf '%s\n' "$out" | sed 's/^/# /' >&3
+
+	run promtool check metrics <<<"$out"
+	assert_status 0
+	assert_eq "" "$output" "promtool check metrics output"
+
+	# The same numbers as stats --json.
+	local js
+	js=$(lvip stats --json)
+	assert_eq 3 "$(json_eval "d['reasons']['arp_in_dropped']" <<<"$js")" "arp_in_dropped (json)"
+	assert_eq 3 "$(sample 'lvip_packets_total{reason="arp_in_dropped"}' <<<"$out")" arp_in_dropped
+	local r
+	for r in arp_in_dropped arp_out_dropped arp_out_rewritten nd_in_dropped nd_out_dropped vip_rx malformed; do
+		assert_eq "$(json_eval "d['reasons']['$r']" <<<"$js")" \
+			"$(sample "lvip_packets_total{reason=\"$r\"}" <<<"$out")" "lvip_packets_total $r" || return 1
+		sample "lvip_interface_packets_total{interface=\"veth0\",reason=\"$r\"}" <<<"$out" >/dev/null ||
+			fail "no lvip_interface_packets_total for veth0, $r"
+	done
+	assert_eq 3 "$(sample 'lvip_interface_packets_total{interface="veth0",reason="arp_in_dropped"}' <<<"$out")" "veth0 arp_in_dropped"
+	assert_eq 3 "$(sample 'lvip_vip_dropped_total{vip="198.18.0.100",proto="arp"}' <<<"$out")" "VIP ARP dropped"
+	assert_eq 0 "$(sample 'lvip_vip_dropped_total{vip="2001:db8::100",proto="nd"}' <<<"$out")" "VIP6 ND dropped"
+	sample 'lvip_vip_packets_total{vip="198.18.0.100"}' <<<"$out" >/dev/null || fail "no lvip_vip_packets_total"
+	sample 'lvip_vip_bytes_total{vip="2001:db8::100"}' <<<"$out" >/dev/null || fail "no lvip_vip_bytes_total"
+	assert_eq 2 "$(sample lvip_vips <<<"$out")" lvip_vips
+	assert_eq 1 "$(sample lvip_interfaces_attached <<<"$out")" lvip_interfaces_attached
+	assert_eq 1 "$(sample 'lvip_vip_on_lo{vip="198.18.0.100"}' <<<"$out")" "lvip_vip_on_lo"
+
+	# Every family has HELP and TYPE, of the right kind.
+	local fam kind
+	while read -r fam kind; do
+		grep -q "^# HELP $fam " <<<"$out" || fail "no HELP for $fam"
+		assert_eq "$kind" "$(awk -v f="$fam" '$1 == "#" && $2 == "TYPE" && $3 == f { print $4 }' <<<"$out")" "TYPE of $fam" || return 1
+	done <<'EOF'
+lvip_packets_total counter
+lvip_interface_packets_total counter
+lvip_vip_packets_total counter
+lvip_vip_bytes_total counter
+lvip_vip_dropped_total counter
+lvip_vips gauge
+lvip_interfaces_attached gauge
+lvip_vip_on_lo gauge
+EOF
+}
+
+@test "a VIP off lo reads lvip_vip_on_lo 0" {
+	need_cmds promtool prometheus-node-exporter curl arping
+	lvip attach veth0 >/dev/null
+	lvip vip add --no-lo 198.18.0.100 >/dev/null
+	run lvip stats --prometheus
+	assert_status 0
+	assert_eq 0 "$(sample 'lvip_vip_on_lo{vip="198.18.0.100"}' <<<"$output")" "lvip_vip_on_lo"
+	run promtool check metrics <<<"$output"
+	assert_status 0
+}
+
+@test "node_exporter's textfile collector serves lvip's series on /metrics" {
+	need_cmds promtool prometheus-node-exporter curl arping
+	TEXTFILE=$LVIP_T_TMP/textfile-$BATS_TEST_NUMBER
+	mkdir -p "$TEXTFILE"
+	protect_and_probe 2
+	# As documented: write beside, then rename into place.
+	lvip stats --prometheus > "$TEXTFILE/lvip.prom.$$"
+	mv "$TEXTFILE/lvip.prom.$$" "$TEXTFILE/lvip.prom"
+
+	# ip netns exec execs the command itself: $! is the node exporter.
+	ip netns exec "$RS" prometheus-node-exporter \
+		--web.listen-address="$RS_ADDR4:9100" \
+		--collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$TEXTFILE" \
+		> "$LVIP_T_TMP/node-exporter-$BATS_TEST_NUMBER.log" 2>&1 &
+	NE_PID=$!
+	wait_until 10 rs curl -sf -o /dev/null "http://$RS_ADDR4:9100/metrics" ||
+		fail "node exporter not ready in 10 s: $(cat "$LVIP_T_TMP/node-exporter-$BATS_TEST_NUMBER.log")"
+	assert_eq prometheus-node "$(cut -c1-15 "/proc/$NE_PID/comm")" "process behind NE_PID"
+
+	# Scraped from the peer, across the veth lvip is attached to.
+	local page
+	page=$(peer curl -sf --max-time 10 "http://$RS_ADDR4:9100/metrics")
+	assert_eq 2 "$(sample 'lvip_packets_total{reason="arp_in_dropped"}' <<<"$page")" "served arp_in_dropped"
+	assert_eq 2 "$(sample 'lvip_vip_dropped_total{proto="arp",vip="198.18.0.100"}' <<<"$page")" "served VIP ARP dropped"
+	assert_eq 2 "$(sample lvip_vips <<<"$page")" "served lvip_vips"
+	assert_eq 1 "$(sample 'lvip_vip_on_lo{vip="2001:db8::100"}' <<<"$page")" "served lvip_vip_on_lo"
+	grep -q '^# TYPE lvip_packets_total counter' <<<"$page" || fail "no TYPE on /metrics"
+	assert_eq 0 "$(sample node_textfile_scrape_error <<<"$page")" node_textfile_scrape_error
+	run promtool check metrics <<<"$page"
+	assert_status 0
+
+	# A new file is served at the next scrape: more ARP, rewrite, fetch.
+	assert_eq "1 0" "$(arp_probe 198.18.0.100 1)" "ARP requests sent, replies"
+	lvip stats --prometheus > "$TEXTFILE/lvip.prom.$$"
+	mv "$TEXTFILE/lvip.prom.$$" "$TEXTFILE/lvip.prom"
+	page=$(peer curl -sf --max-time 10 "http://$RS_ADDR4:9100/metrics")
+	assert_eq 3 "$(sample 'lvip_packets_total{reason="arp_in_dropped"}' <<<"$page")" "served arp_in_dropped after more ARP"
+
+	kill "$NE_PID"
+	wait "$NE_PID" || true
+	NE_PID=
+}
+
+# ---------------------------------------------------------------- the compat datapath (kernels before 6.3)
+#
+# lvip_tc_compat (forced with LVIP_FORCE_COMPAT=1) reads the interface's
+# IPv4 address for the "tell VIP" rewrite from lvip_ifaddr, which lvip
+# writes (docs/datapath.md, docs/pins.md).
+
+# The ARP sender of the first request the peer sees from the RS for 198.18.0.1.
+rewritten_sender() {
+	local cap=$LVIP_T_TMP/arp-$BATS_TEST_NUMBER.txt
+	: > "$cap.err"
+	peer timeout 10 tcpdump -l -n -i veth1 -c 1 'arp and arp[6:2] == 1 and arp[24:4] == 0xc6120001' > "$cap" 2> "$cap.err" &
+	local tpid=$!
+	wait_until 5 grep -q "listening on" "$cap.err" || fail "tcpdump did not start: $(cat "$cap.err")"
+	for _ in 1 2 3 4 5; do
+		rs ip neigh flush dev veth0
+		rs arping -c 1 -w 1 -I veth0 -S 198.18.0.100 198.18.0.1 >/dev/null 2>&1
+		grep -q "tell" "$cap" && break
+	done
+	wait "$tpid"
+	awk '/tell/ { for (i = 1; i < NF; i++) if ($i == "tell") { v = $(i + 1); sub(",", "", v); print v } }' "$cap"
+}
+
+@test "compat datapath: watch keeps lvip_ifaddr current, so the rewrite follows an address change" {
+	conf "interface veth0" "vip 198.18.0.100"
+	LVIP_FORCE_COMPAT=1 ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$CONF" 2> "$LVIP_T_TMP/watch.log" &
+	WATCH_PID=$!
+	wait_until 5 attached veth0 || fail "watch did not apply the file: $(cat "$LVIP_T_TMP/watch.log")"
+	bpftool prog show pinned "$PIN/lvip_tc" | grep -q lvip_tc_compat || fail "not the compat program"
+	[ "$(rewritten_sender)" = 198.18.0.11 ] || fail "rewrite did not use 198.18.0.11"
+	rs ip addr del 198.18.0.11/24 dev veth0
+	rs ip addr add 198.18.0.12/24 dev veth0
+	wait_until 3 sh -c "bpftool -j map dump pinned '$PIN/lvip_ifaddr' | grep -q '\"addr\":\[198,18,0,12\]'" ||
+		fail "lvip_ifaddr not refreshed: $(bpftool map dump pinned "$PIN/lvip_ifaddr")"
+	[ "$(rewritten_sender)" = 198.18.0.12 ] || fail "rewrite did not follow the address change"
+}
+
+@test "compat datapath: a stale lvip_ifaddr is named by check and status, and the next command refreshes it" {
+	export LVIP_FORCE_COMPAT=1
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	rs ip addr del "$RS_ADDR4/24" dev veth0
+	rs ip addr add 198.18.0.12/24 dev veth0
+	run lvip check --json
+	assert_status 1
+	json_assert "any(f['code'] == 'ifaddr_stale' and f['interface'] == 'veth0' for f in d['findings'])" "$output"
+	run lvip status
+	assert_status 1
+	lvip vip add "$VIP4"    # any command that changes state refreshes it
+	run lvip check
+	assert_status 0
+	assert_eq 198.18.0.12 "$(tell_sender "$VIP4")" "sender of 'who-has peer tell VIP' after the address change"
+}
