@@ -673,10 +673,7 @@ static void map_reasons(void)
 {
 	_Static_assert((int)LVIP_R_MAX == (int)ORACLE_N_REASONS, "the oracle names every reason");
 	for (int r = 0; r < LVIP_R_MAX; r++) {
-		reason_map[r] = -1;
-		for (int o = 0; o < ORACLE_N_REASONS; o++)
-			if (!strcmp(abi_reason[r], oracle_reason_name[o]))
-				reason_map[r] = o;
+		reason_map[r] = oracle_reason_index(abi_reason[r]);
 		if (reason_map[r] < 0)
 			bh_bail("ABI reason %s unknown to the oracle", abi_reason[r]);
 	}

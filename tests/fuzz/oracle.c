@@ -60,6 +60,14 @@ const char *const oracle_reason_name[ORACLE_N_REASONS] = {
 	[ORACLE_MALFORMED] = "malformed",
 };
 
+int oracle_reason_index(const char *name)
+{
+	for (int o = 0; o < ORACLE_N_REASONS; o++)
+		if (!strcmp(name, oracle_reason_name[o]))
+			return o;
+	return -1;
+}
+
 /* Numbers from the protocols' own specifications (IEEE 802.1Q, RFC 826,
  * RFC 791, RFC 8200, RFC 4861). */
 #define ETH_HEADER     14

@@ -36,6 +36,8 @@ enum oracle_reason {
 };
 
 extern const char *const oracle_reason_name[ORACLE_N_REASONS];
+/* The oracle's index of the reason named name (lvip's own name for it), or -1. */
+int oracle_reason_index(const char *name);
 
 enum oracle_verdict { ORACLE_PASS = 0, ORACLE_DROP };
 
