@@ -80,7 +80,7 @@ int cmd_main(int argc, char **argv);
 extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
 extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list;
 extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
-extern const struct cmd_def cmd_apply, cmd_watch;
+extern const struct cmd_def cmd_apply, cmd_watch, cmd_save;
 
 /* Options shared by several commands. */
 extern const struct opt_def opt_json, opt_file;

@@ -143,6 +143,68 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
 }
 
+# ---------------------------------------------------------------- save
+
+@test "save: two interfaces with their modes, IPv4 and IPv6 VIPs; apply of the saved file: no changes" {
+	lvip_add_veth2
+	lvip attach veth0 --mode native >/dev/null
+	lvip attach veth2 --mode generic >/dev/null
+	lvip vip add 198.18.0.100 2001:db8::100 >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	assert_eq "" "$stderr" "stderr of save"
+	printf '%s\n' "$output" >"$CONF"
+	[[ "${lines[0]}" == "# lvip config written by 'lvip save'"* ]] || fail "header: ${lines[0]}"
+	assert_eq "interface veth0 mode=native
+interface veth2 mode=generic
+vip 198.18.0.100
+vip 2001:db8::100" "$(grep -v '^#' "$CONF")" "saved directives"
+	run lvip apply -f "$CONF"
+	assert_status 0
+	assert_eq "no changes" "$output" "apply of the saved file"
+}
+
+@test "save: a VIP added with --no-lo is saved as a vip line with a comment; apply puts it on lo and changes nothing else" {
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 >/dev/null
+	lvip vip add --no-lo 198.18.0.101 2001:db8::101 >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	printf '%s\n' "$output" >"$CONF"
+	assert_contains "$output" "# 198.18.0.101 is not on lo now (added with --no-lo, or removed since): apply puts it on lo"
+	assert_contains "$output" $'\nvip 198.18.0.101\n'
+	assert_contains "$output" $'\nvip 2001:db8::101'
+	assert_contains "$stderr" "VIP 198.18.0.101 is not on lo: applying the saved file puts it on lo"
+	run lvip apply -f "$CONF" --dry-run
+	assert_status 0
+	assert_eq "would add vip 198.18.0.101
+would add vip 2001:db8::101
+dry run: nothing changed, 2 change(s)" "$output" "plan of the saved file"
+	lvip apply -f "$CONF" >/dev/null
+	lo_has "$RS" 198.18.0.101/32 || fail "198.18.0.101 not on lo"
+	lvip save >"$CONF" 2>/dev/null
+	run lvip apply -f "$CONF"
+	assert_status 0
+	assert_eq "no changes" "$output" "apply of the second save"
+}
+
+@test "save: an interface whose name a config cannot hold is a comment, not an interface line" {
+	ip -n "$RS" link add 'v#2' type veth peer name 'v\3' || fail "cannot create the interfaces"
+	lvip attach veth0 'v#2' 'v\3' >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	assert_contains "$output" "# interface 'v#2' (ifindex $(ifindex "$RS" 'v#2')): its name cannot be written in a config file: not saved"
+	assert_contains "$output" "# interface 'v\\x5c3'"
+	assert_eq "interface veth0 mode=native" "$(grep -v '^#' <<<"$output")" "the only directive"
+	assert_contains "$stderr" "interface 'v#2' not saved"
+}
+
+@test "save: nothing loaded is exit 1" {
+	run --separate-stderr lvip save
+	assert_status 1
+	assert_contains "$stderr" "lvip is not loaded"
+}
+
 # ---------------------------------------------------------------- interface globs, foreign XDP programs
 
 @test "interface globs: 'veth*' and '*' pick interfaces with a MAC, never lo" {
