@@ -21,7 +21,7 @@ enum cmd_needs {
 
 /* Option values, one field per option of any command. */
 struct cmd_opts {
-	bool json, prometheus, dry_run, no_lo, keep_lo, all;
+	bool json, prometheus, dry_run, no_lo, keep_lo, all, exact;
 	const char *file;
 	__u32 max_vips, watch, count;
 	enum xdp_mode_req mode;
@@ -83,6 +83,6 @@ extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
 extern const struct cmd_def cmd_apply, cmd_watch, cmd_save;
 
 /* Options shared by several commands. */
-extern const struct opt_def opt_json, opt_file;
+extern const struct opt_def opt_json, opt_file, opt_exact;
 
 #endif /* LVIP_CMD_H */

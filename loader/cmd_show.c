@@ -238,6 +238,7 @@ static int stats_run(struct cmd_ctx *c)
 	int err = 0;
 
 	if_cols_init();
+	out_exact(c->o.exact);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (__u32 i = 0; !err && !stop; i++) {
@@ -273,8 +274,8 @@ const struct cmd_def cmd_stats = {
 	.name = "stats",
 	.summary = "Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
 		   "With --json and --watch, one JSON object per line.\n",
-	.opts = (const struct opt_def *const[]){ &opt_json, &opt_prometheus, &opt_watch, &opt_count,
-						 NULL },
+	.opts = (const struct opt_def *const[]){ &opt_json, &opt_prometheus, &opt_exact, &opt_watch,
+						 &opt_count, NULL },
 	.needs = NEED_READ | NEED_LOADED, .check = stats_check, .run = stats_run,
 };
 

@@ -417,6 +417,23 @@ sample() {
 	awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'
 }
 
+@test "vip list -x and stats --exact print a byte count over 100,000 in full digits" {
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 >/dev/null
+	peer ip route add 198.18.0.100/32 via "$RS_ADDR4"
+	run peer ping -c 10 -i 0.05 -W 2 -s 12000 198.18.0.100
+	assert_status 0
+	local bytes row
+	bytes=$(lvip vip list --json | json_eval "d[0]['bytes']")
+	[ "$bytes" -gt 100000 ] || fail "only $bytes bytes counted"
+	row=$(lvip vip list | awk '$1 == "198.18.0.100"')
+	[[ "$row" == *KiB* && "$row" != *" $bytes "* ]] || fail "vip list without -x: $row"
+	row=$(lvip vip list -x | awk '$1 == "198.18.0.100"')
+	assert_eq "$bytes" "$(awk '{ print $5 }' <<<"$row")" "BYTES of vip list -x"
+	row=$(lvip stats --exact | awk '$1 == "198.18.0.100"')
+	assert_eq "$bytes" "$(awk '{ print $5 }' <<<"$row")" "BYTES of stats --exact"
+}
+
 @test "stats --prometheus passes promtool check metrics and counts the dropped ARP requests" {
 	need_cmds promtool prometheus-node-exporter curl arping
 	protect_and_probe 3
