@@ -23,7 +23,7 @@ enum cmd_needs {
 struct cmd_opts {
 	bool json, prometheus, dry_run, no_lo, keep_lo, all, exact;
 	const char *file;
-	__u32 max_vips, watch, count;
+	__u32 max_vips, watch, count, vip_series;
 	enum xdp_mode_req mode;
 };
 
@@ -53,6 +53,7 @@ struct opt_def {
 	const char *arg;      /* the argument as the help shows it */
 	size_t offset;        /* of the value in struct cmd_opts */
 	__u32 min, max;       /* OPT_U32 */
+	__u32 def;            /* OPT_U32: the value when the option is not given */
 	const char *expect;   /* what a valid argument is, for the error */
 	const char *help;
 	unsigned drop_needs;  /* needs this option removes (--dry-run) */

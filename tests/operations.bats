@@ -481,7 +481,63 @@ lvip_vip_dropped_total counter
 lvip_vips gauge
 lvip_interfaces_attached gauge
 lvip_vip_on_lo gauge
+lvip_vip_series_omitted gauge
+lvip_build_info gauge
+lvip_last_export_timestamp_seconds gauge
 EOF
+
+	# Who wrote it, and when: a failed export leaves an old timestamp.
+	local version abi ts now
+	read -r _ version _ abi < <(lvip --version)
+	abi=${abi%)}
+	assert_eq 1 "$(sample "lvip_build_info{version=\"$version\",abi=\"$abi\"}" <<<"$out")" lvip_build_info
+	ts=$(sample lvip_last_export_timestamp_seconds <<<"$out")
+	now=$(date +%s)
+	[ "$ts" -le "$now" ] && [ "$ts" -ge $(( now - 5 )) ] ||
+		fail "lvip_last_export_timestamp_seconds $ts is not within 5 s of now ($now)"
+	assert_eq 0 "$(sample lvip_vip_series_omitted <<<"$out")" "lvip_vip_series_omitted without --vip-series"
+}
+
+# vip_series < exposition: how many distinct VIPs have per-VIP series.
+vip_series() {
+	grep -o '^lvip_vip_[a-z_]*{vip="[^"]*"' | sed 's/.*{vip=//' | sort -u | wc -l
+}
+
+@test "stats --prometheus --vip-series: 0 gives no per-VIP series, 1 the first VIP's; the rest counted as omitted" {
+	need_cmds promtool
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 198.18.0.101 2001:db8::100 >/dev/null
+	run lvip stats --prometheus --vip-series 0
+	assert_status 0
+	local out=$output fam
+	run promtool check metrics <<<"$out"
+	assert_status 0
+	assert_eq 0 "$(vip_series <<<"$out")" "VIPs with series under --vip-series 0"
+	assert_eq 3 "$(sample lvip_vip_series_omitted <<<"$out")" lvip_vip_series_omitted
+	assert_eq 3 "$(sample lvip_vips <<<"$out")" lvip_vips
+	for fam in lvip_vip_packets_total lvip_vip_bytes_total lvip_vip_dropped_total lvip_vip_on_lo; do
+		grep -q "^# HELP $fam " <<<"$out" && grep -q "^# TYPE $fam " <<<"$out" ||
+			fail "$fam lost its HELP or TYPE under --vip-series 0"
+	done
+
+	run lvip stats --prometheus --vip-series 1
+	assert_status 0
+	out=$output
+	run promtool check metrics <<<"$out"
+	assert_status 0
+	assert_eq 1 "$(vip_series <<<"$out")" "VIPs with series under --vip-series 1"
+	sample 'lvip_vip_packets_total{vip="198.18.0.100"}' <<<"$out" >/dev/null || fail "not the first VIP's series"
+	assert_eq 2 "$(sample lvip_vip_series_omitted <<<"$out")" lvip_vip_series_omitted
+
+	run lvip stats --prometheus --vip-series 5
+	assert_eq 3 "$(vip_series <<<"$output")" "VIPs with series under --vip-series 5"
+	assert_eq 0 "$(sample lvip_vip_series_omitted <<<"$output")" lvip_vip_series_omitted
+
+	run --separate-stderr lvip stats --vip-series 1
+	assert_status 2
+	assert_eq "lvip: stats: --vip-series needs --prometheus" "$stderr" "--vip-series without --prometheus"
+	run --separate-stderr lvip stats --prometheus --vip-series -1
+	assert_status 2
 }
 
 @test "a VIP off lo reads lvip_vip_on_lo 0" {

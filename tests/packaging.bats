@@ -196,6 +196,13 @@ EOF
 	assert_eq 2 "${#script[@]}" "ExecStart= lines"
 	[[ ${script[0]} == *"stub check"* ]] || fail "the check runs first: ${script[0]}"
 	[[ ${script[1]} == *"stub stats --prometheus"* ]] || fail "then the stats: ${script[1]}"
+	# The options the unit passes are ones lvip takes (parsed before --help).
+	local statsopts=${script[1]#*stub stats }
+	statsopts=${statsopts%% >*}
+	[[ $statsopts == *"--vip-series "* ]] || fail "the per-VIP series are not bounded: $statsopts"
+	# shellcheck disable=SC2086 # the unit's words, split as sh splits them
+	run "$LVIP" stats $statsopts --help
+	assert_status 0
 	[[ ${script[*]} != *%* && ${script[*]} != *\\* ]] ||
 		fail "a % specifier or a C escape that systemd would rewrite"
 
