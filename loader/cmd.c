@@ -21,7 +21,7 @@
 
 static const struct cmd_def *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_stats,
-	&cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_down,
+	&cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_save, &cmd_down,
 };
 
 static const struct opt_def opt_help = {
@@ -117,6 +117,9 @@ static int parse_opts(const struct cmd_def *c, int argc, char **argv, struct cmd
 			snprintf(shortopts + strlen(shortopts), 3, "%c%s", (*d)->short_name,
 				 (*d)->type == OPT_FLAG ? "" : ":");
 	}
+	for (size_t i = 1; i < n; i++)
+		if (defs[i]->type == OPT_U32)
+			*(__u32 *)((char *)v + defs[i]->offset) = defs[i]->def;
 	optind = 0;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, shortopts, lo, &idx)) != -1) {

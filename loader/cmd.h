@@ -21,9 +21,9 @@ enum cmd_needs {
 
 /* Option values, one field per option of any command. */
 struct cmd_opts {
-	bool json, prometheus, dry_run, no_lo, keep_lo, all;
+	bool json, prometheus, dry_run, no_lo, keep_lo, all, exact;
 	const char *file;
-	__u32 max_vips, watch, count;
+	__u32 max_vips, watch, count, vip_series;
 	enum xdp_mode_req mode;
 };
 
@@ -53,6 +53,7 @@ struct opt_def {
 	const char *arg;      /* the argument as the help shows it */
 	size_t offset;        /* of the value in struct cmd_opts */
 	__u32 min, max;       /* OPT_U32 */
+	__u32 def;            /* OPT_U32: the value when the option is not given */
 	const char *expect;   /* what a valid argument is, for the error */
 	const char *help;
 	unsigned drop_needs;  /* needs this option removes (--dry-run) */
@@ -80,9 +81,9 @@ int cmd_main(int argc, char **argv);
 extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
 extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list;
 extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
-extern const struct cmd_def cmd_apply, cmd_watch;
+extern const struct cmd_def cmd_apply, cmd_watch, cmd_save;
 
 /* Options shared by several commands. */
-extern const struct opt_def opt_json, opt_file;
+extern const struct opt_def opt_json, opt_file, opt_exact;
 
 #endif /* LVIP_CMD_H */

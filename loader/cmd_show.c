@@ -145,11 +145,10 @@ static void prom_vip(const char *name, const char *vip, const char *extra, __u64
 	printf("\"%s} %llu\n", extra, (unsigned long long)v);
 }
 
-static void stats_prometheus(const struct snapshot *sn)
+static void prom_reasons(const struct snapshot *sn)
 {
 	const __u64 *g = (const __u64 *)&sn->global;
-	char addr[INET6_ADDRSTRLEN], name[LVIP_NAME_ESC];
-	size_t attached = 0;
+	char name[LVIP_NAME_ESC];
 
 	prom_family("lvip_packets_total", "counter", "Frames lvip acted on, by reason, all interfaces.");
 	for (int r = 0; r < LVIP_R_MAX; r++)
@@ -159,7 +158,6 @@ static void stats_prometheus(const struct snapshot *sn)
 	for (size_t i = 0; i < sn->nifs; i++) {
 		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
 
-		attached += sn->ifs[i].info.link_alive;
 		name_escape(sn->ifs[i].info.name, name, sizeof(name));
 		for (int r = 0; r < LVIP_R_MAX; r++) {
 			printf("lvip_interface_packets_total{interface=\"");
@@ -167,28 +165,55 @@ static void stats_prometheus(const struct snapshot *sn)
 			printf("\",reason=\"%s\"} %llu\n", lvip_reason_names[r], (unsigned long long)c[r]);
 		}
 	}
+}
+
+/* The per-VIP families, with the series of the first n VIPs. */
+static void prom_vips(const struct snapshot *sn, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN];
+
 	prom_family("lvip_vip_packets_total", "counter", "Packets to the VIP accepted.");
-	for (size_t i = 0; i < sn->vips.n; i++)
+	for (size_t i = 0; i < n; i++)
 		prom_vip("lvip_vip_packets_total", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
 			 sn->vips.e[i].val.packets);
 	prom_family("lvip_vip_bytes_total", "counter", "IP bytes of the packets to the VIP accepted.");
-	for (size_t i = 0; i < sn->vips.n; i++)
+	for (size_t i = 0; i < n; i++)
 		prom_vip("lvip_vip_bytes_total", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
 			 sn->vips.e[i].val.bytes);
 	prom_family("lvip_vip_dropped_total", "counter", "ARP or ND frames for or from the VIP dropped.");
-	for (size_t i = 0; i < sn->vips.n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		vip_format(&sn->vips.e[i].addr, addr, sizeof(addr));
 		prom_vip("lvip_vip_dropped_total", addr, ",proto=\"arp\"", sn->vips.e[i].val.arp_dropped);
 		prom_vip("lvip_vip_dropped_total", addr, ",proto=\"nd\"", sn->vips.e[i].val.nd_dropped);
 	}
 	prom_family("lvip_vip_on_lo", "gauge", "1 if the VIP is on lo.");
-	for (size_t i = 0; i < sn->vips.n; i++)
+	for (size_t i = 0; i < n; i++)
 		prom_vip("lvip_vip_on_lo", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
 			 vip_view_on_lo(&sn->vips, i));
+}
+
+static void stats_prometheus(const struct snapshot *sn, __u32 vip_series)
+{
+	size_t attached = 0, nseries = sn->vips.n < vip_series ? sn->vips.n : vip_series;
+
+	for (size_t i = 0; i < sn->nifs; i++)
+		attached += sn->ifs[i].info.link_alive;
+	prom_reasons(sn);
+	prom_vips(sn, nseries);
 	prom_family("lvip_vips", "gauge", "VIPs in lvip's maps.");
 	printf("lvip_vips %zu\n", sn->vips.n);
+	prom_family("lvip_vip_series_omitted", "gauge",
+		    "VIPs whose per-VIP series were left out (stats --vip-series).");
+	printf("lvip_vip_series_omitted %zu\n", sn->vips.n - nseries);
 	prom_family("lvip_interfaces_attached", "gauge", "Interfaces lvip's XDP program is attached to.");
 	printf("lvip_interfaces_attached %zu\n", attached);
+	prom_family("lvip_build_info", "gauge", "Always 1: the lvip version and pin ABI that wrote this.");
+	printf("lvip_build_info{version=\"");
+	prom_label(LVIP_VERSION);
+	printf("\",abi=\"%d\"} 1\n", LVIP_ABI_VERSION);
+	prom_family("lvip_last_export_timestamp_seconds", "gauge",
+		    "Unix time this export was written: a stale value means exports fail.");
+	printf("lvip_last_export_timestamp_seconds %lld\n", (long long)time(NULL));
 }
 
 static int stats_once(struct lvip_state *s, const struct cmd_opts *o)
@@ -201,7 +226,7 @@ static int stats_once(struct lvip_state *s, const struct cmd_opts *o)
 		return err;
 	}
 	if (o->prometheus) {
-		stats_prometheus(&sn);
+		stats_prometheus(&sn, o->vip_series);
 	} else {
 		out_start(o->json);
 		stats_show(&sn);
@@ -226,6 +251,10 @@ static int stats_check(struct cmd_ctx *c)
 		lvip_err("stats: --json and --prometheus exclude each other");
 		return EXIT_USAGE;
 	}
+	if (c->o.vip_series != UINT32_MAX && !c->o.prometheus) {
+		lvip_err("stats: --vip-series needs --prometheus");
+		return EXIT_USAGE;
+	}
 	if (c->o.count && !c->o.watch) {
 		lvip_err("stats: --count needs --watch");
 		return EXIT_USAGE;
@@ -238,6 +267,7 @@ static int stats_run(struct cmd_ctx *c)
 	int err = 0;
 
 	if_cols_init();
+	out_exact(c->o.exact);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (__u32 i = 0; !err && !stop; i++) {
@@ -254,6 +284,13 @@ static int stats_run(struct cmd_ctx *c)
 static const struct opt_def opt_prometheus = {
 	.name = "prometheus", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, prometheus),
 	.help = "the Prometheus text format (node_exporter's textfile collector)",
+};
+
+static const struct opt_def opt_vip_series = {
+	.name = "vip-series", .type = OPT_U32, .arg = "N", .min = 0, .max = UINT32_MAX - 1,
+	.def = UINT32_MAX, .offset = offsetof(struct cmd_opts, vip_series),
+	.expect = "needs a number of VIPs (0: none)",
+	.help = "with --prometheus: per-VIP series for the first N VIPs only (0: none)",
 };
 
 static const struct opt_def opt_watch = {
@@ -273,8 +310,8 @@ const struct cmd_def cmd_stats = {
 	.name = "stats",
 	.summary = "Counters summed over CPUs: globally by reason, per VIP, per interface.\n"
 		   "With --json and --watch, one JSON object per line.\n",
-	.opts = (const struct opt_def *const[]){ &opt_json, &opt_prometheus, &opt_watch, &opt_count,
-						 NULL },
+	.opts = (const struct opt_def *const[]){ &opt_json, &opt_prometheus, &opt_vip_series,
+						 &opt_exact, &opt_watch, &opt_count, NULL },
 	.needs = NEED_READ | NEED_LOADED, .check = stats_check, .run = stats_run,
 };
 

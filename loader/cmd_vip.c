@@ -201,6 +201,7 @@ static int run_list(struct cmd_ctx *c)
 	if (vip_view_load(&c->s, &view))
 		return EXIT_FAIL;
 	out_start(c->o.json);
+	out_exact(c->o.exact);
 	vip_view_show(&view, NULL);
 	out_end(false);
 	vip_view_free(&view);
@@ -210,6 +211,12 @@ static int run_list(struct cmd_ctx *c)
 const struct opt_def opt_json = {
 	.name = "json", .short_name = 'j', .type = OPT_FLAG,
 	.offset = offsetof(struct cmd_opts, json), .help = "JSON output",
+};
+
+const struct opt_def opt_exact = {
+	.name = "exact", .short_name = 'x', .type = OPT_FLAG,
+	.offset = offsetof(struct cmd_opts, exact),
+	.help = "numbers in full in the tables, not rounded (1.2k, 3.4 MiB)",
 };
 
 static const struct opt_def opt_no_lo = {
@@ -249,6 +256,6 @@ const struct cmd_def cmd_vip_del = {
 const struct cmd_def cmd_vip_list = {
 	.name = "vip list",
 	.summary = "Every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n",
-	.opts = (const struct opt_def *const[]){ &opt_json, NULL },
+	.opts = (const struct opt_def *const[]){ &opt_json, &opt_exact, NULL },
 	.needs = NEED_READ, .check = cmd_no_operands, .run = run_list,
 };

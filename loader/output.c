@@ -190,6 +190,23 @@ void out_text(const char *fmt, ...)
 
 /* ---- tables ---- */
 
+static bool exact; /* numbers in full, not 1.2k or 3.4 MiB; kept across out_start */
+
+void out_exact(bool on)
+{
+	exact = on;
+}
+
+/* A counter or byte count as a table shows it. */
+static const char *num_text(__u64 v, bool bytes, char *buf, size_t len)
+{
+	if (exact) {
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	return bytes ? human_bytes(v, buf, len) : human_count(v, buf, len);
+}
+
 void out_header(const struct column *cols, size_t n, const int *widths)
 {
 	for (size_t i = 0; i < n; i++)
@@ -203,11 +220,28 @@ void out_header(const struct column *cols, size_t n, const int *widths)
 static const char *cell_text(const struct column *c, const struct cell *v, char *buf, size_t len)
 {
 	switch (c->kind) {
-	case COL_COUNT: return human_count(v->v, buf, len);
-	case COL_BYTES: return human_bytes(v->v, buf, len);
+	case COL_COUNT: return num_text(v->v, false, buf, len);
+	case COL_BYTES: return num_text(v->v, true, buf, len);
 	case COL_YESNO: return v->v ? "yes" : "no";
 	case COL_U32: snprintf(buf, len, "%llu", (unsigned long long)v->v); return buf;
 	default: return v->s;
+	}
+}
+
+void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths)
+{
+	char buf[32];
+
+	for (size_t i = 0; i < n; i++) {
+		int len;
+
+		if (!cols[i].label)
+			continue;
+		len = (int)strlen(cell_text(&cols[i], &cells[i], buf, sizeof(buf)));
+		if (widths[i] < 0 && len > -widths[i])
+			widths[i] = -len;
+		else if (widths[i] >= 0 && len > widths[i])
+			widths[i] = len;
 	}
 }
 
@@ -248,18 +282,34 @@ static const struct column vip_cols[] = {
 	{ "nd_dropped", "ND_DROPPED", 2, 10, COL_COUNT },
 };
 
+static void vip_cells(const struct vip_view *v, size_t i, char *addr, struct cell *c)
+{
+	const struct vip_entry *e = &v->e[i];
+	const struct cell cells[] = {
+		{ vip_format(&e->addr, addr, INET6_ADDRSTRLEN), 0 },
+		{ NULL, e->addr.family == AF_INET ? 4 : 6 },
+		{ NULL, vip_view_on_lo(v, i) },
+		{ vip_owner(e), 0 },
+		{ NULL, e->val.packets },
+		{ NULL, e->val.bytes },
+		{ NULL, e->val.arp_dropped },
+		{ NULL, e->val.nd_dropped },
+	};
+
+	memcpy(c, cells, sizeof(cells));
+}
+
 void vip_view_show(const struct vip_view *v, const char *key)
 {
 	char addr[INET6_ADDRSTRLEN];
 	int widths[ARRAY_SIZE(vip_cols)];
+	struct cell c[ARRAY_SIZE(vip_cols)];
 
 	for (size_t i = 0; i < ARRAY_SIZE(vip_cols); i++)
 		widths[i] = vip_cols[i].width;
 	for (size_t i = 0; i < v->n; i++) {
-		int len = (int)strlen(vip_format(&v->e[i].addr, addr, sizeof(addr)));
-
-		if (len > -widths[0])
-			widths[0] = -len;
+		vip_cells(v, i, addr, c);
+		out_fit(vip_cols, ARRAY_SIZE(vip_cols), c, widths);
 	}
 	out_open_array(key);
 	if (!v->n)
@@ -267,18 +317,7 @@ void vip_view_show(const struct vip_view *v, const char *key)
 	else
 		out_header(vip_cols, ARRAY_SIZE(vip_cols), widths);
 	for (size_t i = 0; i < v->n; i++) {
-		const struct vip_entry *e = &v->e[i];
-		struct cell c[] = {
-			{ vip_format(&e->addr, addr, sizeof(addr)), 0 },
-			{ NULL, e->addr.family == AF_INET ? 4 : 6 },
-			{ NULL, vip_view_on_lo(v, i) },
-			{ vip_owner(e), 0 },
-			{ NULL, e->val.packets },
-			{ NULL, e->val.bytes },
-			{ NULL, e->val.arp_dropped },
-			{ NULL, e->val.nd_dropped },
-		};
-
+		vip_cells(v, i, addr, c);
 		out_row(vip_cols, ARRAY_SIZE(vip_cols), c, widths);
 	}
 	out_close();
@@ -293,7 +332,7 @@ void reasons_show(const char *key, const struct lvip_counters *c)
 	out_open(key);
 	out_text("%-18s %12s\n", "REASON", "PACKETS");
 	for (int r = 0; r < LVIP_R_MAX; r++) {
-		out_text("%-18s %12s\n", lvip_reason_names[r], human_count(slot[r], buf, sizeof(buf)));
+		out_text("%-18s %12s\n", lvip_reason_names[r], num_text(slot[r], false, buf, sizeof(buf)));
 		out_u64(lvip_reason_names[r], NULL, slot[r]);
 	}
 	out_close();

@@ -49,6 +49,10 @@ struct cell {
 /* One row: cells in the columns' order. */
 void out_row(const struct column *cols, size_t n, const struct cell *cells, const int *widths);
 void out_header(const struct column *cols, size_t n, const int *widths);
+/* Widen widths (as in struct column) so that the row's cells fit. */
+void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths);
+/* Tables print counters and byte counts in full (--exact), not 1.2k, 3.4 MiB. */
+void out_exact(bool on);
 
 /* The VIPs of the maps with what lo holds: enough for list and stats. */
 struct vip_view {

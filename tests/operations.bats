@@ -143,6 +143,68 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	assert_eq "$before" "$(lvip_state_snapshot; stat -c '%a %U' "$PIN")" "the state after apply --dry-run"
 }
 
+# ---------------------------------------------------------------- save
+
+@test "save: two interfaces with their modes, IPv4 and IPv6 VIPs; apply of the saved file: no changes" {
+	lvip_add_veth2
+	lvip attach veth0 --mode native >/dev/null
+	lvip attach veth2 --mode generic >/dev/null
+	lvip vip add 198.18.0.100 2001:db8::100 >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	assert_eq "" "$stderr" "stderr of save"
+	printf '%s\n' "$output" >"$CONF"
+	[[ "${lines[0]}" == "# lvip config written by 'lvip save'"* ]] || fail "header: ${lines[0]}"
+	assert_eq "interface veth0 mode=native
+interface veth2 mode=generic
+vip 198.18.0.100
+vip 2001:db8::100" "$(grep -v '^#' "$CONF")" "saved directives"
+	run lvip apply -f "$CONF"
+	assert_status 0
+	assert_eq "no changes" "$output" "apply of the saved file"
+}
+
+@test "save: a VIP added with --no-lo is saved as a vip line with a comment; apply puts it on lo and changes nothing else" {
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 >/dev/null
+	lvip vip add --no-lo 198.18.0.101 2001:db8::101 >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	printf '%s\n' "$output" >"$CONF"
+	assert_contains "$output" "# 198.18.0.101 is not on lo now (added with --no-lo, or removed since): apply puts it on lo"
+	assert_contains "$output" $'\nvip 198.18.0.101\n'
+	assert_contains "$output" $'\nvip 2001:db8::101'
+	assert_contains "$stderr" "VIP 198.18.0.101 is not on lo: applying the saved file puts it on lo"
+	run lvip apply -f "$CONF" --dry-run
+	assert_status 0
+	assert_eq "would add vip 198.18.0.101
+would add vip 2001:db8::101
+dry run: nothing changed, 2 change(s)" "$output" "plan of the saved file"
+	lvip apply -f "$CONF" >/dev/null
+	lo_has "$RS" 198.18.0.101/32 || fail "198.18.0.101 not on lo"
+	lvip save >"$CONF" 2>/dev/null
+	run lvip apply -f "$CONF"
+	assert_status 0
+	assert_eq "no changes" "$output" "apply of the second save"
+}
+
+@test "save: an interface whose name a config cannot hold is a comment, not an interface line" {
+	ip -n "$RS" link add 'v#2' type veth peer name 'v\3' || fail "cannot create the interfaces"
+	lvip attach veth0 'v#2' 'v\3' >/dev/null
+	run --separate-stderr lvip save
+	assert_status 0
+	assert_contains "$output" "# interface 'v#2' (ifindex $(ifindex "$RS" 'v#2')): its name cannot be written in a config file: not saved"
+	assert_contains "$output" "# interface 'v\\x5c3'"
+	assert_eq "interface veth0 mode=native" "$(grep -v '^#' <<<"$output")" "the only directive"
+	assert_contains "$stderr" "interface 'v#2' not saved"
+}
+
+@test "save: nothing loaded is exit 1" {
+	run --separate-stderr lvip save
+	assert_status 1
+	assert_contains "$stderr" "lvip is not loaded"
+}
+
 # ---------------------------------------------------------------- interface globs, foreign XDP programs
 
 @test "interface globs: 'veth*' and '*' pick interfaces with a MAC, never lo" {
@@ -355,6 +417,23 @@ sample() {
 	awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'
 }
 
+@test "vip list -x and stats --exact print a byte count over 100,000 in full digits" {
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 >/dev/null
+	peer ip route add 198.18.0.100/32 via "$RS_ADDR4"
+	run peer ping -c 10 -i 0.05 -W 2 -s 12000 198.18.0.100
+	assert_status 0
+	local bytes row
+	bytes=$(lvip vip list --json | json_eval "d[0]['bytes']")
+	[ "$bytes" -gt 100000 ] || fail "only $bytes bytes counted"
+	row=$(lvip vip list | awk '$1 == "198.18.0.100"')
+	[[ "$row" == *KiB* && "$row" != *" $bytes "* ]] || fail "vip list without -x: $row"
+	row=$(lvip vip list -x | awk '$1 == "198.18.0.100"')
+	assert_eq "$bytes" "$(awk '{ print $5 }' <<<"$row")" "BYTES of vip list -x"
+	row=$(lvip stats --exact | awk '$1 == "198.18.0.100"')
+	assert_eq "$bytes" "$(awk '{ print $5 }' <<<"$row")" "BYTES of stats --exact"
+}
+
 @test "stats --prometheus passes promtool check metrics and counts the dropped ARP requests" {
 	need_cmds promtool prometheus-node-exporter curl arping
 	protect_and_probe 3
@@ -402,7 +481,63 @@ lvip_vip_dropped_total counter
 lvip_vips gauge
 lvip_interfaces_attached gauge
 lvip_vip_on_lo gauge
+lvip_vip_series_omitted gauge
+lvip_build_info gauge
+lvip_last_export_timestamp_seconds gauge
 EOF
+
+	# Who wrote it, and when: a failed export leaves an old timestamp.
+	local version abi ts now
+	read -r _ version _ abi < <(lvip --version)
+	abi=${abi%)}
+	assert_eq 1 "$(sample "lvip_build_info{version=\"$version\",abi=\"$abi\"}" <<<"$out")" lvip_build_info
+	ts=$(sample lvip_last_export_timestamp_seconds <<<"$out")
+	now=$(date +%s)
+	[ "$ts" -le "$now" ] && [ "$ts" -ge $(( now - 5 )) ] ||
+		fail "lvip_last_export_timestamp_seconds $ts is not within 5 s of now ($now)"
+	assert_eq 0 "$(sample lvip_vip_series_omitted <<<"$out")" "lvip_vip_series_omitted without --vip-series"
+}
+
+# vip_series < exposition: how many distinct VIPs have per-VIP series.
+vip_series() {
+	grep -o '^lvip_vip_[a-z_]*{vip="[^"]*"' | sed 's/.*{vip=//' | sort -u | wc -l
+}
+
+@test "stats --prometheus --vip-series: 0 gives no per-VIP series, 1 the first VIP's; the rest counted as omitted" {
+	need_cmds promtool
+	lvip attach veth0 >/dev/null
+	lvip vip add 198.18.0.100 198.18.0.101 2001:db8::100 >/dev/null
+	run lvip stats --prometheus --vip-series 0
+	assert_status 0
+	local out=$output fam
+	run promtool check metrics <<<"$out"
+	assert_status 0
+	assert_eq 0 "$(vip_series <<<"$out")" "VIPs with series under --vip-series 0"
+	assert_eq 3 "$(sample lvip_vip_series_omitted <<<"$out")" lvip_vip_series_omitted
+	assert_eq 3 "$(sample lvip_vips <<<"$out")" lvip_vips
+	for fam in lvip_vip_packets_total lvip_vip_bytes_total lvip_vip_dropped_total lvip_vip_on_lo; do
+		grep -q "^# HELP $fam " <<<"$out" && grep -q "^# TYPE $fam " <<<"$out" ||
+			fail "$fam lost its HELP or TYPE under --vip-series 0"
+	done
+
+	run lvip stats --prometheus --vip-series 1
+	assert_status 0
+	out=$output
+	run promtool check metrics <<<"$out"
+	assert_status 0
+	assert_eq 1 "$(vip_series <<<"$out")" "VIPs with series under --vip-series 1"
+	sample 'lvip_vip_packets_total{vip="198.18.0.100"}' <<<"$out" >/dev/null || fail "not the first VIP's series"
+	assert_eq 2 "$(sample lvip_vip_series_omitted <<<"$out")" lvip_vip_series_omitted
+
+	run lvip stats --prometheus --vip-series 5
+	assert_eq 3 "$(vip_series <<<"$output")" "VIPs with series under --vip-series 5"
+	assert_eq 0 "$(sample lvip_vip_series_omitted <<<"$output")" lvip_vip_series_omitted
+
+	run --separate-stderr lvip stats --vip-series 1
+	assert_status 2
+	assert_eq "lvip: stats: --vip-series needs --prometheus" "$stderr" "--vip-series without --prometheus"
+	run --separate-stderr lvip stats --prometheus --vip-series -1
+	assert_status 2
 }
 
 @test "a VIP off lo reads lvip_vip_on_lo 0" {

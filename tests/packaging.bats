@@ -196,6 +196,13 @@ EOF
 	assert_eq 2 "${#script[@]}" "ExecStart= lines"
 	[[ ${script[0]} == *"stub check"* ]] || fail "the check runs first: ${script[0]}"
 	[[ ${script[1]} == *"stub stats --prometheus"* ]] || fail "then the stats: ${script[1]}"
+	# The options the unit passes are ones lvip takes (parsed before --help).
+	local statsopts=${script[1]#*stub stats }
+	statsopts=${statsopts%% >*}
+	[[ $statsopts == *"--vip-series "* ]] || fail "the per-VIP series are not bounded: $statsopts"
+	# shellcheck disable=SC2086 # the unit's words, split as sh splits them
+	run "$LVIP" stats $statsopts --help
+	assert_status 0
 	[[ ${script[*]} != *%* && ${script[*]} != *\\* ]] ||
 		fail "a % specifier or a C escape that systemd would rewrite"
 
@@ -253,7 +260,7 @@ STUB
 	for o in $(help_global_options) $(help_options); do
 		grep -qE "Fl -${o#--}( |$)" "$man" || fail "option $o (lvip --help) missing in lvip.8"
 	done
-	for c in attach detach vip stats status check apply watch down; do
+	for c in attach detach vip stats status check apply watch save down; do
 		for o in $(help_options "$c"); do
 			grep -qE "Fl -${o#--}( |$)" "$man" || fail "option $o of $c missing in lvip.8"
 		done
@@ -279,7 +286,7 @@ STUB
 	for o in $(help_global_options); do
 		grep -qx -- "$o" <<<"$got" || fail "global option $o not completed: $got"
 	done
-	for c in attach detach stats status check apply watch down; do
+	for c in attach detach stats status check apply watch save down; do
 		got=$(comp lvip "$c" --)
 		for o in $(help_options "$c"); do
 			grep -qx -- "$o" <<<"$got" || fail "option $o of $c not completed: $got"
@@ -288,7 +295,7 @@ STUB
 	assert_eq "add del list" "$(comp lvip vip '' | xargs)" "vip subcommands"
 	assert_eq "--keep-lo --help" "$(comp lvip vip del -- | xargs)" "vip del options"
 	assert_eq "--no-lo --help" "$(comp lvip vip add -- | xargs)" "vip add options"
-	assert_eq "--json --help" "$(comp lvip vip list -- | xargs)" "vip list options"
+	assert_eq "--json --exact --help" "$(comp lvip vip list -- | xargs)" "vip list options"
 	assert_eq "auto native generic" "$(comp lvip attach eth0 --mode '' | xargs)" "--mode values"
 }
 
