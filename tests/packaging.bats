@@ -180,6 +180,40 @@ EOF
 	assert_status 1
 }
 
+@test "lvip.service: skipped while lvip.conf has no directive (ExecCondition), run once it has one" {
+	local u=$ROOT/usr/lib/systemd/system/lvip.service d=$PKG_TMP/cond line
+	local -a cond
+	mkdir -p "$d"
+	line=$(grep '^ExecCondition=' "$u")
+	assert_eq 1 "$(grep -c '^ExecCondition=' "$u")" "ExecCondition= lines"
+	# Its words as systemd splits them (no quotes, no specifier, no $), the
+	# file pointed at a temp copy.
+	[[ $line != *[\'\"%\$\\]* ]] || fail "quoting or a specifier systemd would rewrite: $line"
+	read -ra cond <<<"${line#ExecCondition=}"
+	[ "${cond[-1]}" = /etc/lvip/lvip.conf ] || fail "the condition reads ${cond[-1]}"
+	[ -x "${cond[0]}" ] || fail "${cond[0]} is not a program here"
+	cond[-1]=$d/lvip.conf
+	# Exit 1 to 254: systemd skips the unit (it is not failed); 0: it runs.
+	cp "$ROOT/etc/lvip/lvip.conf" "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 1
+	printf '\n   \n\t# vip 198.18.0.100\n  #interface eth0\n' > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 1
+	{ cat "$ROOT/etc/lvip/lvip.conf"; echo '  vip 198.18.0.100'; } > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 0
+	# An edited file lvip refuses still runs watch, which fails the unit.
+	echo 'vipp 198.18.0.100' > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 0
+	run "$LVIP" --pin-dir "$d/pins" apply --dry-run -f "$d/lvip.conf"
+	assert_status 2
+	# The shipped file: the condition skips it, and watch would refuse it.
+	run "$LVIP" --pin-dir "$d/pins" apply --dry-run -f "$ROOT/etc/lvip/lvip.conf"
+	assert_status 2
+}
+
 @test "lvip-metrics.service: its shell lines write lvip_check.prom and lvip.prom atomically" {
 	local d=$PKG_TMP/metrics line
 	local -a script=()
