@@ -403,3 +403,43 @@ assert [d["kind"] for d in docs] == ["ConfigMap", "DaemonSet"], docs
 	assert_status 0
 	[[ $output == *"SUCCESS: 4 rules found"* ]] || fail "$output"
 }
+
+@test "LICENSE: GPL-2.0 for the BPF programs and the rest, the GPL-2 text; debian/copyright machine-readable" {
+	local gpl=/usr/share/common-licenses/GPL-2 f=$REPO/LICENSE obj
+	[ -f "$gpl" ] || fail "$gpl missing (base-files)"
+	cmp <(tail -n "$(wc -l < "$gpl")" "$f") "$gpl" || fail "LICENSE does not end with $gpl"
+	grep -q 'version 2 only (SPDX-License-Identifier: GPL-2.0' "$f"
+	grep -q '^- The BPF programs (bpf/lvip.bpf.c' "$f"
+	grep -q '^- Everything else' "$f"
+	# What LICENSE says is what the files say: every SPDX header is GPL-2.0,
+	# and the BPF object declares "GPL".
+	run bash -c 'cd "$1" && grep -rhoIE --exclude-dir=build --exclude-dir=.git \
+		"^(// |/\* |# )SPDX-License-Identifier: [A-Za-z0-9.+-]+" . |
+		sed "s/.*: //" | sort | uniq -c' _ "$REPO"
+	assert_status 0
+	[[ $output =~ ^\ *[0-9]+\ GPL-2\.0$ ]] || fail "SPDX identifiers: $output"
+	echo "# SPDX headers: $output" >&3
+	obj=$(dirname "$LVIP")/lvip.bpf.o
+	[ -f "$obj" ] || fail "$obj is not built"
+	run readelf -p license "$obj"
+	assert_status 0
+	[[ $output == *"]  GPL"* ]] || fail "license section: $output"
+	# debian/copyright: the machine-readable format, each Files paragraph
+	# GPL-2, and the licence paragraph pointing at common-licenses.
+	python3 - "$REPO/debian/copyright" <<'PY'
+import re, sys
+paras = [p for p in re.split(r"\n\s*\n", open(sys.argv[1]).read()) if p.strip()]
+def fields(p):
+    return dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", p, re.M))
+head = fields(paras[0])
+assert head["Format"] == "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/", head
+assert head["Upstream-Name"] == "lvip", head
+files = [fields(p) for p in paras[1:] if p.startswith("Files:")]
+assert files and files[0]["Files"] == "*", files
+assert any(f["Files"] == "bpf/*" for f in files), files
+for f in files:
+    assert f["License"] == "GPL-2" and f["Copyright"], f
+lic = [p for p in paras[1:] if p.startswith("License: GPL-2")]
+assert len(lic) == 1 and "/usr/share/common-licenses/GPL-2" in lic[0], lic
+PY
+}
