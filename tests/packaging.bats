@@ -6,9 +6,13 @@
 # bash completion in step with `lvip --help` (every command, option and
 # environment variable), the completion's interface names and VIPs (from a
 # stub, and from a running lvip), the metrics unit's shell lines, the
-# container recipe, the README's alert rules. No BPF, no namespace, no root
-# needed but for the completion test with a running lvip (tests/lib/netns.bash:
-# it skips without them, or fails when LVIP_REQUIRE_BPF=1); nothing is
+# container recipe, the README's alert rules, the
+# Debian package (make deb into a temp dir, in a network namespace with no
+# network: lintian, its files, conffile and maintainer scripts, dpkg --root
+# install, remove and purge in a throwaway root), the licence. No BPF, no
+# namespace, no root needed but for the completion test with a running lvip
+# (tests/lib/netns.bash: it skips without them, or fails when
+# LVIP_REQUIRE_BPF=1) and for dpkg --root (it chroots; the same); nothing is
 # installed outside a temp dir.
 
 load lib/netns
@@ -26,6 +30,20 @@ setup_file() {
 	make -s -C "$REPO" install DESTDIR="$PKG_TMP/root" PREFIX=/usr \
 		> "$PKG_TMP/install.log" 2>&1
 	echo $? > "$PKG_TMP/install.rc"
+	# The Debian package, once for the tests that inspect it (about 10 s).
+	# In a network namespace of its own (no interface but a down lo) where
+	# unshare can make one: the build must not need the network.
+	if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
+		local -a offline=()
+		if unshare --net true 2>/dev/null; then
+			offline=(unshare --net)
+			echo offline > "$PKG_TMP/deb.net"
+		else
+			echo "with the host's network (unshare --net failed)" > "$PKG_TMP/deb.net"
+		fi
+		"${offline[@]}" make -s -C "$REPO" deb DEB_OUT="$PKG_TMP/deb" > "$PKG_TMP/deb.log" 2>&1
+		echo $? > "$PKG_TMP/deb.rc"
+	fi
 }
 
 teardown_file() {
@@ -263,6 +281,164 @@ STUB
 	assert_status 1
 	assert_eq "lvip_vips 2" "$(grep -v '^#' "$d/textfile/lvip.prom")" "lvip.prom after a failure"
 	assert_eq "lvip.prom lvip_check.prom" "$(ls "$d/textfile" | xargs)" "textfile dir after a failure"
+}
+
+# deb_require: the package built by setup_file (make deb into the temp dir),
+# as DEB; skip without the Debian tools, or fail when LVIP_REQUIRE_BPF=1.
+deb_require() {
+	need_cmds dpkg-buildpackage dh dpkg-deb lintian
+	[ -f "$PKG_TMP/deb.rc" ] || fail "make deb did not run"
+	assert_eq 0 "$(cat "$PKG_TMP/deb.rc")" "make deb exit status" ||
+		fail "$(cat "$PKG_TMP/deb.log")"
+	DEB=$(echo "$PKG_TMP"/deb/lvip_"$(make_version)"_*.deb)
+	[ -f "$DEB" ] || fail "no lvip_$(make_version)_ARCH.deb in $(ls "$PKG_TMP/deb")"
+}
+
+make_version() {
+	sed -n 's/^VERSION *:= *//p' "$REPO/Makefile"
+}
+
+@test "make deb: dpkg-buildpackage builds lvip_VERSION_ARCH.deb with no network; lintian: no error, no warning" {
+	deb_require
+	assert_eq "offline" "$(cat "$PKG_TMP/deb.net")" "the build's network"
+	assert_eq "3.0 (native)" "$(cat "$REPO/debian/source/format")" "source format"
+	grep -q 'debhelper-compat (= 13)' "$REPO/debian/control"
+	assert_eq "$(make_version)" "$(dpkg-parsechangelog -l "$REPO/debian/changelog" -S Version)" \
+		"debian/changelog version"
+	run lintian --version
+	echo "# $output" >&3
+	# lintian complains about root on stderr; the findings are on stdout.
+	lintian --pedantic "$DEB" > "$PKG_TMP/lintian.out" 2> "$PKG_TMP/lintian.err" ||
+		fail "lintian failed: $(cat "$PKG_TMP/lintian.out" "$PKG_TMP/lintian.err")"
+	sed 's/^/# /' "$PKG_TMP/lintian.out" >&3
+	run grep -E '^[EW]: ' "$PKG_TMP/lintian.out"
+	assert_status 1
+}
+
+@test "the package: its files and modes, control fields, the conffile, the units as packaging/ has them" {
+	deb_require
+	local got want x=$PKG_TMP/debx
+	got=$(dpkg-deb -c "$DEB" | awk '{ print $1, $2, $6 }')
+	want=$(cat <<'EOF'
+drwxr-xr-x root/root ./
+drwxr-xr-x root/root ./etc/
+drwxr-xr-x root/root ./etc/lvip/
+-rw-r--r-- root/root ./etc/lvip/lvip.conf
+drwxr-xr-x root/root ./lib/
+drwxr-xr-x root/root ./lib/systemd/
+drwxr-xr-x root/root ./lib/systemd/system/
+-rw-r--r-- root/root ./lib/systemd/system/lvip-metrics.service
+-rw-r--r-- root/root ./lib/systemd/system/lvip-metrics.timer
+-rw-r--r-- root/root ./lib/systemd/system/lvip.service
+drwxr-xr-x root/root ./usr/
+drwxr-xr-x root/root ./usr/sbin/
+-rwxr-xr-x root/root ./usr/sbin/lvip
+drwxr-xr-x root/root ./usr/share/
+drwxr-xr-x root/root ./usr/share/bash-completion/
+drwxr-xr-x root/root ./usr/share/bash-completion/completions/
+-rw-r--r-- root/root ./usr/share/bash-completion/completions/lvip
+drwxr-xr-x root/root ./usr/share/doc/
+drwxr-xr-x root/root ./usr/share/doc/lvip/
+-rw-r--r-- root/root ./usr/share/doc/lvip/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/lvip/copyright
+-rw-r--r-- root/root ./usr/share/doc/lvip/lvip.conf.example
+drwxr-xr-x root/root ./usr/share/man/
+drwxr-xr-x root/root ./usr/share/man/man8/
+-rw-r--r-- root/root ./usr/share/man/man8/lvip.8.gz
+EOF
+)
+	assert_eq "$want" "$got" "dpkg-deb -c"
+	assert_eq lvip "$(dpkg-deb -f "$DEB" Package)" Package
+	assert_eq "$(make_version)" "$(dpkg-deb -f "$DEB" Version)" Version
+	local dep
+	for dep in libbpf1 libc6 libjson-c5 libmnl0; do
+		[[ ", $(dpkg-deb -f "$DEB" Depends)" == *", $dep "* ]] ||
+			fail "Depends lacks $dep (\${shlibs:Depends}): $(dpkg-deb -f "$DEB" Depends)"
+	done
+	mkdir -p "$x"
+	dpkg-deb -e "$DEB" "$x/DEBIAN"
+	assert_eq /etc/lvip/lvip.conf "$(cat "$x/DEBIAN/conffiles")" conffiles
+	dpkg-deb -x "$DEB" "$x"
+	cmp "$REPO/packaging/lvip.conf" "$x/etc/lvip/lvip.conf"
+	cmp "$REPO/packaging/lvip.conf" "$x/usr/share/doc/lvip/lvip.conf.example"
+	for u in $UNITS; do
+		cmp "$REPO/packaging/$u" "$x/lib/systemd/system/$u"
+	done
+	cmp "$REPO/packaging/lvip.bash-completion" "$x/usr/share/bash-completion/completions/lvip"
+	cmp "$REPO/packaging/lvip.8" <(zcat "$x/usr/share/man/man8/lvip.8.gz")
+	cmp "$REPO/debian/copyright" "$x/usr/share/doc/lvip/copyright"
+	run "$x/usr/sbin/lvip" --version
+	assert_status 0
+	[[ $output == *"$(make_version)"* ]] || fail "lvip --version: $output"
+}
+
+@test "the package's maintainer scripts: enable and start lvip.service and lvip-metrics.timer, stop them on remove, never run lvip" {
+	deb_require
+	local c=$PKG_TMP/debctl s
+	dpkg-deb -e "$DEB" "$c"
+	assert_eq "conffiles control md5sums postinst postrm prerm" "$(ls "$c" | xargs)" "control files"
+	for s in postinst prerm postrm; do
+		sh -n "$c/$s" || fail "$s: syntax"
+		! grep -nE 'lvip (down|detach|vip)|/usr/sbin/lvip' "$c/$s" || fail "$s runs lvip"
+	done
+	grep -q "deb-systemd-helper enable 'lvip.service'" "$c/postinst"
+	grep -q "deb-systemd-helper enable 'lvip-metrics.timer'" "$c/postinst"
+	! grep -q "enable 'lvip-metrics.service'" "$c/postinst" || fail "the timer starts the metrics service"
+	grep -q "deb-systemd-invoke \$_dh_action 'lvip-metrics.timer' 'lvip.service'" "$c/postinst"
+	grep -q "deb-systemd-invoke stop 'lvip-metrics.timer' 'lvip.service'" "$c/prerm"
+	grep -q "deb-systemd-helper purge 'lvip-metrics.timer' 'lvip.service'" "$c/postrm"
+}
+
+@test "dpkg installs the package into a throwaway root: conffile registered, units enabled; remove keeps the edited conffile, purge deletes it" {
+	deb_require
+	[ "$(id -u)" -eq 0 ] || {
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: not root (dpkg --root chroots)"
+		skip "not root (dpkg --root runs the maintainer scripts in a chroot)"
+	}
+	local d=$PKG_TMP/dpkgroot host_before lib
+	local -a dpkg=(dpkg --root="$d" --log="$d/dpkg.log" --force-depends)
+	host_before=$(dpkg-query -W -f='${Status}' lvip 2>&1 || true)
+	# The maintainer scripts run chrooted in $d: give it a /bin/sh, and a
+	# deb-systemd-helper that records its arguments. There is no
+	# /run/systemd/system in $d, so the scripts start and stop nothing.
+	mkdir -p "$d/var/lib/dpkg/info" "$d/var/lib/dpkg/updates" "$d/bin" "$d/usr/bin" "$d/dev"
+	: > "$d/var/lib/dpkg/status"
+	: > "$d/dev/null"
+	cp /bin/dash "$d/bin/sh"
+	for lib in $(ldd /bin/dash | grep -o '/[^ ]*'); do
+		mkdir -p "$d$(dirname "$lib")"
+		cp "$lib" "$d$lib"
+	done
+	printf '#!/bin/sh\necho "$*" >> /helper.log\n' > "$d/usr/bin/deb-systemd-helper"
+	chmod 755 "$d/usr/bin/deb-systemd-helper"
+
+	run "${dpkg[@]}" -i "$DEB"
+	assert_status 0
+	admin() { dpkg-query --admindir="$d/var/lib/dpkg" -W -f="\${$1}" lvip; }
+	assert_eq "install ok installed" "$(admin Status)" "status after install"
+	assert_eq "/etc/lvip/lvip.conf $(md5sum < "$REPO/packaging/lvip.conf" | cut -d' ' -f1)" \
+		"$(admin Conffiles | sed -n 's/^ //p')" "registered conffiles"
+	[ -x "$d/usr/sbin/lvip" ] && [ -f "$d/lib/systemd/system/lvip.service" ]
+	grep -qx 'enable lvip.service' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+	grep -qx 'enable lvip-metrics.timer' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+
+	# Remove: the files go, the edited conffile stays.
+	echo 'vip 198.18.0.100' >> "$d/etc/lvip/lvip.conf"
+	run "${dpkg[@]}" -r lvip
+	assert_status 0
+	assert_eq "deinstall ok config-files" "$(admin Status)" "status after remove"
+	[ ! -e "$d/usr/sbin/lvip" ] && [ ! -e "$d/lib/systemd/system/lvip.service" ]
+	assert_eq "vip 198.18.0.100" "$(tail -n 1 "$d/etc/lvip/lvip.conf")" "the edited conffile after remove"
+
+	# Purge: the conffile goes too, and the units' enablement state.
+	run "${dpkg[@]}" -P lvip
+	assert_status 0
+	[ ! -e "$d/etc/lvip/lvip.conf" ] || fail "purge left /etc/lvip/lvip.conf"
+	grep -qx 'purge lvip-metrics.timer lvip.service' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+	run dpkg-query --admindir="$d/var/lib/dpkg" -W lvip
+	[ "$status" -ne 0 ] || [[ $output != *0.* ]] || fail "still known after purge: $output"
+	# The host's dpkg database never saw it.
+	assert_eq "$host_before" "$(dpkg-query -W -f='${Status}' lvip 2>&1 || true)" "the host's lvip status"
 }
 
 @test "mandoc -Tlint: the man page is clean" {
