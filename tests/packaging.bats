@@ -6,11 +6,12 @@
 # bash completion in step with `lvip --help` (every command, option and
 # environment variable), the completion's interface names and VIPs (from a
 # stub, and from a running lvip), the metrics unit's shell lines, the
-# container recipe, the README's alert rules, the
+# container recipe and the DaemonSet (its structure and its probes' commands
+# against a watch in a namespace), the README's alert rules, the
 # Debian package (make deb into a temp dir, in a network namespace with no
 # network: lintian, its files, conffile and maintainer scripts, dpkg --root
 # install, remove and purge in a throwaway root), the licence. No BPF, no
-# namespace, no root needed but for the completion test with a running lvip
+# namespace, no root needed but for the tests with a running lvip
 # (tests/lib/netns.bash: it skips without them, or fails when
 # LVIP_REQUIRE_BPF=1) and for dpkg --root (it chroots; the same); nothing is
 # installed outside a temp dir.
@@ -559,14 +560,98 @@ EOF
 	grep -q 'mountPath: /etc/lvip' "$k"
 	grep -q 'configMap:' "$k"
 	grep -q 'command: \["/usr/sbin/lvip", "watch", "-f", "/etc/lvip/lvip.conf"\]' "$k"
-	# Both YAML documents parse, where a YAML module is at hand.
-	if python3 -c 'import yaml' 2>/dev/null; then
-		python3 -c '
+	# The structure, with python3-yaml (make deps installs it).
+	python3 -c 'import yaml' 2>/dev/null || {
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: python3-yaml not installed (make deps installs it)"
+		skip "python3-yaml not installed (make deps installs it)"
+	}
+	daemonset_check "$k"
+}
+
+# daemonset_check FILE: the manifest's structure and its probes.
+daemonset_check() {
+	python3 - "$1" <<'PY'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 assert [d["kind"] for d in docs] == ["ConfigMap", "DaemonSet"], docs
-' "$k"
-	fi
+cm, ds = docs
+assert cm["apiVersion"] == "v1" and ds["apiVersion"] == "apps/v1"
+assert cm["metadata"]["namespace"] == ds["metadata"]["namespace"] == "kube-system"
+assert isinstance(cm["data"]["lvip.conf"], str)
+spec = ds["spec"]
+pod = spec["template"]["spec"]
+assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+assert pod["hostNetwork"] is True
+(c,) = pod["containers"]
+assert c["command"] == ["/usr/sbin/lvip", "watch", "-f", "/etc/lvip/lvip.conf"], c["command"]
+assert c["securityContext"]["privileged"] is True
+volumes = {v["name"]: v for v in pod["volumes"]}
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+assert all(m["name"] in volumes for m in mounts.values()), (mounts, volumes)
+bpf = mounts["/sys/fs/bpf"]
+assert bpf["mountPropagation"] == "Bidirectional"
+assert volumes[bpf["name"]]["hostPath"]["path"] == "/sys/fs/bpf"
+assert volumes[mounts["/etc/lvip"]["name"]]["configMap"]["name"] == cm["metadata"]["name"]
+
+# The probes: exec, lvip's exit status. Readiness: check (nothing exposed).
+# Liveness and startup: stats (the pins are there), never check or status,
+# which fail on a transient exposure; liveness tolerates a minute of failures.
+def probe(name):
+    p = c[name]
+    assert set(p) <= {"exec", "periodSeconds", "timeoutSeconds", "failureThreshold",
+                      "successThreshold", "initialDelaySeconds"}, p
+    assert p["timeoutSeconds"] >= 5 and p["periodSeconds"] >= 2, p
+    return p, p["exec"]["command"]
+p, cmd = probe("readinessProbe")
+assert cmd == ["/usr/sbin/lvip", "check"], cmd
+p, cmd = probe("livenessProbe")
+assert cmd == ["/usr/sbin/lvip", "stats"], cmd
+assert p["periodSeconds"] * p["failureThreshold"] >= 60, p
+p, cmd = probe("startupProbe")
+assert cmd == ["/usr/sbin/lvip", "stats"], cmd
+assert p["periodSeconds"] * p["failureThreshold"] >= 60, p
+PY
+}
+
+@test "the DaemonSet's probe commands: stats fails only when lvip is not loaded, check on an exposure; its lvip.conf is valid" {
+	lvip_env_require
+	python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml not installed (make deps installs it)"
+	lvip_netns_setup
+	local conf=$LVIP_T_TMP/daemonset.conf log=$LVIP_T_TMP/watch.log pid
+	python3 -c '
+import sys, yaml
+cm = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d][0]
+sys.stdout.write(cm["data"]["lvip.conf"])' "$REPO/packaging/daemonset.yaml" > "$conf"
+	# The ConfigMap's file as watch reads it: valid (its uplink glob
+	# matches nothing here). Then the same file with veth0 as the uplink
+	# (and so no `ignore veth*`), as a node's.
+	run lvip apply --dry-run -f "$conf"
+	assert_status 0
+	sed -i -e 's/^interface eth\*$/interface veth0/' -e '/^ignore veth\*$/d' "$conf"
+	grep -qx 'interface veth0' "$conf"
+
+	# Startup: not loaded yet, stats (startup and liveness) fails.
+	run lvip stats
+	assert_status 1
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
+	wait_until 10 lvip stats >/dev/null 2>&1 || fail "stats never succeeded: $(cat "$log")"
+	wait_until 10 lvip check >/dev/null 2>&1 || fail "check never clean: $(lvip check)"
+
+	# An exposure (an address on lo that is not in the map): not Ready, but
+	# alive, with watch running.
+	rs ip addr add 198.18.0.200/32 dev lo
+	run lvip check
+	assert_status 1
+	[[ $output == *198.18.0.200* ]] || fail "$output"
+	run lvip stats
+	assert_status 0
+	rs ip addr del 198.18.0.200/32 dev lo
+	wait_until 10 lvip check >/dev/null 2>&1 || fail "check not clean again: $(lvip check)"
+	kill -0 "$pid" || fail "watch exited: $(cat "$log")"
+	bg_stop "$pid"
+	# The pins outlive the pod: stats still passes after watch stopped.
+	run lvip stats
+	assert_status 0
 }
 
 @test "README: the example alert rules pass promtool check rules" {
