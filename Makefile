@@ -6,7 +6,9 @@
 #   make deps       install (apt-get) the packages the build and tests need,
 #                   without letting their install scripts start services
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
-#   make install    install lvip (PREFIX, DESTDIR)
+#   make install    install lvip (PREFIX, DESTDIR, UNITDIR)
+#   make deb        build the Debian package build/deb/lvip_VERSION_ARCH.deb
+#                   (DEB_OUT)
 #   make clean      remove build/
 #
 #   SANITIZE=1      build with -fsanitize=address,undefined into build/san
@@ -20,6 +22,7 @@ BUILD     := build
 endif
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -45,7 +48,7 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
 	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
 	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl \
-	ipvsadm kmod
+	ipvsadm kmod debhelper dpkg-dev lintian python3-yaml
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
@@ -53,7 +56,7 @@ LOADER_SRC := $(wildcard loader/*.c)
 LOADER_HDRS := $(wildcard loader/*.h)
 LOADER_OBJ := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LOADER_SRC))
 
-.PHONY: all check demo deps vmlinux install clean test-bins
+.PHONY: all check demo deps vmlinux install clean test-bins deb
 
 all: $(BUILD)/lvip
 
@@ -67,7 +70,7 @@ $(BUILD)/lvip.skel.h: $(BUILD)/lvip.bpf.o
 # skeleton is generated before any loader object is compiled.
 $(BUILD)/loader/%.o: loader/%.c | $(BUILD)/lvip.skel.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LOADER_OBJ:.o=.d)
 
@@ -180,6 +183,8 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 
 # Units name the binary /usr/sbin/lvip; it is rewritten to $(PREFIX)/sbin/lvip.
+# They go to UNITDIR ($(PREFIX)/lib/systemd/system; the Debian package says
+# /lib/systemd/system, where Debian 12's debhelper expects them).
 # /etc/lvip/lvip.conf (everything commented out) only if there is none yet.
 install: $(BUILD)/lvip
 	install -D -m 0755 $(BUILD)/lvip $(DESTDIR)$(PREFIX)/sbin/lvip
@@ -187,11 +192,11 @@ install: $(BUILD)/lvip
 	install -D -m 0644 packaging/lvip.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvip
 	install -D -m 0644 packaging/lvip.conf $(DESTDIR)$(PREFIX)/share/doc/lvip/lvip.conf.example
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for u in lvip.service lvip-metrics.service lvip-metrics.timer; do \
 		sed 's|/usr/sbin/lvip|$(PREFIX)/sbin/lvip|g' packaging/$$u \
-			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u && \
-		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \
+			> $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	install -d -m 0755 $(DESTDIR)/etc/lvip
 	test -e $(DESTDIR)/etc/lvip/lvip.conf || \
@@ -199,6 +204,24 @@ install: $(BUILD)/lvip
 
 clean:
 	rm -rf $(BUILD)
+
+# The Debian package (debian/), built offline with dpkg-buildpackage from a
+# copy of the tree in DEB_OUT/src (its `debian/rules clean` runs make clean
+# there, not here): DEB_OUT/lvip_$(VERSION)_ARCH.deb, with the .changes and
+# .buildinfo. DEB_OUT (default build/deb) may be any directory outside the
+# tree; the packages it held before are removed.
+DEB_OUT   ?= build/deb
+DEB_SRC   := $(DEB_OUT)/src/lvip-$(VERSION)
+deb:
+	rm -rf $(DEB_OUT)/src $(DEB_OUT)/lvip*_*
+	mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; exit 1; }
+	mv $(DEB_OUT)/src/lvip*_* $(DEB_OUT)/
+	rm -rf $(DEB_SRC)
+	@ls $(DEB_OUT)/*.deb
 
 # Performance: lvip against baselines, datapath and control plane, in
 # namespaces of its own (tests/bench/run). Not part of make check.

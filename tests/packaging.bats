@@ -6,9 +6,14 @@
 # bash completion in step with `lvip --help` (every command, option and
 # environment variable), the completion's interface names and VIPs (from a
 # stub, and from a running lvip), the metrics unit's shell lines, the
-# container recipe, the README's alert rules. No BPF, no namespace, no root
-# needed but for the completion test with a running lvip (tests/lib/netns.bash:
-# it skips without them, or fails when LVIP_REQUIRE_BPF=1); nothing is
+# container recipe and the DaemonSet (its structure and its probes' commands
+# against a watch in a namespace), the README's alert rules, the
+# Debian package (make deb into a temp dir, in a network namespace with no
+# network: lintian, its files, conffile and maintainer scripts, dpkg --root
+# install, remove and purge in a throwaway root), the licence. No BPF, no
+# namespace, no root needed but for the tests with a running lvip
+# (tests/lib/netns.bash: it skips without them, or fails when
+# LVIP_REQUIRE_BPF=1) and for dpkg --root (it chroots; the same); nothing is
 # installed outside a temp dir.
 
 load lib/netns
@@ -26,6 +31,20 @@ setup_file() {
 	make -s -C "$REPO" install DESTDIR="$PKG_TMP/root" PREFIX=/usr \
 		> "$PKG_TMP/install.log" 2>&1
 	echo $? > "$PKG_TMP/install.rc"
+	# The Debian package, once for the tests that inspect it (about 10 s).
+	# In a network namespace of its own (no interface but a down lo) where
+	# unshare can make one: the build must not need the network.
+	if command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null; then
+		local -a offline=()
+		if unshare --net true 2>/dev/null; then
+			offline=(unshare --net)
+			echo offline > "$PKG_TMP/deb.net"
+		else
+			echo "with the host's network (unshare --net failed)" > "$PKG_TMP/deb.net"
+		fi
+		"${offline[@]}" make -s -C "$REPO" deb DEB_OUT="$PKG_TMP/deb" > "$PKG_TMP/deb.log" 2>&1
+		echo $? > "$PKG_TMP/deb.rc"
+	fi
 }
 
 teardown_file() {
@@ -180,6 +199,40 @@ EOF
 	assert_status 1
 }
 
+@test "lvip.service: skipped while lvip.conf has no directive (ExecCondition), run once it has one" {
+	local u=$ROOT/usr/lib/systemd/system/lvip.service d=$PKG_TMP/cond line
+	local -a cond
+	mkdir -p "$d"
+	line=$(grep '^ExecCondition=' "$u")
+	assert_eq 1 "$(grep -c '^ExecCondition=' "$u")" "ExecCondition= lines"
+	# Its words as systemd splits them (no quotes, no specifier, no $), the
+	# file pointed at a temp copy.
+	[[ $line != *[\'\"%\$\\]* ]] || fail "quoting or a specifier systemd would rewrite: $line"
+	read -ra cond <<<"${line#ExecCondition=}"
+	[ "${cond[-1]}" = /etc/lvip/lvip.conf ] || fail "the condition reads ${cond[-1]}"
+	[ -x "${cond[0]}" ] || fail "${cond[0]} is not a program here"
+	cond[-1]=$d/lvip.conf
+	# Exit 1 to 254: systemd skips the unit (it is not failed); 0: it runs.
+	cp "$ROOT/etc/lvip/lvip.conf" "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 1
+	printf '\n   \n\t# vip 198.18.0.100\n  #interface eth0\n' > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 1
+	{ cat "$ROOT/etc/lvip/lvip.conf"; echo '  vip 198.18.0.100'; } > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 0
+	# An edited file lvip refuses still runs watch, which fails the unit.
+	echo 'vipp 198.18.0.100' > "$d/lvip.conf"
+	run "${cond[@]}"
+	assert_status 0
+	run "$LVIP" --pin-dir "$d/pins" apply --dry-run -f "$d/lvip.conf"
+	assert_status 2
+	# The shipped file: the condition skips it, and watch would refuse it.
+	run "$LVIP" --pin-dir "$d/pins" apply --dry-run -f "$ROOT/etc/lvip/lvip.conf"
+	assert_status 2
+}
+
 @test "lvip-metrics.service: its shell lines write lvip_check.prom and lvip.prom atomically" {
 	local d=$PKG_TMP/metrics line
 	local -a script=()
@@ -236,6 +289,167 @@ STUB
 	assert_status 1
 	assert_eq "lvip_vips 2" "$(grep -v '^#' "$d/textfile/lvip.prom")" "lvip.prom after a failure"
 	assert_eq "lvip.prom lvip_check.prom" "$(ls "$d/textfile" | xargs)" "textfile dir after a failure"
+}
+
+# deb_require: the package built by setup_file (make deb into the temp dir),
+# as DEB; skip without the Debian tools, or fail when LVIP_REQUIRE_BPF=1.
+deb_require() {
+	need_cmds dpkg-buildpackage dh dpkg-deb lintian
+	[ -f "$PKG_TMP/deb.rc" ] || fail "make deb did not run"
+	assert_eq 0 "$(cat "$PKG_TMP/deb.rc")" "make deb exit status" ||
+		fail "$(cat "$PKG_TMP/deb.log")"
+	DEB=$(echo "$PKG_TMP"/deb/lvip_"$(make_version)"_*.deb)
+	[ -f "$DEB" ] || fail "no lvip_$(make_version)_ARCH.deb in $(ls "$PKG_TMP/deb")"
+}
+
+make_version() {
+	sed -n 's/^VERSION *:= *//p' "$REPO/Makefile"
+}
+
+@test "make deb: dpkg-buildpackage builds lvip_VERSION_ARCH.deb with no network; lintian: no error, no warning" {
+	deb_require
+	if [ "$(cat "$PKG_TMP/deb.net")" != offline ]; then
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: built $(cat "$PKG_TMP/deb.net")"
+		skip "built $(cat "$PKG_TMP/deb.net"): not root?"
+	fi
+	assert_eq "3.0 (native)" "$(cat "$REPO/debian/source/format")" "source format"
+	grep -q 'debhelper-compat (= 13)' "$REPO/debian/control"
+	assert_eq "$(make_version)" "$(dpkg-parsechangelog -l "$REPO/debian/changelog" -S Version)" \
+		"debian/changelog version"
+	run lintian --version
+	echo "# $output" >&3
+	# lintian complains about root on stderr; the findings are on stdout.
+	lintian --pedantic "$DEB" > "$PKG_TMP/lintian.out" 2> "$PKG_TMP/lintian.err" ||
+		fail "lintian failed: $(cat "$PKG_TMP/lintian.out" "$PKG_TMP/lintian.err")"
+	sed 's/^/# /' "$PKG_TMP/lintian.out" >&3
+	run grep -E '^[EW]: ' "$PKG_TMP/lintian.out"
+	assert_status 1
+}
+
+@test "the package: its files and modes, control fields, the conffile, the units as packaging/ has them" {
+	deb_require
+	local got want x=$PKG_TMP/debx
+	got=$(dpkg-deb -c "$DEB" | awk '{ print $1, $2, $6 }')
+	want=$(cat <<'EOF'
+drwxr-xr-x root/root ./
+drwxr-xr-x root/root ./etc/
+drwxr-xr-x root/root ./etc/lvip/
+-rw-r--r-- root/root ./etc/lvip/lvip.conf
+drwxr-xr-x root/root ./lib/
+drwxr-xr-x root/root ./lib/systemd/
+drwxr-xr-x root/root ./lib/systemd/system/
+-rw-r--r-- root/root ./lib/systemd/system/lvip-metrics.service
+-rw-r--r-- root/root ./lib/systemd/system/lvip-metrics.timer
+-rw-r--r-- root/root ./lib/systemd/system/lvip.service
+drwxr-xr-x root/root ./usr/
+drwxr-xr-x root/root ./usr/sbin/
+-rwxr-xr-x root/root ./usr/sbin/lvip
+drwxr-xr-x root/root ./usr/share/
+drwxr-xr-x root/root ./usr/share/bash-completion/
+drwxr-xr-x root/root ./usr/share/bash-completion/completions/
+-rw-r--r-- root/root ./usr/share/bash-completion/completions/lvip
+drwxr-xr-x root/root ./usr/share/doc/
+drwxr-xr-x root/root ./usr/share/doc/lvip/
+-rw-r--r-- root/root ./usr/share/doc/lvip/changelog.gz
+-rw-r--r-- root/root ./usr/share/doc/lvip/copyright
+-rw-r--r-- root/root ./usr/share/doc/lvip/lvip.conf.example
+drwxr-xr-x root/root ./usr/share/man/
+drwxr-xr-x root/root ./usr/share/man/man8/
+-rw-r--r-- root/root ./usr/share/man/man8/lvip.8.gz
+EOF
+)
+	assert_eq "$want" "$got" "dpkg-deb -c"
+	assert_eq lvip "$(dpkg-deb -f "$DEB" Package)" Package
+	assert_eq "$(make_version)" "$(dpkg-deb -f "$DEB" Version)" Version
+	local dep
+	for dep in libbpf1 libc6 libjson-c5 libmnl0; do
+		[[ ", $(dpkg-deb -f "$DEB" Depends)" == *", $dep "* ]] ||
+			fail "Depends lacks $dep (\${shlibs:Depends}): $(dpkg-deb -f "$DEB" Depends)"
+	done
+	mkdir -p "$x"
+	dpkg-deb -e "$DEB" "$x/DEBIAN"
+	assert_eq /etc/lvip/lvip.conf "$(cat "$x/DEBIAN/conffiles")" conffiles
+	dpkg-deb -x "$DEB" "$x"
+	cmp "$REPO/packaging/lvip.conf" "$x/etc/lvip/lvip.conf"
+	cmp "$REPO/packaging/lvip.conf" "$x/usr/share/doc/lvip/lvip.conf.example"
+	for u in $UNITS; do
+		cmp "$REPO/packaging/$u" "$x/lib/systemd/system/$u"
+	done
+	cmp "$REPO/packaging/lvip.bash-completion" "$x/usr/share/bash-completion/completions/lvip"
+	cmp "$REPO/packaging/lvip.8" <(zcat "$x/usr/share/man/man8/lvip.8.gz")
+	cmp "$REPO/debian/copyright" "$x/usr/share/doc/lvip/copyright"
+	run "$x/usr/sbin/lvip" --version
+	assert_status 0
+	[[ $output == *"$(make_version)"* ]] || fail "lvip --version: $output"
+}
+
+@test "the package's maintainer scripts: enable and start lvip.service and lvip-metrics.timer, stop them on remove, never run lvip" {
+	deb_require
+	local c=$PKG_TMP/debctl s
+	dpkg-deb -e "$DEB" "$c"
+	assert_eq "conffiles control md5sums postinst postrm prerm" "$(ls "$c" | xargs)" "control files"
+	for s in postinst prerm postrm; do
+		sh -n "$c/$s" || fail "$s: syntax"
+		! grep -nE 'lvip (down|detach|vip)|/usr/sbin/lvip' "$c/$s" || fail "$s runs lvip"
+	done
+	grep -q "deb-systemd-helper enable 'lvip.service'" "$c/postinst"
+	grep -q "deb-systemd-helper enable 'lvip-metrics.timer'" "$c/postinst"
+	! grep -q "enable 'lvip-metrics.service'" "$c/postinst" || fail "the timer starts the metrics service"
+	grep -q "deb-systemd-invoke \$_dh_action 'lvip-metrics.timer' 'lvip.service'" "$c/postinst"
+	grep -q "deb-systemd-invoke stop 'lvip-metrics.timer' 'lvip.service'" "$c/prerm"
+	grep -q "deb-systemd-helper purge 'lvip-metrics.timer' 'lvip.service'" "$c/postrm"
+}
+
+@test "dpkg installs the package into a throwaway root: conffile registered, units enabled; remove keeps the edited conffile, purge deletes it" {
+	deb_require
+	[ "$(id -u)" -eq 0 ] || {
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: not root (dpkg --root chroots)"
+		skip "not root (dpkg --root runs the maintainer scripts in a chroot)"
+	}
+	local d=$PKG_TMP/dpkgroot host_before lib
+	local -a dpkg=(dpkg --root="$d" --log="$d/dpkg.log" --force-depends)
+	host_before=$(dpkg-query -W -f='${Status}' lvip 2>&1 || true)
+	# The maintainer scripts run chrooted in $d: give it a /bin/sh, and a
+	# deb-systemd-helper that records its arguments. There is no
+	# /run/systemd/system in $d, so the scripts start and stop nothing.
+	mkdir -p "$d/var/lib/dpkg/info" "$d/var/lib/dpkg/updates" "$d/bin" "$d/usr/bin" "$d/dev"
+	: > "$d/var/lib/dpkg/status"
+	: > "$d/dev/null"
+	cp /bin/dash "$d/bin/sh"
+	for lib in $(ldd /bin/dash | grep -o '/[^ ]*'); do
+		mkdir -p "$d$(dirname "$lib")"
+		cp "$lib" "$d$lib"
+	done
+	printf '#!/bin/sh\necho "$*" >> /helper.log\n' > "$d/usr/bin/deb-systemd-helper"
+	chmod 755 "$d/usr/bin/deb-systemd-helper"
+
+	run "${dpkg[@]}" -i "$DEB"
+	assert_status 0
+	admin() { dpkg-query --admindir="$d/var/lib/dpkg" -W -f="\${$1}" lvip; }
+	assert_eq "install ok installed" "$(admin Status)" "status after install"
+	assert_eq "/etc/lvip/lvip.conf $(md5sum < "$REPO/packaging/lvip.conf" | cut -d' ' -f1)" \
+		"$(admin Conffiles | sed -n 's/^ //p')" "registered conffiles"
+	[ -x "$d/usr/sbin/lvip" ] && [ -f "$d/lib/systemd/system/lvip.service" ]
+	grep -qx 'enable lvip.service' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+	grep -qx 'enable lvip-metrics.timer' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+
+	# Remove: the files go, the edited conffile stays.
+	echo 'vip 198.18.0.100' >> "$d/etc/lvip/lvip.conf"
+	run "${dpkg[@]}" -r lvip
+	assert_status 0
+	assert_eq "deinstall ok config-files" "$(admin Status)" "status after remove"
+	[ ! -e "$d/usr/sbin/lvip" ] && [ ! -e "$d/lib/systemd/system/lvip.service" ]
+	assert_eq "vip 198.18.0.100" "$(tail -n 1 "$d/etc/lvip/lvip.conf")" "the edited conffile after remove"
+
+	# Purge: the conffile goes too, and the units' enablement state.
+	run "${dpkg[@]}" -P lvip
+	assert_status 0
+	[ ! -e "$d/etc/lvip/lvip.conf" ] || fail "purge left /etc/lvip/lvip.conf"
+	grep -qx 'purge lvip-metrics.timer lvip.service' "$d/helper.log" || fail "$(cat "$d/helper.log")"
+	run dpkg-query --admindir="$d/var/lib/dpkg" -W lvip
+	[ "$status" -ne 0 ] || [[ $output != *0.* ]] || fail "still known after purge: $output"
+	# The host's dpkg database never saw it.
+	assert_eq "$host_before" "$(dpkg-query -W -f='${Status}' lvip 2>&1 || true)" "the host's lvip status"
 }
 
 @test "mandoc -Tlint: the man page is clean" {
@@ -356,14 +570,98 @@ EOF
 	grep -q 'mountPath: /etc/lvip' "$k"
 	grep -q 'configMap:' "$k"
 	grep -q 'command: \["/usr/sbin/lvip", "watch", "-f", "/etc/lvip/lvip.conf"\]' "$k"
-	# Both YAML documents parse, where a YAML module is at hand.
-	if python3 -c 'import yaml' 2>/dev/null; then
-		python3 -c '
+	# The structure, with python3-yaml (make deps installs it).
+	python3 -c 'import yaml' 2>/dev/null || {
+		[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: python3-yaml not installed (make deps installs it)"
+		skip "python3-yaml not installed (make deps installs it)"
+	}
+	daemonset_check "$k"
+}
+
+# daemonset_check FILE: the manifest's structure and its probes.
+daemonset_check() {
+	python3 - "$1" <<'PY'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 assert [d["kind"] for d in docs] == ["ConfigMap", "DaemonSet"], docs
-' "$k"
-	fi
+cm, ds = docs
+assert cm["apiVersion"] == "v1" and ds["apiVersion"] == "apps/v1"
+assert cm["metadata"]["namespace"] == ds["metadata"]["namespace"] == "kube-system"
+assert isinstance(cm["data"]["lvip.conf"], str)
+spec = ds["spec"]
+pod = spec["template"]["spec"]
+assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+assert pod["hostNetwork"] is True
+(c,) = pod["containers"]
+assert c["command"] == ["/usr/sbin/lvip", "watch", "-f", "/etc/lvip/lvip.conf"], c["command"]
+assert c["securityContext"]["privileged"] is True
+volumes = {v["name"]: v for v in pod["volumes"]}
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+assert all(m["name"] in volumes for m in mounts.values()), (mounts, volumes)
+bpf = mounts["/sys/fs/bpf"]
+assert bpf["mountPropagation"] == "Bidirectional"
+assert volumes[bpf["name"]]["hostPath"]["path"] == "/sys/fs/bpf"
+assert volumes[mounts["/etc/lvip"]["name"]]["configMap"]["name"] == cm["metadata"]["name"]
+
+# The probes: exec, lvip's exit status. Readiness: check (nothing exposed).
+# Liveness and startup: stats (the pins are there), never check or status,
+# which fail on a transient exposure; liveness tolerates a minute of failures.
+def probe(name):
+    p = c[name]
+    assert set(p) <= {"exec", "periodSeconds", "timeoutSeconds", "failureThreshold",
+                      "successThreshold", "initialDelaySeconds"}, p
+    assert p["timeoutSeconds"] >= 5 and p["periodSeconds"] >= 2, p
+    return p, p["exec"]["command"]
+p, cmd = probe("readinessProbe")
+assert cmd == ["/usr/sbin/lvip", "check"], cmd
+p, cmd = probe("livenessProbe")
+assert cmd == ["/usr/sbin/lvip", "stats"], cmd
+assert p["periodSeconds"] * p["failureThreshold"] >= 60, p
+p, cmd = probe("startupProbe")
+assert cmd == ["/usr/sbin/lvip", "stats"], cmd
+assert p["periodSeconds"] * p["failureThreshold"] >= 60, p
+PY
+}
+
+@test "the DaemonSet's probe commands: stats fails only when lvip is not loaded, check on an exposure; its lvip.conf is valid" {
+	lvip_env_require
+	python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml not installed (make deps installs it)"
+	lvip_netns_setup
+	local conf=$LVIP_T_TMP/daemonset.conf log=$LVIP_T_TMP/watch.log pid
+	python3 -c '
+import sys, yaml
+cm = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d][0]
+sys.stdout.write(cm["data"]["lvip.conf"])' "$REPO/packaging/daemonset.yaml" > "$conf"
+	# The ConfigMap's file as watch reads it: valid (its uplink glob
+	# matches nothing here). Then the same file with veth0 as the uplink
+	# (and so no `ignore veth*`), as a node's.
+	run lvip apply --dry-run -f "$conf"
+	assert_status 0
+	sed -i -e 's/^interface eth\*$/interface veth0/' -e '/^ignore veth\*$/d' "$conf"
+	grep -qx 'interface veth0' "$conf"
+
+	# Startup: not loaded yet, stats (startup and liveness) fails.
+	run lvip stats
+	assert_status 1
+	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
+	wait_until 10 lvip stats >/dev/null 2>&1 || fail "stats never succeeded: $(cat "$log")"
+	wait_until 10 lvip check >/dev/null 2>&1 || fail "check never clean: $(lvip check)"
+
+	# An exposure (an address on lo that is not in the map): not Ready, but
+	# alive, with watch running.
+	rs ip addr add 198.18.0.200/32 dev lo
+	run lvip check
+	assert_status 1
+	[[ $output == *198.18.0.200* ]] || fail "$output"
+	run lvip stats
+	assert_status 0
+	rs ip addr del 198.18.0.200/32 dev lo
+	wait_until 10 lvip check >/dev/null 2>&1 || fail "check not clean again: $(lvip check)"
+	kill -0 "$pid" || fail "watch exited: $(cat "$log")"
+	bg_stop "$pid"
+	# The pins outlive the pod: stats still passes after watch stopped.
+	run lvip stats
+	assert_status 0
 }
 
 @test "README: the example alert rules pass promtool check rules" {
@@ -375,4 +673,44 @@ assert [d["kind"] for d in docs] == ["ConfigMap", "DaemonSet"], docs
 	run promtool check rules "$f"
 	assert_status 0
 	[[ $output == *"SUCCESS: 4 rules found"* ]] || fail "$output"
+}
+
+@test "LICENSE: GPL-2.0 for the BPF programs and the rest, the GPL-2 text; debian/copyright machine-readable" {
+	local gpl=/usr/share/common-licenses/GPL-2 f=$REPO/LICENSE obj
+	[ -f "$gpl" ] || fail "$gpl missing (base-files)"
+	cmp <(tail -n "$(wc -l < "$gpl")" "$f") "$gpl" || fail "LICENSE does not end with $gpl"
+	grep -q 'version 2 only (SPDX-License-Identifier: GPL-2.0' "$f"
+	grep -q '^- The BPF programs (bpf/lvip.bpf.c' "$f"
+	grep -q '^- Everything else' "$f"
+	# What LICENSE says is what the files say: every SPDX header is GPL-2.0,
+	# and the BPF object declares "GPL".
+	run bash -c 'cd "$1" && grep -rhoIE --exclude-dir=build --exclude-dir=.git \
+		"^(// |/\* |# )SPDX-License-Identifier: [A-Za-z0-9.+-]+" . |
+		sed "s/.*: //" | sort | uniq -c' _ "$REPO"
+	assert_status 0
+	[[ $output =~ ^\ *[0-9]+\ GPL-2\.0$ ]] || fail "SPDX identifiers: $output"
+	echo "# SPDX headers: $output" >&3
+	obj=$(dirname "$LVIP")/lvip.bpf.o
+	[ -f "$obj" ] || fail "$obj is not built"
+	run readelf -p license "$obj"
+	assert_status 0
+	[[ $output == *"]  GPL"* ]] || fail "license section: $output"
+	# debian/copyright: the machine-readable format, each Files paragraph
+	# GPL-2, and the licence paragraph pointing at common-licenses.
+	python3 - "$REPO/debian/copyright" <<'PY'
+import re, sys
+paras = [p for p in re.split(r"\n\s*\n", open(sys.argv[1]).read()) if p.strip()]
+def fields(p):
+    return dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", p, re.M))
+head = fields(paras[0])
+assert head["Format"] == "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/", head
+assert head["Upstream-Name"] == "lvip", head
+files = [fields(p) for p in paras[1:] if p.startswith("Files:")]
+assert files and files[0]["Files"] == "*", files
+assert any(f["Files"] == "bpf/*" for f in files), files
+for f in files:
+    assert f["License"] == "GPL-2" and f["Copyright"], f
+lic = [p for p in paras[1:] if p.startswith("License: GPL-2")]
+assert len(lic) == 1 and "/usr/share/common-licenses/GPL-2" in lic[0], lic
+PY
 }
