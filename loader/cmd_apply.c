@@ -41,7 +41,7 @@ static int config_guard(const struct lvip_config *c, const char *file)
 
 		if (!vip_guard(&v->addr, &own, why, sizeof(why)))
 			continue;
-		lvip_err("%s:%d: invalid VIP '%s': %s", file, v->line,
+		lvip_err("%s:%d: invalid VIP '%s': %s", v->file, v->line,
 			 vip_format(&v->addr, addr, sizeof(addr)), why);
 		err = -EINVAL;
 	}
@@ -198,7 +198,7 @@ static void apply_show(const struct plan *p, bool dry_run)
 static int apply_run(struct cmd_ctx *c)
 {
 	struct plan p = {};
-	int err = reconcile(c, &c->cfg, c->o.file, true, c->o.dry_run, true, &p);
+	int err = reconcile(c, &c->cfg, true, c->o.dry_run, true, &p);
 
 	if (p.upgraded)
 		lvip_info("%s", load_note(p.stale));
@@ -222,7 +222,7 @@ static int watch_pass(struct cmd_ctx *c, bool first, const struct vip_addr *know
 	int err = cmd_setup(c, NEED_LOCK | NEED_CREATE);
 
 	if (!err)
-		err = reconcile(c, &c->cfg, c->o.file, false, false, first, &p) ? EXIT_FAIL : 0;
+		err = reconcile(c, &c->cfg, false, false, first, &p) ? EXIT_FAIL : 0;
 	cmd_teardown(c);
 	if (p.upgraded)
 		lvip_log("watch: %s", load_note(p.stale));

@@ -232,6 +232,61 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	vips_are 198.18.0.100
 }
 
+# ---------------------------------------------------------------- drop-ins
+
+@test "conf.d: two drop-ins with separate VIPs are both applied, with FILE's, in name order" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d/skipped.conf"
+	printf 'interface veth0\n' > "$d/lvip.conf"
+	printf 'vip 198.18.0.101\n' > "$d/conf.d/20-web.conf"
+	printf 'vip 198.18.0.102\nvip 2001:db8::102\n' > "$d/conf.d/10-dns.conf"
+	printf 'vip 198.18.0.103\n' > "$d/conf.d/README"        # not *.conf: skipped
+	ln -s /dev/null "$d/conf.d/30-null.conf"                 # not a regular file: skipped
+	run lvip apply -f "$d/lvip.conf"
+	assert_status 0
+	attached veth0
+	vips_are 198.18.0.101 198.18.0.102 2001:db8::102
+	run lvip apply --dry-run -f "$d/lvip.conf"
+	assert_status 0
+	assert_contains "$output" "no changes"
+}
+
+@test "conf.d: the same VIP in two files is refused naming both FILE:LINE, nothing changed" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	printf '# web\n\nvip 198.18.0.101\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip apply -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:3: duplicate vip '198.18.0.101' (first at $d/lvip.conf:2)"
+	[ ! -e "$PIN" ] || fail "the pin dir was created"
+	! lo_has "$RS" 198.18.0.101/32 || fail "198.18.0.101 put on lo"
+	printf 'interface veth0\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip apply -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:1: duplicate interface 'veth0' (first at $d/lvip.conf:1)"
+	printf 'ignore veth0\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip check -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/lvip.conf:1: interface 'veth0' is also ignored (at $d/conf.d/web.conf:1)"
+	[ ! -e "$PIN" ] || fail "the pin dir was created"
+}
+
+@test "conf.d: watch picks up a new drop-in after SIGHUP" {
+	local d=$BATS_TEST_TMPDIR/etc log=$BATS_TEST_TMPDIR/watch.log
+	mkdir -p "$d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$d/lvip.conf" 2> "$log" &
+	WATCH_PID=$!
+	wait_until 5 lo_has "$RS" 198.18.0.101/32 || fail "watch did not apply: $(cat "$log")"
+	mkdir "$d/conf.d"
+	printf 'vip 198.18.0.102\n' > "$d/conf.d/new.conf"
+	kill -HUP "$WATCH_PID"
+	wait_until 5 lo_has "$RS" 198.18.0.102/32 || fail "the drop-in was not applied: $(cat "$log")"
+	vips_are 198.18.0.101 198.18.0.102
+	grep -q "lvip watch: add vip 198.18.0.102" "$log"
+}
+
 # ---------------------------------------------------------------- check
 
 @test "check: exit 0 when clean" {
