@@ -287,6 +287,27 @@ vips_are() { # ADDR...: the VIP map holds exactly these, all on lo
 	grep -q "lvip watch: add vip 198.18.0.102" "$log"
 }
 
+@test "apply --check: a broken drop-in exits 2 with one line and no pin dir; a good file exits 0" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	printf 'vip 198.18.0.102\nvip 198.18.0.11\n' > "$d/conf.d/web.conf"  # veth0's own address
+	run -2 --separate-stderr lvip apply --check -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:2: invalid VIP '198.18.0.11'"
+	[ ! -e "$PIN" ] || fail "apply --check created the pin dir"
+	printf 'vip 198.18.0.102\ninterface veth9\n' > "$d/conf.d/web.conf" # watch waits for veth9
+	run --separate-stderr lvip apply --check -f "$d/lvip.conf"
+	assert_status 0
+	[ -z "$output$stderr" ] || fail "apply --check printed: $output$stderr"
+	[ ! -e "$PIN" ] || fail "apply --check created the pin dir"
+	lvip attach veth0
+	before=$(lvip_state_snapshot)
+	run lvip apply --check -f "$d/lvip.conf"
+	assert_status 0
+	assert_state_unchanged "$before"
+}
+
 # ---------------------------------------------------------------- check
 
 @test "check: exit 0 when clean" {
