@@ -32,11 +32,18 @@ enum {
 
 /* Messages: one line each, control characters and invalid UTF-8 escaped.
  * lvip_err/lvip_warn/lvip_log to stderr ("lvip: ", "lvip: warning: ", as
- * given), lvip_info to stdout. */
+ * given; after log_prefix), lvip_info to stdout. */
 void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Under systemd, with stderr connected to the journal (JOURNAL_STREAM names
+ * stderr's device and inode), each line on stderr starts with the
+ * sd-daemon priority prefix "<N>", so that `journalctl -p` can select;
+ * elsewhere the prefix is "". */
+enum { LOG_PRI_ERR = 3, LOG_PRI_WARNING = 4, LOG_PRI_INFO = 6, LOG_PRI_DEBUG = 7 };
+const char *log_prefix(int priority);
 void stop_point(const char *name);
 const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
