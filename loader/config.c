@@ -134,7 +134,7 @@ static int check_ignores(const struct lvip_config *c)
 
 static int parse_vip(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	struct cfg_vip v = { .file = file, .line = line };
+	struct cfg_vip v = { .file = file, .file_no = c->nfiles - 1, .line = line };
 	const char *why;
 	char msg[160];
 
@@ -210,26 +210,20 @@ static int read_file(const char *file, char **data, size_t *len)
 	return 0;
 }
 
-/* Directives in the order read: the files in order, then the lines. */
-static int cfg_order(const struct lvip_config *c, const struct cfg_vip *a, const struct cfg_vip *b)
+/* VIP lines in the order read: the files in order, then the lines. */
+static int cfg_order(const struct cfg_vip *a, const struct cfg_vip *b)
 {
-	size_t fa = 0, fb = 0;
-
-	while (fa < c->nfiles && c->files[fa] != a->file)
-		fa++;
-	while (fb < c->nfiles && c->files[fb] != b->file)
-		fb++;
-	return fa != fb ? (fa < fb ? -1 : 1) : a->line - b->line;
+	if (a->file_no != b->file_no)
+		return a->file_no < b->file_no ? -1 : 1;
+	return a->line - b->line;
 }
-
-static const struct lvip_config *sorting;
 
 static int vip_line_cmp(const void *pa, const void *pb)
 {
 	const struct cfg_vip *a = pa, *b = pb;
 	int d = vip_cmp(&a->addr, &b->addr);
 
-	return d ? d : cfg_order(sorting, a, b);
+	return d ? d : cfg_order(a, b);
 }
 
 /* Duplicate VIPs, found by sorting (O(n log n) for big files): the error
@@ -244,11 +238,10 @@ static int check_duplicates(const struct lvip_config *c)
 		return -ENOMEM;
 	if (c->nvips) {
 		memcpy(v, c->vips, c->nvips * sizeof(*v));
-		sorting = c;
 		qsort(v, c->nvips, sizeof(*v), vip_line_cmp);
 	}
 	for (size_t i = 1; i < c->nvips; i++)
-		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || cfg_order(c, &v[i], dup) < 0)) {
+		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || cfg_order(&v[i], dup) < 0)) {
 			dup = &v[i];
 			for (first = &v[i - 1]; first > v && vip_equal(&(first - 1)->addr, &v[i].addr); first--)
 				;

@@ -18,6 +18,7 @@ struct cfg_iface {
 struct cfg_vip {
 	struct vip_addr addr;
 	const char *file;
+	size_t file_no;     /* its index in lvip_config.files */
 	int line;
 };
 
