@@ -204,7 +204,7 @@ void cmd_teardown(struct cmd_ctx *c)
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_INFO && getenv("LVIP_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
+		return fputs(log_prefix(LOG_PRI_DEBUG), stderr), vfprintf(stderr, fmt, ap);
 	return 0;
 }
 

@@ -41,7 +41,7 @@ static int config_guard(const struct lvip_config *c, const char *file)
 
 		if (!vip_guard(&v->addr, &own, why, sizeof(why)))
 			continue;
-		lvip_err("%s:%d: invalid VIP '%s': %s", file, v->line,
+		lvip_err("%s:%d: invalid VIP '%s': %s", v->file, v->line,
 			 vip_format(&v->addr, addr, sizeof(addr)), why);
 		err = -EINVAL;
 	}
@@ -198,7 +198,11 @@ static void apply_show(const struct plan *p, bool dry_run)
 static int apply_run(struct cmd_ctx *c)
 {
 	struct plan p = {};
-	int err = reconcile(c, &c->cfg, c->o.file, true, c->o.dry_run, true, &p);
+	int err;
+
+	if (c->o.check_only)
+		return 0; /* config_check read the files and ran the guards */
+	err = reconcile(c, &c->cfg, true, c->o.dry_run, true, &p);
 
 	if (p.upgraded)
 		lvip_info("%s", load_note(p.stale));
@@ -222,7 +226,7 @@ static int watch_pass(struct cmd_ctx *c, bool first, const struct vip_addr *know
 	int err = cmd_setup(c, NEED_LOCK | NEED_CREATE);
 
 	if (!err)
-		err = reconcile(c, &c->cfg, c->o.file, false, false, first, &p) ? EXIT_FAIL : 0;
+		err = reconcile(c, &c->cfg, false, false, first, &p) ? EXIT_FAIL : 0;
 	cmd_teardown(c);
 	if (p.upgraded)
 		lvip_log("watch: %s", load_note(p.stale));
@@ -282,6 +286,14 @@ static const struct opt_def opt_dry_run = {
 	.drop_needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE, .add_needs = NEED_READ,
 };
 
+/* For `systemctl reload`: a broken file fails the reload, before the
+ * watcher is told to read it. No need at all: the pin dir is not looked at. */
+static const struct opt_def opt_check_only = {
+	.name = "check", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, check_only),
+	.help = "validate FILE and its drop-ins only, touch nothing",
+	.drop_needs = NEED_READ | NEED_LOCK | NEED_CREATE | NEED_CHANGE,
+};
+
 const struct cmd_def cmd_apply = {
 	.name = "apply",
 	.summary = "Make the attached interfaces and the VIPs exactly what FILE says (default\n"
@@ -294,8 +306,11 @@ const struct cmd_def cmd_apply = {
 		   "  vip ADDR               (IPv4 or IPv6 host address; not the server's own nor a\n"
 		   "                         connected subnet's network or broadcast address)\n"
 		   "  ignore NAME|PATTERN    (an interface lvip leaves alone: patterns skip it,\n"
-		   "                         check does not judge it)\n",
-	.opts = (const struct opt_def *const[]){ &opt_file, &opt_dry_run, &opt_json, NULL },
+		   "                         check does not judge it)\n"
+		   "Then the drop-ins conf.d/*.conf of FILE's directory, in name order.\n"
+		   "--check: exit 0 if FILE and its drop-ins are valid (the VIP guards\n"
+		   "included), else exit 2 with the error; the pin dir is not looked at.\n",
+	.opts = (const struct opt_def *const[]){ &opt_file, &opt_dry_run, &opt_check_only, &opt_json, NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
 	.check = config_check, .run = apply_run,
 };
@@ -304,7 +319,8 @@ const struct cmd_def cmd_watch = {
 	.name = "watch",
 	.summary = "Apply FILE (default " LVIP_DEFAULT_CONFIG "), then follow rtnetlink and keep\n"
 		   "the state as FILE says while interfaces appear, vanish or are renamed and\n"
-		   "addresses change. One line per action on stderr. SIGHUP re-reads FILE.\n"
+		   "addresses change. One line per action on stderr. SIGHUP re-reads FILE\n"
+		   "and its drop-ins (conf.d/*.conf of FILE's directory).\n"
 		   "Interfaces named in FILE that do not exist yet are attached when they appear.\n"
 		   "Under systemd (Type=notify) it reports ready after its first pass. One\n"
 		   "watcher per pin dir; while it runs, commands that change state refuse.\n"

@@ -106,7 +106,8 @@ static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out
 static const char *add_outcome(const struct vip_step *st, bool no_lo)
 {
 	if (st->inserted)
-		return st->on_lo ? "protected (found on lo)" :
+		return st->on_lo && st->marked ? "protected (on lo with lvip's mark: lvip's)" :
+		       st->on_lo ? "protected (found on lo)" :
 		       no_lo ? "protected (not on lo: --no-lo)" : "protected, added to lo";
 	return st->lo_added ? "already protected, added to lo" : "already protected";
 }

@@ -8,10 +8,17 @@
  *     vip 198.18.0.100
  *     ignore docker0
  *
- * Every error names the file and the line and is an input error (exit 2):
- * nothing is applied from a file that does not parse completely.
+ * The drop-ins DIR/conf.d/NAME.conf (DIR: the file's directory) are read after
+ * it, in name order, and merged with it, so that separate owners can keep
+ * separate VIP sets; a directive said twice across them is an error naming
+ * both places. Every error names the file and the line and is an input
+ * error (exit 2): nothing is applied from files that do not parse
+ * completely.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <net/if.h>
@@ -31,12 +38,15 @@ void config_free(struct lvip_config *c)
 	free(c->ifs);
 	free(c->ignores);
 	free(c->vips);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
 	memset(c, 0, sizeof(*c));
 }
 
 static int cfg_error(const char *file, int line, const char *fmt, const char *arg)
 {
-	char msg[512];
+	char msg[PATH_MAX + 256];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	if (line)
@@ -47,9 +57,10 @@ static int cfg_error(const char *file, int line, const char *fmt, const char *ar
 }
 
 static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *pattern,
-		      enum xdp_mode_req mode, int line)
+		      enum xdp_mode_req mode, const char *file, int line)
 {
-	struct cfg_iface f = { .glob = strpbrk(pattern, "*?[") != NULL, .mode = mode, .line = line };
+	struct cfg_iface f = { .glob = strpbrk(pattern, "*?[") != NULL, .mode = mode,
+			       .file = file, .line = line };
 
 	snprintf(f.pattern, sizeof(f.pattern), "%s", pattern);
 	return vec_push(v, n, cap, sizeof(f), &f);
@@ -71,9 +82,14 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 					 "(expected mode=auto, mode=native or mode=generic)", tok[i]);
 	}
 	for (size_t i = 0; i < c->nifs; i++)
-		if (!strcmp(c->ifs[i].pattern, tok[1]))
-			return cfg_error(file, line, "duplicate interface '%s'", tok[1]);
-	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, line);
+		if (!strcmp(c->ifs[i].pattern, tok[1])) {
+			char msg[PATH_MAX + 64];
+
+			snprintf(msg, sizeof(msg), "duplicate interface '%s' (first at %s:%d)", tok[1],
+				 c->ifs[i].file, c->ifs[i].line);
+			return cfg_error(file, line, "%s", msg);
+		}
+	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, file, line);
 }
 
 /* ignore NAME|PATTERN: an interface lvip neither attaches (through a
@@ -84,30 +100,41 @@ static int parse_ignore(struct lvip_config *c, const char *file, int line, char 
 		return cfg_error(file, line, "'ignore' takes exactly one name or pattern%s", "");
 	if (strlen(tok[1]) >= IFNAMSIZ)
 		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
-	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, line);
+	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, file, line);
+}
+
+static const struct cfg_iface *ignore_of(const struct lvip_config *c, const char *ifname)
+{
+	for (size_t i = 0; i < c->nignores; i++)
+		if (!fnmatch(c->ignores[i].pattern, ifname, 0))
+			return &c->ignores[i];
+	return NULL;
 }
 
 bool config_ignores(const struct lvip_config *c, const char *ifname)
 {
-	for (size_t i = 0; i < c->nignores; i++)
-		if (!fnmatch(c->ignores[i].pattern, ifname, 0))
-			return true;
-	return false;
+	return ignore_of(c, ifname) != NULL;
 }
 
-/* A name both attached and ignored is a contradiction, said at its line. */
-static int check_ignores(const struct lvip_config *c, const char *file)
+/* A name both attached and ignored is a contradiction, said at both lines. */
+static int check_ignores(const struct lvip_config *c)
 {
-	for (size_t i = 0; i < c->nifs; i++)
-		if (!c->ifs[i].glob && config_ignores(c, c->ifs[i].pattern))
-			return cfg_error(file, c->ifs[i].line, "interface '%s' is also ignored",
-					 c->ifs[i].pattern);
+	char msg[PATH_MAX + 64];
+	const struct cfg_iface *ign;
+
+	for (size_t i = 0; i < c->nifs; i++) {
+		if (c->ifs[i].glob || !(ign = ignore_of(c, c->ifs[i].pattern)))
+			continue;
+		snprintf(msg, sizeof(msg), "interface '%s' is also ignored (at %s:%d)",
+			 c->ifs[i].pattern, ign->file, ign->line);
+		return cfg_error(c->ifs[i].file, c->ifs[i].line, "%s", msg);
+	}
 	return 0;
 }
 
 static int parse_vip(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	struct cfg_vip v = { .line = line };
+	struct cfg_vip v = { .file = file, .file_no = c->nfiles - 1, .line = line };
 	const char *why;
 	char msg[160];
 
@@ -183,21 +210,29 @@ static int read_file(const char *file, char **data, size_t *len)
 	return 0;
 }
 
+/* VIP lines in the order read: the files in order, then the lines. */
+static int cfg_order(const struct cfg_vip *a, const struct cfg_vip *b)
+{
+	if (a->file_no != b->file_no)
+		return a->file_no < b->file_no ? -1 : 1;
+	return a->line - b->line;
+}
+
 static int vip_line_cmp(const void *pa, const void *pb)
 {
 	const struct cfg_vip *a = pa, *b = pb;
 	int d = vip_cmp(&a->addr, &b->addr);
 
-	return d ? d : a->line - b->line;
+	return d ? d : cfg_order(a, b);
 }
 
 /* Duplicate VIPs, found by sorting (O(n log n) for big files): the error
- * names the earliest line that repeats an address. */
-static int check_duplicates(const struct lvip_config *c, const char *file)
+ * names the earliest place that repeats an address, and the first. */
+static int check_duplicates(const struct lvip_config *c)
 {
 	struct cfg_vip *v = calloc(c->nvips ? c->nvips : 1, sizeof(*v));
 	const struct cfg_vip *dup = NULL, *first = NULL;
-	char addr[INET6_ADDRSTRLEN], msg[160];
+	char addr[INET6_ADDRSTRLEN], msg[PATH_MAX + 128];
 
 	if (!v)
 		return -ENOMEM;
@@ -206,27 +241,34 @@ static int check_duplicates(const struct lvip_config *c, const char *file)
 		qsort(v, c->nvips, sizeof(*v), vip_line_cmp);
 	}
 	for (size_t i = 1; i < c->nvips; i++)
-		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || v[i].line < dup->line)) {
+		if (vip_equal(&v[i].addr, &v[i - 1].addr) && (!dup || cfg_order(&v[i], dup) < 0)) {
 			dup = &v[i];
 			for (first = &v[i - 1]; first > v && vip_equal(&(first - 1)->addr, &v[i].addr); first--)
 				;
 		}
-	if (dup) {
+	if (dup && dup->file == first->file)
 		snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at line %d)",
 			 vip_format(&dup->addr, addr, sizeof(addr)), first->line);
-		cfg_error(file, dup->line, "%s", msg);
-	}
+	else if (dup)
+		snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at %s:%d)",
+			 vip_format(&dup->addr, addr, sizeof(addr)), first->file, first->line);
+	if (dup)
+		cfg_error(dup->file, dup->line, "%s", msg);
 	free(v);
 	return dup ? -EINVAL : 0;
 }
 
-int config_load(const char *file, struct lvip_config *c)
+/* Parse one file into c (its name kept in c->files for the messages). */
+static int config_parse_file(struct lvip_config *c, const char *path)
 {
 	size_t len = 0, off = 0;
-	char *data = NULL;
+	char *data = NULL, *file = strdup(path);
 	int line = 0, err;
 
-	memset(c, 0, sizeof(*c));
+	if (!file || vec_push(&c->files, &c->nfiles, &c->files_cap, sizeof(file), &file)) {
+		free(file);
+		return -ENOMEM;
+	}
 	err = read_file(file, &data, &len);
 	while (!err && off < len) {
 		size_t n = strcspn(data + off, "\n");
@@ -242,14 +284,78 @@ int config_load(const char *file, struct lvip_config *c)
 		}
 		off += n + 1;
 	}
+	free(data);
+	return err;
+}
+
+/* A drop-in: a name ending in .conf (not only ".conf"). Whether it is a
+ * regular file is asked later, following symlinks. */
+static int dropin_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 5 && e->d_name[0] != '.' && !strcmp(e->d_name + n - 5, ".conf");
+}
+
+/* Name order, byte by byte, whatever the locale. */
+static int dropin_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int conf_d_path(const char *file, const char *name, char *buf, size_t len)
+{
+	char copy[PATH_MAX];
+	int n;
+
+	snprintf(copy, sizeof(copy), "%s", file);
+	/* lvip.conf's drop-ins are conf.d/NAME.conf, not ./conf.d/NAME.conf */
+	n = snprintf(buf, len, "%s%sconf.d%s%s", strchr(file, '/') ? dirname(copy) : "",
+		     strchr(file, '/') ? "/" : "", name ? "/" : "", name ? name : "");
+	return n < 0 || (size_t)n >= len ? cfg_error(file, 0, "path of conf.d too long%s", "") : 0;
+}
+
+/* The drop-ins of file, in name order; a missing conf.d has none. */
+static int config_parse_dropins(struct lvip_config *c, const char *file)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent **names = NULL;
+	struct stat st;
+	int n, err;
+
+	err = conf_d_path(file, NULL, dir, sizeof(dir));
+	if (err)
+		return err;
+	n = scandir(dir, &names, dropin_name, dropin_cmp);
+	if (n < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       cfg_error(dir, 0, "cannot read: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if (!err)
+			err = conf_d_path(file, names[i]->d_name, path, sizeof(path));
+		if (!err && !stat(path, &st) && S_ISREG(st.st_mode))
+			err = config_parse_file(c, path);
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+int config_load(const char *file, struct lvip_config *c)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = config_parse_file(c, file);
 	if (!err)
-		err = check_duplicates(c, file);
+		err = config_parse_dropins(c, file);
 	if (!err)
-		err = check_ignores(c, file);
+		err = check_duplicates(c);
+	if (!err)
+		err = check_ignores(c);
 	if (!err && c->nifs == 0 && c->nvips == 0)
 		err = cfg_error(file, 0, "no 'interface' or 'vip' directive: an empty config would "
 				"remove everything (use 'lvip down' for that)%s", "");
-	free(data);
 	if (err)
 		config_free(c);
 	return err;

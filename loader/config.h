@@ -11,11 +11,14 @@ struct cfg_iface {
 	char pattern[16];   /* a name, or an fnmatch(3) pattern */
 	bool glob;
 	enum xdp_mode_req mode;
+	const char *file;   /* where it was read: lvip_config.files */
 	int line;
 };
 
 struct cfg_vip {
 	struct vip_addr addr;
+	const char *file;
+	size_t file_no;     /* its index in lvip_config.files */
 	int line;
 };
 
@@ -26,8 +29,13 @@ struct lvip_config {
 	size_t nignores, ignores_cap;
 	struct cfg_vip *vips;
 	size_t nvips, vips_cap;
+	char **files; /* FILE, then its drop-ins, in the order read */
+	size_t nfiles, files_cap;
 };
 
+/* FILE, then the files DIR/conf.d/NAME.conf (DIR: FILE's directory) in name order, merged
+ * into one config; every error names FILE:LINE, is reported and is -EINVAL
+ * (or -ENOMEM). */
 int config_load(const char *file, struct lvip_config *c);
 void config_free(struct lvip_config *c);
 bool config_ignores(const struct lvip_config *c, const char *ifname);

@@ -32,11 +32,18 @@ enum {
 
 /* Messages: one line each, control characters and invalid UTF-8 escaped.
  * lvip_err/lvip_warn/lvip_log to stderr ("lvip: ", "lvip: warning: ", as
- * given), lvip_info to stdout. */
+ * given; after log_prefix), lvip_info to stdout. */
 void lvip_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lvip_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Under systemd, with stderr connected to the journal (JOURNAL_STREAM names
+ * stderr's device and inode), each line on stderr starts with the
+ * sd-daemon priority prefix "<N>", so that `journalctl -p` can select;
+ * elsewhere the prefix is "". */
+enum { LOG_PRI_ERR = 3, LOG_PRI_WARNING = 4, LOG_PRI_INFO = 6, LOG_PRI_DEBUG = 7 };
+const char *log_prefix(int priority);
 void stop_point(const char *name);
 const char *human_bytes(__u64 v, char *buf, size_t len);
 const char *human_count(__u64 v, char *buf, size_t len);
@@ -83,24 +90,36 @@ static inline size_t vip_len(const struct vip_addr *a)
 
 /* ---- nl.c: rtnetlink through libmnl (addresses, links) ---- */
 
+/* The mark of the addresses lvip puts on lo, kept by the kernel: the
+ * address protocol (IFA_PROTO, `ip addr` shows "proto 0x6c"), or where the
+ * kernel has no IFA_PROTO (before 5.18) the label "lo:lvip" (IPv4 only:
+ * IPv6 addresses have no label). */
+#define LVIP_IFA_PROTO 0x6c /* 'l' */
+#define LVIP_IFA_LABEL "lo:lvip"
+
 struct if_addr {
 	struct vip_addr addr;
 	__u8 prefixlen;
 	__u8 scope;
 	__u32 flags;
 	__u32 ifindex;
+	bool lvip_mark; /* LVIP_IFA_PROTO or LVIP_IFA_LABEL */
 };
 
 struct addr_list {
 	struct if_addr *a;     /* in kernel order (primary first) */
 	size_t n, cap;
 	struct vip_addr *index; /* the addresses sorted, for addr_list_has */
+	struct vip_addr *marked; /* those with lvip's mark, sorted */
+	size_t nmarked;
 };
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a);
+bool addr_list_marked(const struct addr_list *l, const struct vip_addr *a); /* lvip's mark */
+/* Adds carry lvip's mark (LVIP_IFA_PROTO, else LVIP_IFA_LABEL). */
 int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_t n, int *err);
 int lo_ifindex(void);
 int lo_addr_dump(struct addr_list *out); /* lo's addresses, both families */
@@ -204,6 +223,7 @@ struct vip_step {
 	bool flags_set;           /* add: existing entry marked LO_OWNED */
 	bool lo_added;            /* add: put on lo */
 	bool on_lo;               /* on lo before the operation */
+	bool marked;              /* ... carrying lvip's mark (LVIP_IFA_PROTO) */
 	bool want_lo;             /* add: to be put on lo */
 	bool want_off;            /* del: lvip's address, to be taken off lo */
 	bool present;             /* del: was in the map */

@@ -18,6 +18,7 @@ void addr_list_free(struct addr_list *l)
 {
 	free(l->a);
 	free(l->index);
+	free(l->marked);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -26,18 +27,30 @@ void addr_list_free(struct addr_list *l)
 static int addr_list_index(struct addr_list *l)
 {
 	free(l->index);
+	free(l->marked);
+	l->nmarked = 0;
 	l->index = calloc(l->n ? l->n : 1, sizeof(*l->index));
-	if (!l->index)
+	l->marked = calloc(l->n ? l->n : 1, sizeof(*l->marked));
+	if (!l->index || !l->marked)
 		return -ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		l->index[i] = l->a[i].addr;
+		if (l->a[i].lvip_mark)
+			l->marked[l->nmarked++] = l->a[i].addr;
+	}
 	qsort(l->index, l->n, sizeof(*l->index), vip_cmp);
+	qsort(l->marked, l->nmarked, sizeof(*l->marked), vip_cmp);
 	return 0;
 }
 
 bool addr_list_has(const struct addr_list *l, const struct vip_addr *a)
 {
 	return l->index && vip_sorted_has(l->index, l->n, a);
+}
+
+bool addr_list_marked(const struct addr_list *l, const struct vip_addr *a)
+{
+	return l->marked && vip_sorted_has(l->marked, l->nmarked, a);
 }
 
 int lo_ifindex(void)
@@ -195,7 +208,47 @@ static int nl_read_acks(struct mnl_socket *nl, unsigned int first, size_t n, int
 	return 0;
 }
 
-static void put_addr_msg(struct nlmsghdr *nlh, bool add, __u32 ifindex, const struct vip_addr *a)
+/* Does the kernel know IFA_PROTO (5.18)? Yes if a dump showed one (the
+ * kernel marks lo's 127.0.0.1 and ::1 so): lvip dumps lo before it adds.
+ * Else asked without changing anything: an IPv4 address for no interface
+ * (ifindex 0) with an IFA_PROTO of no bytes. A kernel that knows the
+ * attribute refuses its length while parsing (ERANGE, and logs the bad
+ * length once); one that does not skips it and refuses the missing
+ * interface (ENODEV). */
+static bool ifa_proto_seen; /* a dump had an IFA_PROTO: the kernel knows it */
+
+static bool nl_has_ifa_proto(struct mnl_socket *nl)
+{
+	static int known = -1;
+	char buf[256];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	__u8 zero[4] = {};
+	int err = 0;
+
+	if (getenv("LVIP_TEST_NO_IFA_PROTO"))
+		return false; /* tests: the fallback of kernels before 5.18 */
+	if (ifa_proto_seen)
+		return true;
+	if (known >= 0)
+		return known;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_seq = ++nl_seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 32;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(zero), zero);
+	mnl_attr_put(nlh, IFA_PROTO, 0, NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 || nl_read_acks(nl, nl_seq, 1, &err))
+		return false; /* not known: the label, this time */
+	known = err != -ENODEV && err != 0;
+	return known;
+}
+
+static void put_addr_msg(struct nlmsghdr *nlh, bool add, bool proto, __u32 ifindex,
+			 const struct vip_addr *a)
 {
 	struct ifaddrmsg *ifa;
 
@@ -210,6 +263,10 @@ static void put_addr_msg(struct nlmsghdr *nlh, bool add, __u32 ifindex, const st
 	mnl_attr_put(nlh, IFA_ADDRESS, vip_len(a), a->bytes);
 	if (add && a->family == AF_INET6)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	if (add && proto)
+		mnl_attr_put_u8(nlh, IFA_PROTO, LVIP_IFA_PROTO);
+	else if (add && a->family == AF_INET)
+		mnl_attr_put_strz(nlh, IFA_LABEL, LVIP_IFA_LABEL);
 }
 
 /* Adding an address that is there already, or deleting one that is not, is
@@ -235,9 +292,11 @@ int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_
 	static char buf[NL_BATCH * 256];
 	struct mnl_socket *nl = nl_get();
 	int first_err = 0;
+	bool proto;
 
 	if (!nl)
 		return -errno;
+	proto = add && nl_has_ifa_proto(nl);
 	for (size_t done = 0; done < n;) {
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf) / 2);
 		unsigned int first = nl_seq + 1;
@@ -248,7 +307,7 @@ int nl_addr_change_many(bool add, __u32 ifindex, const struct vip_addr *a, size_
 			struct nlmsghdr *nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(b));
 
 			nlh->nlmsg_seq = ++nl_seq;
-			put_addr_msg(nlh, add, ifindex, &a[done + k]);
+			put_addr_msg(nlh, add, proto, ifindex, &a[done + k]);
 			mnl_nlmsg_batch_next(b); /* cannot overflow: see NL_BATCH */
 		}
 		ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0 ? -errno : 0;
@@ -311,6 +370,10 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	a.scope = ifa->ifa_scope;
 	a.flags = tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
 	a.ifindex = ifa->ifa_index;
+	ifa_proto_seen |= tb[IFA_PROTO] != NULL;
+	a.lvip_mark = (tb[IFA_PROTO] && mnl_attr_get_payload_len(tb[IFA_PROTO]) == 1 &&
+		       mnl_attr_get_u8(tb[IFA_PROTO]) == LVIP_IFA_PROTO) ||
+		      (tb[IFA_LABEL] && !strcmp(mnl_attr_get_str(tb[IFA_LABEL]), LVIP_IFA_LABEL));
 	req->err = vec_push(&req->out->a, &req->out->n, &req->out->cap, sizeof(a), &a);
 	return req->err ? MNL_CB_ERROR : MNL_CB_OK;
 }

@@ -72,6 +72,8 @@ const char *vip_owner(const struct vip_entry *e)
 static struct {
 	bool json;
 	FILE *f;  /* text goes there */
+	const char *line_prefix; /* written at the start of each text line */
+	bool mid_line;
 	json_object *stack[OUT_DEPTH]; /* stack[0]: the document */
 	int depth;
 } out;
@@ -87,6 +89,39 @@ void out_start_text(FILE *f)
 {
 	out_start(false);
 	out.f = f;
+	if (f == stderr && *log_prefix(LOG_PRI_INFO))
+		out.line_prefix = log_prefix(LOG_PRI_INFO);
+}
+
+/* All text goes through here, so that under a line prefix (watch's lines
+ * in the journal) each line of it gets one. */
+static void out_vprintf(const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	if (!out.line_prefix) {
+		vfprintf(out.f, fmt, ap);
+		return;
+	}
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (const char *p = buf; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (!out.mid_line)
+			fputs(out.line_prefix, out.f);
+		fwrite(p, 1, n + (p[n] == '\n'), out.f);
+		out.mid_line = p[n] != '\n';
+		p += n + (p[n] == '\n');
+	}
+}
+
+static void __attribute__((format(printf, 1, 2))) out_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	out_vprintf(fmt, ap);
+	va_end(ap);
 }
 
 bool out_is_json(void)
@@ -153,7 +188,7 @@ void out_str(const char *key, const char *fmt, const char *v)
 	if (out.json)
 		out_put(key, json_object_new_string(v));
 	else if (fmt)
-		fprintf(out.f, fmt, v);
+		out_printf(fmt, v);
 }
 
 void out_u64(const char *key, const char *fmt, __u64 v)
@@ -161,7 +196,7 @@ void out_u64(const char *key, const char *fmt, __u64 v)
 	if (out.json)
 		out_put(key, json_object_new_uint64(v));
 	else if (fmt)
-		fprintf(out.f, fmt, (unsigned long long)v);
+		out_printf(fmt, (unsigned long long)v);
 }
 
 void out_bool(const char *key, const char *fmt, bool v)
@@ -169,7 +204,7 @@ void out_bool(const char *key, const char *fmt, bool v)
 	if (out.json)
 		out_put(key, json_object_new_boolean(v));
 	else if (fmt)
-		fprintf(out.f, fmt, v ? "yes" : "no");
+		out_printf(fmt, v ? "yes" : "no");
 }
 
 void out_json_str(const char *key, const char *v)
@@ -184,7 +219,7 @@ void out_text(const char *fmt, ...)
 	if (out.json)
 		return;
 	va_start(ap, fmt);
-	vfprintf(out.f, fmt, ap);
+	out_vprintf(fmt, ap);
 	va_end(ap);
 }
 
@@ -261,7 +296,7 @@ void out_row(const struct column *cols, size_t n, const struct cell *cells, cons
 			else
 				out_u64(c->key, NULL, cells[i].v);
 		} else if (c->label) {
-			fprintf(out.f, "%*s%*s", c->pad, "", widths ? widths[i] : c->width,
+			out_printf("%*s%*s", c->pad, "", widths ? widths[i] : c->width,
 				cell_text(c, &cells[i], buf, sizeof(buf)));
 		}
 	}

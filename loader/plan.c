@@ -40,7 +40,7 @@ static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
 /* The interfaces the config names, as they exist now. strict: a named
  * interface that does not exist is an input error (apply); otherwise it is
  * simply not there yet (watch). */
-static int desired_ifaces(const struct lvip_config *c, const char *file, bool strict,
+static int desired_ifaces(const struct lvip_config *c, bool strict,
 			  struct iface_change **out, size_t *n, size_t *cap)
 {
 	struct link_list links;
@@ -65,7 +65,7 @@ static int desired_ifaces(const struct lvip_config *c, const char *file, bool st
 			err = vec_push(out, n, cap, sizeof(ch), &ch);
 		}
 		if (!err && !found && !f->glob && strict) {
-			lvip_err("%s:%d: no such interface '%s'", file, f->line,
+			lvip_err("%s:%d: no such interface '%s'", f->file, f->line,
 				 name_escape(f->pattern, name, sizeof(name)));
 			err = -ENODEV;
 		}
@@ -102,8 +102,8 @@ static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct p
 	return err;
 }
 
-static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const char *file,
-			bool strict, struct plan *p)
+static int plan_compute(struct lvip_state *s, const struct lvip_config *c, bool strict,
+			struct plan *p)
 {
 	struct iface_change *want = NULL;
 	size_t nwant = 0, capwant = 0, ncur = 0;
@@ -111,7 +111,7 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, const
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	err = desired_ifaces(c, file, strict, &want, &nwant, &capwant);
+	err = desired_ifaces(c, strict, &want, &nwant, &capwant);
 	if (!err && state_loaded(s))
 		err = iface_list(s, &cur, &ncur);
 	for (size_t i = 0; !err && i < nwant; i++) {
@@ -236,7 +236,7 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	return err;
 }
 
-int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file, bool strict,
+int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, bool strict,
 	      bool dry_run, bool upgrade, struct plan *p)
 {
 	struct lvip_state *s = &c->s;
@@ -248,7 +248,7 @@ int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file
 		err = load_pins(s, LVIP_MAX_VIPS_DEFAULT, &p->upgraded);
 	}
 	if (!err)
-		err = plan_compute(s, cfg, file, strict, p);
+		err = plan_compute(s, cfg, strict, p);
 	if (!err)
 		err = refuse_foreign(s, p);
 	if (!err && !dry_run && plan_size(p) && !state_loaded(s))

@@ -31,7 +31,7 @@ size_t plan_size(const struct plan *p);
 /* Plan and, unless dry_run, apply, on c->s as cmd_setup left it. strict: an
  * interface the file names must exist. upgrade: replace programs another
  * build pinned. */
-int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, const char *file, bool strict,
+int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, bool strict,
 	      bool dry_run, bool upgrade, struct plan *p);
 /* The changes, as text lines (prefix: "would " for a dry run, "lvip watch: "
  * for watch's log) or JSON; known (sorted): the VIPs the file had in the

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loader.h"
 
@@ -79,12 +81,40 @@ const char *name_escape(const char *in, char *buf, size_t len)
 /* One line, always: control characters and bytes that are not UTF-8 that
  * came from user input (a VIP, a file name, a config line) are shown as
  * \xNN, never as line breaks or as bytes a terminal or a log would take. */
-/* lead, then the message with what came from input escaped, one line. */
-static void vmsg(FILE *f, const char *lead, const char *fmt, va_list ap)
+/* systemd sets JOURNAL_STREAM=DEV:INO for a unit whose stdout or stderr is
+ * the journal. A stderr that a script of the unit redirected elsewhere (a
+ * file, a pipe) is not DEV:INO and gets no prefixes. */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env)
+		return false;
+	if (sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st))
+		return true;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+const char *log_prefix(int priority)
+{
+	static const char *const prefixes[8] = { "<0>", "<1>", "<2>", "<3>", "<4>", "<5>", "<6>", "<7>" };
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = stderr_is_journal();
+	return journal && priority >= 0 && priority < 8 ? prefixes[priority] : "";
+}
+
+/* prefix (log_prefix), lead, then the message with what came from input
+ * escaped, one line. */
+static void vmsg(FILE *f, const char *prefix, const char *lead, const char *fmt, va_list ap)
 {
 	char buf[2048], one[5];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fputs(prefix, f);
 	fputs(lead, f);
 	for (const unsigned char *c = (const unsigned char *)buf; *c;) {
 		c += escape_char(c, false, one);
@@ -98,7 +128,7 @@ void lvip_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stderr, "lvip: ", fmt, ap);
+	vmsg(stderr, log_prefix(LOG_PRI_ERR), "lvip: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -107,7 +137,7 @@ void lvip_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stderr, "lvip: warning: ", fmt, ap);
+	vmsg(stderr, log_prefix(LOG_PRI_WARNING), "lvip: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -120,7 +150,7 @@ void lvip_log(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stderr, "lvip ", fmt, ap);
+	vmsg(stderr, log_prefix(LOG_PRI_INFO), "lvip ", fmt, ap);
 	va_end(ap);
 }
 
@@ -155,7 +185,7 @@ void lvip_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(stdout, "", fmt, ap);
+	vmsg(stdout, "", "", fmt, ap);
 	va_end(ap);
 }
 

@@ -3,7 +3,8 @@
  * vips.c - adding and removing VIPs, in the order that keeps them hidden:
  * a VIP enters the map before it appears on lo, and leaves lo before it
  * leaves the map. The map entry's LVIP_VIP_F_LO_OWNED flag records that lvip
- * put it on lo. Each operation undoes itself on failure and leaves an undo
+ * put it on lo; so does the mark the kernel keeps on the address
+ * (LVIP_IFA_PROTO), which outlives the map. Each operation undoes itself on failure and leaves an undo
  * record, so that `apply` can roll back a later step too.
  */
 #include <errno.h>
@@ -122,7 +123,12 @@ static int map_add_one(struct lvip_state *s, struct vip_step *st, bool no_lo)
 
 	err = vip_lookup(s, &st->addr, &cur);
 	if (err == -ENOENT) {
-		err = vip_store(s, &st->addr, st->on_lo || no_lo ? 0 : LVIP_VIP_F_LO_OWNED, true);
+		/* A new entry: lvip's if lvip puts it on lo, or if the address on
+		 * lo carries lvip's mark (lvip put it there before its pins were
+		 * removed); found otherwise. */
+		bool ours = st->on_lo ? st->marked : !no_lo;
+
+		err = vip_store(s, &st->addr, ours ? LVIP_VIP_F_LO_OWNED : 0, true);
 		if (err == -E2BIG)
 			lvip_err("the VIP map is full: %s not added (its capacity is set by "
 				 "'lvip attach --max-vips N' when lvip is first loaded)",
@@ -156,6 +162,7 @@ int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_l
 	err = undo_init(u, true, v, n);
 	for (size_t i = 0; !err && i < n; i++) {
 		u->st[i].on_lo = addr_list_has(lo_addrs, &v[i]);
+		u->st[i].marked = u->st[i].on_lo && addr_list_marked(lo_addrs, &v[i]);
 		u->st[i].want_lo = !no_lo && !u->st[i].on_lo;
 		err = map_add_one(s, &u->st[i], no_lo);
 	}

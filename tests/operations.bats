@@ -294,6 +294,141 @@ dry run: nothing changed, 2 change(s)" "$output" "plan of the saved file"
 	vips_are 198.18.0.100
 }
 
+# ---------------------------------------------------------------- drop-ins
+
+@test "conf.d: two drop-ins with separate VIPs are both applied, with FILE's, in name order" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d/skipped.conf"
+	printf 'interface veth0\n' > "$d/lvip.conf"
+	printf 'vip 198.18.0.101\n' > "$d/conf.d/20-web.conf"
+	printf 'vip 198.18.0.102\nvip 2001:db8::102\n' > "$d/conf.d/10-dns.conf"
+	printf 'vip 198.18.0.103\n' > "$d/conf.d/README"        # not *.conf: skipped
+	ln -s /dev/null "$d/conf.d/30-null.conf"                 # not a regular file: skipped
+	run lvip apply -f "$d/lvip.conf"
+	assert_status 0
+	attached veth0
+	vips_are 198.18.0.101 198.18.0.102 2001:db8::102
+	run lvip apply --dry-run -f "$d/lvip.conf"
+	assert_status 0
+	assert_contains "$output" "no changes"
+}
+
+@test "conf.d: the same VIP in two files is refused naming both FILE:LINE, nothing changed" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	printf '# web\n\nvip 198.18.0.101\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip apply -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:3: duplicate vip '198.18.0.101' (first at $d/lvip.conf:2)"
+	[ ! -e "$PIN" ] || fail "the pin dir was created"
+	! lo_has "$RS" 198.18.0.101/32 || fail "198.18.0.101 put on lo"
+	printf 'interface veth0\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip apply -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:1: duplicate interface 'veth0' (first at $d/lvip.conf:1)"
+	printf 'ignore veth0\n' > "$d/conf.d/web.conf"
+	run -2 --separate-stderr lvip check -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/lvip.conf:1: interface 'veth0' is also ignored (at $d/conf.d/web.conf:1)"
+	[ ! -e "$PIN" ] || fail "the pin dir was created"
+}
+
+@test "conf.d: watch picks up a new drop-in after SIGHUP" {
+	local d=$BATS_TEST_TMPDIR/etc log=$BATS_TEST_TMPDIR/watch.log
+	mkdir -p "$d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$d/lvip.conf" 2> "$log" &
+	WATCH_PID=$!
+	wait_until 5 lo_has "$RS" 198.18.0.101/32 || fail "watch did not apply: $(cat "$log")"
+	mkdir "$d/conf.d"
+	printf 'vip 198.18.0.102\n' > "$d/conf.d/new.conf"
+	kill -HUP "$WATCH_PID"
+	wait_until 5 lo_has "$RS" 198.18.0.102/32 || fail "the drop-in was not applied: $(cat "$log")"
+	vips_are 198.18.0.101 198.18.0.102
+	grep -q "lvip watch: add vip 198.18.0.102" "$log"
+}
+
+@test "apply --check: a broken drop-in exits 2 with one line and no pin dir; a good file exits 0" {
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$d/conf.d"
+	printf 'interface veth0\nvip 198.18.0.101\n' > "$d/lvip.conf"
+	printf 'vip 198.18.0.102\nvip 198.18.0.11\n' > "$d/conf.d/web.conf"  # veth0's own address
+	run -2 --separate-stderr lvip apply --check -f "$d/lvip.conf"
+	assert_one_line
+	assert_contains "$stderr" "$d/conf.d/web.conf:2: invalid VIP '198.18.0.11'"
+	[ ! -e "$PIN" ] || fail "apply --check created the pin dir"
+	printf 'vip 198.18.0.102\ninterface veth9\n' > "$d/conf.d/web.conf" # watch waits for veth9
+	run --separate-stderr lvip apply --check -f "$d/lvip.conf"
+	assert_status 0
+	[ -z "$output$stderr" ] || fail "apply --check printed: $output$stderr"
+	[ ! -e "$PIN" ] || fail "apply --check created the pin dir"
+	lvip attach veth0
+	before=$(lvip_state_snapshot)
+	run lvip apply --check -f "$d/lvip.conf"
+	assert_status 0
+	assert_state_unchanged "$before"
+}
+
+# ---------------------------------------------------------------- journald priorities
+
+# journal_stream FILE: FILE emptied, and the JOURNAL_STREAM value systemd
+# would give a unit whose stderr is FILE (its device:inode).
+journal_stream() { : > "$1" && stat -c '%d:%i' "$1"; }
+
+# every_line_prefixed FILE PREFIX...: each line of FILE starts with one of them.
+every_line_prefixed() {
+	local f=$1 line ok p
+	shift
+	[ -s "$f" ] || fail "$f is empty"
+	while IFS= read -r line; do
+		ok=
+		for p in "$@"; do [[ $line == "$p"* ]] && ok=1; done
+		[ -n "$ok" ] || fail "a line without a priority prefix ($*): '$line' in:"$'\n'"$(cat "$f")"
+	done < "$f"
+}
+
+@test "journald: under JOURNAL_STREAM, errors start <3>, warnings <4>, watch's lines <6>; without it, no prefix" {
+	local err=$BATS_TEST_TMPDIR/err.log log=$BATS_TEST_TMPDIR/watch.log conf=$BATS_TEST_TMPDIR/lvip.conf js
+	js=$(journal_stream "$err")
+	JOURNAL_STREAM=$js lvip vip add 198.18.0 2>> "$err" && fail "vip add of an invalid address succeeded"
+	every_line_prefixed "$err" "<3>lvip: "
+	rs ip addr add "$VIP4/32" dev lo
+	printf 'interface veth0\nvip %s\n' "$VIP4" > "$conf"
+	lvip apply -f "$conf" > /dev/null
+	printf 'interface veth0\n' > "$conf"
+	js=$(journal_stream "$err")
+	JOURNAL_STREAM=$js lvip apply -f "$conf" 2>> "$err" > /dev/null
+	every_line_prefixed "$err" "<4>lvip: warning: "
+	grep -q "^<4>lvip: warning: $VIP4 stays on lo" "$err"
+	printf 'interface veth*\nvip 198.18.0.101\n' > "$conf"
+	js=$(journal_stream "$log")
+	JOURNAL_STREAM=$js ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>> "$log" &
+	WATCH_PID=$!
+	wait_until 5 lo_has "$RS" 198.18.0.101/32 || fail "watch did not apply: $(cat "$log")"
+	ip -n "$RS" link add veth7 type veth peer name veth8
+	wait_until 5 grep -q "lvip watch: attach veth7" "$log" || fail "veth7 not logged: $(cat "$log")"
+	printf 'vip 1.2.3\n' > "$conf"
+	kill -HUP "$WATCH_PID"
+	wait_until 5 grep -q "not reloaded" "$log" || fail "the reload was not logged: $(cat "$log")"
+	kill -TERM "$WATCH_PID"
+	wait "$WATCH_PID"
+	WATCH_PID=
+	every_line_prefixed "$log" "<6>lvip watch: " "<3>lvip: " "<4>lvip: warning: "
+	grep -q '^<6>lvip watch: following' "$log"
+	grep -q '^<6>lvip watch: add vip 198.18.0.101' "$log"   # through the printer
+	grep -q '^<6>lvip watch: attach veth7' "$log"
+	grep -q '^<3>lvip: .*invalid VIP' "$log"
+	grep -q '^<4>lvip: warning: watch: .* not reloaded' "$log"
+	grep -q '^<6>lvip watch: stopped' "$log"
+	# Without JOURNAL_STREAM, or with a stderr that is not the stream it names: no prefix.
+	run --separate-stderr lvip vip add 198.18.0
+	assert_status 2
+	[[ $stderr == "lvip: "* ]] || fail "$stderr"
+	js=$(journal_stream "$err")
+	JOURNAL_STREAM=$js lvip vip add 198.18.0 2>&1 | grep -q '^lvip: ' || fail "a prefix on a stderr that is not the journal"
+}
+
 # ---------------------------------------------------------------- check
 
 @test "check: exit 0 when clean" {

@@ -182,7 +182,7 @@ EOF
 	[[ $output == *no-such-lvip* ]] || fail "$output"
 }
 
-@test "lvip.service: before the network, restarts on failure, never runs lvip down" {
+@test "lvip.service: before the network, restarts on failure, reload validates first, never runs lvip down" {
 	local u=$REPO/packaging/lvip.service
 	directive() { grep -E "^$1=" "$u" | cut -d= -f2-; }
 	assert_eq no "$(directive DefaultDependencies)" DefaultDependencies
@@ -192,6 +192,9 @@ EOF
 	[[ " $(directive After) " == *" sys-fs-bpf.mount "* ]] || fail "After=$(directive After)"
 	assert_eq on-failure "$(directive Restart)" Restart
 	assert_eq "/usr/sbin/lvip watch -f /etc/lvip/lvip.conf" "$(directive ExecStart)" ExecStart
+	# Reload validates the files first; systemd stops at the first failing line.
+	assert_eq "/usr/sbin/lvip apply --check -f /etc/lvip/lvip.conf"$'\n''/bin/kill -HUP $MAINPID' \
+		"$(directive ExecReload)" ExecReload
 	# Stopping the unit leaves protection: no ExecStop*, nothing runs `down`.
 	run grep -nE '^ExecStop' "$u"
 	assert_status 1

@@ -267,6 +267,53 @@ teardown() {
 
 # ------------------------------------------------ the watcher
 
+# addr_marks: lo's addresses in the real server's namespace with their
+# IFA_PROTO and IFA_LABEL ("ADDR proto=N label=L"; Debian 12's ip does not
+# print the protocol).
+addr_marks() { rs python3 "$LVIP_LIB_DIR/addrmarks.py" lo; }
+
+@test "lo addresses carry lvip's mark (proto 0x6c): ownership survives lost pins, vip del removes the VIP from lo" {
+	local marks
+	lvip attach veth0
+	lvip vip add "$VIP4" "$VIP6"
+	rs ip addr add "$VIP4B/32" dev lo # someone else's
+	marks=$(addr_marks)
+	# 108 = 0x6c; where the kernel has no IFA_PROTO, the IPv4 label is lo:lvip.
+	grep -qxE "$VIP4 (proto=108 label=lo|proto=- label=lo:lvip)" <<< "$marks" || fail "$marks"
+	grep -qx "$VIP6 proto=108 label=-" <<< "$marks" || fail "$marks"
+	grep -qx "$VIP4B proto=- label=lo" <<< "$marks" || fail "$marks"
+	# The pins are lost (the maps with them); lvip put the VIPs on lo all the same.
+	rm -rf "$PIN"
+	lvip attach veth0
+	lvip vip add "$VIP4" "$VIP6" "$VIP4B"
+	lvip vip list --json | json_assert "{v['address']: v['owner'] for v in d} == {'$VIP4': 'lvip', '$VIP6': 'lvip', '$VIP4B': 'found'}"
+	lvip vip del "$VIP4" "$VIP6" "$VIP4B"
+	! lo_has "$RS" "$VIP4/32" || fail "$VIP4 left on lo"
+	! lo_has "$RS" "$VIP6/128" || fail "$VIP6 left on lo"
+	lo_has "$RS" "$VIP4B/32" || fail "$VIP4B, not lvip's, taken off lo"
+}
+
+@test "lvip's mark: with no address on lo to show IFA_PROTO, the kernel is asked (proto 0x6c); without IFA_PROTO, the label lo:lvip" {
+	local marks
+	rs ip addr flush dev lo # no ::1: nothing shows whether the kernel has IFA_PROTO
+	lvip attach veth0
+	lvip vip add "$VIP4"
+	marks=$(addr_marks)
+	grep -qx "$VIP4 proto=108 label=lo" <<< "$marks" || fail "$marks"
+	# A kernel without IFA_PROTO (before 5.18): the IPv4 label instead.
+	LVIP_TEST_NO_IFA_PROTO=1 lvip vip add "$VIP4B" "$VIP6"
+	marks=$(addr_marks)
+	grep -qx "$VIP4B proto=- label=lo:lvip" <<< "$marks" || fail "$marks"
+	grep -qx "$VIP6 proto=- label=-" <<< "$marks" || fail "$marks"
+	rm -rf "$PIN"
+	lvip attach veth0
+	lvip vip add "$VIP4" "$VIP4B" "$VIP6"
+	# IPv6 addresses have no label: without IFA_PROTO they carry no mark.
+	lvip vip list --json | json_assert "{v['address']: v['owner'] for v in d} == {'$VIP4': 'lvip', '$VIP4B': 'lvip', '$VIP6': 'found'}"
+	lvip vip del "$VIP4B"
+	! lo_has "$RS" "$VIP4B/32" || fail "$VIP4B left on lo"
+}
+
 @test "one watcher per pin dir: a second exits 1 naming the first; changes while watched are refused" {
 	local c1=$BATS_TEST_TMPDIR/a.conf c2=$BATS_TEST_TMPDIR/b.conf log=$BATS_TEST_TMPDIR/watch.log pid
 	printf 'interface veth0\nvip %s\n' "$VIP4" >"$c1"

@@ -19,6 +19,7 @@
 #   concurrency.py  verify concurrent runs (faults.bats)
 #   arpflood.py     ARP requests from the peer, and a pcap reader (upgrades.bats)
 #   arpwire.py      ARP with another hardware type (datapath-wire.bats)
+#   addrmarks.py    lo's addresses with IFA_PROTO and IFA_LABEL (safety.bats)
 #   txring.py       ARP through PACKET_TX_RING (datapath-wire.bats)
 #
 # Knobs (environment):
