@@ -45,7 +45,7 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
 	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
 	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl \
-	ipvsadm kmod
+	ipvsadm kmod keepalived
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
