@@ -180,6 +180,8 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 
 # Units name the binary /usr/sbin/lvip; it is rewritten to $(PREFIX)/sbin/lvip.
+# keepalived.conf.example names the notify script in /usr/local/share/lvip/:
+# rewritten to $(PREFIX)/share/lvip/.
 # /etc/lvip/lvip.conf (everything commented out) only if there is none yet.
 install: $(BUILD)/lvip
 	install -D -m 0755 $(BUILD)/lvip $(DESTDIR)$(PREFIX)/sbin/lvip
@@ -187,6 +189,11 @@ install: $(BUILD)/lvip
 	install -D -m 0644 packaging/lvip.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvip
 	install -D -m 0644 packaging/lvip.conf $(DESTDIR)$(PREFIX)/share/doc/lvip/lvip.conf.example
+	install -D -m 0755 packaging/lvip-keepalived-notify \
+		$(DESTDIR)$(PREFIX)/share/lvip/lvip-keepalived-notify
+	sed 's|/usr/local/share/lvip/|$(PREFIX)/share/lvip/|g' packaging/keepalived.conf.example \
+		> $(DESTDIR)$(PREFIX)/share/doc/lvip/keepalived.conf.example
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/lvip/keepalived.conf.example
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/lib/systemd/system
 	for u in lvip.service lvip-metrics.service lvip-metrics.timer; do \
 		sed 's|/usr/sbin/lvip|$(PREFIX)/sbin/lvip|g' packaging/$$u \
