@@ -178,3 +178,123 @@ vip_packets() { # ADDR
 	WATCH_PID=
 	released "$VIP4"
 }
+
+# ---------------------------------------------------------------- keepalived
+
+# dr_node NAME ADDR: namespace $DR_PREFIX-NAME, veth0 ADDR/24 joined to the
+# client's bridge, lo up; lvip watch (own pin dir) attaches veth0 and keeps
+# the VIP on lo, hidden.
+dr_node() {
+	local n=$1 addr=$2 ns=$DR_PREFIX-$1 pid
+	ip netns add "$ns" || return 1
+	DR_NS+=("$ns")
+	ip -n "$ns" link add veth0 type veth peer name "p$n" netns "$DR_CLIENT" || return 1
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$addr/24" dev veth0
+	ip -n "$ns" link set veth0 up
+	ip -n "$DR_CLIENT" link set "p$n" master br0 up
+	printf 'interface veth0\nvip %s\n' "$VIP4" > "$DR_TMP/lvip-$n.conf"
+	bg_start pid ip netns exec "$ns" "$LVIP" --pin-dir "$BPFFS/lvip-$n" watch \
+		-f "$DR_TMP/lvip-$n.conf" 2>"$DR_TMP/watch-$n.log"
+	WATCHERS+=("$pid")
+	wait_until 10 lo_has "$ns" "$VIP4/32" || { fail "node $n: watch did not apply: $(cat "$DR_TMP/watch-$n.log")"; return 1; }
+}
+
+# node_lvip NAME ARGS...: lvip on node NAME with its pin dir.
+node_lvip() {
+	local n=$1
+	shift
+	timeout -k 5 30 ip netns exec "$DR_PREFIX-$n" "$LVIP" --pin-dir "$BPFFS/lvip-$n" "$@"
+}
+
+# keepalived_start NAME PRIORITY: keepalived (VRRP only) in node NAME, with
+# packaging/keepalived.conf.example made to fit: veth0, the priority, the
+# notify script from the tree with the node's pin dir and this lvip.
+keepalived_start() {
+	local n=$1 prio=$2 conf=$DR_TMP/keepalived-$1.conf pid
+	sed -e "s|router_id lvip-node-a|router_id lvip-node-$n|" \
+	    -e "s|interface eth0|interface veth0|" \
+	    -e "s|priority 150|priority $prio|" \
+	    -e "s|\"/usr/local/share/lvip/lvip-keepalived-notify |\"$LVIP_REPO/packaging/lvip-keepalived-notify --pin-dir $BPFFS/lvip-$n --lvip $LVIP |" \
+	    "$LVIP_REPO/packaging/keepalived.conf.example" > "$conf"
+	grep -q "priority $prio" "$conf" && grep -q "lvip-$n --lvip" "$conf" ||
+		{ fail "keepalived.conf.example no longer has the lines the test adapts"; return 1; }
+	bg_start pid ip netns exec "$DR_PREFIX-$n" keepalived -n -l -D -P -f "$conf" \
+		-p "$DR_TMP/keepalived-$n.pid" -r "$DR_TMP/vrrp-$n.pid" >"$DR_TMP/keepalived-$n.log" 2>&1
+	KA_PIDS+=("$pid")
+	eval "KA_$n=$pid"
+}
+
+# answerers: which nodes answer ARP requests for the VIP from the client,
+# as "a", "b", "a b" or "" (two requests, replies collected for 2 s).
+answerers() {
+	local out who=""
+	out=$(ip netns exec "$DR_CLIENT" timeout 5 arping -c 2 -w 2 -I br0 "$VIP4" 2>/dev/null) || true
+	grep -qi "from $MAC_A " <<<"$out" && who="a"
+	grep -qi "from $MAC_B " <<<"$out" && who="${who:+$who }b"
+	printf '%s\n' "$who"
+}
+
+answered_by() { [ "$(answerers)" = "$1" ]; }
+
+node_state() { # NAME: released or hidden, as lvip vip list --json says
+	node_lvip "$1" vip list --json | json_eval "'released' if d[0]['released'] else 'hidden'"
+}
+
+states_are() { # STATE_A STATE_B
+	[ "$(node_state a)" = "$1" ] && [ "$(node_state b)" = "$2" ]
+}
+
+@test "keepalived pair: only the VRRP MASTER answers ARP for the VIP; after the MASTER's keepalived stops, only the new MASTER does" {
+	need_cmds keepalived arping
+	DR_PREFIX="lvip-t-$LVIP_T_ID-$BATS_TEST_NUMBER"
+	DR_CLIENT=$DR_PREFIX-client
+	DR_TMP=$BATS_TEST_TMPDIR
+	WATCHERS=()
+	ip netns add "$DR_CLIENT" || fail "cannot create $DR_CLIENT"
+	DR_NS+=("$DR_CLIENT")
+	ip -n "$DR_CLIENT" link set lo up
+	ip -n "$DR_CLIENT" link add br0 type bridge
+	ip -n "$DR_CLIENT" addr add 198.18.0.1/24 dev br0
+	ip -n "$DR_CLIENT" link set br0 up
+	dr_node a 198.18.0.11
+	dr_node b 198.18.0.12
+	KA_PIDS+=("${WATCHERS[@]}") # stopped in teardown, by PID
+	MAC_A=$(ip -n "$DR_PREFIX-a" -j link show veth0 | json_eval "d[0]['address']")
+	MAC_B=$(ip -n "$DR_PREFIX-b" -j link show veth0 | json_eval "d[0]['address']")
+	wait_until 5 link_has_carrier "$DR_PREFIX-a" veth0 || fail "node a: veth0 never came up"
+	wait_until 5 link_has_carrier "$DR_PREFIX-b" veth0 || fail "node b: veth0 never came up"
+	assert_eq "" "$(answerers)" "ARP answerers with both nodes hidden"
+
+	keepalived_start a 150
+	keepalived_start b 100
+	local t0 t1 i who
+	t0=$(date +%s%N)
+	wait_until 20 answered_by a ||
+		fail "node a never became the only one to answer ($(answerers)): $(tail -n 20 "$DR_TMP/keepalived-a.log")"
+	t1=$(date +%s%N)
+	local elect_ms=$(( (t1 - t0) / 1000000 ))
+	assert_eq released "$(node_state a)" "node a (MASTER)"
+	assert_eq hidden "$(node_state b)" "node b (BACKUP)"
+	for i in 1 2; do
+		assert_eq a "$(answerers)" "ARP answerers, MASTER a (probe $i)"
+	done
+
+	t0=$(date +%s%N)
+	bg_stop "$KA_a"
+	wait_until 20 states_are hidden released ||
+		fail "after a's keepalived stopped: a $(node_state a), b $(node_state b): $(tail -n 20 "$DR_TMP/keepalived-b.log")"
+	t1=$(date +%s%N)
+	local state_ms=$(( (t1 - t0) / 1000000 ))
+	wait_until 20 answered_by b ||
+		fail "node b never became the only one to answer ($(answerers)): $(tail -n 20 "$DR_TMP/keepalived-b.log")"
+	t1=$(date +%s%N)
+	local failover_ms=$(( (t1 - t0) / 1000000 ))
+	for i in 1 2; do
+		who=$(answerers)
+		assert_eq b "$who" "ARP answerers, MASTER b (probe $i)"
+	done
+	grep -q "following" "$DR_TMP/watch-a.log" && grep -q "following" "$DR_TMP/watch-b.log" ||
+		fail "a watcher is not running"
+	figure "keepalived pair (lvip watch on both nodes): election: only A answers ARP for $VIP4 after ${elect_ms} ms; A's keepalived stopped (SIGTERM): A hidden and B released after ${state_ms} ms (0.1 s polls), only B answers on the wire after ${failover_ms} ms (bound 20 s; 2 s ARP probes)"
+}
