@@ -106,6 +106,9 @@ vip_packets() { # ADDR
 	json_assert "d['vips'] == 2 and d['vips_released'] == 2" <<<"$output"
 	run --separate-stderr lvip status
 	assert_contains "$output" "VIPs: 2 (2 released" "status"
+	run --separate-stderr lvip check --json
+	assert_status 0 # released on purpose: information, not exposure
+	json_assert "[f['address'] for f in d['findings'] if f['code'] == 'vip_released'] == ['$VIP4', '$VIP6'] and all(f['severity'] == 'info' for f in d['findings'] if f['code'] == 'vip_released')" <<<"$output"
 
 	# Again: idempotent. Then hidden again, on the wire.
 	run --separate-stderr lvip vip release "$VIP4"
