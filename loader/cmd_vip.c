@@ -233,31 +233,45 @@ static int current_flags(struct cmd_ctx *c, __u32 *flags)
 	return 0;
 }
 
-/* Set or clear LVIP_VIP_F_RELEASED on every address; a failure part-way
- * puts the ones already changed back. */
+static __u32 with_released(__u32 flags, bool release)
+{
+	return release ? flags | LVIP_VIP_F_RELEASED : flags & ~LVIP_VIP_F_RELEASED;
+}
+
+/* Write the new flags where they change; a failure part-way puts back the
+ * ones already written. */
+static int store_flags(struct cmd_ctx *c, const __u32 *old, bool release)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int i, err = 0;
+
+	for (i = 0; !err && i < c->nvips; i++)
+		if (with_released(old[i], release) != old[i])
+			err = vip_set_flags(&c->s, &c->vips[i], with_released(old[i], release));
+	if (!err)
+		return 0;
+	i--; /* the one that failed */
+	lvip_err("%s: cannot change %s in the VIP map: %s", c->cmd->name,
+		 vip_format(&c->vips[i], buf, sizeof(buf)), strerror(-err));
+	while (i-- > 0)
+		vip_set_flags(&c->s, &c->vips[i], old[i]);
+	return EXIT_FAIL;
+}
+
+/* Set (release) or clear (hide) LVIP_VIP_F_RELEASED on every address. */
 static int set_released(struct cmd_ctx *c, bool release)
 {
-	__u32 *flags = calloc(c->nvips, sizeof(*flags));
+	__u32 *old = calloc(c->nvips, sizeof(*old));
 	char buf[INET6_ADDRSTRLEN];
-	int rc = flags ? current_flags(c, flags) : EXIT_FAIL, i, err = 0;
+	int rc = old ? current_flags(c, old) : EXIT_FAIL;
 
-	for (i = 0; !rc && i < c->nvips; i++) {
-		__u32 want = release ? flags[i] | LVIP_VIP_F_RELEASED : flags[i] & ~LVIP_VIP_F_RELEASED;
-
-		vip_format(&c->vips[i], buf, sizeof(buf));
-		if (want != flags[i] && (err = vip_set_flags(&c->s, &c->vips[i], want))) {
-			lvip_err("%s: cannot change %s in the VIP map: %s", c->cmd->name, buf, strerror(-err));
-			rc = EXIT_FAIL;
-			break;
-		}
-	}
-	while (rc && flags && i-- > 0)
-		vip_set_flags(&c->s, &c->vips[i], flags[i]);
-	for (i = 0; !rc && i < c->nvips; i++)
+	if (!rc)
+		rc = store_flags(c, old, release);
+	for (int i = 0; !rc && i < c->nvips; i++)
 		lvip_info("%s: %s%s", vip_format(&c->vips[i], buf, sizeof(buf)),
-			  !(flags[i] & LVIP_VIP_F_RELEASED) == !release ? "already " : "",
+			  with_released(old[i], release) == old[i] ? "already " : "",
 			  release ? "released (this node answers ARP/ND for it)" : "hidden");
-	free(flags);
+	free(old);
 	return rc;
 }
 

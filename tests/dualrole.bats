@@ -180,6 +180,10 @@ vip_packets() { # ADDR
 	bg_stop "$WATCH_PID"
 	WATCH_PID=
 	released "$VIP4"
+	# Out of the map and back: a new entry, hidden.
+	lvip vip del 198.18.0.101 >/dev/null
+	lvip vip add 198.18.0.101 >/dev/null
+	hidden 198.18.0.101
 }
 
 # ---------------------------------------------------------------- keepalived
