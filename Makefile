@@ -48,7 +48,7 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
 	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
 	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl \
-	ipvsadm kmod debhelper dpkg-dev lintian python3-yaml
+	ipvsadm kmod debhelper dpkg-dev lintian python3-yaml keepalived
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h
@@ -185,6 +185,8 @@ vmlinux:
 # Units name the binary /usr/sbin/lvip; it is rewritten to $(PREFIX)/sbin/lvip.
 # They go to UNITDIR ($(PREFIX)/lib/systemd/system; the Debian package says
 # /lib/systemd/system, where Debian 12's debhelper expects them).
+# keepalived.conf.example names the notify script in /usr/local/share/lvip/:
+# rewritten to $(PREFIX)/share/lvip/.
 # /etc/lvip/lvip.conf (everything commented out) only if there is none yet.
 install: $(BUILD)/lvip
 	install -D -m 0755 $(BUILD)/lvip $(DESTDIR)$(PREFIX)/sbin/lvip
@@ -192,6 +194,11 @@ install: $(BUILD)/lvip
 	install -D -m 0644 packaging/lvip.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvip
 	install -D -m 0644 packaging/lvip.conf $(DESTDIR)$(PREFIX)/share/doc/lvip/lvip.conf.example
+	install -D -m 0755 packaging/lvip-keepalived-notify \
+		$(DESTDIR)$(PREFIX)/share/lvip/lvip-keepalived-notify
+	sed 's|/usr/local/share/lvip/|$(PREFIX)/share/lvip/|g' packaging/keepalived.conf.example \
+		> $(DESTDIR)$(PREFIX)/share/doc/lvip/keepalived.conf.example
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/lvip/keepalived.conf.example
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for u in lvip.service lvip-metrics.service lvip-metrics.timer; do \
 		sed 's|/usr/sbin/lvip|$(PREFIX)/sbin/lvip|g' packaging/$$u \

@@ -68,6 +68,12 @@ static __always_inline struct lvip_vip_val *vip6_find(const void *addr)
 	return bpf_map_lookup_elem(&lvip_vip6, &key);
 }
 
+/* A VIP this node answers for (a director holding it): nothing to hide. */
+static __always_inline int vip_released(const struct lvip_vip_val *vip)
+{
+	return vip->flags & LVIP_VIP_F_RELEASED;
+}
+
 static __always_inline int vip_accept(struct lvip_vip_val *vip, __u32 ifindex, __u64 bytes)
 {
 	vip->packets++;
@@ -110,7 +116,7 @@ static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
 	if (arp->op != bpf_htons(ARPOP_REQUEST))
 		return LVIP_PASS;
 	vip = vip4_find(arp->tip);
-	if (!vip)
+	if (!vip || vip_released(vip))
 		return LVIP_PASS;
 	return arp_drop(vip, ifindex, LVIP_R_ARP_IN_DROPPED);
 }
@@ -144,7 +150,7 @@ static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
 			return malformed(ifindex);
 		if (res == PARSE_OK) {
 			vip = vip6_find(ns->target);
-			if (vip)
+			if (vip && !vip_released(vip))
 				return nd_drop(vip, ifindex, LVIP_R_ND_IN_DROPPED);
 		}
 	}
@@ -202,7 +208,7 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 	if (res != PARSE_OK)
 		return LVIP_PASS;
 	vip = vip4_find(arp->sip);
-	if (!vip)
+	if (!vip || vip_released(vip))
 		return LVIP_PASS;
 	if (arp->op == bpf_htons(ARPOP_REPLY))
 		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
@@ -230,7 +236,7 @@ static __always_inline int egress_ipv6(struct cursor *c, __u32 ifindex)
 	if (parse_nd(c, NDISC_NEIGHBOUR_ADVERTISEMENT, &na) != PARSE_OK)
 		return LVIP_PASS;
 	vip = vip6_find(na->target);
-	if (!vip)
+	if (!vip || vip_released(vip))
 		return LVIP_PASS;
 	return nd_drop(vip, ifindex, LVIP_R_ND_OUT_DROPPED);
 }

@@ -95,6 +95,8 @@ _Static_assert(sizeof(struct lvip_vip6) == 16, "lvip_vip6 ABI");
 
 /* lvip_vip_val.flags, written by the loader only. */
 #define LVIP_VIP_F_LO_OWNED (1U << 0) /* lvip assigned the address to lo */
+#define LVIP_VIP_F_RELEASED (1U << 1) /* not hidden on this node ('lvip vip release'):
+				       * ARP/ND for it pass, packets to it are counted */
 
 /* Value of lvip_vip4 / lvip_vip6 (per-CPU hash): the per-VIP counters. */
 struct lvip_vip_val {

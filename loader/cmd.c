@@ -20,8 +20,9 @@
 #define MAX_OPTS 16
 
 static const struct cmd_def *const commands[] = {
-	&cmd_attach, &cmd_detach, &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_stats,
-	&cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_save, &cmd_down,
+	&cmd_attach, &cmd_detach, &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release,
+	&cmd_vip_hide, &cmd_stats, &cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_save,
+	&cmd_down,
 };
 
 static const struct opt_def opt_help = {
@@ -227,12 +228,15 @@ static bool privileged(void)
 
 static void vip_help(void)
 {
-	printf("Usage: lvip vip add|del|list ...\n\n");
-	cmd_help(&cmd_vip_add);
-	printf("\n");
-	cmd_help(&cmd_vip_del);
-	printf("\n");
-	cmd_help(&cmd_vip_list);
+	const struct cmd_def *const vip_cmds[] = {
+		&cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release, &cmd_vip_hide,
+	};
+
+	printf("Usage: lvip vip add|del|list|release|hide ...\n");
+	for (size_t i = 0; i < ARRAY_SIZE(vip_cmds); i++) {
+		printf("\n");
+		cmd_help(vip_cmds[i]);
+	}
 }
 
 /* The command named at argv[0] (two words for vip); *words: how many. */

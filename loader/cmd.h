@@ -79,7 +79,7 @@ int cmd_main(int argc, char **argv);
 
 /* The commands' definitions (cmd_*.c). */
 extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
-extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list;
+extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list, cmd_vip_release, cmd_vip_hide;
 extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
 extern const struct cmd_def cmd_apply, cmd_watch, cmd_save;
 

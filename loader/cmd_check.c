@@ -63,6 +63,20 @@ static void check_addresses(const struct vip_view *v, const struct addr_list *al
 	}
 }
 
+/* A released VIP is answered here on purpose (the node holds it): say so. */
+static void check_released(const struct vip_view *v, struct findings *fs)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < v->n; i++) {
+		if (!(v->e[i].val.flags & LVIP_VIP_F_RELEASED))
+			continue;
+		vip_format(&v->e[i].addr, addr, sizeof(addr));
+		add_finding(fs, SEV_INFO, "vip_released", addr, NULL, "%s is released: this node answers "
+			    "ARP/ND for it (a director holding it; 'lvip vip hide %s' hides it)", addr, addr);
+	}
+}
+
 /* Are unattached interfaces a concern: lvip is in use here (something is
  * pinned), or an address other than the host's loopback is on lo? */
 static bool something_to_hide(const struct lvip_state *s, const struct addr_list *all, int lo)
@@ -233,6 +247,7 @@ int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct fi
 		err = nl_link_dump(&links);
 	if (!err) {
 		check_addresses(&v, &all, lo, fs);
+		check_released(&v, fs);
 		check_interfaces(s, cfg, &links, something_to_hide(s, &all, lo), fs);
 		check_gone_links(s, fs);
 		check_sysctls(s, &links, fs);

@@ -80,6 +80,9 @@ static int save_vips(struct lvip_state *s, size_t *n)
 			lvip_warn("save: VIP %s is not on lo: applying the saved file puts it on lo",
 				  addr);
 		}
+		if (v.e[i].val.flags & LVIP_VIP_F_RELEASED)
+			printf("# %s is released on this node ('lvip vip release'): apply keeps it so; "
+			       "'lvip vip hide %s' hides it\n", addr, addr);
 		printf("vip %s\n", addr);
 	}
 	*n = v.n;

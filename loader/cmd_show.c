@@ -190,6 +190,10 @@ static void prom_vips(const struct snapshot *sn, size_t n)
 	for (size_t i = 0; i < n; i++)
 		prom_vip("lvip_vip_on_lo", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
 			 vip_view_on_lo(&sn->vips, i));
+	prom_family("lvip_vip_released", "gauge", "1 if the VIP is released (not hidden on this node).");
+	for (size_t i = 0; i < n; i++)
+		prom_vip("lvip_vip_released", vip_format(&sn->vips.e[i].addr, addr, sizeof(addr)), "",
+			 (sn->vips.e[i].val.flags & LVIP_VIP_F_RELEASED) != 0);
 }
 
 static void stats_prometheus(const struct snapshot *sn, __u32 vip_series)
@@ -321,7 +325,7 @@ struct status {
 	bool loaded;
 	struct iface_info *ifs;
 	size_t nifs;
-	size_t nvips;
+	size_t nvips, nreleased;
 	struct findings problems; /* those of severity exposed are listed */
 };
 
@@ -369,6 +373,8 @@ static void status_vips(struct lvip_state *s, struct status *st)
 		return;
 	st->nvips = v.n;
 	for (size_t i = 0; i < v.n; i++)
+		st->nreleased += (v.e[i].val.flags & LVIP_VIP_F_RELEASED) != 0;
+	for (size_t i = 0; i < v.n; i++)
 		if ((v.e[i].val.flags & LVIP_VIP_F_LO_OWNED) && !vip_view_on_lo(&v, i))
 			problem(st, "%s was put on lo by lvip and is no longer there (run 'lvip vip add %s')",
 				vip_format(&v.e[i].addr, buf, sizeof(buf)), buf);
@@ -413,7 +419,9 @@ static void status_show(const struct lvip_state *s, const struct status *st)
 		out_row(status_cols, ARRAY_SIZE(status_cols), c, NULL);
 	}
 	out_close();
-	out_u64("vips", "\nVIPs: %llu\n", st->nvips);
+	out_u64("vips", "\nVIPs: %llu", st->nvips);
+	out_u64("vips_released", " (%llu released: answered by this node)", st->nreleased);
+	out_text("\n");
 	out_text("problems: %s\n", st->problems.exposed ? "" : "none");
 	out_open_array("problems");
 	for (size_t i = 0; i < st->problems.n; i++)

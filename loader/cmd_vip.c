@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmd_vip.c - lvip vip add | del | list.
+ * cmd_vip.c - lvip vip add | del | list | release | hide.
  *
  * Order is the point: a VIP enters the map before it appears on lo, and
  * leaves lo before it leaves the map, so it is never on lo unprotected. The
@@ -209,6 +209,84 @@ static int run_list(struct cmd_ctx *c)
 	return 0;
 }
 
+/* ---- release, hide ---- */
+
+/* The flags of every address, all of them VIPs, before any is changed: one
+ * that is not in the map is an input error (exit 2, nothing changed). */
+static int current_flags(struct cmd_ctx *c, __u32 *flags)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct lvip_vip_val val;
+
+	for (int i = 0; i < c->nvips; i++) {
+		int err = vip_lookup(&c->s, &c->vips[i], &val);
+
+		vip_format(&c->vips[i], buf, sizeof(buf));
+		if (err == -ENOENT) {
+			lvip_err("%s: %s is not a VIP (run 'lvip vip add %s' first)", c->cmd->name, buf, buf);
+			return EXIT_USAGE;
+		}
+		if (err) {
+			lvip_err("%s: cannot read %s from the VIP map: %s", c->cmd->name, buf, strerror(-err));
+			return EXIT_FAIL;
+		}
+		flags[i] = val.flags;
+	}
+	return 0;
+}
+
+static __u32 with_released(__u32 flags, bool release)
+{
+	return release ? flags | LVIP_VIP_F_RELEASED : flags & ~LVIP_VIP_F_RELEASED;
+}
+
+/* Write the new flags where they change; a failure part-way puts back the
+ * ones already written. */
+static int store_flags(struct cmd_ctx *c, const __u32 *old, bool release)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int i, err = 0;
+
+	for (i = 0; !err && i < c->nvips; i++)
+		if (with_released(old[i], release) != old[i])
+			err = vip_set_flags(&c->s, &c->vips[i], with_released(old[i], release));
+	if (!err)
+		return 0;
+	i--; /* the one that failed */
+	lvip_err("%s: cannot change %s in the VIP map: %s", c->cmd->name,
+		 vip_format(&c->vips[i], buf, sizeof(buf)), strerror(-err));
+	while (i-- > 0)
+		vip_set_flags(&c->s, &c->vips[i], old[i]);
+	return EXIT_FAIL;
+}
+
+/* Set (release) or clear (hide) LVIP_VIP_F_RELEASED on every address. */
+static int set_released(struct cmd_ctx *c, bool release)
+{
+	__u32 *old = calloc(c->nvips, sizeof(*old));
+	char buf[INET6_ADDRSTRLEN];
+	int rc = old ? current_flags(c, old) : EXIT_FAIL;
+
+	if (!rc)
+		rc = store_flags(c, old, release);
+	for (int i = 0; !rc && i < c->nvips; i++)
+		lvip_info("%s: %s%s", vip_format(&c->vips[i], buf, sizeof(buf)),
+			  with_released(old[i], release) == old[i] ? "already " : "",
+			  release ? "released (this node answers ARP/ND for it)" : "hidden");
+	free(old);
+	return rc;
+}
+
+static int run_release(struct cmd_ctx *c)
+{
+	return set_released(c, true);
+}
+
+static int run_hide(struct cmd_ctx *c)
+{
+	return set_released(c, false);
+}
+
 const struct opt_def opt_json = {
 	.name = "json", .short_name = 'j', .type = OPT_FLAG,
 	.offset = offsetof(struct cmd_opts, json), .help = "JSON output",
@@ -254,9 +332,33 @@ const struct cmd_def cmd_vip_del = {
 	.check = check_vips, .run = run_del,
 };
 
+/* Not NEED_CHANGE, deliberately: a VRRP daemon (keepalived's notify
+ * scripts) runs them on a node where `lvip watch` keeps the pin dir, and
+ * watch never touches the flag (apply and watch keep a VIP's state). */
+#define VIP_FLAG (NEED_LOCK | NEED_LOADED)
+
+const struct cmd_def cmd_vip_release = {
+	.name = "vip release", .operands = "ADDR...",
+	.summary = "Stop hiding ADDR on this node (a director holding the VIP): ARP/ND for it\n"
+		   "pass, so the kernel answers; packets to it are still counted. Kept in the\n"
+		   "VIP map: survives restarts, apply and watch (allowed while watch runs).\n"
+		   "Not a VIP: exit 2, nothing changed.\n",
+	.needs = VIP_FLAG, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.check = check_vips, .run = run_release,
+};
+
+const struct cmd_def cmd_vip_hide = {
+	.name = "vip hide", .operands = "ADDR...",
+	.summary = "Hide a released ADDR again (a real server): ARP/ND for it are dropped.\n"
+		   "Allowed while watch runs. Not a VIP: exit 2, nothing changed.\n",
+	.needs = VIP_FLAG, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.check = check_vips, .run = run_hide,
+};
+
 const struct cmd_def cmd_vip_list = {
 	.name = "vip list",
-	.summary = "Every VIP: on lo or not, owner, packets, bytes, ARP/ND dropped.\n",
+	.summary = "Every VIP: on lo or not, owner, released or hidden, packets, bytes, ARP/ND\n"
+		   "dropped.\n",
 	.opts = (const struct opt_def *const[]){ &opt_json, &opt_exact, NULL },
 	.needs = NEED_READ, .check = cmd_no_operands, .run = run_list,
 };

@@ -100,7 +100,9 @@ comp() {
 644 usr/lib/systemd/system/lvip.service
 755 usr/sbin/lvip
 644 usr/share/bash-completion/completions/lvip
+644 usr/share/doc/lvip/keepalived.conf.example
 644 usr/share/doc/lvip/lvip.conf.example
+755 usr/share/lvip/lvip-keepalived-notify
 644 usr/share/man/man8/lvip.8
 EOF
 )
@@ -111,6 +113,9 @@ EOF
 	cmp "$REPO/packaging/lvip.8" "$ROOT/usr/share/man/man8/lvip.8"
 	cmp "$REPO/packaging/lvip.conf" "$ROOT/etc/lvip/lvip.conf"
 	cmp "$REPO/packaging/lvip.conf" "$ROOT/usr/share/doc/lvip/lvip.conf.example"
+	cmp "$REPO/packaging/lvip-keepalived-notify" "$ROOT/usr/share/lvip/lvip-keepalived-notify"
+	grep -q '"/usr/share/lvip/lvip-keepalived-notify master' "$ROOT/usr/share/doc/lvip/keepalived.conf.example" ||
+		fail "keepalived.conf.example does not name the installed notify script"
 	run "$ROOT/usr/sbin/lvip" --version
 	assert_status 0
 }
@@ -509,7 +514,7 @@ EOF
 			grep -qx -- "$o" <<<"$got" || fail "option $o of $c not completed: $got"
 		done
 	done
-	assert_eq "add del list" "$(comp lvip vip '' | xargs)" "vip subcommands"
+	assert_eq "$(help_commands | awk '$1 == "vip" { print $2 }' | xargs)" "$(comp lvip vip '' | xargs)" "vip subcommands"
 	assert_eq "--keep-lo --help" "$(comp lvip vip del -- | xargs)" "vip del options"
 	assert_eq "--no-lo --help" "$(comp lvip vip add -- | xargs)" "vip add options"
 	assert_eq "--json --exact --help" "$(comp lvip vip list -- | xargs)" "vip list options"

@@ -382,8 +382,8 @@ addr_marks() { rs python3 "$LVIP_LIB_DIR/addrmarks.py" lo; }
 	run "${NOBODY[@]}" bpftool prog show pinned "$PIN/lvip_xdp"
 	[ "$status" -ne 0 ] || fail "nobody can open the pinned XDP program"
 
-	for c in "vip add 198.18.0.101" "vip del $VIP4" "vip list" "attach veth0" "detach veth0" \
-		"down" "stats" "status" "check" "apply -f /dev/null"; do
+	for c in "vip add 198.18.0.101" "vip del $VIP4" "vip list" "vip release $VIP4" "vip hide $VIP4" \
+		"attach veth0" "detach veth0" "down" "stats" "status" "check" "apply -f /dev/null"; do
 		run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" --pin-dir "$PIN" $c
 		[ "$status" -eq 1 ] || fail "nobody: lvip $c: exit $status, expected 1 ($stderr)"
 		assert_one_line
@@ -394,7 +394,7 @@ addr_marks() { rs python3 "$LVIP_LIB_DIR/addrmarks.py" lo; }
 	run --separate-stderr ip netns exec "$RS" "${NOBODY[@]}" "$lvip_bin" vip add --help
 	assert_status 0
 	assert_state_unchanged "$before" "state after nobody's attempts"
-	figure "security: as nobody, the pin dir cannot be listed, bpftool map dump/update/delete and prog show on the pins fail, 10 lvip commands exit 1 with 'needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)' (--help works), state unchanged"
+	figure "security: as nobody, the pin dir cannot be listed, bpftool map dump/update/delete and prog show on the pins fail, 12 lvip commands exit 1 with 'needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)' (--help works), state unchanged"
 }
 
 # ------------------------------------------------ security: no string reaches a shell

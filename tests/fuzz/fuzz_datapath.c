@@ -112,8 +112,10 @@ static int chance(struct rng *r, unsigned pct)
 /* Addresses                                                          */
 /* ------------------------------------------------------------------ */
 
-static const char *const vip4_s[] = { "198.18.0.100", "198.18.0.101", "198.18.1.50", "198.19.0.100" };
-static const char *const vip6_s[] = { "2001:db8::100", "2001:db8:1::5" };
+/* The last VIP of each family is released (LVIP_VIP_F_RELEASED): not hidden. */
+static const char *const vip4_s[] = { "198.18.0.100", "198.18.0.101", "198.18.1.50", "198.19.0.100",
+				      "198.18.0.103" };
+static const char *const vip6_s[] = { "2001:db8::100", "2001:db8:1::5", "2001:db8::103" };
 #define N_VIP4 (sizeof(vip4_s) / sizeof(vip4_s[0]))
 #define N_VIP6 (sizeof(vip6_s) / sizeof(vip6_s[0]))
 
@@ -140,6 +142,8 @@ static void init_addresses(void)
 		frame_addr4(vip4_s[i], vips.v4[i]);
 	for (size_t i = 0; i < N_VIP6; i++)
 		frame_addr6(vip6_s[i], vips.v6[i]);
+	vips.released4[N_VIP4 - 1] = 1;
+	vips.released6[N_VIP6 - 1] = 1;
 	for (size_t i = 0; i < N_OTHER4; i++)
 		frame_addr4(other4_s[i], other4[i]);
 	for (size_t i = 0; i < N_OTHER6; i++)
@@ -632,10 +636,10 @@ static int fill_vips(void)
 	int v4 = bpf_map__fd(bh.skel->maps.lvip_vip4), v6 = bpf_map__fd(bh.skel->maps.lvip_vip6);
 
 	for (size_t i = 0; i < vips.n4; i++)
-		if (bh_put_percpu_zero(v4, vips.v4[i], sizeof(struct lvip_vip_val)))
+		if (bh_put_vip(v4, vips.v4[i], vips.released4[i] ? LVIP_VIP_F_RELEASED : 0))
 			return -1;
 	for (size_t i = 0; i < vips.n6; i++)
-		if (bh_put_percpu_zero(v6, vips.v6[i], sizeof(struct lvip_vip_val)))
+		if (bh_put_vip(v6, vips.v6[i], vips.released6[i] ? LVIP_VIP_F_RELEASED : 0))
 			return -1;
 	return 0;
 }

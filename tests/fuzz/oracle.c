@@ -25,6 +25,10 @@
  *    vip_rx with bytes = payload_len + 40. Egress: an NA (136) whose target
  *    is a VIP is dropped. An NS/NA cut inside its options, with its 24-byte
  *    fixed part present, is judged like the whole frame.
+ *  - A released VIP (`lvip vip release`) is not hidden: every ARP and ND
+ *    rule above ignores it (its requests, NS, replies, announcements and
+ *    "tell VIP" requests pass untouched and uncharged), while packets to it
+ *    are still vip_rx.
  *  - Malformed (ingress only; egress never counts it, and passes): a frame
  *    cut inside a header the datapath needs, an ARP with a wrong
  *    hrd/pro/hln/pln, IPv4 with version != 4 or ihl < 5, IPv6 with version
@@ -291,7 +295,9 @@ int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 		return 0;
 	case W_ARP:
 		i = find4(v, f + w.l3 + ARP_TPA);
-		if (w.op == ARP_REQUEST && i >= 0) {
+		if (w.op == ARP_REQUEST && i >= 0 && v->released4[i]) {
+			r->rule = "ARP request for a released VIP: pass";
+		} else if (w.op == ARP_REQUEST && i >= 0) {
 			r->verdict = ORACLE_DROP;
 			r->reason[ORACLE_ARP_IN_DROPPED] = 1;
 			r->vip4[i].arp_dropped = 1;
@@ -325,7 +331,7 @@ int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 					return 0;
 				}
 				i = find6(v, f + w.l4 + ND_TARGET);
-				if (i >= 0) {
+				if (i >= 0 && !v->released6[i]) {
 					r->verdict = ORACLE_DROP;
 					r->reason[ORACLE_ND_IN_DROPPED] = 1;
 					r->vip6[i].nd_dropped = 1;
@@ -411,6 +417,10 @@ int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 			r->rule = "ARP not from a VIP, or neither request nor reply: pass";
 			return 0;
 		}
+		if (v->released4[i]) {
+			r->rule = "ARP from a released VIP: pass untouched";
+			return 0;
+		}
 		if (w.op == ARP_REPLY || !memcmp(sip, tip, 4)) {
 			r->verdict = ORACLE_DROP;
 			r->reason[ORACLE_ARP_OUT_DROPPED] = 1;
@@ -434,7 +444,7 @@ int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 	case W_IPV6:
 		if (w.icmp6 && len >= w.l4 + ND_FIXED && f[w.l4] == ICMP6_NA) {
 			i = find6(v, f + w.l4 + ND_TARGET);
-			if (i >= 0) {
+			if (i >= 0 && !v->released6[i]) {
 				r->verdict = ORACLE_DROP;
 				r->reason[ORACLE_ND_OUT_DROPPED] = 1;
 				r->vip6[i].nd_dropped = 1;

@@ -41,11 +41,14 @@ int oracle_reason_index(const char *name);
 
 enum oracle_verdict { ORACLE_PASS = 0, ORACLE_DROP };
 
-/* The VIPs in the maps, network byte order. */
+/* The VIPs in the maps, network byte order. A released VIP (non-zero
+ * released4/released6) is not hidden: only packets to it are counted. */
 struct oracle_vips {
 	size_t n4, n6;
 	uint8_t v4[ORACLE_MAX_VIPS][4];
 	uint8_t v6[ORACLE_MAX_VIPS][16];
+	int released4[ORACLE_MAX_VIPS];
+	int released6[ORACLE_MAX_VIPS];
 };
 
 /* One IPv4 address of the egress interface, in the kernel's order. */

@@ -204,9 +204,13 @@ const char *bh_verdict_name(int xdp, __u32 v)
 /* Per-CPU counters                                                   */
 /* ------------------------------------------------------------------ */
 
-int bh_put_percpu_zero(int fd, const void *key, size_t value_size)
+int bh_put_vip(int fd, const void *key, __u32 flags)
 {
-	memset(bh.pcpu, 0, bh.ncpus * value_size);
+	struct lvip_vip_val *v = bh.pcpu;
+
+	memset(bh.pcpu, 0, bh.ncpus * sizeof(*v));
+	for (int cpu = 0; cpu < bh.ncpus; cpu++)
+		v[cpu].flags = flags;
 	return bpf_map_update_elem(fd, key, bh.pcpu, BPF_ANY);
 }
 

@@ -89,8 +89,8 @@ void bh_run_prog(enum prog_id p, __u32 ifindex, const void *data, __u32 len, str
  * passed, else 0 and bh.xdp_ctx cleared. */
 int bh_probe_xdp_ctx(__u32 ifindex, const void *frame, __u32 len);
 
-/* A per-CPU map entry at key, zero on every CPU. */
-int bh_put_percpu_zero(int fd, const void *key, size_t value_size);
+/* A VIP with zero counters and flags (LVIP_VIP_F_*) on every CPU. */
+int bh_put_vip(int fd, const void *key, __u32 flags);
 
 /* A struct lvip_vip_val entry summed over the CPUs. 0 or -errno. */
 int bh_read_vip(int fd, const void *key, __u64 out[N_VF]);

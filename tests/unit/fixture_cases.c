@@ -21,8 +21,17 @@ const char *const prog_name[N_PROGS] = {
 };
 
 const char *const vip_addr[N_VIP_IDS] = {
-	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6,
+	[V_A] = VIP_A, [V_B] = VIP_B, [V_6] = VIP6, [V_REL] = VIP_REL, [V_REL6] = VIP6_REL,
 };
+
+const __u32 vip_flags[N_VIP_IDS] = {
+	[V_REL] = LVIP_VIP_F_RELEASED, [V_REL6] = LVIP_VIP_F_RELEASED,
+};
+
+int vip_is_v6(enum vip_id v)
+{
+	return v == V_6 || v == V_REL6;
+}
 
 static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -42,8 +42,10 @@ struct expect {
 /* "xdp", "tc", "tc_compat" */
 extern const char *const prog_name[N_PROGS];
 
-/* The VIPs of the table, as put in the maps. */
+/* The VIPs of the table, as put in the maps, with their flags. */
 extern const char *const vip_addr[N_VIP_IDS];
+extern const __u32 vip_flags[N_VIP_IDS];
+int vip_is_v6(enum vip_id v);
 
 enum hook prog_hook(enum prog_id p);
 

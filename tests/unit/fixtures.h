@@ -47,6 +47,8 @@
 #define VIP_A       "198.18.0.100"
 #define VIP_B       "198.18.0.101"
 #define VIP6        "2001:db8::100"
+#define VIP_REL     "198.18.0.102"    /* released ('lvip vip release'): not hidden */
+#define VIP6_REL    "2001:db8::102"   /* released */
 #define NONVIP4     "198.18.0.1"      /* a neighbour / the gateway */
 #define NONVIP6     "2001:db8::1"
 #define SUBNET2_HOST "198.18.1.1"     /* in lvt0's second subnet */
@@ -55,6 +57,7 @@
 #define ANY6        "::"
 #define SNMA_VIP6   "ff02::1:ff00:100" /* solicited-node multicast of VIP6 */
 #define SNMA_NONVIP6 "ff02::1:ff00:1"
+#define SNMA_REL6   "ff02::1:ff00:102" /* solicited-node multicast of VIP6_REL */
 #define ALL_NODES   "ff02::1"
 
 /* lvt0's IPv4 addresses, kernel order (primary first), both /24. */
@@ -121,7 +124,8 @@ enum hook { XDP = 1, TC };
 
 enum action { PASS = 0, DROP, REWRITE };
 
-enum vip_id { NO_VIP = 0, V_A, V_B, V_6, N_VIP_IDS };
+/* V_REL and V_REL6 are in the maps with LVIP_VIP_F_RELEASED. */
+enum vip_id { NO_VIP = 0, V_A, V_B, V_6, V_REL, V_REL6, N_VIP_IDS };
 
 /* The device a TC row runs on (XDP rows use the XDP test device). */
 enum tc_iface {
@@ -267,6 +271,22 @@ static const struct fixture fixtures[] = {
 	{ IN("NA for a VIP (not an NS)"), .f = { ICMP6(NONVIP6, ALL_NODES, NA, VIP6, 1) }, NOTHING },
 	{ IN("NA for a non-VIP, unicast to a VIP"), .f = { ICMP6(NONVIP6, VIP6, NA, NONVIP6, 1) },
 	  EXPECT(PASS, R(VIP_RX), V_6), .vip_bytes = 72, .trunc = TR_XDP },
+	{ IN("ARP request for a released VIP"), .f = { ARP(REQ, NONVIP4, VIP_REL) }, NOTHING,
+	  .trunc = TR_XDP },
+	{ IN("ARP probe (sender 0.0.0.0) for a released VIP"), .f = { ARP(REQ, ANY4, VIP_REL) }, NOTHING },
+	{ IN("ARP request for a released VIP, hrd 6"), .f = { ARP802(REQ, NONVIP4, VIP_REL) }, NOTHING },
+	{ IN("ARP request from a released VIP for a hidden VIP (target charged)"),
+	  .f = { ARP(REQ, VIP_REL, VIP_A) }, EXPECT(DROP, R(ARP_IN_DROPPED), V_A) },
+	{ IN("IPv4 UDP to a released VIP"), .f = { IP4(NONVIP4, VIP_REL, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_REL), .vip_bytes = 40 },
+	{ IN("IPv6 UDP to a released VIP"), .f = { UDP6(NONVIP6, VIP6_REL, 0) },
+	  EXPECT(PASS, R(VIP_RX), V_REL6), .vip_bytes = 60 },
+	{ IN("NS for a released VIP (solicited-node multicast)"),
+	  .f = { ICMP6(NONVIP6, SNMA_REL6, NS, VIP6_REL, 1) }, NOTHING, .trunc = TR_XDP },
+	{ IN("DAD NS for a released VIP"), .f = { ICMP6(ANY6, SNMA_REL6, NS, VIP6_REL, 0) }, NOTHING },
+	{ IN("NS for a released VIP, unicast to it (vip_rx, as any packet to it)"),
+	  .f = { ICMP6(NONVIP6, VIP6_REL, NS, VIP6_REL, 1) },
+	  EXPECT(PASS, R(VIP_RX), V_REL6), .vip_bytes = 72 },
 	{ IN("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
 	{ IN("unknown EtherType 0x88b5"), .f = { ETHERTYPE(0x88b5) }, NOTHING },
 	{ IN("ARP request for a VIP under three VLAN tags (fail-open)"),
@@ -350,6 +370,23 @@ static const struct fixture fixtures[] = {
 	  NOTHING },
 	{ OUT("IPv4 UDP from a VIP"), .f = { IP4(VIP_A, NONVIP4, 0) }, NOTHING },
 	{ OUT("IPv6 UDP from a VIP"), .f = { UDP6(VIP6, NONVIP6, 0) }, NOTHING },
+	{ OUT("ARP reply whose sender is a released VIP"), .f = { ARP(REPLY, VIP_REL, NONVIP4) },
+	  NOTHING, .trunc = TR_TC },
+	{ OUT("gratuitous ARP request announcing a released VIP"), .f = { ARP(REQ, VIP_REL, VIP_REL) },
+	  NOTHING },
+	{ OUT("gratuitous ARP reply announcing a released VIP, hrd 6"),
+	  .f = { ARP802(REPLY, VIP_REL, VIP_REL) }, NOTHING },
+	{ OUT("ARP request tell a released VIP: not rewritten"), .f = { ARP(REQ, VIP_REL, NONVIP4) },
+	  NOTHING },
+	{ OUT("ARP request tell a released VIP, interface without IPv4: passes"),
+	  .iface = IF_NOADDR, .f = { ARP(REQ, VIP_REL, NONVIP4) }, NOTHING },
+	{ OUT("ARP request tell a hidden VIP for a released VIP: rewritten"),
+	  .f = { ARP(REQ, VIP_A, VIP_REL) }, EXPECT(REWRITE, R(ARP_OUT_REWRITTEN), NO_VIP),
+	  .rewrite = IF_ADDR1 },
+	{ OUT("unsolicited NA for a released VIP"), .f = { ICMP6(VIP6_REL, ALL_NODES, NA, VIP6_REL, 1) },
+	  NOTHING, .trunc = TR_TC },
+	{ OUT("solicited NA for a released VIP, unicast"),
+	  .f = { ICMP6(VIP6_REL, NONVIP6, NA, VIP6_REL, 1) }, NOTHING },
 	{ OUT("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
 	{ OUT("ARP reply from a VIP under three VLAN tags (fail-open)"),
 	  .f = { ARP(REPLY, VIP_A, NONVIP4), .tags3 = 1 }, NOTHING },

@@ -47,7 +47,7 @@ static const struct {
 	int v6;
 	size_t idx;
 } vip_slot[N_VIP_IDS] = {
-	[V_A] = { 0, 0 }, [V_B] = { 0, 1 }, [V_6] = { 1, 0 },
+	[V_A] = { 0, 0 }, [V_B] = { 0, 1 }, [V_6] = { 1, 0 }, [V_REL] = { 0, 2 }, [V_REL6] = { 1, 1 },
 };
 
 static void die(const char *msg)
@@ -67,13 +67,20 @@ static void setup(void)
 			die("an ABI reason unknown to the oracle");
 	}
 	for (int v = V_A; v < N_VIP_IDS; v++) {
-		if (vip_slot[v].v6)
+		int released = (vip_flags[v] & LVIP_VIP_F_RELEASED) != 0;
+
+		if (vip_slot[v].v6 != vip_is_v6(v))
+			die("vip_slot disagrees with the table on a VIP's family");
+		if (vip_slot[v].v6) {
 			frame_addr6(vip_addr[v], vips.v6[vip_slot[v].idx]);
-		else
+			vips.released6[vip_slot[v].idx] = released;
+			vips.n6++;
+		} else {
 			frame_addr4(vip_addr[v], vips.v4[vip_slot[v].idx]);
+			vips.released4[vip_slot[v].idx] = released;
+			vips.n4++;
+		}
 	}
-	vips.n4 = 2;
-	vips.n6 = 1;
 	/* IF_NOADDR and IF_EMPTY: no address at all */
 	a = ifaces[IF_MAIN].a;
 	frame_addr4(IF_ADDR1, a[0].addr);

@@ -86,12 +86,12 @@ static int fd_of(struct bpf_map *m)
 
 static int vip_fd(enum vip_id v)
 {
-	return fd_of(v == V_6 ? bh.skel->maps.lvip_vip6 : bh.skel->maps.lvip_vip4);
+	return fd_of(vip_is_v6(v) ? bh.skel->maps.lvip_vip6 : bh.skel->maps.lvip_vip4);
 }
 
 static void vip_key(enum vip_id v, __u8 key[16])
 {
-	if (v == V_6)
+	if (vip_is_v6(v))
 		frame_addr6(vip_addr[v], key);
 	else
 		frame_addr4(vip_addr[v], key);
@@ -120,7 +120,7 @@ static int fill_vips(void)
 
 	for (int v = V_A; v < N_VIP_IDS; v++) {
 		vip_key(v, key);
-		if (bh_put_percpu_zero(vip_fd(v), key, sizeof(struct lvip_vip_val)))
+		if (bh_put_vip(vip_fd(v), key, vip_flags[v]))
 			return -1;
 	}
 	return 0;
