@@ -360,7 +360,10 @@ drwxr-xr-x root/root ./usr/share/doc/
 drwxr-xr-x root/root ./usr/share/doc/lvip/
 -rw-r--r-- root/root ./usr/share/doc/lvip/changelog.gz
 -rw-r--r-- root/root ./usr/share/doc/lvip/copyright
+-rw-r--r-- root/root ./usr/share/doc/lvip/keepalived.conf.example
 -rw-r--r-- root/root ./usr/share/doc/lvip/lvip.conf.example
+drwxr-xr-x root/root ./usr/share/lvip/
+-rwxr-xr-x root/root ./usr/share/lvip/lvip-keepalived-notify
 drwxr-xr-x root/root ./usr/share/man/
 drwxr-xr-x root/root ./usr/share/man/man8/
 -rw-r--r-- root/root ./usr/share/man/man8/lvip.8.gz
