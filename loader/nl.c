@@ -265,7 +265,8 @@ static void put_addr_msg(struct nlmsghdr *nlh, bool add, bool proto, __u32 ifind
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	if (add && proto)
 		mnl_attr_put_u8(nlh, IFA_PROTO, LVIP_IFA_PROTO);
-	else if (add && a->family == AF_INET)
+	/* IPv4 gets the label too: `ip addr` shows it with any iproute2 */
+	if (add && a->family == AF_INET)
 		mnl_attr_put_strz(nlh, IFA_LABEL, LVIP_IFA_LABEL);
 }
 

@@ -279,9 +279,10 @@ addr_marks() { rs python3 "$LVIP_LIB_DIR/addrmarks.py" lo; }
 	rs ip addr add "$VIP4B/32" dev lo # someone else's
 	marks=$(addr_marks)
 	# 108 = 0x6c; where the kernel has no IFA_PROTO, the IPv4 label is lo:lvip.
-	grep -qxE "$VIP4 (proto=108 label=lo|proto=- label=lo:lvip)" <<< "$marks" || fail "$marks"
+	grep -qxE "$VIP4 (proto=108|proto=-) label=lo:lvip" <<< "$marks" || fail "$marks"
 	grep -qx "$VIP6 proto=108 label=-" <<< "$marks" || fail "$marks"
 	grep -qx "$VIP4B proto=- label=lo" <<< "$marks" || fail "$marks"
+	rs ip -o addr show dev lo | grep -q " $VIP4/32 .*lo:lvip" || fail "ip addr does not show lvip's label: $(rs ip -o addr show dev lo)"
 	# The pins are lost (the maps with them); lvip put the VIPs on lo all the same.
 	rm -rf "$PIN"
 	lvip attach veth0
@@ -299,7 +300,7 @@ addr_marks() { rs python3 "$LVIP_LIB_DIR/addrmarks.py" lo; }
 	lvip attach veth0
 	lvip vip add "$VIP4"
 	marks=$(addr_marks)
-	grep -qx "$VIP4 proto=108 label=lo" <<< "$marks" || fail "$marks"
+	grep -qx "$VIP4 proto=108 label=lo:lvip" <<< "$marks" || fail "$marks"
 	# A kernel without IFA_PROTO (before 5.18): the IPv4 label instead.
 	LVIP_TEST_NO_IFA_PROTO=1 lvip vip add "$VIP4B" "$VIP6"
 	marks=$(addr_marks)
