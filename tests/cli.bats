@@ -884,3 +884,16 @@ expect() {
 	bg_stop "$pid"
 	clean_text "watch's log" <"$log"
 }
+
+@test "an unknown command or global option is named as such, before any privilege check" {
+	local nocaps=(setpriv --bounding-set=-all --inh-caps=-all)
+	run --separate-stderr "${nocaps[@]}" "$LVIP" bogus
+	assert_status 2
+	assert_eq "lvip: unknown command 'bogus' (see 'lvip --help')" "$stderr" "without privileges"
+	run --separate-stderr "${nocaps[@]}" "$LVIP" status
+	assert_status 1
+	assert_contains "$stderr" "status needs root"
+	run --separate-stderr "$LVIP" -j vip list
+	assert_status 2
+	assert_eq "lvip: unknown option '-j' (see 'lvip --help')" "$stderr" "a command's option given as a global one"
+}
