@@ -82,8 +82,33 @@ static __always_inline int vip_accept(struct lvip_vip_val *vip, __u32 ifindex, _
 	return LVIP_PASS;
 }
 
+/* An interface in observe mode (lvip_ifmode): count the would-be action
+ * as r instead and let the frame pass unchanged. */
+static __always_inline int observed(__u32 ifindex, enum lvip_reason r)
+{
+	__u32 *mode = bpf_map_lookup_elem(&lvip_ifmode, &ifindex);
+
+	if (!mode || *mode != LVIP_MODE_OBSERVE)
+		return 0;
+	count_reason(ifindex, r);
+	return 1;
+}
+
+static __always_inline enum lvip_reason observe_reason(enum lvip_reason r)
+{
+	if (r == LVIP_R_ARP_IN_DROPPED)
+		return LVIP_R_OBSERVE_ARP_IN;
+	if (r == LVIP_R_ARP_OUT_DROPPED)
+		return LVIP_R_OBSERVE_ARP_OUT;
+	if (r == LVIP_R_ND_IN_DROPPED)
+		return LVIP_R_OBSERVE_ND_IN;
+	return LVIP_R_OBSERVE_ND_OUT;
+}
+
 static __always_inline int arp_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
 {
+	if (observed(ifindex, observe_reason(r)))
+		return LVIP_PASS;
 	vip->arp_dropped++;
 	count_reason(ifindex, r);
 	return LVIP_DROP;
@@ -91,6 +116,8 @@ static __always_inline int arp_drop(struct lvip_vip_val *vip, __u32 ifindex, enu
 
 static __always_inline int nd_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
 {
+	if (observed(ifindex, observe_reason(r)))
+		return LVIP_PASS;
 	vip->nd_dropped++;
 	count_reason(ifindex, r);
 	return LVIP_DROP;
@@ -218,6 +245,8 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
 	/* "who-has X tell VIP" (X may even be another VIP): ask with the
 	 * interface's own address instead, so no neighbour learns the VIP. */
+	if (observed(ifindex, LVIP_R_OBSERVE_REWRITE))
+		return LVIP_PASS;
 	rw->sip_off = (void *)arp->sip - c->start;
 	__builtin_memcpy(&rw->target, arp->tip, sizeof(rw->target));
 	rw->vip = vip;
