@@ -57,6 +57,8 @@ counts() {
 		('arp_in_dropped', 'observe_arp_in', 'observe_arp_out', 'arp_out_rewritten', 'observe_rewrite'))"
 }
 
+observed_some() { [ "$(stat_reason observe_arp_in)" -gt 0 ]; }
+
 # answered N: N ARP requests for the VIP from the peer; prints the replies.
 answered() {
 	local tx rx
@@ -133,11 +135,45 @@ answered() {
 	read -r -a after < <(counts)
 	assert_eq "3 3" "${after[0]} ${after[1]}" "arp_in_dropped, observe_arp_in after switching back"
 
-	# Other commands leave the mode alone.
+	# Other commands leave the mode alone; save writes it, apply takes it back.
 	run --separate-stderr lvip vip add 198.18.0.101
 	assert_status 0
 	mode_is veth0 observe
+	lvip save > "$CONF" || fail "save failed"
+	grep -Eq '^interface veth0( mode=[a-z]+)? observe$' "$CONF" || fail "save did not write observe: $(cat "$CONF")"
+	run --separate-stderr lvip apply -f "$CONF"
+	assert_status 0
+	assert_eq "no changes" "$output" "apply of the saved file"
 	figure "observe -> enforce -> observe with the programs attached: 2 answered, then 0 of 3 (first probe after the switch included), then 1 of 1; arp_in_dropped 3 + observe_arp_in 3 = 6 requests sent"
+}
+
+@test "switching modes 20 times under an ARP flood: every request for the VIP counted exactly once" {
+	local dir=$BATS_TEST_TMPDIR peer_pid k sent total
+	run --separate-stderr lvip attach --observe veth0
+	assert_status 0
+	run --separate-stderr lvip vip add "$VIP4"
+	assert_status 0
+	bg_start peer_pid ip netns exec "$PEER" python3 "$LVIP_LIB_DIR/arpflood.py" send --dev veth1 \
+		--role peer --vip "$VIP4" --own "$PEER_ADDR4" --control "$RS_ADDR4" --stop "$dir/stop" \
+		--pps 500 --max-seconds 60 >"$dir/peer.json"
+	wait_until 10 observed_some || fail "no ARP request for the VIP arrived"
+	for (( k = 0; k < 20; k++ )); do
+		if (( k % 2 )); then
+			run --separate-stderr lvip attach --observe veth0
+		else
+			run --separate-stderr lvip attach veth0
+		fi
+		[ "$status" -eq 0 ] || { touch "$dir/stop"; fail "switch $k: exit $status: $stderr"; }
+	done
+	touch "$dir/stop"
+	wait_until 30 bg_gone "$peer_pid" || fail "the ARP flood did not stop"
+	wait "$peer_pid" 2>/dev/null
+	sent=$(json_eval "d['vip']" <"$dir/peer.json")
+	total=$(lvip stats --json | json_eval "d['reasons']['arp_in_dropped'] + d['reasons']['observe_arp_in']")
+	[ "$sent" -gt 0 ] || fail "the flood sent no request for the VIP"
+	assert_eq "$sent" "$total" "arp_in_dropped + observe_arp_in against the requests for the VIP sent"
+	[ "$(stat_reason arp_in_dropped)" -gt 0 ] || fail "nothing dropped while enforcing"
+	figure "20 mode switches under an ARP flood: $sent requests for the VIP sent, arp_in_dropped + observe_arp_in = $total"
 }
 
 @test "apply and watch honour 'interface IFACE observe' and switch an attached interface when the file changes" {
