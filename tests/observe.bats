@@ -214,3 +214,26 @@ answered() {
 	assert_one_line
 	assert_contains "$stderr" "$CONF:1: unknown interface option 'observing'"
 }
+
+@test "check: an interface in observe mode is exposed (iface_observe), unless its sysctls hide lo (information)" {
+	run --separate-stderr lvip attach --observe veth0
+	assert_status 0
+	run --separate-stderr lvip vip add "$VIP4"
+	assert_status 0
+	run --separate-stderr lvip check --json
+	assert_status 1
+	json_assert "[f['severity'] for f in d['findings'] if f['code'] == 'iface_observe'] == ['exposed']" "$output"
+
+	# The migration: the sysctls (in the RS namespace only) still hide lo.
+	rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	run --separate-stderr lvip check --json
+	assert_status 0
+	json_assert "[f['severity'] for f in d['findings'] if f['code'] == 'iface_observe_sysctl'] == ['info']" "$output"
+	json_assert "not [f for f in d['findings'] if f['code'] == 'iface_observe']" "$output"
+
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	run --separate-stderr lvip check --json
+	assert_status 0
+	json_assert "not [f for f in d['findings'] if f['code'].startswith('iface_observe')]" "$output"
+}
