@@ -82,18 +82,45 @@ static __always_inline int vip_accept(struct lvip_vip_val *vip, __u32 ifindex, _
 	return LVIP_PASS;
 }
 
+/* Is the interface in observe mode (lvip_ifmode)? Then what would be
+ * dropped or rewritten passes unchanged, counted under an observe reason. */
+static __always_inline int observing(__u32 ifindex)
+{
+	__u32 *mode = bpf_map_lookup_elem(&lvip_ifmode, &ifindex);
+
+	return mode && *mode == LVIP_MODE_OBSERVE;
+}
+
+static __always_inline enum lvip_reason observe_reason(enum lvip_reason r)
+{
+	if (r == LVIP_R_ARP_IN_DROPPED)
+		return LVIP_R_OBSERVE_ARP_IN;
+	if (r == LVIP_R_ARP_OUT_DROPPED)
+		return LVIP_R_OBSERVE_ARP_OUT;
+	if (r == LVIP_R_ND_IN_DROPPED)
+		return LVIP_R_OBSERVE_ND_IN;
+	return LVIP_R_OBSERVE_ND_OUT;
+}
+
+/* A drop, or in observe mode its would-be count; one count either way. */
+static __always_inline int drop(__u64 *vip_dropped, __u32 ifindex, enum lvip_reason r)
+{
+	int observe = observing(ifindex);
+
+	if (!observe)
+		(*vip_dropped)++;
+	count_reason(ifindex, observe ? observe_reason(r) : r);
+	return observe ? LVIP_PASS : LVIP_DROP;
+}
+
 static __always_inline int arp_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
 {
-	vip->arp_dropped++;
-	count_reason(ifindex, r);
-	return LVIP_DROP;
+	return drop(&vip->arp_dropped, ifindex, r);
 }
 
 static __always_inline int nd_drop(struct lvip_vip_val *vip, __u32 ifindex, enum lvip_reason r)
 {
-	vip->nd_dropped++;
-	count_reason(ifindex, r);
-	return LVIP_DROP;
+	return drop(&vip->nd_dropped, ifindex, r);
 }
 
 static __always_inline int malformed(__u32 ifindex)
@@ -218,6 +245,10 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
 	/* "who-has X tell VIP" (X may even be another VIP): ask with the
 	 * interface's own address instead, so no neighbour learns the VIP. */
+	if (observing(ifindex)) {
+		count_reason(ifindex, LVIP_R_OBSERVE_REWRITE);
+		return LVIP_PASS;
+	}
 	rw->sip_off = (void *)arp->sip - c->start;
 	__builtin_memcpy(&rw->target, arp->tip, sizeof(rw->target));
 	rw->vip = vip;

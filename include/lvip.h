@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define LVIP_ABI_VERSION 1
+#define LVIP_ABI_VERSION 2
 
 /* Map names (BPF_OBJ_NAME_LEN: at most 15 characters) double as pin names. */
 #define LVIP_MAP_VIP4    "lvip_vip4"
@@ -23,6 +23,7 @@
 #define LVIP_MAP_IFSLOT  "lvip_ifslot"
 #define LVIP_MAP_IFADDR  "lvip_ifaddr"
 #define LVIP_MAP_META    "lvip_meta"
+#define LVIP_MAP_IFMODE  "lvip_ifmode"
 
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
@@ -39,6 +40,12 @@ enum lvip_reason {
 	LVIP_R_ND_OUT_DROPPED,
 	LVIP_R_VIP_RX,
 	LVIP_R_MALFORMED,
+	/* What an interface in observe mode let pass: the action it would take. */
+	LVIP_R_OBSERVE_ARP_IN,
+	LVIP_R_OBSERVE_ARP_OUT,
+	LVIP_R_OBSERVE_REWRITE,
+	LVIP_R_OBSERVE_ND_IN,
+	LVIP_R_OBSERVE_ND_OUT,
 	LVIP_R_MAX,
 };
 
@@ -51,6 +58,11 @@ enum lvip_reason {
 	[LVIP_R_ND_OUT_DROPPED] = "nd_out_dropped",       \
 	[LVIP_R_VIP_RX] = "vip_rx",                       \
 	[LVIP_R_MALFORMED] = "malformed",                 \
+	[LVIP_R_OBSERVE_ARP_IN] = "observe_arp_in",       \
+	[LVIP_R_OBSERVE_ARP_OUT] = "observe_arp_out",     \
+	[LVIP_R_OBSERVE_REWRITE] = "observe_rewrite",     \
+	[LVIP_R_OBSERVE_ND_IN] = "observe_nd_in",         \
+	[LVIP_R_OBSERVE_ND_OUT] = "observe_nd_out",       \
 }
 
 /* Value of lvip_stats (per-CPU array, one slot) and lvip_ifstats
@@ -63,6 +75,11 @@ struct lvip_counters {
 	__u64 nd_out_dropped;
 	__u64 vip_rx;
 	__u64 malformed;
+	__u64 observe_arp_in;
+	__u64 observe_arp_out;
+	__u64 observe_rewrite;
+	__u64 observe_nd_in;
+	__u64 observe_nd_out;
 };
 _Static_assert(sizeof(struct lvip_counters) == LVIP_R_MAX * sizeof(__u64),
 	       "struct lvip_counters must have one __u64 per enum lvip_reason");
@@ -81,6 +98,14 @@ struct lvip_ifslot {
 };
 _Static_assert(sizeof(struct lvip_ifslot) == 8 + sizeof(struct lvip_counters), "lvip_ifslot ABI");
 _Static_assert((LVIP_IFSLOTS & (LVIP_IFSLOTS - 1)) == 0, "LVIP_IFSLOTS must be a power of two");
+
+/* Value of lvip_ifmode (hash by ifindex): how the datapath treats the
+ * interface. No entry is enforce. The loader flips it with one update while
+ * the programs stay attached, so every frame is judged under one mode. */
+enum lvip_ifmode {
+	LVIP_MODE_ENFORCE = 0,
+	LVIP_MODE_OBSERVE = 1, /* count what would be dropped or rewritten, pass all */
+};
 
 /* Keys of lvip_vip4 / lvip_vip6: the address in network byte order. */
 struct lvip_vip4 {

@@ -122,6 +122,18 @@ static bool sysctls_hide(const char *iface)
 	return (ign == 1 || ign == 2 || ign == 8) && conf_effective(iface, "arp_announce") == 2;
 }
 
+/* An interface in observe mode hides nothing: exposed unless the kernel's
+ * own sysctls hide lo there (the migration from them, README). */
+static void check_observed(const struct link_info *l, const char *n, struct findings *fs)
+{
+	if (sysctls_hide(l->name))
+		add_finding(fs, SEV_INFO, "iface_observe_sysctl", NULL, n, "%s is in observe mode; its "
+			    "arp_ignore and arp_announce hide lo's addresses", n);
+	else
+		add_finding(fs, SEV_EXPOSED, "iface_observe", NULL, n, "%s is in observe mode: lvip "
+			    "counts but does not hide VIPs there (run 'lvip attach %s' to enforce)", n, n);
+}
+
 /* n: l's name as printed (escaped). */
 static void check_attached(struct lvip_state *s, const struct link_info *l, const char *n,
 			   struct findings *fs)
@@ -140,6 +152,8 @@ static void check_attached(struct lvip_state *s, const struct link_info *l, cons
 		add_finding(fs, SEV_EXPOSED, "iface_partial", NULL, n, "%s: lvip's %s is missing: VIPs are "
 			    "%s there (run 'lvip attach %s')", n, info.link_alive ? "tc egress filter" :
 			    "XDP program", info.link_alive ? "announced" : "answered", n);
+	if (info.link_alive && info.tc_prog_id && info.observe)
+		check_observed(l, n, fs);
 	if ((info.link_alive && !info.xdp_maps_ok) || (info.tc_prog_id && !info.tc_maps_ok))
 		add_finding(fs, SEV_EXPOSED, "prog_maps_mismatch", NULL, n, "%s: the attached lvip "
 			    "program does not use the maps pinned in %s: VIPs added there are not hidden "
@@ -320,9 +334,10 @@ const struct cmd_def cmd_check = {
 	.name = "check",
 	.summary = "Judge what the kernel will do. Exit 0 when every VIP on lo is in lvip's map,\n"
 		   "the attached programs use the pinned maps, and every interface that is up and\n"
-		   "answers ARP is attached (whatever its addresses), unless its own arp_ignore\n"
-		   "(1, 2 or 8) and arp_announce (2) hide lo's addresses or FILE ignores it\n"
-		   "('ignore NAME|PATTERN'; FILE: -f, or " LVIP_DEFAULT_CONFIG " when it exists);\n"
+		   "answers ARP is attached in enforce mode (whatever its addresses), unless its\n"
+		   "own arp_ignore (1, 2 or 8) and arp_announce (2) hide lo's addresses or FILE\n"
+		   "ignores it ('ignore NAME|PATTERN'; FILE: -f, or " LVIP_DEFAULT_CONFIG "\n"
+		   "when it exists);\n"
 		   "else exit 1 with one line per finding. Also reports, as information,\n"
 		   "proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict rp_filter.\n"
 		   "--json gives each finding a stable code.\n",

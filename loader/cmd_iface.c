@@ -39,17 +39,39 @@ static int resolve_all(const char *cmd, int n, char **names, __u32 **out)
 	return 0;
 }
 
-static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int n,
-		      enum xdp_mode_req mode)
+static void attach_report(struct lvip_state *s, char **names, const __u32 *idx, int n,
+			  enum xdp_mode_req mode, const bool *added, const bool *was_observe)
 {
-	bool *added = calloc(n, sizeof(*added));
 	char e[LVIP_NAME_ESC];
-	int err = 0, i;
 
-	if (!added)
-		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct iface_info info;
+
+		iface_inspect(s, idx[i], &info);
+		name_escape(names[i], e, sizeof(e));
+		lvip_info("%s: %s (xdp %s, tc egress, %s)", e,
+			  added[i] ? "attached" : was_observe[i] != info.observe ?
+			  "already attached, mode switched" : "already attached",
+			  xdp_mode_name(info.xdp_mode), info.observe ? "observe" : "enforce");
+		if (!added[i] && mode != MODE_AUTO && info.xdp_mode !=
+		    (mode == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
+			lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
+				  e, xdp_mode_name(info.xdp_mode), e);
+	}
+}
+
+/* Attach each interface in observe or enforce mode; on failure, detach
+ * those this run attached and give the others their mode back. */
+static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int n,
+		      enum xdp_mode_req mode, bool observe)
+{
+	bool *added = calloc(n, sizeof(*added)), *was_observe = calloc(n, sizeof(*was_observe));
+	char e[LVIP_NAME_ESC];
+	int err = added && was_observe ? 0 : -ENOMEM, i;
+
 	for (i = 0; !err && i < n; i++) {
-		err = iface_attach(s, idx[i], mode, &added[i]);
+		was_observe[i] = iface_observed(s, idx[i]);
+		err = iface_attach(s, idx[i], mode, observe, &added[i]);
 		if (err)
 			lvip_err("attach: %s: %s", name_escape(names[i], e, sizeof(e)), strerror(-err));
 	}
@@ -57,21 +79,13 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 		while (i-- > 0)
 			if (added[i])
 				iface_detach(s, idx[i]);
+			else
+				iface_set_observe(s, idx[i], was_observe[i]);
 	} else {
-		for (i = 0; i < n; i++) {
-			struct iface_info info;
-
-			iface_inspect(s, idx[i], &info);
-			name_escape(names[i], e, sizeof(e));
-			lvip_info("%s: %s (xdp %s, tc egress)", e,
-				  added[i] ? "attached" : "already attached", xdp_mode_name(info.xdp_mode));
-			if (!added[i] && mode != MODE_AUTO && info.xdp_mode !=
-			    (mode == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
-				lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
-					  e, xdp_mode_name(info.xdp_mode), e);
-		}
+		attach_report(s, names, idx, n, mode, added, was_observe);
 	}
 	free(added);
+	free(was_observe);
 	return err;
 }
 
@@ -183,7 +197,7 @@ static int attach_run(struct cmd_ctx *c)
 	if (!err && iface_gc(s))
 		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
-		err = attach_all(s, c->argv, idx, c->argc, c->o.mode);
+		err = attach_all(s, c->argv, idx, c->argc, c->o.mode, c->o.observe);
 	if (!err)
 		ifaddr_refresh_all(s);
 	if (err && s->dir_created)
@@ -238,6 +252,11 @@ static const struct opt_def opt_max_vips = {
 	.help = "capacity of each VIP map (IPv4, IPv6) when lvip is first loaded (65536)",
 };
 
+static const struct opt_def opt_observe = {
+	.name = "observe", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, observe),
+	.help = "observe mode: count what would be dropped or rewritten, change nothing",
+};
+
 static const struct opt_def opt_all = {
 	.name = "all", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, all),
 	.help = "every interface lvip is attached to",
@@ -247,8 +266,11 @@ const struct cmd_def cmd_attach = {
 	.name = "attach", .operands = "IFACE...",
 	.summary = "Load lvip (once) and attach its XDP ingress and TC egress programs to\n"
 		   "each IFACE. Idempotent. An interface carrying an XDP program that is not\n"
-		   "lvip's is refused and nothing is changed.\n",
-	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_max_vips, NULL },
+		   "lvip's is refused and nothing is changed. With --observe the interfaces\n"
+		   "are in observe mode (every frame passes unchanged, the would-be actions\n"
+		   "are counted); without it in enforce mode: attaching again switches the\n"
+		   "mode of an attached interface at once, the programs staying attached.\n",
+	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_observe, &opt_max_vips, NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
 	.check = check_ifaces, .run = attach_run,
 };

@@ -58,7 +58,7 @@ static size_t save_ifaces(struct lvip_state *s)
 			lvip_warn("save: interface '%s' not saved: its name cannot be written in a "
 				  "config file", e);
 		} else {
-			printf("interface %s%s\n", f.name, mode_word(f.xdp_mode));
+			printf("interface %s%s%s\n", f.name, mode_word(f.xdp_mode), f.observe ? " observe" : "");
 			written++;
 		}
 	}
@@ -114,7 +114,8 @@ static int save_run(struct cmd_ctx *c)
 const struct cmd_def cmd_save = {
 	.name = "save",
 	.summary = "Print the running state as a config file for 'lvip apply': an interface\n"
-		   "line per attached interface (with its XDP mode), a vip line per VIP.\n"
+		   "line per attached interface (with its XDP mode, and 'observe' in observe\n"
+		   "mode), a vip line per VIP.\n"
 		   "'lvip save > FILE; lvip apply -f FILE' reports no changes.\n",
 	.needs = NEED_READ | NEED_LOADED, .check = cmd_no_operands, .run = save_run,
 };

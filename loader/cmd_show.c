@@ -66,16 +66,23 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 	return err;
 }
 
-/* Per interface: its name, ifindex and a column per reason. */
-static struct column if_cols[2 + LVIP_R_MAX] = {
+static const char *enforcement_name(bool observe)
+{
+	return observe ? "observe" : "enforce";
+}
+
+/* Per interface: its name, ifindex, enforcement mode and a column per reason. */
+#define IF_COLS 3
+static struct column if_cols[IF_COLS + LVIP_R_MAX] = {
 	{ "name", "INTERFACE", 0, -16, COL_STR },
 	{ "ifindex", "IFINDEX", 1, 7, COL_U32 },
+	{ "mode", "MODE", 2, -7, COL_STR },
 };
 
 static void if_cols_init(void)
 {
 	for (int r = 0; r < LVIP_R_MAX; r++)
-		if_cols[2 + r] = (struct column){ lvip_reason_names[r], reason_label(r), 1, 17,
+		if_cols[IF_COLS + r] = (struct column){ lvip_reason_names[r], reason_label(r), 1, 17,
 						  COL_COUNT };
 }
 
@@ -83,18 +90,20 @@ static void iface_row(const struct iface_stats *f)
 {
 	const __u64 *c = (const __u64 *)&f->c;
 	char name[LVIP_NAME_ESC];
-	struct cell cells[2 + LVIP_R_MAX] = {
+	struct cell cells[IF_COLS + LVIP_R_MAX] = {
 		{ name_escape(f->info.name, name, sizeof(name)), 0 },
 		{ NULL, f->info.ifindex },
+		{ enforcement_name(f->info.observe), 0 },
 	};
 
 	for (int r = 0; r < LVIP_R_MAX; r++)
-		cells[2 + r].v = c[r];
+		cells[IF_COLS + r].v = c[r];
 	/* JSON: the reasons under "reasons", as for the global counters */
 	if (out_is_json()) {
 		out_open(NULL);
 		out_json_str("name", cells[0].s);
 		out_u64("ifindex", NULL, f->info.ifindex);
+		out_json_str("mode", cells[2].s);
 		reasons_show("reasons", &f->c);
 		out_close();
 		return;
@@ -164,6 +173,13 @@ static void prom_reasons(const struct snapshot *sn)
 			prom_label(name);
 			printf("\",reason=\"%s\"} %llu\n", lvip_reason_names[r], (unsigned long long)c[r]);
 		}
+	}
+	prom_family("lvip_interface_observe", "gauge",
+		    "1 if the interface is in observe mode (counts, changes nothing), 0 if enforced.");
+	for (size_t i = 0; i < sn->nifs; i++) {
+		printf("lvip_interface_observe{interface=\"");
+		prom_label(name_escape(sn->ifs[i].info.name, name, sizeof(name)));
+		printf("\"} %d\n", sn->ifs[i].info.observe);
 	}
 }
 
@@ -389,6 +405,7 @@ static const struct column status_cols[] = {
 	{ "xdp_mode", "XDP", 2, -8, COL_STR },
 	{ "xdp_prog_id", "XDP_PROG", 1, 9, COL_U32 },
 	{ "tc_prog_id", "TC_PROG", 1, 8, COL_U32 },
+	{ "mode", "MODE", 2, -7, COL_STR },
 };
 
 static void status_show(const struct lvip_state *s, const struct status *st)
@@ -414,6 +431,7 @@ static void status_show(const struct lvip_state *s, const struct status *st)
 		struct cell c[] = {
 			{ name_escape(f->name, name, sizeof(name)), 0 }, { NULL, f->ifindex },
 			{ xdp_mode_name(f->xdp_mode), 0 }, { NULL, f->xdp_prog_id }, { NULL, f->tc_prog_id },
+			{ enforcement_name(f->observe), 0 },
 		};
 
 		out_row(status_cols, ARRAY_SIZE(status_cols), c, NULL);

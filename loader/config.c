@@ -5,6 +5,7 @@
  *     # comment
  *     interface eth0 mode=native
  *     interface eth*
+ *     interface bond0 observe
  *     vip 198.18.0.100
  *     ignore docker0
  *
@@ -57,10 +58,10 @@ static int cfg_error(const char *file, int line, const char *fmt, const char *ar
 }
 
 static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *pattern,
-		      enum xdp_mode_req mode, const char *file, int line)
+		      enum xdp_mode_req mode, bool observe, const char *file, int line)
 {
 	struct cfg_iface f = { .glob = strpbrk(pattern, "*?[") != NULL, .mode = mode,
-			       .file = file, .line = line };
+			       .observe = observe, .file = file, .line = line };
 
 	snprintf(f.pattern, sizeof(f.pattern), "%s", pattern);
 	return vec_push(v, n, cap, sizeof(f), &f);
@@ -69,6 +70,7 @@ static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *
 static int parse_interface(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
 	enum xdp_mode_req mode = MODE_AUTO;
+	bool observe = false;
 
 	if (ntok < 2)
 		return cfg_error(file, line, "'interface' needs a name or a pattern%s", "");
@@ -77,9 +79,11 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	if (!strcmp(tok[1], "lo"))
 		return cfg_error(file, line, "lvip hides VIPs on real interfaces, not on '%s'", tok[1]);
 	for (int i = 2; i < ntok; i++) {
-		if (strncmp(tok[i], "mode=", 5) || parse_mode(tok[i] + 5, &mode))
-			return cfg_error(file, line, "unknown interface option '%s' "
-					 "(expected mode=auto, mode=native or mode=generic)", tok[i]);
+		if (!strcmp(tok[i], "observe"))
+			observe = true;
+		else if (strncmp(tok[i], "mode=", 5) || parse_mode(tok[i] + 5, &mode))
+			return cfg_error(file, line, "unknown interface option '%s' (expected "
+					 "mode=auto, mode=native, mode=generic or observe)", tok[i]);
 	}
 	for (size_t i = 0; i < c->nifs; i++)
 		if (!strcmp(c->ifs[i].pattern, tok[1])) {
@@ -89,7 +93,7 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 				 c->ifs[i].file, c->ifs[i].line);
 			return cfg_error(file, line, "%s", msg);
 		}
-	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, file, line);
+	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, observe, file, line);
 }
 
 /* ignore NAME|PATTERN: an interface lvip neither attaches (through a
@@ -100,7 +104,7 @@ static int parse_ignore(struct lvip_config *c, const char *file, int line, char 
 		return cfg_error(file, line, "'ignore' takes exactly one name or pattern%s", "");
 	if (strlen(tok[1]) >= IFNAMSIZ)
 		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
-	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, file, line);
+	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, false, file, line);
 }
 
 static const struct cfg_iface *ignore_of(const struct lvip_config *c, const char *ifname)

@@ -11,6 +11,7 @@ struct cfg_iface {
 	char pattern[16];   /* a name, or an fnmatch(3) pattern */
 	bool glob;
 	enum xdp_mode_req mode;
+	bool observe;       /* observe mode: count, change nothing */
 	const char *file;   /* where it was read: lvip_config.files */
 	int line;
 };

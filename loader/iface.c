@@ -274,15 +274,36 @@ static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 	return err;
 }
 
-/* Attach XDP + TC to ifindex (after iface_check_foreign). Idempotent; on
- * failure undoes what this call added. */
-int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed)
+int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe)
+{
+	__u32 mode = observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+
+	return bpf_map_update_elem(s->map_fd[M_IFMODE], &ifindex, &mode, BPF_ANY) ? -errno : 0;
+}
+
+bool iface_observed(const struct lvip_state *s, __u32 ifindex)
+{
+	__u32 mode = LVIP_MODE_ENFORCE;
+
+	if (s->map_fd[M_IFMODE] >= 0)
+		bpf_map_lookup_elem(s->map_fd[M_IFMODE], &ifindex, &mode);
+	return mode == LVIP_MODE_OBSERVE;
+}
+
+/* Attach XDP + TC to ifindex (after iface_check_foreign), in observe or
+ * enforce mode. The mode is set first, so a new attachment never acts in
+ * the other one; on an attached interface the mode flips in one map update.
+ * Idempotent; on failure undoes what this call added. */
+int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool observe,
+		 bool *changed)
 {
 	struct ifc_maps ifc = state_ifc(s);
 	bool tc_added = false, xdp_added = false;
 	int err;
 
-	err = ifc_create(&ifc, ifindex);
+	err = iface_set_observe(s, ifindex, observe);
+	if (!err)
+		err = ifc_create(&ifc, ifindex);
 	if (!err)
 		err = ifaddr_refresh(s, ifindex);
 	if (!err)
@@ -307,6 +328,8 @@ int iface_detach(struct lvip_state *s, __u32 ifindex)
 		ifc_remove(&ifc, ifindex);
 	if (s->map_fd[M_IFADDR] >= 0)
 		bpf_map_delete_elem(s->map_fd[M_IFADDR], &ifindex);
+	if (s->map_fd[M_IFMODE] >= 0)
+		bpf_map_delete_elem(s->map_fd[M_IFMODE], &ifindex);
 	return err ? err : err2;
 }
 
@@ -420,6 +443,7 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 	info->tc_maps_ok = !info->tc_prog_id || state_prog_ours(s, info->tc_prog_id);
 	info->ifaddr_stale = s->compat && info->tc_prog_id && s->map_fd[M_IFADDR] >= 0 &&
 			     !ifaddr_current(s, ifindex);
+	info->observe = iface_observed(s, ifindex);
 	return 0;
 }
 

@@ -68,6 +68,7 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_IFSTATS] = skel->maps.lvip_ifstats;
 	maps[M_IFSLOT] = skel->maps.lvip_ifslot;
 	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
+	maps[M_IFMODE] = skel->maps.lvip_ifmode;
 	maps[M_META] = skel->maps.lvip_meta;
 }
 

@@ -153,6 +153,7 @@ enum lvip_map_id {
 	M_IFSTATS,
 	M_IFSLOT,
 	M_IFADDR,
+	M_IFMODE,
 	M_META,
 	M_COUNT,
 };
@@ -272,13 +273,17 @@ struct iface_info {
 	bool link_pinned, link_alive;
 	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
 	bool ifaddr_stale;  /* compat: lvip_ifaddr no longer what the device has */
+	bool observe;       /* lvip_ifmode: observe mode */
 };
 
 int parse_mode(const char *s, enum xdp_mode_req *mode);
 const char *xdp_mode_name(__u8 attach_mode);
 const char *mode_name(enum xdp_mode_req mode);
 int iface_resolve(const char *name, __u32 *ifindex);
-int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *changed);
+int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool observe,
+		 bool *changed);
+int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe);
+bool iface_observed(const struct lvip_state *s, __u32 ifindex);
 int iface_detach(struct lvip_state *s, __u32 ifindex);
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);

@@ -19,6 +19,7 @@ void plan_free(struct plan *p)
 	free(p->attach);
 	free(p->detach);
 	free(p->refused);
+	free(p->remode);
 	free(p->add);
 	free(p->del);
 	memset(p, 0, sizeof(*p));
@@ -26,7 +27,7 @@ void plan_free(struct plan *p)
 
 size_t plan_size(const struct plan *p)
 {
-	return p->nattach + p->ndetach + p->nadd + p->ndel;
+	return p->nattach + p->nremode + p->ndetach + p->nadd + p->ndel;
 }
 
 static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
@@ -53,7 +54,8 @@ static int desired_ifaces(const struct lvip_config *c, bool strict,
 
 		for (size_t j = 0; !err && j < links.n; j++) {
 			const struct link_info *l = &links.l[j];
-			struct iface_change ch = { .ifindex = l->ifindex, .mode = f->mode };
+			struct iface_change ch = { .ifindex = l->ifindex, .mode = f->mode,
+						   .observe = f->observe };
 
 			if (f->glob ? !l->has_mac || fnmatch(f->pattern, l->name, 0) ||
 				      config_ignores(c, l->name) : strcmp(f->pattern, l->name))
@@ -121,6 +123,8 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, bool 
 			iface_inspect(s, want[i].ifindex, &info);
 		if (!info.link_alive || !info.tc_prog_id)
 			err = vec_push(&p->attach, &p->nattach, &p->cap_attach, sizeof(want[i]), &want[i]);
+		else if (info.observe != want[i].observe)
+			err = vec_push(&p->remode, &p->nremode, &p->cap_remode, sizeof(want[i]), &want[i]);
 	}
 	for (size_t i = 0; !err && i < ncur; i++) {
 		struct iface_change ch = { .ifindex = cur[i] };
@@ -169,9 +173,27 @@ static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done
 	for (*done = 0; !err && *done < p->nattach; (*done)++) {
 		bool changed;
 
-		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode, &changed);
+		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode,
+				   p->attach[*done].observe, &changed);
 		if (err) {
 			lvip_err("attach %s: %s", name_escape(p->attach[*done].name, name, sizeof(name)),
+				 strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+/* One map update each: the programs stay attached, no frame goes unjudged. */
+static int apply_remode(struct lvip_state *s, const struct plan *p, size_t *done)
+{
+	char name[LVIP_NAME_ESC];
+	int err = 0;
+
+	for (*done = 0; !err && *done < p->nremode; (*done)++) {
+		err = iface_set_observe(s, p->remode[*done].ifindex, p->remode[*done].observe);
+		if (err) {
+			lvip_err("set mode of %s: %s", name_escape(p->remode[*done].name, name, sizeof(name)),
 				 strerror(-err));
 			break;
 		}
@@ -190,6 +212,7 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 
 		iface_inspect(s, d->ifindex, &info);
 		d->mode = info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC : MODE_AUTO; /* for undo */
+		d->observe = info.observe;
 		err = iface_detach(s, d->ifindex);
 		if (err) {
 			lvip_err("detach %s: %s", name_escape(d->name, name, sizeof(name)), strerror(-err));
@@ -202,11 +225,13 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 static int plan_apply(struct lvip_state *s, struct plan *p)
 {
 	struct vip_undo added = {}, removed = {};
-	size_t attached = 0, detached = 0;
+	size_t attached = 0, detached = 0, remoded = 0;
 	struct addr_list lo_addrs = {};
 	int err;
 
 	err = apply_attach(s, p, &attached);
+	if (!err)
+		err = apply_remode(s, p, &remoded);
 	if (!err)
 		err = lo_addr_dump(&lo_addrs);
 	if (!err && p->nadd)
@@ -221,12 +246,15 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 		while (detached-- > 0) {
 			bool changed;
 
-			iface_attach(s, p->detach[detached].ifindex, p->detach[detached].mode, &changed);
+			iface_attach(s, p->detach[detached].ifindex, p->detach[detached].mode,
+				     p->detach[detached].observe, &changed);
 		}
 		if (removed.st)
 			vip_undo_run(s, &removed);
 		if (added.st)
 			vip_undo_run(s, &added);
+		while (remoded-- > 0)
+			iface_set_observe(s, p->remode[remoded].ifindex, !p->remode[remoded].observe);
 		while (attached-- > 0)
 			iface_detach(s, p->attach[attached].ifindex);
 	}
@@ -265,7 +293,7 @@ int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, bool strict,
 /* ---- showing a plan ---- */
 
 static void iface_show(const char *prefix, const char *action, const struct iface_change *c,
-		       const char *mode)
+		       const char *mode, const char *enforcement)
 {
 	char name[LVIP_NAME_ESC];
 
@@ -275,6 +303,12 @@ static void iface_show(const char *prefix, const char *action, const struct ifac
 	out_str("interface", "%s", name_escape(c->name, name, sizeof(name)));
 	if (mode)
 		out_str("mode", " (mode %s)", mode);
+	/* text: only what differs from a plain attach */
+	if (enforcement && (!strcmp(action, "switch") || strcmp(enforcement, "enforce")))
+		out_str("enforcement", !strcmp(action, "switch") ? " to %s mode" : " in %s mode",
+			enforcement);
+	else if (enforcement)
+		out_json_str("enforcement", enforcement);
 	out_text("\n");
 	out_close();
 }
@@ -297,7 +331,11 @@ void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *
 {
 	out_open_array("changes");
 	for (size_t i = 0; i < p->nattach; i++)
-		iface_show(prefix, "attach", &p->attach[i], mode_name(p->attach[i].mode));
+		iface_show(prefix, "attach", &p->attach[i], mode_name(p->attach[i].mode),
+			   p->attach[i].observe ? "observe" : "enforce");
+	for (size_t i = 0; i < p->nremode; i++)
+		iface_show(prefix, "switch", &p->remode[i], NULL,
+			   p->remode[i].observe ? "observe" : "enforce");
 	for (size_t i = 0; i < p->nadd; i++) {
 		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
 
@@ -307,8 +345,8 @@ void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *
 	for (size_t i = 0; i < p->ndel; i++)
 		vip_show(prefix, "remove_vip", "remove vip", &p->del[i], "");
 	for (size_t i = 0; i < p->ndetach; i++)
-		iface_show(prefix, "detach", &p->detach[i], NULL);
+		iface_show(prefix, "detach", &p->detach[i], NULL, NULL);
 	for (size_t i = 0; out_is_json() && i < p->nrefused; i++) /* text: said as errors */
-		iface_show(prefix, "refused", &p->refused[i], NULL);
+		iface_show(prefix, "refused", &p->refused[i], NULL, NULL);
 	out_close();
 }

@@ -16,11 +16,14 @@ struct iface_change {
 	__u32 ifindex;
 	char name[IF_NAMESIZE];
 	enum xdp_mode_req mode;
+	bool observe;
 };
 
 struct plan {
 	struct iface_change *attach, *detach, *refused; /* refused: a foreign program */
 	size_t nattach, ndetach, nrefused, cap_attach, cap_detach, cap_refused;
+	struct iface_change *remode; /* attached, to switch to .observe */
+	size_t nremode, cap_remode;
 	struct vip_addr *add, *del;
 	size_t nadd, ndel, cap_add, cap_del;
 	bool upgraded, stale; /* the programs were replaced first (stale: bound to old maps) */

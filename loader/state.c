@@ -22,6 +22,7 @@ const char *const lvip_map_names[M_COUNT] = {
 	[M_IFSTATS] = LVIP_MAP_IFSTATS,
 	[M_IFSLOT] = LVIP_MAP_IFSLOT,
 	[M_IFADDR] = LVIP_MAP_IFADDR,
+	[M_IFMODE] = LVIP_MAP_IFMODE,
 	[M_META] = LVIP_MAP_META,
 };
 
@@ -35,6 +36,7 @@ static const struct {
 	[M_IFSTATS] = { BPF_MAP_TYPE_PERCPU_HASH, sizeof(__u32), sizeof(struct lvip_counters) },
 	[M_IFSLOT] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_ifslot) },
 	[M_IFADDR] = { BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct lvip_ifaddr) },
+	[M_IFMODE] = { BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(__u32) },
 	[M_META] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_meta) },
 };
 

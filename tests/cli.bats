@@ -24,7 +24,7 @@ load lib/assertions
 
 VIP4=198.18.0.100
 VIP6=2001:db8::100
-REASONS='["arp_in_dropped", "arp_out_dropped", "arp_out_rewritten", "nd_in_dropped", "nd_out_dropped", "vip_rx", "malformed"]'
+REASONS='["arp_in_dropped", "arp_out_dropped", "arp_out_rewritten", "nd_in_dropped", "nd_out_dropped", "vip_rx", "malformed", "observe_arp_in", "observe_arp_out", "observe_rewrite", "observe_nd_in", "observe_nd_out"]'
 VIP_FIELDS='["address", "family", "on_lo", "owner", "packets", "bytes", "arp_dropped", "nd_dropped"]'
 
 setup_file() {

@@ -835,6 +835,9 @@ static int coverage_ok(char *missing, size_t n)
 		{ P_TC, ORACLE_ARP_OUT_DROPPED }, { P_TC, ORACLE_ARP_OUT_REWRITTEN },
 		{ P_TC, ORACLE_ND_OUT_DROPPED },  { P_TC_COMPAT, ORACLE_ARP_OUT_DROPPED },
 		{ P_TC_COMPAT, ORACLE_ARP_OUT_REWRITTEN }, { P_TC_COMPAT, ORACLE_ND_OUT_DROPPED },
+		{ P_XDP, ORACLE_OBSERVE_ARP_IN }, { P_XDP, ORACLE_OBSERVE_ND_IN },
+		{ P_TC, ORACLE_OBSERVE_ARP_OUT }, { P_TC, ORACLE_OBSERVE_REWRITE },
+		{ P_TC, ORACLE_OBSERVE_ND_OUT },
 	};
 	size_t len = 0;
 
@@ -857,11 +860,11 @@ struct stats {
 static struct stats st[N_PROGS];
 static unsigned long long reports, max_reports = MAX_REPORTS;
 
-static void oracle_for(enum prog_id p, enum slot slot, const struct frame *f,
+static void oracle_for(enum prog_id p, enum slot slot, int observe, const struct frame *f,
 		       struct oracle_result *e)
 {
-	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, e) :
-			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], e);
+	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, observe, e) :
+			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], observe, e);
 
 	if (rc)
 		bh_bail("oracle refused a frame of %zu bytes", f->len);
@@ -869,7 +872,7 @@ static void oracle_for(enum prog_id p, enum slot slot, const struct frame *f,
 
 /* Run one frame through one program; 1 when the program agreed. */
 static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum slot slot,
-		     const struct frame *f, struct snap *before, int verbose)
+		     int observe, const struct frame *f, struct snap *before, int verbose)
 {
 	static struct oracle_result e;
 	static struct bh_run r;
@@ -877,7 +880,7 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 	struct snap after;
 	int err, refused = 0;
 
-	oracle_for(p, slot, f, &e);
+	oracle_for(p, slot, observe, f, &e);
 	bh_run_prog(p, env.ifindex[slot], f->b, (__u32)f->len, &r);
 	err = snapshot(&after);
 	if (err)
@@ -911,9 +914,9 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 		st[p].mismatches++;
 	if (d.fails || verbose) {
 		if (!d.fails || reports++ < max_reports) {
-			printf("# %s: seed %llu frame %llu %s on %s: expected \"%s\"%s\n",
+			printf("# %s: seed %llu frame %llu %s on %s%s: expected \"%s\"%s\n",
 			       d.fails ? "MISMATCH" : "agree", (unsigned long long)seed, idx,
-			       prog_name[p], slot_name[slot], e.rule,
+			       prog_name[p], slot_name[slot], observe ? " (observe mode)" : "", e.rule,
 			       refused ? " (refused by BPF_PROG_RUN)" : "");
 			hexdump(f);
 			fputs(d.text, stdout);
@@ -927,18 +930,33 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 	return !d.fails;
 }
 
+/* The devices of a frame in observe mode or not, as attach sets lvip_ifmode. */
+static void set_observe(enum slot slot, int observe)
+{
+	__u32 mode = observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+	int fd = bpf_map__fd(bh.skel->maps.lvip_ifmode);
+
+	if (bpf_map_update_elem(fd, &env.ifindex[S_XDP], &mode, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &env.ifindex[slot], &mode, BPF_ANY))
+		bh_bail("setting lvip_ifmode: %s", strerror(errno));
+}
+
+/* A frame in four is judged with its devices in observe mode. */
 static void one_frame(uint64_t seed, unsigned long long idx, struct snap *before, int verbose)
 {
 	struct frame f;
 	struct rng r;
 	enum slot slot;
+	int observe;
 
 	rng_init(&r, seed, idx);
 	build_frame(&f, &r);
 	slot = (enum slot)(FIRST_TC_SLOT + below(&r, N_SLOTS - FIRST_TC_SLOT));
-	check_one(seed, idx, P_XDP, S_XDP, &f, before, verbose);
-	check_one(seed, idx, P_TC, slot, &f, before, verbose);
-	check_one(seed, idx, P_TC_COMPAT, slot, &f, before, verbose);
+	observe = below(&r, 4) == 0;
+	set_observe(slot, observe);
+	check_one(seed, idx, P_XDP, S_XDP, observe, &f, before, verbose);
+	check_one(seed, idx, P_TC, slot, observe, &f, before, verbose);
+	check_one(seed, idx, P_TC_COMPAT, slot, observe, &f, before, verbose);
 }
 
 static uint64_t random_seed(void)

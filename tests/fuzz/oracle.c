@@ -29,6 +29,13 @@
  *    rule above ignores it (its requests, NS, replies, announcements and
  *    "tell VIP" requests pass untouched and uncharged), while packets to it
  *    are still vip_rx.
+ *  - Observe mode (an interface attached with --observe): every frame
+ *    passes unchanged and no VIP is charged; what the rules above would
+ *    drop is counted as observe_arp_in, observe_arp_out, observe_nd_in or
+ *    observe_nd_out instead of the *_dropped reason, and an ARP request
+ *    "tell VIP" that would be rewritten - or dropped, on an interface
+ *    without IPv4 - as observe_rewrite. vip_rx and malformed are as in
+ *    enforce mode.
  *  - Malformed (ingress only; egress never counts it, and passes): a frame
  *    cut inside a header the datapath needs, an ARP with a wrong
  *    hrd/pro/hln/pln, IPv4 with version != 4 or ihl < 5, IPv6 with version
@@ -62,6 +69,11 @@ const char *const oracle_reason_name[ORACLE_N_REASONS] = {
 	[ORACLE_ND_OUT_DROPPED] = "nd_out_dropped",
 	[ORACLE_VIP_RX] = "vip_rx",
 	[ORACLE_MALFORMED] = "malformed",
+	[ORACLE_OBSERVE_ARP_IN] = "observe_arp_in",
+	[ORACLE_OBSERVE_ARP_OUT] = "observe_arp_out",
+	[ORACLE_OBSERVE_REWRITE] = "observe_rewrite",
+	[ORACLE_OBSERVE_ND_IN] = "observe_nd_in",
+	[ORACLE_OBSERVE_ND_OUT] = "observe_nd_out",
 };
 
 int oracle_reason_index(const char *name)
@@ -270,15 +282,26 @@ static int args_ok(const uint8_t *f, size_t len, const struct oracle_vips *v,
 	return (f || !len) && v && r && len <= ORACLE_FRAME_MAX;
 }
 
-int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
-		   struct oracle_result *r)
+/* Observe mode: the drop the table decided becomes a pass, counted under
+ * its observe reason, and charges no VIP. */
+static void observe_drop(struct oracle_result *r, int from, int to)
+{
+	if (!r->reason[from])
+		return;
+	r->reason[from] = 0;
+	r->reason[to] = 1;
+	r->verdict = ORACLE_PASS;
+	memset(r->vip4, 0, sizeof(r->vip4));
+	memset(r->vip6, 0, sizeof(r->vip6));
+	r->rule = "observe mode: pass, counted as the would-be drop";
+}
+
+static int judge_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+			 struct oracle_result *r)
 {
 	struct view w;
 	int i;
 
-	if (!args_ok(f, len, v, r))
-		return -1;
-	start(f, len, r);
 	walk(f, len, &w);
 	switch (w.what) {
 	case W_OTHER:
@@ -386,16 +409,27 @@ static const uint8_t *rewrite_source(const struct oracle_iface *ifc, const uint8
 	return first;
 }
 
-int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
-		  const struct oracle_iface *ifc, struct oracle_result *r)
+int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+		   int observe, struct oracle_result *r)
+{
+	if (!args_ok(f, len, v, r))
+		return -1;
+	start(f, len, r);
+	judge_ingress(f, len, v, r);
+	if (observe) {
+		observe_drop(r, ORACLE_ARP_IN_DROPPED, ORACLE_OBSERVE_ARP_IN);
+		observe_drop(r, ORACLE_ND_IN_DROPPED, ORACLE_OBSERVE_ND_IN);
+	}
+	return 0;
+}
+
+static int judge_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+			const struct oracle_iface *ifc, int observe, struct oracle_result *r)
 {
 	const uint8_t *sip, *tip, *src;
 	struct view w;
 	int i;
 
-	if (!args_ok(f, len, v, r))
-		return -1;
-	start(f, len, r);
 	walk(f, len, &w);
 	switch (w.what) {
 	case W_OTHER:
@@ -429,6 +463,11 @@ int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 						    : "gratuitous ARP request announcing a VIP: drop";
 			return 0;
 		}
+		if (observe) {
+			r->reason[ORACLE_OBSERVE_REWRITE] = 1;
+			r->rule = "observe mode: ARP request tell VIP passes untouched, observe_rewrite";
+			return 0;
+		}
 		src = rewrite_source(ifc, tip);
 		if (!src) {
 			r->verdict = ORACLE_DROP;
@@ -454,6 +493,20 @@ int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 		}
 		r->rule = "IPv6, not an NA for a VIP: pass";
 		return 0;
+	}
+	return 0;
+}
+
+int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
+		  const struct oracle_iface *ifc, int observe, struct oracle_result *r)
+{
+	if (!args_ok(f, len, v, r))
+		return -1;
+	start(f, len, r);
+	judge_egress(f, len, v, ifc, observe, r);
+	if (observe) {
+		observe_drop(r, ORACLE_ARP_OUT_DROPPED, ORACLE_OBSERVE_ARP_OUT);
+		observe_drop(r, ORACLE_ND_OUT_DROPPED, ORACLE_OBSERVE_ND_OUT);
 	}
 	return 0;
 }

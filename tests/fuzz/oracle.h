@@ -32,6 +32,11 @@ enum oracle_reason {
 	ORACLE_ND_OUT_DROPPED,
 	ORACLE_VIP_RX,
 	ORACLE_MALFORMED,
+	ORACLE_OBSERVE_ARP_IN,
+	ORACLE_OBSERVE_ARP_OUT,
+	ORACLE_OBSERVE_REWRITE,
+	ORACLE_OBSERVE_ND_IN,
+	ORACLE_OBSERVE_ND_OUT,
 	ORACLE_N_REASONS,
 };
 
@@ -78,10 +83,10 @@ struct oracle_result {
 };
 
 /* Both return 0, or -1 (result untouched) when len > ORACLE_FRAME_MAX or an
- * argument is NULL. */
+ * argument is NULL. observe: the interface is in observe mode. */
 int oracle_ingress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
-		   struct oracle_result *res);
+		   int observe, struct oracle_result *res);
 int oracle_egress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
-		  const struct oracle_iface *iface, struct oracle_result *res);
+		  const struct oracle_iface *iface, int observe, struct oracle_result *res);
 
 #endif /* LVIP_ORACLE_H */

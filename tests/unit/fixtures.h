@@ -153,6 +153,7 @@ struct fixture {
 	__u32 vip_bytes;         /* R(VIP_RX): IP bytes, header included */
 	const char *rewrite;     /* REWRITE: the new ARP sender IP */
 	unsigned int trunc;      /* TR_* */
+	int observe;             /* the device is in observe mode (lvip_ifmode) */
 };
 
 /* Row shorthands. */
@@ -160,6 +161,9 @@ struct fixture {
 #define OUT(n) .name = (n), .hook = TC
 #define EXPECT(a, r, v) .act = (a), .reason = (r), .vip = (v)
 #define NOTHING .act = PASS, .reason = 0, .vip = NO_VIP
+/* The row's device in observe mode: what enforce would drop or rewrite
+ * passes unchanged, counted as the observe reason r, charging no VIP. */
+#define OBSERVED(r) .observe = 1, .act = PASS, .reason = (r), .vip = NO_VIP
 
 #define REQ   1 /* ARPOP_REQUEST */
 #define REPLY 2 /* ARPOP_REPLY */
@@ -390,6 +394,36 @@ static const struct fixture fixtures[] = {
 	{ OUT("LLDP"), .f = { ETHERTYPE(0x88cc) }, NOTHING },
 	{ OUT("ARP reply from a VIP under three VLAN tags (fail-open)"),
 	  .f = { ARP(REPLY, VIP_A, NONVIP4), .tags3 = 1 }, NOTHING },
+
+	/* ---- observe mode: docs/datapath.md, "Observe mode" ---- */
+	{ IN("observe: ARP request for a VIP passes, observe_arp_in"), .f = { ARP(REQ, NONVIP4, VIP_A) },
+	  OBSERVED(R(OBSERVE_ARP_IN)), .trunc = TR_XDP },
+	{ IN("observe: ARP probe for a VIP, hrd 6"), .f = { ARP802(REQ, ANY4, VIP_B) },
+	  OBSERVED(R(OBSERVE_ARP_IN)) },
+	{ IN("observe: NS for a VIP passes, observe_nd_in"),
+	  .f = { ICMP6(NONVIP6, SNMA_VIP6, NS, VIP6, 1) }, OBSERVED(R(OBSERVE_ND_IN)), .trunc = TR_XDP },
+	{ IN("observe: ARP request for a released VIP: nothing"), .f = { ARP(REQ, NONVIP4, VIP_REL) },
+	  .observe = 1, NOTHING },
+	{ IN("observe: IPv4 UDP to a VIP: vip_rx as in enforce mode"), .f = { IP4(NONVIP4, VIP_A, 0) },
+	  .observe = 1, EXPECT(PASS, R(VIP_RX), V_A), .vip_bytes = 40 },
+	{ IN("observe: malformed ARP request for a VIP: malformed as in enforce mode"),
+	  .f = { ARP_HRD(2, REQ, NONVIP4, VIP_A) }, .observe = 1, EXPECT(PASS, R(MALFORMED), NO_VIP) },
+	{ OUT("observe: ARP reply whose sender is a VIP passes, observe_arp_out"),
+	  .f = { ARP(REPLY, VIP_A, NONVIP4) }, OBSERVED(R(OBSERVE_ARP_OUT)), .trunc = TR_TC },
+	{ OUT("observe: gratuitous ARP request announcing a VIP"), .f = { ARP(REQ, VIP_A, VIP_A) },
+	  OBSERVED(R(OBSERVE_ARP_OUT)) },
+	{ OUT("observe: ARP request tell VIP passes unrewritten, observe_rewrite"),
+	  .f = { ARP(REQ, VIP_A, NONVIP4) }, OBSERVED(R(OBSERVE_REWRITE)), .trunc = TR_TC },
+	{ OUT("observe: ARP request tell VIP, hrd 6, second subnet: unrewritten"),
+	  .f = { ARP802(REQ, VIP_B, SUBNET2_HOST) }, OBSERVED(R(OBSERVE_REWRITE)) },
+	{ OUT("observe: ARP request tell VIP, interface without IPv4: observe_rewrite"),
+	  .iface = IF_NOADDR, .f = { ARP(REQ, VIP_A, NONVIP4) }, OBSERVED(R(OBSERVE_REWRITE)) },
+	{ OUT("observe: unsolicited NA for a VIP passes, observe_nd_out"),
+	  .f = { ICMP6(VIP6, ALL_NODES, NA, VIP6, 1) }, OBSERVED(R(OBSERVE_ND_OUT)), .trunc = TR_TC },
+	{ OUT("observe: ARP reply whose sender is a released VIP: nothing"),
+	  .f = { ARP(REPLY, VIP_REL, NONVIP4) }, .observe = 1, NOTHING },
+	{ OUT("observe: ARP request from the interface address: nothing"),
+	  .f = { ARP(REQ, IF_ADDR1, NONVIP4) }, .observe = 1, NOTHING },
 };
 
 #define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))

@@ -122,9 +122,9 @@ static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t 
 	int rc;
 
 	if (tc->prog == P_XDP)
-		rc = oracle_ingress(f->b, len, &vips, &res);
+		rc = oracle_ingress(f->b, len, &vips, tc->fx->observe, &res);
 	else
-		rc = oracle_egress(f->b, len, &vips, &ifaces[tc->fx->iface], &res);
+		rc = oracle_egress(f->b, len, &vips, &ifaces[tc->fx->iface], tc->fx->observe, &res);
 	if (rc)
 		die("the oracle refused a frame");
 	memset(o, 0, sizeof(*o));

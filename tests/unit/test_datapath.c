@@ -319,6 +319,15 @@ static void case_name(const struct tcase *tc, const struct frame *f, const char 
 			 " no verdict; checked nothing counted", refused);
 }
 
+/* The case's device in the row's mode, as attach --observe sets it. */
+static int set_observe(const struct tcase *tc)
+{
+	__u32 mode = tc->fx->observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+
+	return bpf_map_update_elem(fd_of(bh.skel->maps.lvip_ifmode), &env.ifindex[case_slot(tc)],
+				   &mode, BPF_ANY) ? -errno : 0;
+}
+
 /* One case: run, compare, print its TAP line. Returns 1 when it passed. */
 static int run_case(size_t no, const struct tcase *tc)
 {
@@ -336,6 +345,9 @@ static int run_case(size_t no, const struct tcase *tc)
 	build_frame(&tc->fx->f, tc->tags, &f);
 	len = tc->len < 0 ? f.len : (__u32)tc->len;
 	e = expect_for(tc, &f);
+	snap_err = set_observe(tc);
+	if (snap_err)
+		failf(&d, "setting the mode: %s", strerror(-snap_err));
 	snap_err = snapshot(&before);
 	bh_run_prog(tc->prog, env.ifindex[case_slot(tc)], f.b, len, &r);
 	if (!snap_err)
