@@ -65,8 +65,8 @@ static int attach_all(struct lvip_state *s, char **names, const __u32 *idx, int 
 			name_escape(names[i], e, sizeof(e));
 			lvip_info("%s: %s (xdp %s, tc egress)", e,
 				  added[i] ? "attached" : "already attached", xdp_mode_name(info.xdp_mode));
-			if (!added[i] && mode != MODE_AUTO && info.xdp_mode !=
-			    (mode == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
+			if (!added[i] && MODE_BASE(mode) != MODE_AUTO && !info.shared && info.xdp_mode !=
+			    (MODE_BASE(mode) == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
 				lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
 					  e, xdp_mode_name(info.xdp_mode), e);
 		}
@@ -174,8 +174,10 @@ static int attach_run(struct cmd_ctx *c)
 	bool upgraded = false, stale = s->progs_stale;
 	int err = 0;
 
+	enum xdp_mode_req mode = c->o.mode | (c->o.xdp_share ? MODE_SHARE : 0);
+
 	for (int i = 0; !err && i < c->argc; i++)
-		err = iface_check_foreign(s, idx[i], c->argv[i]);
+		err = iface_check_foreign(s, idx[i], c->argv[i], mode);
 	if (!err)
 		err = load_pins(s, c->o.max_vips ? c->o.max_vips : LVIP_MAX_VIPS_DEFAULT, &upgraded);
 	if (!err && upgraded)
@@ -183,7 +185,7 @@ static int attach_run(struct cmd_ctx *c)
 	if (!err && iface_gc(s))
 		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
-		err = attach_all(s, c->argv, idx, c->argc, c->o.mode);
+		err = attach_all(s, c->argv, idx, c->argc, mode);
 	if (!err)
 		ifaddr_refresh_all(s);
 	if (err && s->dir_created)
@@ -238,6 +240,11 @@ static const struct opt_def opt_max_vips = {
 	.help = "capacity of each VIP map (IPv4, IPv6) when lvip is first loaded (65536)",
 };
 
+static const struct opt_def opt_xdp_share = {
+	.name = "xdp-share", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, xdp_share),
+	.help = "attach XDP as a libxdp component (dispatcher shared with other programs)",
+};
+
 static const struct opt_def opt_all = {
 	.name = "all", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, all),
 	.help = "every interface lvip is attached to",
@@ -247,8 +254,9 @@ const struct cmd_def cmd_attach = {
 	.name = "attach", .operands = "IFACE...",
 	.summary = "Load lvip (once) and attach its XDP ingress and TC egress programs to\n"
 		   "each IFACE. Idempotent. An interface carrying an XDP program that is not\n"
-		   "lvip's is refused and nothing is changed.\n",
-	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_max_vips, NULL },
+		   "lvip's is refused and nothing is changed, unless it is libxdp's dispatcher:\n"
+		   "lvip then joins it as one of its programs (as --xdp-share does).\n",
+	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_xdp_share, &opt_max_vips, NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
 	.check = check_ifaces, .run = attach_run,
 };

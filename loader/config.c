@@ -4,6 +4,7 @@
  *
  *     # comment
  *     interface eth0 mode=native
+ *     interface eth1 share        (XDP through libxdp's dispatcher)
  *     interface eth*
  *     vip 198.18.0.100
  *     ignore docker0
@@ -68,7 +69,7 @@ static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *
 
 static int parse_interface(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	enum xdp_mode_req mode = MODE_AUTO;
+	int mode = MODE_AUTO;
 
 	if (ntok < 2)
 		return cfg_error(file, line, "'interface' needs a name or a pattern%s", "");
@@ -77,9 +78,15 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	if (!strcmp(tok[1], "lo"))
 		return cfg_error(file, line, "lvip hides VIPs on real interfaces, not on '%s'", tok[1]);
 	for (int i = 2; i < ntok; i++) {
-		if (strncmp(tok[i], "mode=", 5) || parse_mode(tok[i] + 5, &mode))
-			return cfg_error(file, line, "unknown interface option '%s' "
-					 "(expected mode=auto, mode=native or mode=generic)", tok[i]);
+		enum xdp_mode_req base;
+
+		if (!strcmp(tok[i], "share"))
+			mode |= MODE_SHARE;
+		else if (!strncmp(tok[i], "mode=", 5) && !parse_mode(tok[i] + 5, &base))
+			mode = base | (mode & MODE_SHARE);
+		else
+			return cfg_error(file, line, "unknown interface option '%s' (expected "
+					 "mode=auto, mode=native, mode=generic or share)", tok[i]);
 	}
 	for (size_t i = 0; i < c->nifs; i++)
 		if (!strcmp(c->ifs[i].pattern, tok[1])) {
