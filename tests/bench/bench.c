@@ -473,7 +473,7 @@ static void print_case(const char *group, const struct dcase *c, int rounds, int
 static void print_extra_case(const struct dcase *c, int rounds, int repeat)
 {
 	struct dcase e = { .goal_text = c->extra_goal_text, .goal = c->extra_goal,
-			   .base_name = "minimal XDP, over bare" };
+			   .base_name = "minimal, over bare" };
 	char name[160];
 
 	snprintf(name, sizeof(name), "%s (over bare)", c->name);
