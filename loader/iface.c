@@ -276,7 +276,7 @@ static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mod
 	if (link_alive(s, ifindex))
 		return 0;
 	if ((mode & MODE_SHARE) || xdp_attached_id(ifindex, NULL)) { /* a dispatcher: join it */
-		err = xdpshare_attach(s, ifindex, MODE_BASE(mode) == MODE_GENERIC);
+		err = xdpshare_attach(s, ifindex, MODE_BASE(mode));
 		*added = !err;
 		return err;
 	}

@@ -257,6 +257,13 @@ const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, cha
 
 /* ---- xdpshare.c: lvip as a libxdp component program ---- */
 
+/* The XDP mode asked for; MODE_SHARE added: through libxdp's dispatcher
+ * (xdpshare.c) instead of lvip's own link. */
+enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC, MODE_SHARE = 4 };
+#define MODE_BASE(m) ((enum xdp_mode_req)((m) & 3))
+/* iface_info.xdp_mode of an interface where lvip runs as a libxdp component */
+#define LVIP_XDP_ATTACHED_LIBXDP 0x10
+
 /* Who holds an XDP program that is not lvip's own link. */
 enum xdp_owner {
 	XDP_FOREIGN,           /* not libxdp's: refused */
@@ -270,7 +277,7 @@ bool xdpshare_pin_name(const char *name, __u32 *ifindex);
 bool xdpshare_pinned(const struct lvip_state *s, __u32 ifindex);
 __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode);
 bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
-int xdpshare_attach(struct lvip_state *s, __u32 ifindex, bool generic);
+int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req);
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 
 /* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
@@ -279,12 +286,6 @@ int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 #define LVIP_TC_HANDLE   0x1c1a /* lvip's own tc filter handle ... */
 #define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
 
-/* The XDP mode asked for; MODE_SHARE added: through libxdp's dispatcher
- * (xdpshare.c) instead of lvip's own link. */
-enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC, MODE_SHARE = 4 };
-#define MODE_BASE(m) ((enum xdp_mode_req)((m) & 3))
-/* iface_info.xdp_mode of an interface where lvip runs as a libxdp component */
-#define LVIP_XDP_ATTACHED_LIBXDP 0x10
 
 struct iface_info {
 	__u32 ifindex;

@@ -208,10 +208,24 @@ static int component_pin(const struct lvip_state *s, __u32 ifindex, int fd)
 	return chmod(path, 0600) ? -errno : 0;
 }
 
+/* The libxdp mode to attach in: the running dispatcher's, else the one
+ * asked for (auto: libxdp's choice, native first). */
+static enum xdp_attach_mode attach_mode(__u32 ifindex, enum xdp_mode_req req)
+{
+	struct xdp_multiprog *mp = multiprog_get(ifindex);
+	enum xdp_attach_mode m = req == MODE_NATIVE ? XDP_MODE_NATIVE :
+				 req == MODE_GENERIC ? XDP_MODE_SKB : XDP_MODE_UNSPEC;
+
+	if (mp && !xdp_multiprog__is_legacy(mp))
+		m = xdp_multiprog__attach_mode(mp);
+	xdp_multiprog__close(mp);
+	return m;
+}
+
 /* Join (or start) libxdp's dispatcher on ifindex with lvip_xdp as a
  * component: its own run priority, chain call on XDP_PASS (lvip passes
  * what it does not drop on to the next program). */
-int xdpshare_attach(struct lvip_state *s, __u32 ifindex, bool generic)
+int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
 {
 	const char *why = xdpshare_kernel_refuses();
 	struct lvip_bpf *skel;
@@ -232,7 +246,7 @@ int xdpshare_attach(struct lvip_state *s, __u32 ifindex, bool generic)
 	if (!err)
 		err = xdp_program__set_chain_call_enabled(prog, XDP_PASS, true);
 	if (!err)
-		err = xdp_program__attach(prog, ifindex, generic ? XDP_MODE_SKB : XDP_MODE_UNSPEC, 0);
+		err = xdp_program__attach(prog, ifindex, attach_mode(ifindex, req), 0);
 	if (!err && !xdpshare_alive_id(ifindex, xdp_program__id(prog)))
 		err = -EOPNOTSUPP; /* libxdp fell back to a lone program after all */
 	if (!err)
