@@ -141,12 +141,14 @@ hides_vip() {
 	assert_eq "$(tc_egress_ids "$RS" veth0)" ""
 }
 
-@test "dispatcher: config 'interface veth0 share' attaches through libxdp" {
+@test "dispatcher: config 'interface veth0 share' attaches through libxdp, save writes it back" {
 	need_dispatcher
 	printf 'interface veth0 share\nvip %s\n' "$VIP4" >"$BATS_TEST_TMPDIR/lvip.conf"
 	lvip apply -f "$BATS_TEST_TMPDIR/lvip.conf"
 	lvip status --json | json_assert 'd["interfaces"][0]["xdp_mode"] == "libxdp"'
 	hides_vip
+	run lvip save
+	[[ $output == *"interface veth0 share"* ]]
 	lvip detach veth0
 	assert_eq "$(xdp_prog_id "$RS" veth0)" 0
 }
