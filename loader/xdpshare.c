@@ -247,8 +247,11 @@ int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
 		err = xdp_program__set_chain_call_enabled(prog, XDP_PASS, true);
 	if (!err)
 		err = xdp_program__attach(prog, ifindex, attach_mode(ifindex, req), 0);
-	if (!err && !xdpshare_alive_id(ifindex, xdp_program__id(prog)))
-		err = -EOPNOTSUPP; /* libxdp fell back to a lone program after all */
+	if (!err && !xdpshare_alive_id(ifindex, xdp_program__id(prog))) {
+		lvip_err("libxdp did not run lvip in its dispatcher (the kernel refused the "
+			 "dispatcher): not sharing XDP");
+		err = -EOPNOTSUPP;
+	}
 	if (!err)
 		err = component_pin(s, ifindex, xdp_program__fd(prog));
 	if (err && !libxdp_get_error(prog) && xdp_program__id(prog))
