@@ -36,7 +36,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	      -I$(dir $(VMLINUX)) -Iinclude -Ibpf $(BPF_EXTRA_CFLAGS)
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -DLVIP_VERSION=\"$(VERSION)\"
-LDLIBS    := -lbpf -lelf -lz -lmnl -ljson-c
+LDLIBS    := -lxdp -lbpf -lelf -lz -lmnl -ljson-c
 
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -48,7 +48,8 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libjson-c-dev pkg-config iproute2 iputils-ping arping \
 	tcpdump nftables python3-scapy bats libcmocka-dev util-linux \
 	mandoc man-db manpages-dev systemd prometheus prometheus-node-exporter curl \
-	ipvsadm kmod debhelper dpkg-dev lintian python3-yaml keepalived
+	ipvsadm kmod debhelper dpkg-dev lintian python3-yaml keepalived \
+	libxdp-dev xdp-tools
 
 BPF_SRC   := bpf/lvip.bpf.c
 BPF_HDRS  := $(wildcard bpf/*.h) include/lvip.h

@@ -21,7 +21,7 @@ enum cmd_needs {
 
 /* Option values, one field per option of any command. */
 struct cmd_opts {
-	bool json, prometheus, dry_run, check_only, no_lo, keep_lo, all, exact, observe;
+	bool json, prometheus, dry_run, check_only, no_lo, keep_lo, all, exact, observe, xdp_share;
 	const char *file;
 	__u32 max_vips, watch, count, vip_series;
 	enum xdp_mode_req mode;

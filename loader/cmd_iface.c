@@ -53,8 +53,8 @@ static void attach_report(struct lvip_state *s, char **names, const __u32 *idx, 
 			  added[i] ? "attached" : was_observe[i] != info.observe ?
 			  "already attached, mode switched" : "already attached",
 			  xdp_mode_name(info.xdp_mode), info.observe ? "observe" : "enforce");
-		if (!added[i] && mode != MODE_AUTO && info.xdp_mode !=
-		    (mode == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
+		if (!added[i] && MODE_BASE(mode) != MODE_AUTO && !info.shared && info.xdp_mode !=
+		    (MODE_BASE(mode) == MODE_NATIVE ? XDP_ATTACHED_DRV : XDP_ATTACHED_SKB))
 			lvip_warn("%s stays in %s mode: 'lvip detach %s' first to change it",
 				  e, xdp_mode_name(info.xdp_mode), e);
 	}
@@ -188,8 +188,10 @@ static int attach_run(struct cmd_ctx *c)
 	bool upgraded = false, stale = s->progs_stale;
 	int err = 0;
 
+	enum xdp_mode_req mode = c->o.mode | (c->o.xdp_share ? MODE_SHARE : 0);
+
 	for (int i = 0; !err && i < c->argc; i++)
-		err = iface_check_foreign(s, idx[i], c->argv[i]);
+		err = iface_check_foreign(s, idx[i], c->argv[i], mode);
 	if (!err)
 		err = load_pins(s, c->o.max_vips ? c->o.max_vips : LVIP_MAX_VIPS_DEFAULT, &upgraded);
 	if (!err && upgraded)
@@ -197,7 +199,7 @@ static int attach_run(struct cmd_ctx *c)
 	if (!err && iface_gc(s))
 		lvip_info("forgot the state of interfaces that no longer exist");
 	if (!err)
-		err = attach_all(s, c->argv, idx, c->argc, c->o.mode, c->o.observe);
+		err = attach_all(s, c->argv, idx, c->argc, mode, c->o.observe);
 	if (!err)
 		ifaddr_refresh_all(s);
 	if (err && s->dir_created)
@@ -257,6 +259,11 @@ static const struct opt_def opt_observe = {
 	.help = "observe mode: count what would be dropped or rewritten, change nothing",
 };
 
+static const struct opt_def opt_xdp_share = {
+	.name = "xdp-share", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, xdp_share),
+	.help = "attach XDP as a libxdp component (dispatcher shared with other programs)",
+};
+
 static const struct opt_def opt_all = {
 	.name = "all", .type = OPT_FLAG, .offset = offsetof(struct cmd_opts, all),
 	.help = "every interface lvip is attached to",
@@ -266,11 +273,14 @@ const struct cmd_def cmd_attach = {
 	.name = "attach", .operands = "IFACE...",
 	.summary = "Load lvip (once) and attach its XDP ingress and TC egress programs to\n"
 		   "each IFACE. Idempotent. An interface carrying an XDP program that is not\n"
-		   "lvip's is refused and nothing is changed. With --observe the interfaces\n"
-		   "are in observe mode (every frame passes unchanged, the would-be actions\n"
-		   "are counted); without it in enforce mode: attaching again switches the\n"
-		   "mode of an attached interface at once, the programs staying attached.\n",
-	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_observe, &opt_max_vips, NULL },
+		   "lvip's is refused and nothing is changed, unless it is libxdp's dispatcher:\n"
+		   "lvip then joins it as one of its programs (as --xdp-share does). With\n"
+		   "--observe the interfaces are in observe mode (every frame passes unchanged,\n"
+		   "the would-be actions are counted); without it in enforce mode: attaching\n"
+		   "again switches the mode of an attached interface at once, the programs\n"
+		   "staying attached.\n",
+	.opts = (const struct opt_def *const[]){ &opt_mode, &opt_observe, &opt_xdp_share, &opt_max_vips,
+						 NULL },
 	.needs = NEED_LOCK | NEED_CREATE | NEED_CHANGE,
 	.check = check_ifaces, .run = attach_run,
 };

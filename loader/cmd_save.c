@@ -33,6 +33,7 @@ static const char *mode_word(__u8 xdp_mode)
 	switch (xdp_mode) {
 	case XDP_ATTACHED_DRV: return " mode=native";
 	case XDP_ATTACHED_SKB: return " mode=generic";
+	case LVIP_XDP_ATTACHED_LIBXDP: return " share";
 	default: return "";
 	}
 }

@@ -372,7 +372,7 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 				"or attach the new interface)", idx[i]);
 		else if (!f->link_alive)
 			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", e, e);
-		else if (f->xdp_prog_id != s->xdp_id)
+		else if (!f->shared && f->xdp_prog_id != s->xdp_id)
 			problem(st, "%s: runs XDP program %u, not the pinned %u", e, f->xdp_prog_id, s->xdp_id);
 		if (!f->gone && !f->tc_prog_id)
 			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", e, e);

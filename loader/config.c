@@ -4,6 +4,7 @@
  *
  *     # comment
  *     interface eth0 mode=native
+ *     interface eth1 share        (XDP through libxdp's dispatcher)
  *     interface eth*
  *     interface bond0 observe
  *     vip 198.18.0.100
@@ -69,7 +70,7 @@ static int push_iface(struct cfg_iface **v, size_t *n, size_t *cap, const char *
 
 static int parse_interface(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
-	enum xdp_mode_req mode = MODE_AUTO;
+	int mode = MODE_AUTO;
 	bool observe = false;
 
 	if (ntok < 2)
@@ -79,11 +80,17 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	if (!strcmp(tok[1], "lo"))
 		return cfg_error(file, line, "lvip hides VIPs on real interfaces, not on '%s'", tok[1]);
 	for (int i = 2; i < ntok; i++) {
+		enum xdp_mode_req base;
+
 		if (!strcmp(tok[i], "observe"))
 			observe = true;
-		else if (strncmp(tok[i], "mode=", 5) || parse_mode(tok[i] + 5, &mode))
+		else if (!strcmp(tok[i], "share"))
+			mode |= MODE_SHARE;
+		else if (!strncmp(tok[i], "mode=", 5) && !parse_mode(tok[i] + 5, &base))
+			mode = base | (mode & MODE_SHARE);
+		else
 			return cfg_error(file, line, "unknown interface option '%s' (expected "
-					 "mode=auto, mode=native, mode=generic or observe)", tok[i]);
+					 "mode=auto, mode=native, mode=generic, observe or share)", tok[i]);
 	}
 	for (size_t i = 0; i < c->nifs; i++)
 		if (!strcmp(c->ifs[i].pattern, tok[1])) {

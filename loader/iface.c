@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iface.c - attaching lvip to interfaces: XDP ingress through a pinned
- * bpf_link (DIR/xdp_<ifindex>), TC egress through clsact with lvip's own
- * handle and priority. Never replaces or removes anything that is not lvip's.
+ * bpf_link (DIR/xdp_<ifindex>) or, shared, as a libxdp component
+ * (xdpshare.c), TC egress through clsact with lvip's own handle and
+ * priority. Never replaces or removes anything that is not lvip's.
+ *
+ * The link is the default on an interface without XDP: it needs nothing but
+ * XDP itself, while libxdp's dispatcher needs freplace programs, which some
+ * kernels refuse. On an interface where a dispatcher runs, lvip joins it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +40,8 @@ int parse_mode(const char *s, enum xdp_mode_req *mode)
 
 const char *mode_name(enum xdp_mode_req mode)
 {
+	if (mode & MODE_SHARE)
+		return MODE_BASE(mode) == MODE_GENERIC ? "libxdp, generic" : "libxdp";
 	return mode == MODE_NATIVE ? "native" : mode == MODE_GENERIC ? "generic" : "auto";
 }
 
@@ -74,7 +81,8 @@ static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
 	return fd;
 }
 
-/* This instance's XDP link of ifindex is pinned and attached there. */
+/* This instance's XDP program of ifindex runs there: its pinned link, or
+ * its pinned libxdp component. */
 static bool link_alive(const struct lvip_state *s, __u32 ifindex)
 {
 	bool alive;
@@ -82,7 +90,7 @@ static bool link_alive(const struct lvip_state *s, __u32 ifindex)
 
 	if (fd >= 0)
 		close(fd);
-	return fd >= 0 && alive;
+	return (fd >= 0 && alive) || xdpshare_alive(s, ifindex, NULL);
 }
 
 static bool prog_named(__u32 id, const char *prefix)
@@ -136,6 +144,7 @@ const char *xdp_mode_name(__u8 mode)
 	case XDP_ATTACHED_SKB: return "generic";
 	case XDP_ATTACHED_HW: return "offload";
 	case XDP_ATTACHED_MULTI: return "multi";
+	case LVIP_XDP_ATTACHED_LIBXDP: return "libxdp";
 	default: return "none";
 	}
 }
@@ -155,21 +164,51 @@ static __u32 tc_query(__u32 ifindex)
 	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
 }
 
+/* An XDP program that is not lvip's on ifindex: 0 if lvip can run beside
+ * it (libxdp's dispatcher, joined), else -EBUSY with the reason. */
+static int xdp_check_foreign(__u32 ifindex, const char *e)
+{
+	__u8 mode = 0;
+	__u32 id = xdp_attached_id(ifindex, &mode);
+	const char *why;
+
+	if (!id)
+		return 0;
+	switch (xdpshare_classify(ifindex, id)) {
+	case XDP_LIBXDP_DISPATCHER:
+		return 0;
+	case XDP_LIBXDP_LONE:
+		why = xdpshare_kernel_refuses();
+		lvip_err("%s carries a libxdp program (id %u) loaded without libxdp's dispatcher (%s): "
+			 "nothing can run beside it, refusing to replace it", e, id,
+			 why ? why : "it was loaded alone");
+		return -EBUSY;
+	default:
+		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
+			 "refusing to replace it", e, id, xdp_mode_name(mode));
+		return -EBUSY;
+	}
+}
+
 /* Refuse (-EBUSY) an interface where lvip would have to replace someone
- * else's program: an XDP program not attached through lvip's link, or a
- * foreign filter sitting at lvip's own tc handle/priority. */
-int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name)
+ * else's program: an XDP program not attached through lvip's link and not
+ * libxdp's dispatcher, or a foreign filter sitting at lvip's own tc
+ * handle/priority; refuse (-EOPNOTSUPP) to share XDP where the kernel
+ * cannot load libxdp's dispatcher. */
+int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name,
+			enum xdp_mode_req req)
 {
 	char e[LVIP_NAME_ESC];
-	__u32 tc_id, xdp_id;
-	__u8 mode = 0;
+	const char *why;
+	__u32 tc_id;
 
-	xdp_id = xdp_attached_id(ifindex, &mode);
 	name_escape(name, e, sizeof(e));
-	if (xdp_id && !link_alive(s, ifindex)) {
-		lvip_err("%s already carries an XDP program (id %u, %s mode) that is not lvip's: "
-			 "refusing to replace it", e, xdp_id, xdp_mode_name(mode));
+	if (!link_alive(s, ifindex) && xdp_check_foreign(ifindex, e))
 		return -EBUSY;
+	why = xdpshare_kernel_refuses();
+	if ((req & MODE_SHARE) && why && !link_alive(s, ifindex)) {
+		lvip_err("%s: cannot share XDP through libxdp: %s", e, why);
+		return -EOPNOTSUPP;
 	}
 	tc_id = tc_query(ifindex);
 	if (tc_id && !tc_owned(s, ifindex, tc_id)) {
@@ -236,6 +275,11 @@ static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mod
 	*added = false;
 	if (link_alive(s, ifindex))
 		return 0;
+	if ((mode & MODE_SHARE) || xdp_attached_id(ifindex, NULL)) { /* a dispatcher: join it */
+		err = xdpshare_attach(s, ifindex, MODE_BASE(mode));
+		*added = !err;
+		return err;
+	}
 	err = link_pin_path(s, ifindex, path, sizeof(path));
 	if (err)
 		return err;
@@ -263,6 +307,8 @@ static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 	bool alive;
 	int fd, err = 0;
 
+	if (xdpshare_pinned(s, ifindex))
+		return xdpshare_detach(s, ifindex);
 	fd = link_open(s, ifindex, &alive);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
@@ -356,6 +402,8 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 		if (!strncmp(de->d_name, LVIP_LINK_PREFIX, strlen(LVIP_LINK_PREFIX)) &&
 		    parse_u32(de->d_name + strlen(LVIP_LINK_PREFIX), 1, UINT_MAX, &idx))
 			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
+		else if (xdpshare_pin_name(de->d_name, &idx))
+			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
 	if (d)
 		closedir(d);
 	while (!err && s->map_fd[M_IFSTATS] >= 0 &&
@@ -436,6 +484,12 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 		close(fd);
 	if (info->link_alive)
 		info->xdp_prog_id = xdp_attached_id(ifindex, &info->xdp_mode);
+	if (!info->link_pinned && xdpshare_pinned(s, ifindex)) {
+		info->shared = info->link_pinned = true;
+		info->xdp_prog_id = xdpshare_alive(s, ifindex, NULL);
+		info->link_alive = info->xdp_prog_id != 0;
+		info->xdp_mode = LVIP_XDP_ATTACHED_LIBXDP;
+	}
 	info->tc_prog_id = tc_query(ifindex);
 	if (!tc_owned(s, ifindex, info->tc_prog_id))
 		info->tc_prog_id = 0;

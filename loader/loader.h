@@ -2,7 +2,8 @@
 /*
  * loader.h - the loader's modules, one section each, in the order they
  * depend on each other: a module calls only the modules above it (load.c,
- * last, is above both state and iface). The commands (cmd.h), what they
+ * last, is above both state and iface; xdpshare, below iface, opens the
+ * embedded object itself). The commands (cmd.h), what they
  * show (output.h), the config file (config.h) and the plan of apply/watch
  * (plan.h) have headers of their own.
  */
@@ -255,13 +256,37 @@ int vip_guard_addrs(struct addr_list *out);
  * most /126). */
 const char *vip_guard(const struct vip_addr *a, const struct addr_list *own, char *buf, size_t len);
 
+/* ---- xdpshare.c: lvip as a libxdp component program ---- */
+
+/* The XDP mode asked for; MODE_SHARE added: through libxdp's dispatcher
+ * (xdpshare.c) instead of lvip's own link. */
+enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC, MODE_SHARE = 4 };
+#define MODE_BASE(m) ((enum xdp_mode_req)((m) & 3))
+/* iface_info.xdp_mode of an interface where lvip runs as a libxdp component */
+#define LVIP_XDP_ATTACHED_LIBXDP 0x10
+
+/* Who holds an XDP program that is not lvip's own link. */
+enum xdp_owner {
+	XDP_FOREIGN,           /* not libxdp's: refused */
+	XDP_LIBXDP_DISPATCHER, /* libxdp's dispatcher: lvip joins it */
+	XDP_LIBXDP_LONE,       /* a libxdp program loaded without a dispatcher */
+};
+
+const char *xdpshare_kernel_refuses(void); /* NULL: the dispatcher can load */
+enum xdp_owner xdpshare_classify(__u32 ifindex, __u32 prog_id);
+bool xdpshare_pin_name(const char *name, __u32 *ifindex);
+bool xdpshare_pinned(const struct lvip_state *s, __u32 ifindex);
+__u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode);
+bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
+int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req);
+int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
+
 /* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
 
 #define LVIP_LINK_PREFIX "xdp_"
 #define LVIP_TC_HANDLE   0x1c1a /* lvip's own tc filter handle ... */
 #define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
 
-enum xdp_mode_req { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
 
 struct iface_info {
 	__u32 ifindex;
@@ -270,7 +295,8 @@ struct iface_info {
 	__u8 xdp_mode;      /* XDP_ATTACHED_* */
 	bool gone;          /* the interface no longer exists (name: "(gone)") */
 	__u32 tc_prog_id;   /* lvip's filter, 0: none */
-	bool link_pinned, link_alive;
+	bool link_pinned, link_alive; /* the link, or (shared) the libxdp component */
+	bool shared;        /* lvip runs as a libxdp component there */
 	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
 	bool ifaddr_stale;  /* compat: lvip_ifaddr no longer what the device has */
 	bool observe;       /* lvip_ifmode: observe mode */
@@ -285,7 +311,8 @@ int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bo
 int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe);
 bool iface_observed(const struct lvip_state *s, __u32 ifindex);
 int iface_detach(struct lvip_state *s, __u32 ifindex);
-int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name);
+int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name,
+			enum xdp_mode_req req);
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n);
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info);
 int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd);

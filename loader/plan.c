@@ -155,7 +155,7 @@ static int refuse_foreign(struct lvip_state *s, struct plan *p)
 	int err = 0;
 
 	for (size_t i = 0; !err && i < p->nattach; i++) {
-		if (!iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name))
+		if (!iface_check_foreign(s, p->attach[i].ifindex, p->attach[i].name, p->attach[i].mode))
 			p->attach[kept++] = p->attach[i];
 		else
 			err = vec_push(&p->refused, &p->nrefused, &p->cap_refused, sizeof(p->attach[i]), &p->attach[i]);
@@ -211,7 +211,8 @@ static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
 		struct iface_info info;
 
 		iface_inspect(s, d->ifindex, &info);
-		d->mode = info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC : MODE_AUTO; /* for undo */
+		d->mode = info.shared ? MODE_SHARE : info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC :
+			  MODE_AUTO; /* for undo */
 		d->observe = info.observe;
 		err = iface_detach(s, d->ifindex);
 		if (err) {

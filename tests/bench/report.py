@@ -5,12 +5,16 @@
   row ...                   one JSON line for a measured value (memory)
   pair-row ...              one JSON line from interleaved case/baseline samples
   wire-sample ...           one JSON line for one on-the-wire run
+  wire-refused ...          one JSON line: the kernel refuses a wire method
   wire-rows FILE            the on-the-wire cases from the samples in FILE
+  part-failed ...           one JSON line: a part of make bench could not run
   report RESULTS OUT        print the table, write OUT (build/bench.json)
 
 Every case object has: name, ns, baseline_ns, ratio, extra_ns, goal, met
 (ns figures null where the case is not a time, goal/met null where the case
-has no goal), plus group, baseline, goal_text and details.
+has no goal), plus group, baseline, goal_text and details. A case that could
+not be measured (the kernel refusing what it needs) has ns null, met null and
+not_measured: the reason; its goal is reported as not measured, not missed.
 """
 import argparse
 import json
@@ -21,7 +25,7 @@ import sys
 
 def case(group, name, ns=None, baseline=None, baseline_ns=None, ratio=None, extra_ns=None,
          goal=None, goal_text=None, **more):
-    met = None if goal is None else (ratio is not None and ratio <= goal)
+    met = None if goal is None or "not_measured" in more else (ratio is not None and ratio <= goal)
     d = {"group": group, "name": name, "ns": ns, "baseline": baseline,
          "baseline_ns": baseline_ns, "ratio": ratio, "extra_ns": extra_ns,
          "goal": goal, "goal_text": goal_text, "met": met}
@@ -77,8 +81,18 @@ GOALS = {("packet", "generic", "nofilter"): 0.70, ("packet", "generic", "nftable
          ("live", "native", "nofilter"): 0.15, ("live", "native", "nftables"): 0.40}
 
 
+def cmd_wire_refused(a):
+    print(json.dumps({"method": a.method, "refused": a.reason}))
+
+
+def cmd_part_failed(a):
+    print(json.dumps(case(a.part, f"{a.part}: not measured", not_measured=a.reason)))
+
+
 def cmd_wire_rows(a):
-    samples = [json.loads(l) for l in open(a.file) if l.strip()]
+    lines = [json.loads(l) for l in open(a.file) if l.strip()]
+    refused = {s["method"]: s["refused"] for s in lines if "refused" in s}
+    samples = [s for s in lines if "refused" not in s]
     per = {}  # (method, config) -> {round: ns per frame}
     bad = {}
     for s in samples:
@@ -99,6 +113,9 @@ def cmd_wire_rows(a):
         if bad.get((method, cfg)) or bad.get((method, base_cfg)):
             details["not_counted"] = {"case": bad.get((method, cfg), []),
                                       "baseline": bad.get((method, base_cfg), [])}
+        if method in refused:
+            return case("wire", name, None, base, None, None, None, goal, gt,
+                        not_measured=refused[method], **details)
         if not rounds:
             return case("wire", name, None, base, None, None, None, goal, gt,
                         note="no run delivered exactly N frames", **details)
@@ -164,6 +181,9 @@ def cmd_report(a):
         lines.append("  " + (hdr.replace("      ns", "      ms").replace(" base ns", " base ms")
                              .replace("extra ns", "extra ms") if g == "control" else hdr))
         for r in grp:
+            if r.get("not_measured"):
+                lines.append(f"  {r['name'][:54]:<54} not measured: {r['not_measured']}")
+                continue
             met = "-" if r["met"] is None else ("met" if r["met"] else "MISSED")
             goal = "-" if r["goal"] is None else f"{r['goal']:.2f}"
             sc = lambda x: None if x is None else x / scale
@@ -173,9 +193,15 @@ def cmd_report(a):
                          f"{goal:>6}  {met}")
     goals = [r for r in rows if r["met"] is not None]
     missed = [r for r in goals if not r["met"]]
+    unmeasured = [r for r in rows if r.get("not_measured")]
     lines += ["", f"{len(goals) - len(missed)} of {len(goals)} goals met"
-              + (": missed " + "; ".join(r["name"] for r in missed) if missed else ""),
-              f"written: {a.out}"]
+              + (": missed " + "; ".join(r["name"] for r in missed) if missed else "")]
+    for reason in sorted({r["not_measured"] for r in unmeasured}):
+        why = [r for r in unmeasured if r["not_measured"] == reason]
+        goal_rows = [r["name"] for r in why if r["goal"] is not None]
+        lines.append(f"not measured ({reason}): {len(why)} cases, {len(goal_rows)} goals"
+                     + (": " + "; ".join(goal_rows) if goal_rows else ""))
+    lines.append(f"written: {a.out}")
     print("\n".join(lines))
 
 
@@ -199,6 +225,12 @@ def main():
     for o in ("round", "n", "delivered"):
         s.add_argument("--" + o, type=int, required=True)
     s.add_argument("--invalid", action="store_true")
+    s = sub.add_parser("wire-refused")
+    s.add_argument("--method", required=True)
+    s.add_argument("--reason", required=True)
+    s = sub.add_parser("part-failed")
+    s.add_argument("--part", required=True)
+    s.add_argument("--reason", required=True)
     s = sub.add_parser("wire-rows")
     s.add_argument("file")
     s = sub.add_parser("report")
@@ -208,6 +240,7 @@ def main():
     a = p.parse_args()
     {"jget": cmd_jget, "row": cmd_row, "pair-row": cmd_pair_row,
      "wire-sample": cmd_wire_sample, "wire-rows": cmd_wire_rows,
+     "wire-refused": cmd_wire_refused, "part-failed": cmd_part_failed,
      "report": cmd_report}[a.cmd](a)
 
 
