@@ -36,12 +36,15 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* SIGINT, SIGTERM, and SIGPIPE (the reader went away: lvip monitor | head)
+ * end the loop, so that the flag is cleared on the way out. */
 static int catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
 
 	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ? -errno : 0;
+	return sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	       sigaction(SIGPIPE, &sa, NULL) ? -errno : 0;
 }
 
 static __s64 clock_ns(clockid_t id)

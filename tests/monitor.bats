@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/monitor.bats - lvip monitor (docs/cli.md#lvip-monitor): the
+# tests/monitor.bats - lvip monitor (docs/cli.md#monitor): the
 # datapath's drops and rewrites as events through the lvip_events ring
 # buffer, between two namespaces:
 #
@@ -8,7 +8,8 @@
 #    the VIP; events sent <= the bound; sent + not sent = the drops counted;
 #  - a "who-has X tell VIP" rewrite shows as an event;
 #  - nobody listening: counters move, no event is built (lvip_monrate stays
-#    0); a killed monitor's flag is cleared by the next locked command;
+#    0); a killed monitor's flag is cleared by the next locked command, a
+#    monitor whose reader went (| head) clears its own;
 #  - a pin set without the monitor's maps gets them on the next attach.
 #
 # Without root/BPF the tests skip, or fail when LVIP_REQUIRE_BPF=1.
@@ -146,6 +147,18 @@ PY
 	assert_eq "$MON_PID" "$(mon_field pid)" "the killed monitor's flag"
 	lvip vip add 198.18.0.101 >/dev/null
 	assert_eq 0 "$(mon_field pid)" "the flag after the next locked command"
+}
+
+@test "monitor | head -n 1: the monitor exits when its reader goes, its flag cleared" {
+	local out=$BATS_TEST_TMPDIR/head.txt pid
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	bg_start pid bash -c 'ip netns exec "$RS" "$1" --pin-dir "$PIN" monitor | head -n 1 >"$2"' _ \
+		"$LVIP" "$out"
+	wait_until 10 mon_listening || fail "monitor did not start"
+	no_arp_reply "$VIP4"
+	wait_until 10 mon_idle || fail "the monitor kept its flag after its reader went"
+	wait_until 10 bg_gone "$pid" || fail "the pipeline did not end"
+	grep -q "arp_in_dropped from .* $PEER_ADDR4 vip $VIP4\$" "$out" || fail "first line: $(cat "$out")"
 }
 
 @test "monitor: a pin set without the monitor's maps gets them on the next attach" {
