@@ -122,6 +122,7 @@ static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 		if (src && bpf_skb_store_bytes(skb, rw.sip_off, &src, sizeof(src), 0))
 			src = 0;
 		act = rewrite_done(&rw, skb->ifindex, src != 0);
+		mon_rewrite(skb, &rw, skb->ifindex, act);
 	}
 	return act == LVIP_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }

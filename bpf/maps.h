@@ -71,4 +71,24 @@ struct {
 	__type(value, struct lvip_meta);
 } lvip_meta SEC(".maps");
 
+/* lvip monitor: events, whether anyone listens, the per-CPU rate limit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LVIP_EVENTS_SIZE);
+} lvip_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lvip_mon);
+} lvip_mon SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lvip_monrate);
+} lvip_monrate SEC(".maps");
+
 #endif /* LVIP_MAPS_H */

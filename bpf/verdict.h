@@ -12,6 +12,7 @@
 
 #include "parsing.h"
 #include "maps.h"
+#include "monitor.h"
 
 enum lvip_action {
 	LVIP_PASS = 0,
@@ -26,6 +27,7 @@ struct lvip_rewrite {
 	__be32 target;             /* the ARP target IP, to pick the subnet */
 	struct lvip_vip_val *vip;  /* the VIP being hidden, for its counters */
 	__u32 pull_len;            /* LVIP_PULL: bytes wanted in the linear data */
+	__be32 vip_addr;           /* the VIP (the sender IP before the rewrite) */
 };
 
 static __always_inline __u64 *if_counters(__u32 ifindex)
@@ -102,6 +104,14 @@ static __always_inline enum lvip_reason observe_reason(enum lvip_reason r)
 	return LVIP_R_OBSERVE_ND_OUT;
 }
 
+static __always_inline enum lvip_reason acted_reason(__u32 ifindex, enum lvip_reason r)
+{
+	if (r != LVIP_R_ARP_IN_DROPPED && r != LVIP_R_ARP_OUT_DROPPED &&
+	    r != LVIP_R_ND_IN_DROPPED && r != LVIP_R_ND_OUT_DROPPED)
+		return r;
+	return observing(ifindex) ? observe_reason(r) : r;
+}
+
 /* A drop, or in observe mode its would-be count; one count either way. */
 static __always_inline int drop(__u64 *vip_dropped, __u32 ifindex, enum lvip_reason r)
 {
@@ -145,6 +155,7 @@ static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
 	vip = vip4_find(arp->tip);
 	if (!vip || vip_released(vip))
 		return LVIP_PASS;
+	mon_arp(c, arp, arp->tip, ifindex, LVIP_R_ARP_IN_DROPPED);
 	return arp_drop(vip, ifindex, LVIP_R_ARP_IN_DROPPED);
 }
 
@@ -177,8 +188,10 @@ static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
 			return malformed(ifindex);
 		if (res == PARSE_OK) {
 			vip = vip6_find(ns->target);
-			if (vip && !vip_released(vip))
+			if (vip && !vip_released(vip)) {
+				mon_nd(c, ip6, ns->target, ifindex, LVIP_R_ND_IN_DROPPED);
 				return nd_drop(vip, ifindex, LVIP_R_ND_IN_DROPPED);
+			}
 		}
 	}
 	vip = vip6_find(&ip6->daddr);
@@ -237,21 +250,24 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 	vip = vip4_find(arp->sip);
 	if (!vip || vip_released(vip))
 		return LVIP_PASS;
-	if (arp->op == bpf_htons(ARPOP_REPLY))
-		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
-	if (arp->op != bpf_htons(ARPOP_REQUEST))
+	if (arp->op != bpf_htons(ARPOP_REPLY) && arp->op != bpf_htons(ARPOP_REQUEST))
 		return LVIP_PASS;
-	if (!__builtin_memcmp(arp->sip, arp->tip, sizeof(arp->sip)))
+	if (arp->op == bpf_htons(ARPOP_REPLY) ||
+	    !__builtin_memcmp(arp->sip, arp->tip, sizeof(arp->sip))) {
+		mon_arp(c, arp, arp->sip, ifindex, LVIP_R_ARP_OUT_DROPPED);
 		return arp_drop(vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
+	}
 	/* "who-has X tell VIP" (X may even be another VIP): ask with the
 	 * interface's own address instead, so no neighbour learns the VIP. */
 	if (observing(ifindex)) {
+		mon_arp(c, arp, arp->sip, ifindex, LVIP_R_OBSERVE_REWRITE);
 		count_reason(ifindex, LVIP_R_OBSERVE_REWRITE);
 		return LVIP_PASS;
 	}
 	rw->sip_off = (void *)arp->sip - c->start;
 	__builtin_memcpy(&rw->target, arp->tip, sizeof(rw->target));
 	rw->vip = vip;
+	__builtin_memcpy(&rw->vip_addr, arp->sip, sizeof(rw->vip_addr));
 	return LVIP_REWRITE;
 }
 
@@ -269,6 +285,7 @@ static __always_inline int egress_ipv6(struct cursor *c, __u32 ifindex)
 	vip = vip6_find(na->target);
 	if (!vip || vip_released(vip))
 		return LVIP_PASS;
+	mon_nd(c, ip6, na->target, ifindex, LVIP_R_ND_OUT_DROPPED);
 	return nd_drop(vip, ifindex, LVIP_R_ND_OUT_DROPPED);
 }
 
@@ -294,6 +311,27 @@ static __always_inline int rewrite_done(struct lvip_rewrite *rw, __u32 ifindex, 
 		return arp_drop(rw->vip, ifindex, LVIP_R_ARP_OUT_DROPPED);
 	count_reason(ifindex, LVIP_R_ARP_OUT_REWRITTEN);
 	return LVIP_PASS;
+}
+
+/* The rewrite's event, on the frame as it leaves (the ARP sender hardware
+ * address is not rewritten; the VIP was kept in rw). */
+static __always_inline void mon_rewrite(const struct __sk_buff *skb, const struct lvip_rewrite *rw,
+					__u32 ifindex, int act)
+{
+	struct cursor c = {
+		.start = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+	};
+	struct arp_eth *arp;
+	__u32 off = rw->sip_off - __builtin_offsetof(struct arp_eth, sip);
+
+	if (off > 64)
+		return;
+	arp = c.start + off;
+	if ((void *)(arp + 1) > c.end)
+		return;
+	mon_arp(&c, arp, &rw->vip_addr, ifindex,
+		act == LVIP_DROP ? LVIP_R_ARP_OUT_DROPPED : LVIP_R_ARP_OUT_REWRITTEN);
 }
 
 #endif /* LVIP_VERDICT_H */

@@ -24,6 +24,9 @@
 #define LVIP_MAP_IFADDR  "lvip_ifaddr"
 #define LVIP_MAP_META    "lvip_meta"
 #define LVIP_MAP_IFMODE  "lvip_ifmode"
+#define LVIP_MAP_EVENTS  "lvip_events"
+#define LVIP_MAP_MON     "lvip_mon"
+#define LVIP_MAP_MONRATE "lvip_monrate"
 
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
@@ -156,5 +159,47 @@ struct lvip_meta {
 	__u32 max_vips;
 };
 _Static_assert(sizeof(struct lvip_meta) == 8, "lvip_meta ABI");
+
+/*
+ * lvip monitor. lvip_mon (array, one slot) says whether a monitor listens:
+ * pid 0 = nobody, and the datapath builds no event. The monitor writes its
+ * pid and rate when it starts and 0 when it exits; lvip clears the pid of a
+ * monitor that no longer runs (killed) whenever it opens the pins.
+ */
+struct lvip_mon {
+	__u32 pid;         /* the listening lvip monitor, 0 = none */
+	__u32 rate;        /* events per second per CPU (the bucket holds as many) */
+	__u64 interval_ns; /* 1e9 / rate: the cost of one event in the bucket */
+};
+_Static_assert(sizeof(struct lvip_mon) == 16, "lvip_mon ABI");
+
+/* Value of lvip_monrate (per-CPU array, one slot): the per-CPU token bucket
+ * as a theoretical arrival time (an event may go when tat - now stays
+ * within one second), and the events sent and not sent. */
+struct lvip_monrate {
+	__u64 tat;      /* bpf_ktime_get_ns() time the bucket is full again */
+	__u64 sent;     /* events put in lvip_events */
+	__u64 not_sent; /* events the rate limit (or a full ring) left out */
+};
+_Static_assert(sizeof(struct lvip_monrate) == 24, "lvip_monrate ABI");
+
+#define LVIP_EVENTS_SIZE (256 * 1024) /* lvip_events ring buffer, bytes */
+#define LVIP_MON_RATE_DEFAULT 100     /* events per second per CPU */
+
+/* A record of lvip_events: one drop or rewrite. Addresses in network
+ * order; an IPv4 address fills the first 4 bytes of its field. */
+struct lvip_event {
+	__u64 ts_ns;      /* bpf_ktime_get_ns() */
+	__u32 ifindex;
+	__u16 vlan;       /* the outer VLAN tag's id, 0 when untagged */
+	__u8 reason;      /* enum lvip_reason */
+	__u8 family;      /* 4 (ARP) or 6 (NDP) */
+	__u8 mac[6];      /* requester: ARP sender hardware address, or the
+			   * Ethernet source of an NS/NA */
+	__u8 _pad[2];
+	__u8 requester[16]; /* ARP sender IP, or the IPv6 source */
+	__u8 vip[16];
+};
+_Static_assert(sizeof(struct lvip_event) == 56, "lvip_event ABI");
 
 #endif /* LVIP_H */

@@ -22,7 +22,7 @@
 static const struct cmd_def *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release,
 	&cmd_vip_hide, &cmd_stats, &cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_save,
-	&cmd_down,
+	&cmd_monitor, &cmd_down,
 };
 
 static const struct opt_def opt_help = {

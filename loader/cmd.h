@@ -23,7 +23,7 @@ enum cmd_needs {
 struct cmd_opts {
 	bool json, prometheus, dry_run, check_only, no_lo, keep_lo, all, exact, observe, xdp_share;
 	const char *file;
-	__u32 max_vips, watch, count, vip_series;
+	__u32 max_vips, watch, count, vip_series, rate;
 	enum xdp_mode_req mode;
 };
 
@@ -81,7 +81,7 @@ int cmd_main(int argc, char **argv);
 extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
 extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list, cmd_vip_release, cmd_vip_hide;
 extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
-extern const struct cmd_def cmd_apply, cmd_watch, cmd_save;
+extern const struct cmd_def cmd_apply, cmd_watch, cmd_save, cmd_monitor;
 
 /* Options shared by several commands. */
 extern const struct opt_def opt_json, opt_file, opt_exact;

@@ -70,6 +70,9 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
 	maps[M_IFMODE] = skel->maps.lvip_ifmode;
 	maps[M_META] = skel->maps.lvip_meta;
+	maps[M_EVENTS] = skel->maps.lvip_events;
+	maps[M_MON] = skel->maps.lvip_mon;
+	maps[M_MONRATE] = skel->maps.lvip_monrate;
 }
 
 static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips)

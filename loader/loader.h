@@ -156,6 +156,9 @@ enum lvip_map_id {
 	M_IFADDR,
 	M_IFMODE,
 	M_META,
+	M_EVENTS,
+	M_MON,
+	M_MONRATE,
 	M_COUNT,
 };
 
@@ -182,6 +185,7 @@ int state_open(struct lvip_state *s);
 bool state_loaded(const struct lvip_state *s);  /* whole, programs bound to the maps */
 bool state_partial(const struct lvip_state *s); /* something pinned, not whole */
 bool state_any(const struct lvip_state *s);     /* something pinned */
+bool monitor_alive(__u32 pid);                  /* an lvip process with that pid runs */
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
 int meta_write(int meta_fd, __u32 max_vips);
 struct ifc_maps state_ifc(const struct lvip_state *s);

@@ -24,6 +24,9 @@ const char *const lvip_map_names[M_COUNT] = {
 	[M_IFADDR] = LVIP_MAP_IFADDR,
 	[M_IFMODE] = LVIP_MAP_IFMODE,
 	[M_META] = LVIP_MAP_META,
+	[M_EVENTS] = LVIP_MAP_EVENTS,
+	[M_MON] = LVIP_MAP_MON,
+	[M_MONRATE] = LVIP_MAP_MONRATE,
 };
 
 /* The layout this build expects of each pinned map. */
@@ -38,6 +41,9 @@ static const struct {
 	[M_IFADDR] = { BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct lvip_ifaddr) },
 	[M_IFMODE] = { BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(__u32) },
 	[M_META] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_meta) },
+	[M_EVENTS] = { BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	[M_MON] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_mon) },
+	[M_MONRATE] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_monrate) },
 };
 
 void state_init(struct lvip_state *s, const char *pin_dir)
@@ -185,6 +191,36 @@ bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 	return ours && vip4;
 }
 
+bool monitor_alive(__u32 pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strcmp(comm, "lvip\n");
+}
+
+/* lvip_mon names a monitor that no longer runs (killed): clear it, so the
+ * datapath stops building events nobody reads. Only under the lock, which
+ * a starting monitor holds while it writes its pid. */
+static void clear_stale_monitor(const struct lvip_state *s)
+{
+	struct lvip_mon mon = {};
+	__u32 zero = 0;
+
+	if (s->dir_fd < 0 || s->map_fd[M_MON] < 0 ||
+	    bpf_map_lookup_elem(s->map_fd[M_MON], &zero, &mon) || !mon.pid || monitor_alive(mon.pid))
+		return;
+	mon.pid = 0;
+	bpf_map_update_elem(s->map_fd[M_MON], &zero, &mon, BPF_ANY);
+}
+
 /* Open whatever is pinned. Missing objects stay -1; a map with a foreign
  * layout is an error. Pinned programs that are not bound to the pinned maps
  * are marked stale: they are replaced, never reused. */
@@ -213,6 +249,7 @@ int state_open(struct lvip_state *s)
 		if (err)
 			return err;
 	}
+	clear_stale_monitor(s);
 	fd = obj_get(s, LVIP_PROG_XDP);
 	if (fd >= 0) {
 		s->xdp_fd = fd;

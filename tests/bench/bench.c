@@ -538,6 +538,43 @@ static bool xdp_ctx_ok(int fd, __u32 ifindex)
 	return prog_run(&p, &f, 1, &o) == 0 && o.retval == XDP_PASS;
 }
 
+/* Set lvip_mon as lvip monitor does (pid != 0: listening), or clear it. */
+static void monitor_flag(int mon_fd, bool on)
+{
+	struct lvip_mon m = { .pid = on ? (__u32)getpid() : 0, .rate = LVIP_MON_RATE_DEFAULT,
+			      .interval_ns = 1000000000ULL / LVIP_MON_RATE_DEFAULT };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(mon_fd, &zero, &m, BPF_ANY))
+		die("lvip_mon: %s", strerror(errno));
+}
+
+/* The dropped ARP request with a monitor listening (nobody reads the ring:
+ * past the burst, each drop takes the rate limit's path, the cost of a
+ * flood) vs nobody listening, baseline, case, case, baseline per round. */
+static void monitor_case(const char *pin, const struct prog *p, const struct frame *f, int rounds,
+			 int repeat)
+{
+	struct dcase c = { "ARP request for a VIP, dropped, monitor listening vs nobody", NULL, 0 };
+	int mon_fd = obj_get(pin, LVIP_MAP_MON);
+	struct run_out o[4];
+
+	c.base_name = "lvip, nobody listening";
+	for (int r = 0; r < rounds; r++) {
+		for (int i = 0; i < 4; i++) {
+			monitor_flag(mon_fd, i == 1 || i == 2);
+			prog_run_or_die(p, f, repeat, XDP_DROP, &o[i]);
+		}
+		c.base_ns[r] = (o[0].ns + o[3].ns) / 2;
+		c.ns[r] = (o[1].ns + o[2].ns) / 2;
+		c.ratio[r] = c.ns[r] / c.base_ns[r];
+		c.extra[r] = c.ns[r] - c.base_ns[r];
+	}
+	monitor_flag(mon_fd, false);
+	close(mon_fd);
+	print_case("datapath", &c, rounds, repeat);
+}
+
 static int cmd_dp(int argc, char **argv)
 {
 	const char *pin_a = NULL, *pin_s = NULL, *pin_b = NULL;
@@ -783,6 +820,7 @@ static int cmd_dp(int argc, char **argv)
 		}
 		print_case("datapath", &c, rounds, repeat);
 	}
+	monitor_case(pin_a, &p_lvip, &cs[C_ARPVIP].f, rounds, repeat);
 	baselines_bpf__destroy(bl);
 	return 0;
 }

@@ -12,7 +12,9 @@
 #   Phase 2, the fix: lvip on both real servers. Only the director answers
 #   ARP/ND for the VIPs, requests go through the director and are spread over
 #   both real servers, replies come straight from them, "who-has gateway tell
-#   VIP" leaves rewritten; the counters, from lvip and from plain bpftool.
+#   VIP" leaves rewritten; lvip monitor shows who asked for the VIP (XDP
+#   drops never reach tcpdump on the real server); the counters, from lvip
+#   and from plain bpftool.
 #
 # Every observation is read on the wire (tcpdump on the switch's bridge) or
 # from the hosts' own state; the demo exits 0 only if every one held.
@@ -48,6 +50,22 @@ spread_ok() {
 	[ "$c" = 0 ] && [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ $((a + b)) -eq "$2" ]
 }
 indent() { sed 's/^/        /'; }
+# monitor_listening RS: RS's lvip monitor has set its flag (lvip_mon.pid).
+monitor_listening() {
+	bpftool -j map dump pinned "$LAB_BPFFS/$1/lvip_mon" |
+		"$LAB_PY" -c 'import json, sys; e = json.load(sys.stdin)[0]; sys.exit(e.get("formatted", e)["value"]["pid"] == 0)'
+}
+# monitor_who LOG: the requesters of lvip monitor --json's events in LOG, one
+# "REASON MAC IP -> VIP xN" line per kind, then "not sent N".
+monitor_who() {
+	"$LAB_PY" -c '
+import collections, json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+c = collections.Counter((e["reason"], e["mac"], e["requester"], e["vip"]) for e in lines if "reason" in e)
+for k, n in sorted(c.items()):
+    print("%s %s %s -> %s x%d" % (k + (n,)))
+print("not sent %d" % sum(e["not_sent"] for e in lines if "not_sent" in e))' "$1"
+}
 
 reason=$(lab_env_reason)
 if [ -n "$reason" ]; then
@@ -139,10 +157,15 @@ s1=$(lab_stats rs1); s2=$(lab_stats rs2)
 
 say "The client forgets its neighbours and asks ARP for the VIP three times: arping -c 3 $VIP4"
 expect "only the director answers; each real server drops the 3 requests (arp_in_dropped +3)"
+note "meanwhile rs1 runs lvip monitor --json: the requests XDP drops never reach tcpdump on rs1"
 on client ip neigh flush dev eth0
+lab_bg monitor-rs1 "$LAB_TMP/monitor-rs1.json" rs1 "$LVIP" --pin-dir "$LAB_BPFFS/rs1" monitor --json
+mon_pid=$LAB_BG_PID
+lab_wait 5 monitor_listening rs1 || note "lvip monitor did not start: $(cat "$LAB_TMP/monitor-rs1.json")"
 cap_start p2-arp
 on client arping -c 3 -W 0.2 -w 1 -i eth0 $VIP4 >/dev/null 2>&1
 cap_stop
+lab_stop "$mon_pid" TERM
 pcap_show "$CAP_FILE" "arp and ($(arp_target_is $VIP4) or $(arp_sender_is $VIP4))" | indent
 asked=$(pcap_count "$CAP_FILE" "arp and $(arp_op 1) and ether src $MAC_CLIENT and $(arp_target_is $VIP4)")
 who=$(pcap_hosts "$CAP_FILE" "arp and $(arp_op 2) and $(arp_sender_is $VIP4)" src)
@@ -152,6 +175,12 @@ d2=$(( $(stat_of "$t2" arp_in_dropped) - $(stat_of "$s2" arp_in_dropped) ))
 seen "$asked requests on the wire; answered by: $who; arp_in_dropped rs1 +$d1, rs2 +$d2"
 hold "only the director answers ARP for the VIP" eq "$who" "director"
 hold "each real server dropped exactly the requests on the wire" eq "$asked $asked $asked" "3 $d1 $d2"
+who=$(monitor_who "$LAB_TMP/monitor-rs1.json")
+seen "lvip monitor on rs1:"
+printf '%s\n' "$who" | indent
+hold "lvip monitor on rs1 shows the client ($MAC_CLIENT $CLIENT4) asking for $VIP4, once per dropped request" \
+	eq "$who" "arp_in_dropped $MAC_CLIENT $CLIENT4 -> $VIP4 x$d1
+not sent 0"
 
 say "The client asks the IPv6 VIP's neighbour (ping -6 $VIP6 after ip -6 neigh flush: a Neighbor Solicitation)"
 expect "only the director answers with a Neighbor Advertisement; each real server drops the NS (nd_in_dropped +1)"

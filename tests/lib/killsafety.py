@@ -62,7 +62,7 @@ import lvip_state  # noqa: E402
 KINDS = ["apply", "apply-scratch", "vip-add", "vip-del", "down"]
 AIMED = [
     ("apply-scratch", "lvip_vip4"),      # the first map pinned, nothing else
-    ("apply-scratch", "lvip_meta"),      # every map pinned, no program yet
+    ("apply-scratch", "lvip_monrate"),   # every map pinned, no program yet
     ("apply-scratch", "lvip_xdp"),       # lvip_xdp pinned, lvip_tc not yet
     ("apply-scratch", "tc-attached"),    # tc filter on, XDP link not yet
     ("apply-scratch", "vips-in-map"),    # VIPs in the map, not yet on lo

@@ -380,7 +380,8 @@ lvip_state_snapshot() {
 		echo "== link $dev"; ip -n "$RS" -d link show dev "$dev"
 		echo "== tc $dev"; ip netns exec "$RS" tc filter show dev "$dev" egress
 	done
-	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_meta; do
+	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_meta \
+		lvip_mon lvip_monrate; do
 		echo "== map $m"
 		if [ -e "$PIN/$m" ]; then
 			bpftool map dump pinned "$PIN/$m" 2>&1

@@ -3,7 +3,10 @@
  * test_datapath.c - datapath unit tests: every case fixture_cases.c makes
  * of the rows of fixtures.h, through BPF_PROG_RUN (bpf_prog_test_run_opts),
  * checking the exact verdict, the exact delta of every counter (global, per
- * interface, per VIP) and the output frame. TAP on stdout.
+ * interface, per VIP) and the output frame. TAP on stdout. The monitor
+ * listens throughout (lvip_mon set, no rate limit in reach): every drop and
+ * rewrite must put exactly one event in lvip_events, with its reason, VIP
+ * and interface, and nothing else any.
  *
  * The binary moves itself into a private network namespace first and builds
  * its veth pairs there: nothing in the root namespace is touched and no
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -181,6 +185,45 @@ static int snapshot(struct snap *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* Monitor events                                                     */
+/* ------------------------------------------------------------------ */
+
+#define EVENTS_MAX 4
+
+static struct {
+	struct ring_buffer *rb;
+	struct lvip_event ev[EVENTS_MAX];
+	int n;
+} mon;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (mon.n < EVENTS_MAX && size >= sizeof(struct lvip_event))
+		memcpy(&mon.ev[mon.n], data, sizeof(struct lvip_event));
+	mon.n++;
+	return 0;
+}
+
+/* A monitor listening, with a rate no case run can reach. */
+static int monitor_listen(void)
+{
+	struct lvip_mon m = { .pid = (__u32)getpid(), .rate = 1000000, .interval_ns = 1000 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(fd_of(bh.skel->maps.lvip_mon), &zero, &m, BPF_ANY))
+		return -errno;
+	mon.rb = ring_buffer__new(fd_of(bh.skel->maps.lvip_events), on_event, NULL, NULL);
+	return mon.rb ? 0 : -errno;
+}
+
+static int monitor_collect(void)
+{
+	mon.n = 0;
+	return ring_buffer__consume(mon.rb) < 0 ? -1 : mon.n;
+}
+
+/* ------------------------------------------------------------------ */
 /* Cases (fixture_cases.c) and the interface each one runs on         */
 /* ------------------------------------------------------------------ */
 
@@ -252,6 +295,32 @@ static void check_counters(struct diag *d, enum if_slot slot, const struct expec
 		for (int f = 0; f < N_VF; f++)
 			check_delta(d, map, bh_vf_name[f], b->vip[v][f], a->vip[v][f], w[f]);
 	}
+}
+
+/* Drops and rewrites (every reason but vip_rx and malformed) make one
+ * event each; passes none. */
+static void check_events(struct diag *d, enum if_slot slot, const struct expect *e)
+{
+	int r = e->reason - 1, want = e->reason && r != LVIP_R_VIP_RX && r != LVIP_R_MALFORMED;
+	int n = monitor_collect();
+	__u8 key[16] = { 0 };
+
+	if (n != want) {
+		failf(d, "monitor: expected %d event(s), got %d", want, n);
+		return;
+	}
+	if (!n)
+		return;
+	if (mon.ev[0].reason != r)
+		failf(d, "monitor: event reason %s, expected %s", reason_name[mon.ev[0].reason % LVIP_R_MAX],
+		      reason_name[r]);
+	if (mon.ev[0].ifindex != env.ifindex[slot])
+		failf(d, "monitor: event ifindex %u, expected %u", mon.ev[0].ifindex, env.ifindex[slot]);
+	if (e->vip == NO_VIP)
+		return;
+	vip_key(e->vip, key);
+	if (memcmp(mon.ev[0].vip, key, vip_is_v6(e->vip) ? 16 : 4))
+		failf(d, "monitor: event VIP is not %s", vip_addr[e->vip]);
 }
 
 static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
@@ -369,6 +438,7 @@ static int run_case(size_t no, const struct tcase *tc)
 	}
 	if (!snap_err)
 		check_counters(&d, case_slot(tc), &e, &before, &after);
+	check_events(&d, case_slot(tc), &e);
 	case_name(tc, &f, refused, name, sizeof(name));
 	printf("%sok %zu - %s\n%s", d.fails ? "not " : "", no, name, d.text);
 	return !d.fails;
@@ -382,6 +452,11 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (bh_prepare(&setup, why, sizeof(why)))
 		return bh_unavailable("test_datapath", "every datapath test", why);
+	if (monitor_listen()) {
+		printf("Bail out! cannot listen to lvip_events: %s\n", strerror(errno));
+		bh_destroy();
+		return 1;
+	}
 	n_cases = collect_cases(&cases);
 	printf("1..%zu\n", n_cases);
 	printf("# private netns; XDP runs %s (ifindex %u); TC runs pass __sk_buff.ifindex\n",
@@ -390,6 +465,7 @@ int main(void)
 	for (size_t i = 0; i < n_cases; i++)
 		failed += !run_case(i + 1, &cases[i]);
 	printf("# %zu cases: %zu passed, %zu failed\n", n_cases, n_cases - failed, failed);
+	ring_buffer__free(mon.rb);
 	bh_destroy();
 	free(cases);
 	return failed ? 1 : 0;
