@@ -261,7 +261,9 @@ teardown() {
 	assert_status 0
 	lvip vip add "$VIP4"
 	no_arp_reply "$VIP4"
-	bpftool -j map dump pinned "$PIN/lvip_meta" | json_assert "int(d[0]['value'][0], 16) == 1"
+	local abi
+	abi=$("$LVIP" --version | sed -E 's/.*\(ABI ([0-9]+)\).*/\1/')
+	bpftool -j map dump pinned "$PIN/lvip_meta" | json_assert "int(d[0]['value'][0], 16) == $abi"
 	run lvip status
 	assert_status 0
 }
