@@ -69,3 +69,69 @@ assert [r["met"] for r in d if r["name"].startswith("(B)") and r["goal"] is not 
 	[ "$status" -eq 0 ]
 	[[ $output == *"1 of 2 goals met: missed IPv4 to a non-VIP (over bare)"* ]]
 }
+
+# traffic_samples PATH CPU_NS...: one request/response and one bulk sample
+# per round (round = the argument's position) for PATH, as the runner
+# writes them from traffic.py's two JSON lines.
+traffic_samples() {
+	local path=$1 r=0 ns
+	shift
+	for ns in "$@"; do
+		python3 "$REPORT" traffic-sample --path "$path" --mode rr --round "$r" --slot 0 \
+			--client '{"cpu_ns": '"$ns"', "wall_ns": 1, "ksoftirqd_ns": 0, "n": 1000}' \
+			--server '{"cpu_ns": 0, "count": 1000}'
+		python3 "$REPORT" traffic-sample --path "$path" --mode bulk --round "$r" --slot 0 \
+			--client '{"cpu_ns": '"$((ns / 2))"', "wall_ns": 1, "ksoftirqd_ns": '"$((ns / 2))"', "n": 2097152}' \
+			--server '{"cpu_ns": 0, "count": 2097152}'
+		r=$((r + 1))
+	done
+}
+
+@test "bench report: real traffic per attach path and over the XDP floor, the paths that cannot attach not measured with their reason" {
+	{
+		python3 "$REPORT" traffic-attach --path default --attach "status [...]; tc egress filters: 1"
+		python3 "$REPORT" traffic-refused --path clsact --attach "status [...]; tc egress filters: 1" \
+			--reason "this lvip has one TC attach path (LVIP_FORCE_CLSACT=1 attaches as the default does)"
+		python3 "$REPORT" traffic-refused --path share --reason "lvip: eth0: kernel refuses freplace"
+		traffic_samples none 1000000 1000000 1000000
+		traffic_samples floor 1005000 1005000 1005000
+		traffic_samples default 1010000 1050000 1000000
+	} >"$T/traffic.jsonl"
+	python3 "$REPORT" traffic-rows "$T/traffic.jsonl" >"$T/res.jsonl"
+	run python3 "$REPORT" report "$T/res.jsonl" "$T/bench.json"
+	[ "$status" -eq 0 ]
+	# rr: 1000 ns per request; bulk: 2 MB per run, so 500,000 ns per MB.
+	[[ $output == *"TCP request/response, default (XDP link + TC egress)"*"1,010"*"no lvip"*"1,000"*"1.010"*"1.02  met"* ]]
+	[[ $output == *"TCP bulk, default (XDP link + TC egress)"*"505,000"*"500,000"*"1.010"* ]]
+	[[ $output == *"TCP request/response, LVIP_FORCE_CLSACT=1 (clsact)"*"not measured: this lvip has one TC attach path"* ]]
+	[[ $output == *"TCP bulk, --xdp-share (libxdp dispatcher)"*"not measured: lvip: eth0: kernel refuses freplace"* ]]
+	[[ $output == *"TCP request/response, floor: bare native XDP_PASS"*"1,005"*"1,000"*"1.005"*"  -"* ]]
+	[[ $output == *"TCP request/response, default, over the floor"*"1,010"*"floor: XDP_PASS"*"1,005"*"1.005"* ]]
+	[[ $output == *"2 of 2 goals met"* ]]
+	[[ $output == *"not measured (lvip: eth0: kernel refuses freplace): 2 cases, 2 goals"* ]]
+	run python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+t={r["name"]: r for r in d if r["group"] == "traffic"}
+assert len(t) == 10
+rr=t["TCP request/response, default (XDP link + TC egress)"]
+assert (rr["ns"], rr["baseline_ns"], rr["ratio"], rr["met"], rr["ratios"]) == (1010, 1000, 1.01, True, [1.01, 1.05, 1.0])
+assert rr["attach"].endswith("tc egress filters: 1")
+off=[r for r in t.values() if r.get("not_measured")]
+assert len(off) == 4 and all(r["met"] is None and r["ns"] is None for r in off)' "$T/bench.json"
+	[ "$status" -eq 0 ]
+}
+
+@test "bench report: a traffic path missing its goal is reported missed" {
+	{
+		python3 "$REPORT" traffic-attach --path default --attach x
+		python3 "$REPORT" traffic-attach --path clsact --attach y
+		python3 "$REPORT" traffic-attach --path share --attach z
+		traffic_samples none 1000000
+		traffic_samples default 1010000
+		traffic_samples clsact 1030000
+		traffic_samples share 1000000
+	} >"$T/traffic.jsonl"
+	python3 "$REPORT" traffic-rows "$T/traffic.jsonl" >"$T/res.jsonl"
+	run python3 "$REPORT" report "$T/res.jsonl" "$T/bench.json"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4 of 6 goals met: missed TCP request/response, LVIP_FORCE_CLSACT=1 (clsact); TCP bulk, LVIP_FORCE_CLSACT=1 (clsact)"* ]]
+}

@@ -1138,16 +1138,17 @@ static int cmd_gro(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
-/* xdp: attach (native) or detach the floor program drop_xdp            */
+/* xdp: attach (native) or detach a floor program: drop_xdp, bare_xdp  */
 /* ------------------------------------------------------------------ */
 
 static int cmd_xdp(int argc, char **argv)
 {
 	struct baselines_bpf *bl;
+	struct bpf_program *prog;
 	__u32 ifindex;
 
-	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
-		die("xdp IFNAME on|off");
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "pass") && strcmp(argv[2], "off")))
+		die("xdp IFNAME on|pass|off");
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex)
 		die("xdp: no interface %s", argv[1]);
@@ -1160,7 +1161,8 @@ static int cmd_xdp(int argc, char **argv)
 	if (!bl)
 		die("xdp: load baselines: %s", strerror(errno));
 	/* Netlink attachment: it stays after this process exits. */
-	if (bpf_xdp_attach(ifindex, bpf_program__fd(bl->progs.drop_xdp),
+	prog = !strcmp(argv[2], "pass") ? bl->progs.bare_xdp : bl->progs.drop_xdp;
+	if (bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 			   XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL))
 		die("xdp: attach to %s: %s", argv[1], strerror(errno));
 	baselines_bpf__destroy(bl);

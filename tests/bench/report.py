@@ -7,6 +7,10 @@
   wire-sample ...           one JSON line for one on-the-wire run
   wire-refused ...          one JSON line: the kernel refuses a wire method
   wire-rows FILE            the on-the-wire cases from the samples in FILE
+  traffic-attach ...        one JSON line: how an attach path sits on the veth
+  traffic-refused ...       one JSON line: an attach path that cannot be measured
+  traffic-sample ...        one JSON line for one TCP exchange (traffic.py's output)
+  traffic-rows FILE         the real-traffic cases from the lines in FILE
   part-failed ...           one JSON line: a part of make bench could not run
   report RESULTS OUT        print the table, write OUT (build/bench.json)
 
@@ -136,6 +140,90 @@ def cmd_wire_rows(a):
             print(json.dumps(row(method, "xdp_drop", base, None)))
 
 
+TRAFFIC_PATHS = {"default": "default (XDP link + TC egress)",
+                 "clsact": "LVIP_FORCE_CLSACT=1 (clsact)",
+                 "share": "--xdp-share (libxdp dispatcher)"}
+TRAFFIC_MODES = {"rr": ("TCP request/response", "CPU ns per request"),
+                 "bulk": ("TCP bulk", "CPU ns per MB")}
+TRAFFIC_GOAL = 1.02
+TRAFFIC_CPU = ("client and server process CPU time (the veth runs the receiving "
+               "stack, XDP and TC inline in the sending task) + every CPU's ksoftirqd")
+
+
+def cmd_traffic_attach(a):
+    print(json.dumps({"path": a.path, "attach": a.attach}))
+
+
+def cmd_traffic_refused(a):
+    d = {"path": a.path, "refused": a.reason}
+    if a.attach:
+        d["attach"] = a.attach
+    print(json.dumps(d))
+
+
+def cmd_traffic_sample(a):
+    c, s = json.loads(a.client), json.loads(a.server)
+    print(json.dumps({"path": a.path, "mode": a.mode, "round": a.round, "slot": a.slot,
+                      "n": c["n"], "cpu_ns": c["cpu_ns"] + s["cpu_ns"] + c["ksoftirqd_ns"],
+                      "client_ns": c["cpu_ns"], "server_ns": s["cpu_ns"],
+                      "ksoftirqd_ns": c["ksoftirqd_ns"], "wall_ns": c["wall_ns"]}))
+
+
+def traffic_per_round(samples, path, mode):
+    """{round: mean CPU ns per unit (request or MB) of path's runs in it}"""
+    per = {}
+    for s in samples:
+        if s["path"] == path and s["mode"] == mode:
+            units = s["n"] if mode == "rr" else s["n"] / 1048576
+            per.setdefault(s["round"], []).append(s["cpu_ns"] / units)
+    return {r: sum(v) / len(v) for r, v in per.items()}
+
+
+def traffic_row(samples, mode, path, base, name, goal, details):
+    c, b = traffic_per_round(samples, path, mode), traffic_per_round(samples, base, mode)
+    rounds = sorted(set(c) & set(b))
+    bname = "no lvip" if base == "none" else "floor: XDP_PASS"
+    gt = None if goal is None else f"<= {goal:.2f} x {bname}"
+    if not rounds:
+        return case("traffic", name, None, bname, goal=goal, goal_text=gt,
+                    note="no round measured", **details)
+    m, bm, ratio, extra, ratios = paired([c[r] for r in rounds], [b[r] for r in rounds])
+    return case("traffic", name, rnd(m, 0), bname, rnd(bm, 0), rnd(ratio, 3), rnd(extra, 0),
+                goal, gt, rounds=len(rounds), ratios=[rnd(x, 3) for x in ratios], **details)
+
+
+def cmd_traffic_rows(a):
+    """Per mode: each attach path against no lvip (the goal), the floor
+    against no lvip, each path against the floor (what lvip's programs add
+    to any native XDP program on this veth)."""
+    lines = [json.loads(l) for l in open(a.file) if l.strip()]
+    refused = {l["path"]: l["refused"] for l in lines if "refused" in l}
+    attach = {l["path"]: l["attach"] for l in lines if "attach" in l}
+    samples = [l for l in lines if "mode" in l]
+    for mode, (what, unit) in TRAFFIC_MODES.items():
+        n = next((s["n"] for s in samples if s["mode"] == mode), None)
+        base = {"unit": f"{unit} ({TRAFFIC_CPU})", "n": n}
+        out = []
+        for path, label in TRAFFIC_PATHS.items():
+            d = dict(base, attach=attach.get(path))
+            name = f"{what}, {label}"
+            if path in refused:
+                gt = f"<= {TRAFFIC_GOAL:.2f} x no lvip"
+                out.append(case("traffic", name, None, "no lvip", goal=TRAFFIC_GOAL, goal_text=gt,
+                                not_measured=refused[path], **d))
+                continue
+            out.append(traffic_row(samples, mode, path, "none", name, TRAFFIC_GOAL, d))
+        out.append(traffic_row(samples, mode, "floor", "none",
+                               f"{what}, floor: bare native XDP_PASS", None, base))
+        for path, label in TRAFFIC_PATHS.items():
+            if path not in refused:
+                out.append(traffic_row(samples, mode, path, "floor",
+                                       f"{what}, {label.split(' ')[0]}, over the floor", None,
+                                       dict(base, attach=attach.get(path))))
+        for r in out:
+            print(json.dumps(r))
+
+
 def fmt(x, unit=""):
     if x is None:
         return "-"
@@ -162,13 +250,15 @@ def cmd_report(a):
 
     titles = {"datapath": "Datapath: ns per BPF_PROG_RUN iteration (thread CPU time), medians",
               "wire": "On the wire: CPU ns per ARP request delivered",
+              "traffic": ("Real traffic: CPU ns per request / per MB, both ends of the veth "
+                          "(processes + ksoftirqd), medians"),
               "control": "Control plane: wall time per command (ns in bench.json), medians",
               "memory": "Memory"}
     hdr = (f"{'case':<54} {'ns':>9} {'baseline':<20} {'base ns':>9} {'ratio':>6} "
            f"{'extra ns':>9} {'goal':>6}  met")
     lines = [f"lvip make bench - {platform.node()}, Linux {platform.release()}, "
              f"{os.cpu_count()} CPUs, {a.seconds} s"]
-    for g in ("datapath", "wire", "control", "memory"):
+    for g in ("datapath", "wire", "traffic", "control", "memory"):
         grp = [r for r in rows if r["group"] == g]
         if not grp:
             continue
@@ -228,6 +318,20 @@ def main():
     s = sub.add_parser("wire-refused")
     s.add_argument("--method", required=True)
     s.add_argument("--reason", required=True)
+    s = sub.add_parser("traffic-attach")
+    s.add_argument("--path", required=True)
+    s.add_argument("--attach", required=True)
+    s = sub.add_parser("traffic-refused")
+    s.add_argument("--path", required=True)
+    s.add_argument("--reason", required=True)
+    s.add_argument("--attach")
+    s = sub.add_parser("traffic-sample")
+    for o in ("path", "mode", "client", "server"):
+        s.add_argument("--" + o, required=True)
+    for o in ("round", "slot"):
+        s.add_argument("--" + o, type=int, required=True)
+    s = sub.add_parser("traffic-rows")
+    s.add_argument("file")
     s = sub.add_parser("part-failed")
     s.add_argument("--part", required=True)
     s.add_argument("--reason", required=True)
@@ -241,6 +345,8 @@ def main():
     {"jget": cmd_jget, "row": cmd_row, "pair-row": cmd_pair_row,
      "wire-sample": cmd_wire_sample, "wire-rows": cmd_wire_rows,
      "wire-refused": cmd_wire_refused, "part-failed": cmd_part_failed,
+     "traffic-attach": cmd_traffic_attach, "traffic-refused": cmd_traffic_refused,
+     "traffic-sample": cmd_traffic_sample, "traffic-rows": cmd_traffic_rows,
      "report": cmd_report}[a.cmd](a)
 
 
