@@ -7,7 +7,8 @@
 # (build/lvip) and $LVIP_VARIANT (build/variant/lvip, built with
 # -DLVIP_TEST_VARIANT by `make test-bins`). `lvip attach` by the other build
 # loads its programs against the pinned maps and switches the interface
-# atomically (bpf_link_update for XDP, a replacing tc filter).
+# atomically (bpf_link_update for the XDP and tcx links, a replacing tc
+# filter through clsact).
 #
 # Loop variables are not called i: bats 1.8's `run --separate-stderr` calls
 # bats_version_lt, which assigns i without declaring it local.
