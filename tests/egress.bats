@@ -8,7 +8,8 @@
 #    detach leaves;
 #  - an interface attached through clsact (an older lvip) taken over by a
 #    tcx attach: the tcx link first, then the filter removed, one lvip
-#    program left on egress, the wire still protected;
+#    program left on egress, the wire still protected; killed in between,
+#    both run and the next attach finishes the move;
 #  - somebody else's TC program (tests/fixtures/foreign_tc.bpf.c, counting
 #    packets) as a clsact filter and on tcx next to lvip, in both paths:
 #    both keep counting, lvip's drop and rewrite still happen on the wire
@@ -119,6 +120,24 @@ status_tc_id() {
 	egress_wire_check "$VIP4"
 	run --separate-stderr lvip check
 	assert_status 0
+}
+
+@test "takeover killed between the tcx link and the filter's removal: egress covered twice, the next attach leaves one" {
+	local pid
+	LVIP_FORCE_CLSACT=1 lvip attach veth0
+	LVIP_FORCE_CLSACT=1 lvip vip add "$VIP4"
+	bg_start pid ip netns exec "$RS" env LVIP_TEST_STOP_AT=tcx-attached "$LVIP" --pin-dir "$PIN" attach veth0
+	wait_until 10 grep -q '^State:.*stopped' "/proc/$pid/status" || fail "lvip never stopped at tcx-attached"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	assert_eq 2 "$(lvip_tc_ids veth0 | wc -l)" "lvip's programs on veth0's egress (tcx and the old filter)"
+	run --separate-stderr lvip check
+	assert_status 0
+
+	run --separate-stderr lvip attach veth0
+	assert_status 0
+	assert_eq "$(pinned_prog_id lvip_tc)" "$(lvip_tc_ids veth0)" "lvip's programs on veth0's egress"
+	assert_eq "" "$(clsact_egress_ids "$RS" veth0)" "clsact filters on veth0"
 }
 
 # foreign_next_to_lvip CLSACT: somebody else's counting program as a clsact

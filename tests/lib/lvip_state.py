@@ -21,6 +21,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tcx  # noqa: E402
+
 TC_HANDLE = "0x1c1a"
 
 
@@ -101,21 +104,14 @@ def links(ns):
 
 def tcx_ids(ns, dev):
     """Ids of the programs on DEV's tcx egress, in order (none without tcx)."""
-    tcx = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcx.py")
-    r = run(["ip", "netns", "exec", ns, sys.executable, tcx, "ids", dev])
-    return [int(i) for i in r.stdout.split()] if r.returncode == 0 else []
-
-
-def prog_name(pid):
-    r = run(["bpftool", "-j", "prog", "show", "id", str(pid)])
-    return json.loads(r.stdout).get("name", "") if r.returncode == 0 and r.stdout else ""
+    return tcx.ids_in_ns(ns, dev)
 
 
 def tc_lvip(ns, dev):
     """(prog id, prog name) of lvip's egress program: an lvip_tc* program on
     tcx egress, else the filter at lvip's clsact handle; or (0, '')."""
     for pid in tcx_ids(ns, dev):
-        name = prog_name(pid)
+        name = tcx.prog_name(pid)
         if name.startswith("lvip_tc"):
             return pid, name
     return tc_clsact(ns, dev)

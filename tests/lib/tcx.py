@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """tcx egress for tests, through the bpf(2) syscall (bpftool 7.1 and
-iproute2 6.1 predate tcx). Run inside the interface's namespace.
+iproute2 6.1 predate tcx). Run inside the interface's namespace, or import
+it and call ids_in_ns (lvip_state.py, without a process per query).
 
   tcx.py ids DEV                   ids of the programs on DEV's tcx egress, in
                                    the order they run (nothing: no tcx there)
@@ -13,9 +14,12 @@ import ctypes
 import os
 import socket
 import sys
+import threading
 
 SYS_BPF = 321  # x86_64
-BPF_OBJ_PIN, BPF_OBJ_GET, BPF_PROG_QUERY, BPF_LINK_CREATE = 6, 7, 16, 28
+BPF_OBJ_PIN, BPF_OBJ_GET, BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD = 6, 7, 13, 15
+BPF_PROG_QUERY, BPF_LINK_CREATE = 16, 28
+CLONE_NEWNET = 0x40000000
 BPF_TCX_EGRESS = 47
 MAX_PROGS = 64
 
@@ -56,6 +60,53 @@ def ids(dev):
         return []  # no tcx on this kernel
     n = ctypes.c_uint32.from_buffer(a, 24).value
     return list(ids_buf[:n])
+
+
+def ids_in_ns(ns, dev):
+    """ids(dev) in the network namespace NS (/run/netns/NS): asked from a
+    thread of its own, as setns(2) moves only the calling thread; [] when
+    DEV or NS does not exist."""
+    out = []
+
+    def query():
+        try:
+            fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            if libc.setns(fd, CLONE_NEWNET) == 0:
+                out.extend(ids(dev))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    t = threading.Thread(target=query)
+    t.start()
+    t.join()
+    return out
+
+
+def prog_name(prog_id):
+    """The name of program PROG_ID ('' when it is gone)."""
+    a = attr()
+    u32(a, 0, prog_id)
+    try:
+        fd = bpf(BPF_PROG_GET_FD_BY_ID, a)
+    except OSError:
+        return ""
+    info = ctypes.create_string_buffer(96)  # struct bpf_prog_info up to its name
+    a = attr()
+    u32(a, 0, fd)
+    u32(a, 4, len(info))
+    u64(a, 8, ctypes.addressof(info))
+    try:
+        bpf(BPF_OBJ_GET_INFO_BY_FD, a)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return info.raw[64:80].split(b"\0")[0].decode()
 
 
 def obj_get(path):
