@@ -17,9 +17,9 @@
 #  - an interface that vanished: its tcx link pin reported (link_defunct)
 #    and removed by detach --all.
 #
-# This kernel must have tcx (Linux 6.6): the tcx tests fail without it. The
-# egress tests of datapath-wire.bats run in the clsact path too (tests/run
-# runs that file again with LVIP_FORCE_CLSACT=1). Without root/BPF the tests
+# The egress tests of datapath-wire.bats run in the clsact path too
+# (tests/run runs them again with LVIP_FORCE_CLSACT=1). Without root/BPF, or
+# on a kernel without tcx (Linux 6.6) the tests that need it, the tests
 # skip, or fail when LVIP_REQUIRE_BPF=1.
 
 bats_require_minimum_version 1.5.0
@@ -65,6 +65,7 @@ status_tc_id() {
 
 @test "tcx: attach pins DIR/tcx_<ifindex>, lvip_tc first on tcx egress, no clsact filter; detach unpins it" {
 	local idx tc_id
+	need_tcx
 	idx=$(ifindex "$RS" veth0)
 	run --separate-stderr lvip attach veth0
 	assert_status 0
@@ -105,6 +106,7 @@ status_tc_id() {
 
 @test "takeover: attached through clsact, attach on a tcx kernel moves egress to tcx; one lvip program, wire protected" {
 	local ids
+	need_tcx
 	need_cmds tcpdump arping
 	LVIP_FORCE_CLSACT=1 lvip attach veth0
 	LVIP_FORCE_CLSACT=1 lvip vip add "$VIP4"
@@ -124,6 +126,7 @@ status_tc_id() {
 
 @test "takeover killed between the tcx link and the filter's removal: egress covered twice, the next attach leaves one" {
 	local pid
+	need_tcx
 	LVIP_FORCE_CLSACT=1 lvip attach veth0
 	LVIP_FORCE_CLSACT=1 lvip vip add "$VIP4"
 	bg_start pid ip netns exec "$RS" env LVIP_TEST_STOP_AT=tcx-attached "$LVIP" --pin-dir "$PIN" attach veth0
@@ -146,6 +149,7 @@ status_tc_id() {
 # the foreign ones.
 foreign_next_to_lvip() {
 	local f_cls f_tcx c_cls c_tcx lvip_id
+	need_tcx
 	need_foreign
 	need_cmds tcpdump arping bpftool
 	f_cls=$(foreign_tc_clsact veth0)
@@ -188,6 +192,7 @@ foreign_next_to_lvip() {
 
 @test "interface gone: its tcx link pin is reported (link_defunct) and removed by detach --all" {
 	local idx
+	need_tcx
 	lvip_add_veth2
 	idx=$(ifindex "$RS" veth2)
 	run --separate-stderr lvip attach veth2

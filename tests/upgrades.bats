@@ -54,7 +54,7 @@ upgrade_under_traffic() {
 	peer ip route add "$VIP4/32" via "$RS_ADDR4"
 	link_before=$(link_id "xdp_$ifx")
 	tcx_before=$(link_id "tcx_$ifx")
-	if [ -n "${LVIP_FORCE_CLSACT-}" ]; then
+	if [ -n "${LVIP_FORCE_CLSACT-}" ] || ! has_tcx; then
 		assert_eq none "$tcx_before" "tcx link with LVIP_FORCE_CLSACT=1"
 	else
 		[ "$tcx_before" != none ] || fail "no tcx link pinned for veth0"

@@ -244,6 +244,20 @@ need_foreign() {
 	skip "${FOREIGN_SKIP-}"
 }
 
+# has_tcx: the kernel has tcx (Linux 6.6), where lvip's egress goes unless
+# LVIP_FORCE_CLSACT is set.
+has_tcx() {
+	rs python3 "$LVIP_TESTS_DIR/lib/tcx.py" probe lo
+}
+
+# need_tcx: first thing in a test that needs tcx: skip on a kernel without
+# it, or fail when LVIP_REQUIRE_BPF=1.
+need_tcx() {
+	has_tcx && return 0
+	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: this kernel has no tcx (Linux 6.6)"
+	skip "this kernel has no tcx (Linux 6.6): lvip's egress goes through clsact"
+}
+
 # need_cmds CMD...: first thing in a test that needs these programs (the
 # rest of the file does not): skip without one, or fail when
 # LVIP_REQUIRE_BPF=1.

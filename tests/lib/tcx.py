@@ -6,6 +6,7 @@ it and call ids_in_ns (lvip_state.py, without a process per query).
 
   tcx.py ids DEV                   ids of the programs on DEV's tcx egress, in
                                    the order they run (nothing: no tcx there)
+  tcx.py probe DEV                 exit 0 if the kernel has tcx, 1 if not
   tcx.py attach PROG_PIN DEV LINK_PIN
                                    attach the pinned program last on DEV's tcx
                                    egress through a link, pinned at LINK_PIN
@@ -47,18 +48,22 @@ def u64(buf, off, v):
     ctypes.c_uint64.from_buffer(buf, off).value = v
 
 
-def ids(dev):
-    ids_buf = (ctypes.c_uint32 * MAX_PROGS)()
+def query(dev, ids_buf):
     a = attr()
     u32(a, 0, socket.if_nametoindex(dev))
     u32(a, 4, BPF_TCX_EGRESS)
     u64(a, 16, ctypes.addressof(ids_buf))
-    u32(a, 24, MAX_PROGS)
+    u32(a, 24, len(ids_buf))
+    bpf(BPF_PROG_QUERY, a)
+    return ctypes.c_uint32.from_buffer(a, 24).value
+
+
+def ids(dev):
+    ids_buf = (ctypes.c_uint32 * MAX_PROGS)()
     try:
-        bpf(BPF_PROG_QUERY, a)
+        n = query(dev, ids_buf)
     except OSError:
         return []  # no tcx on this kernel
-    n = ctypes.c_uint32.from_buffer(a, 24).value
     return list(ids_buf[:n])
 
 
@@ -138,6 +143,12 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "ids":
         for i in ids(argv[2]):
             print(i)
+        return 0
+    if len(argv) == 3 and argv[1] == "probe":
+        try:
+            query(argv[2], (ctypes.c_uint32 * MAX_PROGS)())
+        except OSError:
+            return 1
         return 0
     if len(argv) == 5 and argv[1] == "attach":
         attach(argv[2], argv[3], argv[4])
