@@ -24,6 +24,7 @@
 #define IPPROTO_ICMPV6  58
 #define IPPROTO_DSTOPTS 60
 
+#define TC_ACT_UNSPEC (-1) /* pass, and let the programs after lvip's run (TCX_NEXT) */
 #define TC_ACT_OK   0
 #define TC_ACT_SHOT 2
 

@@ -114,7 +114,7 @@ static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 
 #ifdef LVIP_TEST_VARIANT
 	if (skb->mark == 0xfffffff0)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 #endif
 	act = egress_verdict(skb, &rw);
 	if (act == LVIP_REWRITE) {
@@ -124,7 +124,7 @@ static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 		act = rewrite_done(&rw, skb->ifindex, src != 0);
 		mon_rewrite(skb, &rw, skb->ifindex, act);
 	}
-	return act == LVIP_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	return act == LVIP_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 
 SEC("tc")

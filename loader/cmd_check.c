@@ -150,7 +150,7 @@ static void check_attached(struct lvip_state *s, const struct link_info *l, cons
 			    "lvip is not attached: VIPs on lo are answered there (run 'lvip attach %s')", n, n);
 	else if (!info.link_alive || !info.tc_prog_id)
 		add_finding(fs, SEV_EXPOSED, "iface_partial", NULL, n, "%s: lvip's %s is missing: VIPs are "
-			    "%s there (run 'lvip attach %s')", n, info.link_alive ? "tc egress filter" :
+			    "%s there (run 'lvip attach %s')", n, info.link_alive ? "tc egress program" :
 			    "XDP program", info.link_alive ? "announced" : "answered", n);
 	if (info.link_alive && info.tc_prog_id && info.observe)
 		check_observed(l, n, fs);
@@ -185,6 +185,13 @@ static void check_interfaces(struct lvip_state *s, const struct lvip_config *cfg
 	}
 }
 
+static void link_defunct(struct findings *fs, const char *kind, __u32 ifindex)
+{
+	add_finding(fs, SEV_EXPOSED, "link_defunct", NULL, NULL, "lvip's %s link for interface %u "
+		    "is pinned but no longer attached (the interface vanished or was replaced: run "
+		    "'lvip detach --all' and attach again)", kind, ifindex);
+}
+
 static void check_gone_links(struct lvip_state *s, struct findings *fs)
 {
 	__u32 *idx = NULL;
@@ -196,10 +203,12 @@ static void check_gone_links(struct lvip_state *s, struct findings *fs)
 		struct iface_info info;
 
 		iface_inspect(s, idx[i], &info);
-		if (info.link_pinned && !info.link_alive && !if_indextoname(idx[i], info.name))
-			add_finding(fs, SEV_EXPOSED, "link_defunct", NULL, NULL, "lvip's XDP link for "
-				    "interface %u is pinned but no longer attached (the interface vanished "
-				    "or was replaced: run 'lvip detach --all' and attach again)", idx[i]);
+		if (if_indextoname(idx[i], info.name))
+			continue;
+		if (info.link_pinned && !info.link_alive)
+			link_defunct(fs, "XDP", idx[i]);
+		if (info.tcx_pinned && !info.tcx_alive)
+			link_defunct(fs, "tcx egress", idx[i]);
 	}
 	free(idx);
 }

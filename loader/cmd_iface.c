@@ -116,7 +116,7 @@ static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, siz
 		int e;
 
 		iface_inspect(s, idx[i], &info);
-		if (!info.link_pinned && !info.tc_prog_id && names) {
+		if (!info.link_pinned && !info.tcx_pinned && !info.tc_prog_id && names) {
 			lvip_info("%s: not attached, nothing to do", label);
 			continue;
 		}

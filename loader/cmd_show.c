@@ -368,14 +368,14 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 			problem(st, "%s: lvip_ifaddr no longer holds the interface's IPv4 addresses "
 				"(run 'lvip attach %s')", e, e);
 		if (f->gone)
-			problem(st, "interface %u is gone: its XDP link is detached (run 'lvip detach --all' "
+			problem(st, "interface %u is gone: its links are detached (run 'lvip detach --all' "
 				"or attach the new interface)", idx[i]);
 		else if (!f->link_alive)
 			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", e, e);
 		else if (!f->shared && f->xdp_prog_id != s->xdp_id)
 			problem(st, "%s: runs XDP program %u, not the pinned %u", e, f->xdp_prog_id, s->xdp_id);
 		if (!f->gone && !f->tc_prog_id)
-			problem(st, "%s: lvip's tc egress filter is missing (run 'lvip attach %s')", e, e);
+			problem(st, "%s: lvip's tc egress program is missing (run 'lvip attach %s')", e, e);
 	}
 	free(idx);
 }

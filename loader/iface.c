@@ -2,8 +2,10 @@
 /*
  * iface.c - attaching lvip to interfaces: XDP ingress through a pinned
  * bpf_link (DIR/xdp_<ifindex>) or, shared, as a libxdp component
- * (xdpshare.c), TC egress through clsact with lvip's own handle and
- * priority. Never replaces or removes anything that is not lvip's.
+ * (xdpshare.c), TC egress through a pinned tcx link (DIR/tcx_<ifindex>), or
+ * on kernels without tcx (and with LVIP_FORCE_CLSACT=1) through clsact with
+ * lvip's own handle and priority. Never replaces or removes anything that is
+ * not lvip's.
  *
  * The link is the default on an interface without XDP: it needs nothing but
  * XDP itself, while libxdp's dispatcher needs freplace programs, which some
@@ -53,17 +55,34 @@ int iface_resolve(const char *name, __u32 *ifindex)
 	return *ifindex ? 0 : -ENODEV;
 }
 
-static int link_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
+/* tcx (Linux 6.6) is newer than the UAPI headers lvip builds against. */
+#define LVIP_BPF_TCX_EGRESS     47        /* enum bpf_attach_type */
+#define LVIP_BPF_LINK_TYPE_TCX  11        /* enum bpf_link_type */
+#define LVIP_BPF_F_BEFORE       (1U << 3) /* with no anchor: first of the hook */
+
+/* The two links lvip pins per interface. */
+struct link_kind {
+	const char *prefix;
+	__u32 type;
+};
+
+static const struct link_kind XDP_LINK = { LVIP_LINK_PREFIX, BPF_LINK_TYPE_XDP };
+static const struct link_kind TCX_LINK = { LVIP_TCX_PREFIX, LVIP_BPF_LINK_TYPE_TCX };
+
+static int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+			 char *path, size_t len)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), LVIP_LINK_PREFIX "%u", ifindex);
+	snprintf(name, sizeof(name), "%s%u", k->prefix, ifindex);
 	return pin_path(s, name, path, len);
 }
 
-/* The pinned XDP link of ifindex: fd, or -ENOENT. *alive: still attached
- * to that interface (a link outlives a deleted interface, detached). */
-static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
+/* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
+ * attached to that interface (a link outlives a deleted interface,
+ * detached); *prog_id (may be NULL): its program. */
+static int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+		     bool *alive, __u32 *prog_id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
@@ -71,26 +90,37 @@ static int link_open(const struct lvip_state *s, __u32 ifindex, bool *alive)
 	int fd;
 
 	*alive = false;
-	if (link_pin_path(s, ifindex, path, sizeof(path)))
+	if (link_pin_path(s, k, ifindex, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
+	/* A tcx link's info starts with its ifindex, where an XDP link's does. */
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		*alive = info.type == BPF_LINK_TYPE_XDP && info.xdp.ifindex == ifindex;
+		*alive = info.type == k->type && info.xdp.ifindex == ifindex;
+	if (prog_id)
+		*prog_id = *alive ? info.prog_id : 0;
 	return fd;
+}
+
+/* This instance's link of kind k of ifindex is pinned and attached there:
+ * its program's id, else 0. */
+static __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
+{
+	__u32 id = 0;
+	bool alive;
+	int fd = link_open(s, k, ifindex, &alive, &id);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 && alive ? id : 0;
 }
 
 /* This instance's XDP program of ifindex runs there: its pinned link, or
  * its pinned libxdp component. */
 static bool link_alive(const struct lvip_state *s, __u32 ifindex)
 {
-	bool alive;
-	int fd = link_open(s, ifindex, &alive);
-
-	if (fd >= 0)
-		close(fd);
-	return (fd >= 0 && alive) || xdpshare_alive(s, ifindex, NULL);
+	return link_alive_prog(s, &XDP_LINK, ifindex) != 0 || xdpshare_alive(s, ifindex, NULL);
 }
 
 static bool prog_named(__u32 id, const char *prefix)
@@ -121,7 +151,7 @@ static __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
 	       q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
 }
 
-/* Is the tc filter program prog_id (at lvip's handle and priority) this
+/* Is the clsact filter program prog_id (at lvip's handle and priority) this
  * instance's? Its pinned program, or one bound to its pinned maps (an
  * older build's); or an lvip_tc* program left bound to maps that are no
  * longer pinned, on an interface where this instance holds the XDP link or
@@ -220,7 +250,7 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name,
 	return 0;
 }
 
-static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
+static int clsact_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 {
 	struct bpf_tc_hook hook = TC_HOOK(ifindex);
 	struct bpf_tc_opts o = TC_OPTS;
@@ -243,12 +273,119 @@ static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 	return err;
 }
 
-static int tc_detach(struct lvip_state *s, __u32 ifindex)
+static int clsact_detach(struct lvip_state *s, __u32 ifindex)
 {
 	struct bpf_tc_hook hook = TC_HOOK(ifindex);
 	struct bpf_tc_opts o = TC_OPTS;
 
 	return tc_owned(s, ifindex, tc_query(ifindex)) ? bpf_tc_detach(&hook, &o) : 0;
+}
+
+/* Pin a new link fd as kind k of ifindex (a defunct pin replaced); on
+ * failure the link is detached again. Closes fd. */
+static int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd)
+{
+	char path[PATH_MAX];
+	int err = link_pin_path(s, k, ifindex, path, sizeof(path));
+
+	if (!err) {
+		unlink(path); /* a link left by an interface that was deleted */
+		err = bpf_obj_pin(fd, path) ? -errno : 0;
+	}
+	if (!err && chmod(path, 0600))
+		err = -errno;
+	if (err) {
+		bpf_link_detach(fd);
+		if (err != -ENAMETOOLONG)
+			unlink(path);
+	}
+	close(fd);
+	return err;
+}
+
+/* Unpin first, then detach through the fd we hold: killed in between, the
+ * kernel releases the unpinned link with our fd, so no dead pin remains. */
+static int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
+{
+	char path[PATH_MAX];
+	bool alive;
+	int fd, err = 0;
+
+	fd = link_open(s, k, ifindex, &alive, NULL);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (link_pin_path(s, k, ifindex, path, sizeof(path)) == 0)
+		unlink(path);
+	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The kernel has no tcx (bpf_link_create's answer, not its version), or
+ * LVIP_FORCE_CLSACT=1: egress goes through clsact. */
+static bool no_tcx(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP;
+}
+
+/* Attach the tcx egress link, first on the hook, and pin it. -EOPNOTSUPP
+ * or -EINVAL: no tcx here. */
+static int tcx_attach(struct lvip_state *s, __u32 ifindex)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = LVIP_BPF_F_BEFORE);
+	int fd;
+
+	if (getenv("LVIP_FORCE_CLSACT"))
+		return -EOPNOTSUPP;
+	fd = bpf_link_create(s->tc_fd, ifindex, LVIP_BPF_TCX_EGRESS, &o);
+	if (fd < 0)
+		return -errno;
+	return link_pin_new(s, &TCX_LINK, ifindex, fd);
+}
+
+/* TC egress: this instance's tcx link, else where there is no tcx its
+ * clsact filter. An lvip filter left by an attach through clsact is
+ * removed once the tcx link runs, so egress is never unprotected.
+ * *added: the interface had no lvip egress program before; *moved: lvip's
+ * filter was replaced by the tcx link. */
+static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added, bool *moved)
+{
+	bool had_filter;
+	int err;
+
+	*added = *moved = false;
+	if (link_alive_prog(s, &TCX_LINK, ifindex))
+		return clsact_detach(s, ifindex); /* a takeover cut short */
+	err = tcx_attach(s, ifindex);
+	if (no_tcx(err))
+		return clsact_attach(s, ifindex, added);
+	if (err)
+		return err;
+	had_filter = tc_owned(s, ifindex, tc_query(ifindex));
+	*added = !had_filter;
+	*moved = had_filter;
+	stop_point("tcx-attached");
+	return had_filter ? clsact_detach(s, ifindex) : 0;
+}
+
+static int tc_detach(struct lvip_state *s, __u32 ifindex)
+{
+	int err = link_unpin_detach(s, &TCX_LINK, ifindex);
+	int err2 = clsact_detach(s, ifindex);
+
+	return err ? err : err2;
+}
+
+/* lvip's egress program on ifindex: the tcx link's, else the filter's. */
+static __u32 tc_prog_of(struct lvip_state *s, __u32 ifindex)
+{
+	__u32 id = link_alive_prog(s, &TCX_LINK, ifindex);
+
+	if (id)
+		return id;
+	id = tc_query(ifindex);
+	return tc_owned(s, ifindex, id) ? id : 0;
 }
 
 static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode)
@@ -269,7 +406,6 @@ static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_re
 
 static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool *added)
 {
-	char path[PATH_MAX];
 	int fd, err;
 
 	*added = false;
@@ -280,44 +416,19 @@ static int xdp_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mod
 		*added = !err;
 		return err;
 	}
-	err = link_pin_path(s, ifindex, path, sizeof(path));
-	if (err)
-		return err;
-	unlink(path); /* a link left by an interface that was deleted */
 	fd = xdp_link_create(s, ifindex, mode);
 	if (fd < 0)
 		return fd;
-	err = bpf_obj_pin(fd, path) ? -errno : 0;
-	if (!err && chmod(path, 0600))
-		err = -errno;
-	if (err) {
-		bpf_link_detach(fd);
-		unlink(path);
-	}
-	close(fd);
+	err = link_pin_new(s, &XDP_LINK, ifindex, fd);
 	*added = !err;
 	return err;
 }
 
-/* Unpin first, then detach through the fd we hold: killed in between, the
- * kernel releases the unpinned link with our fd, so no dead pin remains. */
 static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 {
-	char path[PATH_MAX];
-	bool alive;
-	int fd, err = 0;
-
 	if (xdpshare_pinned(s, ifindex))
 		return xdpshare_detach(s, ifindex);
-	fd = link_open(s, ifindex, &alive);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (link_pin_path(s, ifindex, path, sizeof(path)) == 0)
-		unlink(path);
-	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK)
-		err = -errno;
-	close(fd);
-	return err;
+	return link_unpin_detach(s, &XDP_LINK, ifindex);
 }
 
 int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe)
@@ -344,7 +455,7 @@ int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bo
 		 bool *changed)
 {
 	struct ifc_maps ifc = state_ifc(s);
-	bool tc_added = false, xdp_added = false;
+	bool tc_added = false, tc_moved = false, xdp_added = false;
 	int err;
 
 	err = iface_set_observe(s, ifindex, observe);
@@ -353,14 +464,14 @@ int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bo
 	if (!err)
 		err = ifaddr_refresh(s, ifindex);
 	if (!err)
-		err = tc_attach(s, ifindex, &tc_added);
+		err = tc_attach(s, ifindex, &tc_added, &tc_moved);
 	if (!err) {
 		stop_point("tc-attached");
 		err = xdp_attach(s, ifindex, mode, &xdp_added);
 	}
 	if (err && tc_added)
 		tc_detach(s, ifindex);
-	*changed = tc_added || xdp_added;
+	*changed = tc_added || tc_moved || xdp_added;
 	return err;
 }
 
@@ -386,6 +497,17 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool link_pin_name(const char *name, __u32 *ifindex)
+{
+	const char *const prefixes[] = { LVIP_LINK_PREFIX, LVIP_TCX_PREFIX };
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])) &&
+		    parse_u32(name + strlen(prefixes[i]), 1, UINT_MAX, ifindex))
+			return true;
+	return false;
+}
+
 /* Every interface lvip has state for: a pinned link or a counters entry. */
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 {
@@ -399,8 +521,7 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	*n = 0;
 	d = opendir(s->pin_dir);
 	while (d && (de = readdir(d)) && !err)
-		if (!strncmp(de->d_name, LVIP_LINK_PREFIX, strlen(LVIP_LINK_PREFIX)) &&
-		    parse_u32(de->d_name + strlen(LVIP_LINK_PREFIX), 1, UINT_MAX, &idx))
+		if (link_pin_name(de->d_name, &idx))
 			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
 		else if (xdpshare_pin_name(de->d_name, &idx))
 			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
@@ -478,8 +599,12 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 	info->gone = !if_indextoname(ifindex, info->name);
 	if (info->gone)
 		snprintf(info->name, sizeof(info->name), "(gone)");
-	fd = link_open(s, ifindex, &info->link_alive);
+	fd = link_open(s, &XDP_LINK, ifindex, &info->link_alive, NULL);
 	info->link_pinned = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	fd = link_open(s, &TCX_LINK, ifindex, &info->tcx_alive, NULL);
+	info->tcx_pinned = fd >= 0;
 	if (fd >= 0)
 		close(fd);
 	if (info->link_alive)
@@ -490,9 +615,7 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 		info->link_alive = info->xdp_prog_id != 0;
 		info->xdp_mode = LVIP_XDP_ATTACHED_LIBXDP;
 	}
-	info->tc_prog_id = tc_query(ifindex);
-	if (!tc_owned(s, ifindex, info->tc_prog_id))
-		info->tc_prog_id = 0;
+	info->tc_prog_id = tc_prog_of(s, ifindex);
 	info->xdp_maps_ok = !info->xdp_prog_id || state_prog_ours(s, info->xdp_prog_id);
 	info->tc_maps_ok = !info->tc_prog_id || state_prog_ours(s, info->tc_prog_id);
 	info->ifaddr_stale = s->compat && info->tc_prog_id && s->map_fd[M_IFADDR] >= 0 &&
@@ -501,7 +624,7 @@ int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 	return 0;
 }
 
-/* Forget interfaces that no longer exist: their defunct XDP link pins and
+/* Forget interfaces that no longer exist: their defunct link pins and
  * their counter/address entries. Returns how many were removed. */
 int iface_gc(struct lvip_state *s)
 {
@@ -519,20 +642,30 @@ int iface_gc(struct lvip_state *s)
 	return gone;
 }
 
-/* Point one interface's XDP link and tc filter at new programs. */
+/* Point the link of kind k of ifindex, if attached, at prog_fd. */
+static int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)
+{
+	bool alive;
+	int fd, err = 0;
+
+	fd = link_open(s, k, ifindex, &alive, NULL);
+	if (fd >= 0 && alive && bpf_link_update(fd, prog_fd, NULL))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Point one interface's XDP link and tcx link or tc filter at new programs. */
 static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
 {
 	struct bpf_tc_opts o = { .sz = sizeof(o), .handle = LVIP_TC_HANDLE, .priority = LVIP_TC_PRIO,
 				 .prog_fd = tc_fd, .flags = BPF_TC_F_REPLACE };
 	struct bpf_tc_hook hook = TC_HOOK(ifindex);
-	bool alive;
-	int fd, err = 0;
+	int err = link_switch(s, &XDP_LINK, ifindex, xdp_fd);
 
-	fd = link_open(s, ifindex, &alive);
-	if (fd >= 0 && alive && bpf_link_update(fd, xdp_fd, NULL))
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
+	if (!err)
+		err = link_switch(s, &TCX_LINK, ifindex, tc_fd);
 	if (!err && tc_owned(s, ifindex, tc_query(ifindex)))
 		err = bpf_tc_attach(&hook, &o);
 	return err;

@@ -186,8 +186,8 @@ static bool progs_current(const struct lvip_state *s, int xdp_fd, int tc_fd)
 
 /* Make xdp_fd/tc_fd the pinned programs. Interfaces attached to older
  * programs (another build, or programs bound to maps that are no longer
- * pinned) are switched to them atomically first (bpf_link_update for XDP,
- * a replacing tc filter). */
+ * pinned) are switched to them atomically first (bpf_link_update for the
+ * XDP and tcx links, a replacing tc filter through clsact). */
 static int install_progs(struct lvip_state *s, int xdp_fd, int tc_fd, bool *replaced)
 {
 	bool had = s->xdp_fd >= 0 || s->tc_fd >= 0;

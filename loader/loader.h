@@ -287,8 +287,9 @@ int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 
 /* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
 
-#define LVIP_LINK_PREFIX "xdp_"
-#define LVIP_TC_HANDLE   0x1c1a /* lvip's own tc filter handle ... */
+#define LVIP_LINK_PREFIX "xdp_"  /* DIR/xdp_<ifindex>: the pinned XDP link */
+#define LVIP_TCX_PREFIX  "tcx_"  /* DIR/tcx_<ifindex>: the pinned tcx egress link */
+#define LVIP_TC_HANDLE   0x1c1a /* without tcx: lvip's own tc filter handle ... */
 #define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
 
 
@@ -298,9 +299,10 @@ struct iface_info {
 	__u32 xdp_prog_id;  /* 0: none */
 	__u8 xdp_mode;      /* XDP_ATTACHED_* */
 	bool gone;          /* the interface no longer exists (name: "(gone)") */
-	__u32 tc_prog_id;   /* lvip's filter, 0: none */
-	bool link_pinned, link_alive; /* the link, or (shared) the libxdp component */
+	__u32 tc_prog_id;   /* lvip's egress program (tcx link or filter), 0: none */
+	bool link_pinned, link_alive; /* the XDP link, or (shared) the libxdp component */
 	bool shared;        /* lvip runs as a libxdp component there */
+	bool tcx_pinned, tcx_alive;     /* the tcx egress link */
 	bool xdp_maps_ok, tc_maps_ok; /* the attached programs use the pinned maps */
 	bool ifaddr_stale;  /* compat: lvip_ifaddr no longer what the device has */
 	bool observe;       /* lvip_ifmode: observe mode */

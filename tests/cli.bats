@@ -256,15 +256,18 @@ conf() { printf '%s\n' "$@" > "$CONF"; }
 	json_assert "d == []" "$output"
 }
 
-@test "detach: removes lvip's XDP link and tc filter, leaves another egress filter alone" {
+# detach_leaves_foreign: the detach test, lvip's egress program attached
+# through tcx, or through clsact when the caller exported LVIP_FORCE_CLSACT=1.
+detach_leaves_foreign() {
 	local tc_id
 	need_foreign
 	lvip_add_veth2
 	run --separate-stderr lvip attach veth0 veth2
 	assert_status 0
 	tc_id=$(tc_egress_ids "$RS" veth0)
-	[ -n "$tc_id" ] || fail "no lvip egress filter on veth0"
-	# somebody else's egress filter next to lvip's
+	[ -n "$tc_id" ] || fail "no lvip egress program on veth0"
+	# somebody else's egress filter next to lvip's (clsact: absent on tcx)
+	rs tc qdisc add dev veth0 clsact 2>/dev/null || true
 	rs tc filter add dev veth0 egress pref 7 bpf da obj "$FOREIGN_OBJ" sec tc
 	rs tc filter show dev veth0 egress | grep -q foreign_tc || fail "could not add the foreign filter"
 
@@ -277,6 +280,7 @@ conf() { printf '%s\n' "$@" > "$CONF"; }
 	rs tc filter show dev veth0 egress | grep -q foreign_tc ||
 		fail "detach removed somebody else's egress filter: $(rs tc filter show dev veth0 egress)"
 	if [ -e "$PIN/xdp_$(ifindex "$RS" veth0)" ]; then fail "veth0's link pin left behind"; fi
+	if [ -e "$PIN/tcx_$(ifindex "$RS" veth0)" ]; then fail "veth0's tcx link pin left behind"; fi
 	[ "$(xdp_prog_id "$RS" veth2)" -gt 0 ] || fail "detach veth0 detached veth2 too"
 
 	run --separate-stderr lvip detach --all
@@ -285,6 +289,15 @@ conf() { printf '%s\n' "$@" > "$CONF"; }
 	assert_eq "" "$(tc_egress_ids "$RS" veth2)" "egress filters on veth2 after detach --all"
 	run --separate-stderr lvip status --json
 	json_assert "d['interfaces'] == []" "$output"
+}
+
+@test "detach: removes lvip's XDP link and tc egress program (tcx), leaves another egress filter alone" {
+	detach_leaves_foreign
+}
+
+@test "detach: the same with lvip's egress program as a clsact filter (LVIP_FORCE_CLSACT=1)" {
+	export LVIP_FORCE_CLSACT=1
+	detach_leaves_foreign
 }
 
 @test "foreign XDP program: attach refuses (exit 1) and changes nothing" {

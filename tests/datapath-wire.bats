@@ -176,13 +176,13 @@ pcap_has() { [ "$(pcap_count "$1" "$2")" -ge 1 ]; }
 	assert_eq 0 "$(reason_delta "$before" "$after" arp_out_dropped)" "arp_out_dropped growth"
 }
 
-@test "ARP request with hardware type 6 for a VIP: ingress alone (lvip's TC filter removed) keeps the VIP silent" {
+@test "ARP request with hardware type 6 for a VIP: ingress alone (lvip's TC program removed) keeps the VIP silent" {
 	# With lvip's TC egress program in place, a reply the kernel built
 	# would be dropped there (it names the VIP as sender) and the wire
 	# would not show whether XDP judged the request: take it away.
 	protect_vip
-	rs tc filter del dev veth0 egress
-	[ -z "$(tc_egress_ids "$RS" veth0)" ] || fail "a TC egress filter is still on veth0"
+	lvip_egress_remove veth0
+	[ -z "$(tc_egress_ids "$RS" veth0)" ] || fail "a TC egress program is still on veth0"
 	probe802
 	json_assert "d['vip_replies'] == 0" "$PROBE" ||
 		fail "the real server answered an hrd 6 ARP request for $VIP4: $PROBE"
@@ -191,35 +191,12 @@ pcap_has() { [ "$(pcap_count "$1" "$2")" -ge 1 ]; }
 # ---------------------------------------------------------------- egress
 
 @test "on the wire, egress: gratuitous ARP for a VIP never leaves, 'tell VIP' is rewritten" {
-	local tcpdump_pid cap=$BATS_TEST_TMPDIR/arp.pcap err=$BATS_TEST_TMPDIR/tcpdump.err text
-	command -v tcpdump >/dev/null || skip "tcpdump not installed"
+	need_cmds tcpdump arping
 	run --separate-stderr lvip attach veth0
 	assert_status 0
 	run --separate-stderr lvip vip add "$VIP4"
 	assert_status 0
-
-	bg_start tcpdump_pid ip netns exec "$PEER" timeout 60 tcpdump -n -U -i veth1 -w "$cap" arp 2>"$err"
-	wait_until 10 grep -q 'listening on' "$err" || fail "tcpdump did not start: $(cat "$err")"
-
-	# Unsolicited ARP (request, then reply) announcing the VIP: dropped on
-	# egress (arping sees ENOBUFS and gives up; its status is not the point).
-	run rs arping -c 1 -w 1 -U -S "$VIP4" -i veth0 "$VIP4"
-	run rs arping -c 1 -w 1 -U -P -S "$VIP4" -i veth0 "$VIP4"
-	# "who-has peer tell VIP": leaves with the real server's own address.
-	rs ip neigh flush dev veth0
-	run rs arping -c 1 -w 2 -S "$VIP4" -i veth0 "$PEER_ADDR4"
-	assert_status 0
-
-	wait_until 5 test -s "$cap" || true
-	bg_stop "$tcpdump_pid"
-	text=$(tcpdump -n -r "$cap" 2>/dev/null)
-	if grep -F "$VIP4" <<<"$text"; then
-		fail "ARP naming the VIP left the real server:"$'\n'"$text"
-	fi
-	grep -q "who-has $PEER_ADDR4 tell $RS_ADDR4" <<<"$text" ||
-		fail "no rewritten request 'who-has $PEER_ADDR4 tell $RS_ADDR4' on the wire:"$'\n'"$text"
-	[ "$(stat_reason arp_out_dropped)" -ge 2 ] || fail "arp_out_dropped < 2: $(lvip stats --json)"
-	[ "$(stat_reason arp_out_rewritten)" -ge 1 ] || fail "arp_out_rewritten < 1: $(lvip stats --json)"
+	egress_wire_check "$VIP4"
 }
 
 # ---------------------------------------------------------------- egress: PACKET_TX_RING

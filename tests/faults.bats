@@ -8,7 +8,8 @@
 #    one-line error (and nothing half done) or in a documented fallback
 #    (docs/cli.md);
 #  - kill safety: lvip SIGKILLed at random moments never leaves a VIP on lo
-#    without protection, and the next run recovers;
+#    without protection, and the next run recovers, with lvip's egress
+#    through tcx and through clsact (LVIP_FORCE_CLSACT=1);
 #  - interface churn under lvip: status and check stay true, nothing leaks;
 #  - concurrency: concurrent lvip runs lose no update and never deadlock.
 #
@@ -134,7 +135,8 @@ nothing_attached() {
 	assert_status 0
 	rm -rf "$PIN"
 
-	# The XDP link was held by its pin only: gone with it. The tc filter stays.
+	# The XDP link was held by its pin only: gone with it, and so was the tcx
+	# link (a clsact filter, with LVIP_FORCE_CLSACT=1, would stay).
 	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP on veth0 once its link pin is removed"
 
 	run --separate-stderr lvip status --json
@@ -151,7 +153,7 @@ nothing_attached() {
 	assert_one_line
 	assert_contains "$stderr" "lvip attach" "vip add's message (what to do)"
 
-	# attach starts afresh: one XDP program, lvip's tc filter replaced, not doubled.
+	# attach starts afresh: one XDP program, one lvip_tc on egress, not doubled.
 	run --separate-stderr lvip attach veth0
 	assert_status 0
 	[ "$(xdp_prog_id "$RS" veth0)" -gt 0 ] || fail "no XDP after attach"
@@ -284,8 +286,10 @@ toggle_addr() {
 
 # ---------------------------------------------------------------- kill safety
 
-@test "kill safety: SIGKILL at ${LVIP_KILLS:-100} random moments of apply (500 VIPs), vip add, vip del and down" {
-	local seed out
+# kill_safety PATH: the kill-safety run, lvip's egress through PATH (tcx,
+# or clsact with LVIP_FORCE_CLSACT=1 exported by the caller).
+kill_safety() {
+	local path=$1 seed out
 	seed=$(test_seed)
 	lvip_add_veth2
 	# Bounded: the driver stops at 150 s; timeout(1) is the backstop.
@@ -295,7 +299,7 @@ toggle_addr() {
 		--tmp "$BATS_TEST_TMPDIR" --kills "${LVIP_KILLS:-100}" --max-seconds 150 --seed "$seed"
 	out=$output
 	[ -n "$out" ] || fail "killsafety.py printed nothing (exit $status): $stderr"
-	figure "$(json_eval '"kill safety: %d random kills (apply %d, apply from scratch %d, vip add %d, vip del %d, down %d) and %d aimed at %d narrow windows, %d violations, %d ARP probes of a VIP on lo unanswered; %d runs finished before the signal; seed %d; %.0f s" % (d["kills"], d["by_kind"].get("apply", 0), d["by_kind"].get("apply-scratch", 0), d["by_kind"].get("vip-add", 0), d["by_kind"].get("vip-del", 0), d["by_kind"].get("down", 0), d["aimed_kills"], d["aimed_points"], d["violations"], d["probes"], d["missed"], d["seed"], d["seconds"])' <<<"$out")"
+	figure "$(json_eval '"kill safety ('"$path"'): %d random kills (apply %d, apply from scratch %d, vip add %d, vip del %d, down %d) and %d aimed at %d narrow windows, %d violations, %d ARP probes of a VIP on lo unanswered; %d runs finished before the signal; seed %d; %.0f s" % (d["kills"], d["by_kind"].get("apply", 0), d["by_kind"].get("apply-scratch", 0), d["by_kind"].get("vip-add", 0), d["by_kind"].get("vip-del", 0), d["by_kind"].get("down", 0), d["aimed_kills"], d["aimed_points"], d["violations"], d["probes"], d["missed"], d["seed"], d["seconds"])' <<<"$out")"
 	json_assert "d['problems'] == [] and d['violations'] == 0" "$out"
 	json_assert "d['kills'] >= ${LVIP_KILLS:-100}" "$out"
 	json_assert "d['aimed_kills'] == 2 * d['aimed_points']" "$out"
@@ -306,7 +310,16 @@ toggle_addr() {
 	assert_status 0
 	[ ! -e "$PIN" ] || fail "pin dir left after down: $(ls -la "$PIN")"
 	assert_eq 0 "$(xdp_prog_id "$RS" veth0)" "XDP on veth0 after down"
-	assert_eq "" "$(tc_egress_ids "$RS" veth0)" "egress filters on veth0 after down"
+	assert_eq "" "$(tc_egress_ids "$RS" veth0)" "egress programs on veth0 after down"
+}
+
+@test "kill safety: SIGKILL at ${LVIP_KILLS:-100} random moments of apply (500 VIPs), vip add, vip del and down" {
+	kill_safety tcx
+}
+
+@test "kill safety, egress through clsact (LVIP_FORCE_CLSACT=1): the same ${LVIP_KILLS:-100} kills" {
+	export LVIP_FORCE_CLSACT=1
+	kill_safety clsact
 }
 
 # ---------------------------------------------------------------- interface churn

@@ -527,10 +527,10 @@ every_line_prefixed() {
 	lvip vip add "$VIP4"
 	run lvip status
 	assert_status 0
-	rs tc filter del dev veth0 egress
+	lvip_egress_remove veth0
 	run lvip status
 	assert_status 1
-	assert_contains "$output" "tc egress filter is missing"
+	assert_contains "$output" "tc egress program is missing"
 	run lvip check --json
 	assert_status 1
 	json_assert "all('code' in f and f['code'] for f in d['findings'])" "$output"

@@ -7,7 +7,8 @@
 # (build/lvip) and $LVIP_VARIANT (build/variant/lvip, built with
 # -DLVIP_TEST_VARIANT by `make test-bins`). `lvip attach` by the other build
 # loads its programs against the pinned maps and switches the interface
-# atomically (bpf_link_update for XDP, a replacing tc filter).
+# atomically (bpf_link_update for the XDP and tcx links, a replacing tc
+# filter through clsact).
 #
 # Loop variables are not called i: bats 1.8's `run --separate-stderr` calls
 # bats_version_lt, which assigns i without declaring it local.
@@ -30,10 +31,17 @@ teardown() { lvip_netns_teardown; }
 
 # xdp_id_text / tc_id_text: program ids on veth0 without Python (per upgrade).
 xdp_id_text() { ip -n "$RS" -d link show dev veth0 | grep -o 'prog/xdp id [0-9]*' | awk '{ print $3; exit }'; }
-tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' | awk '{ print $2; exit }'; }
+tc_id_text() { tc_egress_ids "$RS" veth0 | head -n 1; }
+# link_id NAME: id of the link pinned as $PIN/NAME, or "none".
+link_id() {
+	if [ -e "$PIN/$1" ]; then bpftool -j link show pinned "$PIN/$1" | json_eval "d['id']"; else echo none; fi
+}
 
-@test "upgrade under traffic: ${LVIP_UPGRADES:-100} in-place upgrades leak 0 ARP replies and lose 0 pings, counters keep growing" {
-	local n=${LVIP_UPGRADES:-100} dir=$BATS_TEST_TMPDIR up bin out link_before link_after
+# upgrade_under_traffic N: N in-place upgrades under traffic, lvip's egress
+# program attached through tcx, or through clsact when the caller exported
+# LVIP_FORCE_CLSACT=1.
+upgrade_under_traffic() {
+	local n=$1 dir=$BATS_TEST_TMPDIR up bin out link_before link_after tcx_before
 	local tcpdump_pid peer_pid rs_pid ping_pid rs_mac ifx
 	local -a xdp_ids=() tc_ids=()
 	ifx=$(ifindex "$RS" veth0)
@@ -44,7 +52,13 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	run --separate-stderr lvip vip add "$VIP4"
 	assert_status 0
 	peer ip route add "$VIP4/32" via "$RS_ADDR4"
-	link_before=$(bpftool -j link show pinned "$PIN/xdp_$ifx" | json_eval "d['id']")
+	link_before=$(link_id "xdp_$ifx")
+	tcx_before=$(link_id "tcx_$ifx")
+	if [ -n "${LVIP_FORCE_CLSACT-}" ] || ! has_tcx; then
+		assert_eq none "$tcx_before" "tcx link with LVIP_FORCE_CLSACT=1"
+	else
+		[ "$tcx_before" != none ] || fail "no tcx link pinned for veth0"
+	fi
 
 	# Capture on the peer's side of the wire: every ARP and ICMP frame.
 	bg_start tcpdump_pid ip netns exec "$PEER" timeout 300 tcpdump -n -U -s 128 -i veth1 \
@@ -86,7 +100,7 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	wait "$peer_pid" "$rs_pid" "$ping_pid" 2>/dev/null
 	sleep 0.5 # the last replies reach the capture (tcpdump -U writes each packet)
 	bg_stop "$tcpdump_pid"
-	link_after=$(bpftool -j link show pinned "$PIN/xdp_$ifx" | json_eval "d['id']")
+	link_after=$(link_id "xdp_$ifx")
 
 	# The wire.
 	out=$(python3 "$LVIP_LIB_DIR/arpflood.py" count "$dir/wire.pcap" --vip "$VIP4" --control "$RS_ADDR4" --rs-mac "$rs_mac")
@@ -95,20 +109,23 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	tx=$(awk '/packets transmitted/ { t += $1 } END { print t + 0 }' "$dir/ping.out")
 	rx=$(awk '/packets transmitted/ { r += $4 } END { print r + 0 }' "$dir/ping.out")
 	leaked=$(json_eval "d['leaked']" <<<"$out")
-	figure "upgrade under traffic: $n upgrades (${LVIP#"$LVIP_REPO"/} <-> ${LVIP_VARIANT#"$LVIP_REPO"/}), $leaked ARP frames for the VIP leaked of $sent requests for it from the peer and $(json_eval "d['sent']" <"$dir/rs.json") announcements by the RS, $((tx - rx)) of $tx pings to the VIP lost, counters never reset"
+	local path=${LVIP_FORCE_CLSACT:+clsact}
+	figure "upgrade under traffic (${path:-tcx}): $n upgrades (${LVIP#"$LVIP_REPO"/} <-> ${LVIP_VARIANT#"$LVIP_REPO"/}), $leaked ARP frames for the VIP leaked of $sent requests for it from the peer and $(json_eval "d['sent']" <"$dir/rs.json") announcements by the RS, $((tx - rx)) of $tx pings to the VIP lost, counters never reset"
 	json_assert "d['leaked'] == 0" "$out"
 	json_assert "d['requests_for_vip'] >= 0.9 * $sent and d['requests_for_vip'] > 0" "$out"
 	json_assert "d['control_replies'] > 0" "$out"
 	[ "$tx" -gt 0 ] || fail "no ping was sent: $(cat "$dir/ping.out")"
 	assert_eq "$tx" "$rx" "pings to the VIP answered (of $tx sent)"
 
-	# One XDP link throughout (bpf_link_update), a new program each time.
+	# One XDP link and one tcx link (or filter) throughout (bpf_link_update,
+	# a replacing filter), a new program each time.
 	assert_eq "$link_before" "$link_after" "id of the pinned XDP link"
+	assert_eq "$tcx_before" "$(link_id "tcx_$ifx")" "id of the pinned tcx link"
 	for (( up = 1; up < n; up++ )); do
 		[ "${xdp_ids[up]}" != "${xdp_ids[up - 1]}" ] || fail "XDP program id unchanged by upgrade $((up + 1)): ${xdp_ids[*]}"
 		[ "${tc_ids[up]}" != "${tc_ids[up - 1]}" ] || fail "tc program id unchanged by upgrade $((up + 1)): ${tc_ids[*]}"
 	done
-	assert_eq 1 "$(tc_egress_ids "$RS" veth0 | wc -l)" "egress filters on veth0 after $n upgrades"
+	assert_eq 1 "$(tc_egress_ids "$RS" veth0 | wc -l)" "egress programs on veth0 after $n upgrades"
 
 	# Counters: never decrease across upgrades, and grew with the traffic.
 	python3 - "$dir" "$n" "$VIP4" <<-'EOF' || fail "counters went backwards or did not grow"
@@ -133,6 +150,15 @@ tc_id_text() { tc -n "$RS" filter show dev veth0 egress | grep -o ' id [0-9]*' |
 	# Pins re-pinned by the upgrades keep mode 0600.
 	run find "$PIN" -mindepth 1 ! -type d ! -perm 0600
 	assert_eq "" "$output" "pins not 0600 after the upgrades"
+}
+
+@test "upgrade under traffic: ${LVIP_UPGRADES:-100} in-place upgrades leak 0 ARP replies and lose 0 pings, counters keep growing" {
+	upgrade_under_traffic "${LVIP_UPGRADES:-100}"
+}
+
+@test "upgrade under traffic, egress through clsact (LVIP_FORCE_CLSACT=1): $(( (${LVIP_UPGRADES:-100} + 4) / 5 )) upgrades, the same checks" {
+	export LVIP_FORCE_CLSACT=1
+	upgrade_under_traffic "$(( (${LVIP_UPGRADES:-100} + 4) / 5 ))"
 }
 
 @test "a pinned VIP map with another layout is refused by attach: exit 1, says what to do, changes nothing" {

@@ -190,14 +190,14 @@ __u32 bh_verdict_code(int xdp, int drop)
 {
 	if (xdp)
 		return drop ? XDP_DROP : XDP_PASS;
-	return drop ? TC_ACT_SHOT : TC_ACT_OK;
+	return drop ? TC_ACT_SHOT : (__u32)TC_ACT_UNSPEC;
 }
 
 const char *bh_verdict_name(int xdp, __u32 v)
 {
 	if (xdp)
 		return v == XDP_PASS ? "XDP_PASS" : v == XDP_DROP ? "XDP_DROP" : "XDP_?";
-	return v == TC_ACT_OK ? "TC_ACT_OK" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
+	return v == (__u32)TC_ACT_UNSPEC ? "TC_ACT_UNSPEC" : v == TC_ACT_SHOT ? "TC_ACT_SHOT" : "TC_ACT_?";
 }
 
 /* ------------------------------------------------------------------ */

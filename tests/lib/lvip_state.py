@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # tests/lib/lvip_state.py - lvip's state as the kernel sees it, read without
-# lvip: `ip` for lo's addresses and XDP, `tc` for egress filters, `bpftool`
-# for the pinned VIP maps. The fault tests (tests/faults.bats) compare lvip's own view
+# lvip: `ip` for lo's addresses and XDP, `tc` for egress filters, tcx.py for
+# the programs on tcx egress, `bpftool` for the pinned VIP maps. The fault tests (tests/faults.bats) compare lvip's own view
 # (status, check, vip list) and their invariants against this.
 #
 # Imported by the test drivers in tests/lib/, or run:
@@ -20,6 +20,9 @@ import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tcx  # noqa: E402
 
 TC_HANDLE = "0x1c1a"
 
@@ -99,7 +102,22 @@ def links(ns):
     return out
 
 
+def tcx_ids(ns, dev):
+    """Ids of the programs on DEV's tcx egress, in order (none without tcx)."""
+    return tcx.ids_in_ns(ns, dev)
+
+
 def tc_lvip(ns, dev):
+    """(prog id, prog name) of lvip's egress program: an lvip_tc* program on
+    tcx egress, else the filter at lvip's clsact handle; or (0, '')."""
+    for pid in tcx_ids(ns, dev):
+        name = tcx.prog_name(pid)
+        if name.startswith("lvip_tc"):
+            return pid, name
+    return tc_clsact(ns, dev)
+
+
+def tc_clsact(ns, dev):
     """(prog id, prog name) of the egress filter at lvip's handle, or (0, '')."""
     r = run(["tc", "-n", ns, "-j", "filter", "show", "dev", dev, "egress"])
     if r.returncode:
@@ -113,11 +131,12 @@ def tc_lvip(ns, dev):
 
 
 def tc_filter_count(ns, dev):
-    """How many egress bpf filters DEV has (lvip's or not)."""
+    """How many egress bpf filters and tcx programs DEV has (lvip's or not)."""
     r = run(["tc", "-n", ns, "-j", "filter", "show", "dev", dev, "egress"])
+    n = len(tcx_ids(ns, dev))
     if r.returncode:
-        return 0
-    return sum(1 for f in json.loads(r.stdout or "[]") if f.get("options"))
+        return n
+    return n + sum(1 for f in json.loads(r.stdout or "[]") if f.get("options"))
 
 
 def bpftool_json(args):

@@ -186,19 +186,54 @@ lvip_tmp_teardown() {
 
 # foreign_fixture_build: in setup_file, after lvip_tmp_setup: build
 # tests/fixtures/foreign_xdp.bpf.c (somebody else's XDP program and tc
-# filter) into the run's temp dir. Exports FOREIGN_OBJ (empty when it could
-# not be built) and FOREIGN_SKIP (why not).
+# filter) and foreign_tc.bpf.c (somebody else's counting TC program) into
+# the run's temp dir. Exports FOREIGN_OBJ and FOREIGN_TC_OBJ (both empty
+# when they could not be built) and FOREIGN_SKIP (why not).
 foreign_fixture_build() {
-	export FOREIGN_OBJ="" FOREIGN_SKIP=""
+	export FOREIGN_OBJ="" FOREIGN_TC_OBJ="" FOREIGN_SKIP=""
 	[ -n "${LVIP_SKIP_REASON-}" ] && return 0
 	if ! command -v clang >/dev/null 2>&1; then
-		FOREIGN_SKIP="clang not installed: cannot build tests/fixtures/foreign_xdp.bpf.c"
-	elif clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/foreign_xdp.bpf.c" \
-		-o "$LVIP_T_TMP/foreign_xdp.o" 2>"$LVIP_T_TMP/foreign_xdp.err"; then
-		FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
-	else
-		FOREIGN_SKIP="foreign_xdp.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/foreign_xdp.err")"
+		FOREIGN_SKIP="clang not installed: cannot build tests/fixtures/foreign_*.bpf.c"
+		return 0
 	fi
+	local f
+	for f in foreign_xdp foreign_tc; do
+		clang -O2 -g -target bpf -c "$LVIP_TESTS_DIR/fixtures/$f.bpf.c" \
+			-o "$LVIP_T_TMP/$f.o" 2>"$LVIP_T_TMP/$f.err" && continue
+		FOREIGN_SKIP="$f.bpf.c does not build: $(head -n 1 "$LVIP_T_TMP/$f.err")"
+		return 0
+	done
+	FOREIGN_OBJ=$LVIP_T_TMP/foreign_xdp.o
+	FOREIGN_TC_OBJ=$LVIP_T_TMP/foreign_tc.o
+}
+
+# foreign_tc_clsact DEV: foreign_tc.bpf.c as a clsact egress filter on the
+# real server's DEV, at priority 49152 (after lvip's 0xc1a: it runs only if
+# lvip's filter lets the packet go on). Prints its program id.
+foreign_tc_clsact() {
+	rs tc qdisc add dev "$1" clsact 2>/dev/null || true
+	rs tc filter add dev "$1" egress pref 49152 bpf da obj "$FOREIGN_TC_OBJ" sec tc ||
+		fail "cannot add the foreign filter on $1"
+	rs tc filter show dev "$1" egress pref 49152 | grep -o ' id [0-9]*' | awk '{ print $2; exit }'
+}
+
+# foreign_tc_tcx DEV: foreign_tc.bpf.c on the real server's DEV's tcx
+# egress, last, through a link pinned in $BPFFS (outside lvip's pin dir).
+# Prints its program id.
+foreign_tc_tcx() {
+	local prog=$BPFFS/foreign_tc_${BATS_TEST_NUMBER}_$1
+	bpftool prog load "$FOREIGN_TC_OBJ" "$prog" >&2 || fail "bpftool cannot load foreign_tc.o"
+	rs python3 "$LVIP_TESTS_DIR/lib/tcx.py" attach "$prog" "$1" "$BPFFS/foreign_tcx_${BATS_TEST_NUMBER}_$1" ||
+		fail "cannot attach the foreign program to $1's tcx egress"
+	bpftool -j prog show pinned "$prog" | json_eval "d['id']"
+}
+
+# foreign_tc_count PROG_ID: the packets foreign_tc.bpf.c (program PROG_ID)
+# has counted.
+foreign_tc_count() {
+	local map
+	map=$(bpftool -j prog show id "$1" | json_eval "d['map_ids'][0]") || return 1
+	bpftool -j map dump id "$map" | json_eval "sum(int(e['formatted']['value']) if 'formatted' in e else int.from_bytes(bytes(int(b, 16) for b in e['value']), 'little') for e in d)"
 }
 
 # need_foreign: first thing in a test that uses $FOREIGN_OBJ: skip without
@@ -207,6 +242,20 @@ need_foreign() {
 	[ -n "${FOREIGN_OBJ-}" ] && return 0
 	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: ${FOREIGN_SKIP-}"
 	skip "${FOREIGN_SKIP-}"
+}
+
+# has_tcx: the kernel has tcx (Linux 6.6), where lvip's egress goes unless
+# LVIP_FORCE_CLSACT is set.
+has_tcx() {
+	rs python3 "$LVIP_TESTS_DIR/lib/tcx.py" probe lo
+}
+
+# need_tcx: first thing in a test that needs tcx: skip on a kernel without
+# it, or fail when LVIP_REQUIRE_BPF=1.
+need_tcx() {
+	has_tcx && return 0
+	[ "${LVIP_REQUIRE_BPF-}" = 1 ] && fail "LVIP_REQUIRE_BPF=1: this kernel has no tcx (Linux 6.6)"
+	skip "this kernel has no tcx (Linux 6.6): lvip's egress goes through clsact"
 }
 
 # need_cmds CMD...: first thing in a test that needs these programs (the
@@ -313,10 +362,36 @@ ids = [i for i in ids if i]
 print(ids[0] if ids else 0)'
 }
 
-# tc_egress_ids NS DEV: ids of the BPF programs in DEV's egress tc filters.
+# tc_egress_ids NS DEV: ids of the BPF programs on DEV's egress: on tcx (in
+# the order they run, before any filter) and in its clsact filters.
 tc_egress_ids() {
+	tcx_egress_ids "$1" "$2"
 	ip netns exec "$1" tc filter show dev "$2" egress 2>/dev/null |
 		grep -o ' id [0-9]*' | awk '{ print $2 }'
+}
+
+# tcx_egress_ids NS DEV: ids of the BPF programs on DEV's tcx egress.
+tcx_egress_ids() {
+	ip netns exec "$1" python3 "$LVIP_TESTS_DIR/lib/tcx.py" ids "$2"
+}
+
+# clsact_egress_ids NS DEV: ids of the BPF programs in DEV's egress filters.
+clsact_egress_ids() {
+	ip netns exec "$1" tc filter show dev "$2" egress 2>/dev/null |
+		grep -o ' id [0-9]*' | awk '{ print $2 }'
+}
+
+# lvip_egress_remove DEV: take lvip's TC egress program off the real
+# server's DEV behind lvip's back: its clsact filter, or its tcx link (held
+# by its pin only).
+lvip_egress_remove() {
+	local i
+	rs tc filter del dev "$1" egress pref 3098 2>/dev/null || true
+	rm -f "$PIN/tcx_$(ifindex "$RS" "$1")"
+	for (( i = 0; i < 50; i++ )); do
+		[ -z "$(tc_egress_ids "$RS" "$1")" ] && return 0
+		sleep 0.1
+	done
 }
 
 # lo_has NS ADDR/PLEN: ADDR/PLEN is on NS's lo.
@@ -344,6 +419,37 @@ arp_probe() {
 # stat_reason NAME: the global counter NAME from lvip stats --json.
 stat_reason() {
 	lvip stats --json | json_eval "d['reasons']['$1']"
+}
+
+# egress_wire_check VIP: with lvip attached to the real server's veth0 and
+# VIP added, unsolicited ARP announcing VIP never reaches the peer, and "who-has
+# peer tell VIP" reaches it with the real server's own address (tcpdump on
+# the peer's veth1); lvip counts both.
+egress_wire_check() {
+	local vip=$1 tcpdump_pid cap=$BATS_TEST_TMPDIR/arp.pcap err=$BATS_TEST_TMPDIR/tcpdump.err text
+	rm -f "$cap"
+	bg_start tcpdump_pid ip netns exec "$PEER" timeout 60 tcpdump -n -U -i veth1 -w "$cap" arp 2>"$err"
+	wait_until 10 grep -q 'listening on' "$err" || fail "tcpdump did not start: $(cat "$err")"
+
+	# Unsolicited ARP (request, then reply) announcing the VIP: dropped on
+	# egress (arping sees ENOBUFS and gives up; its status is not the point).
+	run rs arping -c 1 -w 1 -U -S "$vip" -i veth0 "$vip"
+	run rs arping -c 1 -w 1 -U -P -S "$vip" -i veth0 "$vip"
+	# "who-has peer tell VIP": leaves with the real server's own address.
+	rs ip neigh flush dev veth0
+	run rs arping -c 1 -w 2 -S "$vip" -i veth0 "$PEER_ADDR4"
+	assert_status 0
+
+	wait_until 5 test -s "$cap" || true
+	bg_stop "$tcpdump_pid"
+	text=$(tcpdump -n -r "$cap" 2>/dev/null)
+	if grep -F "$vip" <<<"$text"; then
+		fail "ARP naming the VIP left the real server:"$'\n'"$text"
+	fi
+	grep -q "who-has $PEER_ADDR4 tell $RS_ADDR4" <<<"$text" ||
+		fail "no rewritten request 'who-has $PEER_ADDR4 tell $RS_ADDR4' on the wire:"$'\n'"$text"
+	[ "$(stat_reason arp_out_dropped)" -ge 2 ] || fail "arp_out_dropped < 2: $(lvip stats --json)"
+	[ "$(stat_reason arp_out_rewritten)" -ge 1 ] || fail "arp_out_rewritten < 1: $(lvip stats --json)"
 }
 
 # bpftool_stat_sum NAME: the counter NAME in the pinned lvip_stats map,
@@ -379,6 +485,7 @@ lvip_state_snapshot() {
 		ip -n "$RS" link show dev "$dev" >/dev/null 2>&1 || continue
 		echo "== link $dev"; ip -n "$RS" -d link show dev "$dev"
 		echo "== tc $dev"; ip netns exec "$RS" tc filter show dev "$dev" egress
+		echo "== tcx $dev"; tcx_egress_ids "$RS" "$dev"
 	done
 	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_meta \
 		lvip_mon lvip_monrate; do
