@@ -55,118 +55,6 @@ int iface_resolve(const char *name, __u32 *ifindex)
 	return *ifindex ? 0 : -ENODEV;
 }
 
-/* tcx (Linux 6.6) is newer than the UAPI headers lvip builds against. */
-#define LVIP_BPF_TCX_EGRESS     47        /* enum bpf_attach_type */
-#define LVIP_BPF_LINK_TYPE_TCX  11        /* enum bpf_link_type */
-#define LVIP_BPF_F_BEFORE       (1U << 3) /* with no anchor: first of the hook */
-
-/* The two links lvip pins per interface. */
-struct link_kind {
-	const char *prefix;
-	__u32 type;
-};
-
-static const struct link_kind XDP_LINK = { LVIP_LINK_PREFIX, BPF_LINK_TYPE_XDP };
-static const struct link_kind TCX_LINK = { LVIP_TCX_PREFIX, LVIP_BPF_LINK_TYPE_TCX };
-
-static int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-			 char *path, size_t len)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "%s%u", k->prefix, ifindex);
-	return pin_path(s, name, path, len);
-}
-
-/* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
- * attached to that interface (a link outlives a deleted interface,
- * detached); *prog_id (may be NULL): its program. */
-static int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-		     bool *alive, __u32 *prog_id)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
-
-	*alive = false;
-	if (link_pin_path(s, k, ifindex, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	/* A tcx link's info starts with its ifindex, where an XDP link's does. */
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		*alive = info.type == k->type && info.xdp.ifindex == ifindex;
-	if (prog_id)
-		*prog_id = *alive ? info.prog_id : 0;
-	return fd;
-}
-
-/* This instance's link of kind k of ifindex is pinned and attached there:
- * its program's id, else 0. */
-static __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
-{
-	__u32 id = 0;
-	bool alive;
-	int fd = link_open(s, k, ifindex, &alive, &id);
-
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0 && alive ? id : 0;
-}
-
-/* This instance's XDP program of ifindex runs there: its pinned link, or
- * its pinned libxdp component. */
-static bool link_alive(const struct lvip_state *s, __u32 ifindex)
-{
-	return link_alive_prog(s, &XDP_LINK, ifindex) != 0 || xdpshare_alive(s, ifindex, NULL);
-}
-
-static bool prog_named(__u32 id, const char *prefix)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	bool match = false;
-	int fd;
-
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		match = !strncmp(info.name, prefix, strlen(prefix));
-	close(fd);
-	return match;
-}
-
-static __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	if (mode)
-		*mode = q.attach_mode;
-	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
-	       q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
-}
-
-/* Is the clsact filter program prog_id (at lvip's handle and priority) this
- * instance's? Its pinned program, or one bound to its pinned maps (an
- * older build's); or an lvip_tc* program left bound to maps that are no
- * longer pinned, on an interface where this instance holds the XDP link or
- * where no XDP program runs at all: another instance's interface carries
- * that instance's XDP program. */
-static bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
-{
-	if (!prog_id)
-		return false;
-	if (prog_id == s->tc_id || state_prog_ours(s, prog_id))
-		return true;
-	return prog_named(prog_id, LVIP_PROG_TC) &&
-	       (link_alive(s, ifindex) || !xdp_attached_id(ifindex, NULL));
-}
-
 const char *xdp_mode_name(__u8 mode)
 {
 	switch (mode) {
@@ -177,21 +65,6 @@ const char *xdp_mode_name(__u8 mode)
 	case LVIP_XDP_ATTACHED_LIBXDP: return "libxdp";
 	default: return "none";
 	}
-}
-
-/* clsact egress of ifindex, and lvip's handle and priority there. */
-#define TC_HOOK(ifindex) { .sz = sizeof(struct bpf_tc_hook), .ifindex = (ifindex), \
-			   .attach_point = BPF_TC_EGRESS }
-#define TC_OPTS { .sz = sizeof(struct bpf_tc_opts), .handle = LVIP_TC_HANDLE, \
-		  .priority = LVIP_TC_PRIO }
-
-/* Program id of the filter at lvip's handle/priority on egress, 0: none. */
-static __u32 tc_query(__u32 ifindex)
-{
-	struct bpf_tc_hook hook = TC_HOOK(ifindex);
-	struct bpf_tc_opts o = TC_OPTS;
-
-	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
 }
 
 /* An XDP program that is not lvip's on ifindex: 0 if lvip can run beside
@@ -248,144 +121,6 @@ int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name,
 		return -EBUSY;
 	}
 	return 0;
-}
-
-static int clsact_attach(struct lvip_state *s, __u32 ifindex, bool *added)
-{
-	struct bpf_tc_hook hook = TC_HOOK(ifindex);
-	struct bpf_tc_opts o = TC_OPTS;
-	__u32 cur = tc_query(ifindex);
-	int err;
-
-	*added = false;
-	if (cur == s->tc_id)
-		return 0;
-	if (cur && !tc_owned(s, ifindex, cur))
-		return -EBUSY;
-	err = bpf_tc_hook_create(&hook); /* clsact, only if absent */
-	if (err && err != -EEXIST)
-		return err;
-	o.prog_fd = s->tc_fd;
-	o.flags = cur ? BPF_TC_F_REPLACE : 0; /* an older lvip_tc: upgrade */
-	err = bpf_tc_attach(&hook, &o);
-	if (!err)
-		*added = !cur;
-	return err;
-}
-
-static int clsact_detach(struct lvip_state *s, __u32 ifindex)
-{
-	struct bpf_tc_hook hook = TC_HOOK(ifindex);
-	struct bpf_tc_opts o = TC_OPTS;
-
-	return tc_owned(s, ifindex, tc_query(ifindex)) ? bpf_tc_detach(&hook, &o) : 0;
-}
-
-/* Pin a new link fd as kind k of ifindex (a defunct pin replaced); on
- * failure the link is detached again. Closes fd. */
-static int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd)
-{
-	char path[PATH_MAX];
-	int err = link_pin_path(s, k, ifindex, path, sizeof(path));
-
-	if (!err) {
-		unlink(path); /* a link left by an interface that was deleted */
-		err = bpf_obj_pin(fd, path) ? -errno : 0;
-	}
-	if (!err && chmod(path, 0600))
-		err = -errno;
-	if (err) {
-		bpf_link_detach(fd);
-		if (err != -ENAMETOOLONG)
-			unlink(path);
-	}
-	close(fd);
-	return err;
-}
-
-/* Unpin first, then detach through the fd we hold: killed in between, the
- * kernel releases the unpinned link with our fd, so no dead pin remains. */
-static int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
-{
-	char path[PATH_MAX];
-	bool alive;
-	int fd, err = 0;
-
-	fd = link_open(s, k, ifindex, &alive, NULL);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (link_pin_path(s, k, ifindex, path, sizeof(path)) == 0)
-		unlink(path);
-	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* The kernel has no tcx (bpf_link_create's answer, not its version), or
- * LVIP_FORCE_CLSACT=1: egress goes through clsact. */
-static bool no_tcx(int err)
-{
-	return err == -EINVAL || err == -EOPNOTSUPP;
-}
-
-/* Attach the tcx egress link, first on the hook, and pin it. -EOPNOTSUPP
- * or -EINVAL: no tcx here. */
-static int tcx_attach(struct lvip_state *s, __u32 ifindex)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = LVIP_BPF_F_BEFORE);
-	int fd;
-
-	if (getenv("LVIP_FORCE_CLSACT"))
-		return -EOPNOTSUPP;
-	fd = bpf_link_create(s->tc_fd, ifindex, LVIP_BPF_TCX_EGRESS, &o);
-	if (fd < 0)
-		return -errno;
-	return link_pin_new(s, &TCX_LINK, ifindex, fd);
-}
-
-/* TC egress: this instance's tcx link, else where there is no tcx its
- * clsact filter. An lvip filter left by an attach through clsact is
- * removed once the tcx link runs, so egress is never unprotected.
- * *added: the interface had no lvip egress program before; *moved: lvip's
- * filter was replaced by the tcx link. */
-static int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added, bool *moved)
-{
-	bool had_filter;
-	int err;
-
-	*added = *moved = false;
-	if (link_alive_prog(s, &TCX_LINK, ifindex))
-		return clsact_detach(s, ifindex); /* a takeover cut short */
-	err = tcx_attach(s, ifindex);
-	if (no_tcx(err))
-		return clsact_attach(s, ifindex, added);
-	if (err)
-		return err;
-	had_filter = tc_owned(s, ifindex, tc_query(ifindex));
-	*added = !had_filter;
-	*moved = had_filter;
-	stop_point("tcx-attached");
-	return had_filter ? clsact_detach(s, ifindex) : 0;
-}
-
-static int tc_detach(struct lvip_state *s, __u32 ifindex)
-{
-	int err = link_unpin_detach(s, &TCX_LINK, ifindex);
-	int err2 = clsact_detach(s, ifindex);
-
-	return err ? err : err2;
-}
-
-/* lvip's egress program on ifindex: the tcx link's, else the filter's. */
-static __u32 tc_prog_of(struct lvip_state *s, __u32 ifindex)
-{
-	__u32 id = link_alive_prog(s, &TCX_LINK, ifindex);
-
-	if (id)
-		return id;
-	id = tc_query(ifindex);
-	return tc_owned(s, ifindex, id) ? id : 0;
 }
 
 static int xdp_link_create(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode)
@@ -497,17 +232,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool link_pin_name(const char *name, __u32 *ifindex)
-{
-	const char *const prefixes[] = { LVIP_LINK_PREFIX, LVIP_TCX_PREFIX };
-
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])) &&
-		    parse_u32(name + strlen(prefixes[i]), 1, UINT_MAX, ifindex))
-			return true;
-	return false;
-}
-
 /* Every interface lvip has state for: a pinned link or a counters entry. */
 int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 {
@@ -540,54 +264,6 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 			(*ifindexes)[m++] = (*ifindexes)[i];
 	*n = err ? 0 : m;
 	return err;
-}
-
-/* What lvip_ifaddr[ifindex] must hold: among the interface's first
- * LVIP_IFADDR_MAX IPv4 addresses (kernel order), the primary ones of scope
- * link or wider: what lvip_tc reads from the device itself. */
-static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
-{
-	struct addr_list l = {};
-	int err;
-
-	memset(ia, 0, sizeof(*ia));
-	err = nl_addr_dump(AF_INET, ifindex, &l);
-	if (err)
-		return err;
-	for (size_t i = 0; i < l.n && i < LVIP_IFADDR_MAX; i++) {
-		const struct if_addr *a = &l.a[i];
-		__u32 mask = a->prefixlen ? htonl(~0U << (32 - a->prefixlen)) : 0;
-
-		if ((a->flags & IFA_F_SECONDARY) || a->scope > RT_SCOPE_LINK)
-			continue;
-		memcpy(ia->a[ia->count].addr, a->addr.v4, 4);
-		memcpy(ia->a[ia->count].mask, &mask, 4);
-		ia->count++;
-	}
-	addr_list_free(&l);
-	return 0;
-}
-
-/* Read by lvip_tc_compat only (lvip_tc reads the device itself). */
-int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
-{
-	struct lvip_ifaddr ia;
-	int err = ifaddr_build(ifindex, &ia);
-
-	if (err)
-		return err;
-	return bpf_map_update_elem(s->map_fd[M_IFADDR], &ifindex, &ia, BPF_ANY) ? -errno : 0;
-}
-
-/* Does lvip_ifaddr still say what the device has? */
-static bool ifaddr_current(const struct lvip_state *s, __u32 ifindex)
-{
-	struct lvip_ifaddr want, have = {};
-
-	if (ifaddr_build(ifindex, &want) ||
-	    bpf_map_lookup_elem(s->map_fd[M_IFADDR], &ifindex, &have))
-		return false;
-	return !memcmp(&want, &have, sizeof(want));
 }
 
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
@@ -642,33 +318,12 @@ int iface_gc(struct lvip_state *s)
 	return gone;
 }
 
-/* Point the link of kind k of ifindex, if attached, at prog_fd. */
-static int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)
-{
-	bool alive;
-	int fd, err = 0;
-
-	fd = link_open(s, k, ifindex, &alive, NULL);
-	if (fd >= 0 && alive && bpf_link_update(fd, prog_fd, NULL))
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
 /* Point one interface's XDP link and tcx link or tc filter at new programs. */
 static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
 {
-	struct bpf_tc_opts o = { .sz = sizeof(o), .handle = LVIP_TC_HANDLE, .priority = LVIP_TC_PRIO,
-				 .prog_fd = tc_fd, .flags = BPF_TC_F_REPLACE };
-	struct bpf_tc_hook hook = TC_HOOK(ifindex);
 	int err = link_switch(s, &XDP_LINK, ifindex, xdp_fd);
 
-	if (!err)
-		err = link_switch(s, &TCX_LINK, ifindex, tc_fd);
-	if (!err && tc_owned(s, ifindex, tc_query(ifindex)))
-		err = bpf_tc_attach(&hook, &o);
-	return err;
+	return err ? err : tc_switch(s, ifindex, tc_fd);
 }
 
 /* Switch every attached interface to xdp_fd/tc_fd, atomically each; on
@@ -692,16 +347,3 @@ int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd)
 	return err;
 }
 
-int ifaddr_refresh_all(struct lvip_state *s)
-{
-	__u32 *idx;
-	size_t n;
-	char name[IF_NAMESIZE];
-	int err = iface_list(s, &idx, &n);
-
-	for (size_t i = 0; !err && i < n; i++)
-		if (if_indextoname(idx[i], name))
-			err = ifaddr_refresh(s, idx[i]);
-	free(idx);
-	return err;
-}

@@ -285,12 +285,56 @@ bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
 int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req);
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 
-/* ---- iface.c: attaching to interfaces, inspecting them, lvip_ifaddr ---- */
+/* ---- links.c: the bpf_links pinned per interface; what runs on XDP ---- */
 
 #define LVIP_LINK_PREFIX "xdp_"  /* DIR/xdp_<ifindex>: the pinned XDP link */
 #define LVIP_TCX_PREFIX  "tcx_"  /* DIR/tcx_<ifindex>: the pinned tcx egress link */
+
+/* tcx (Linux 6.6) is newer than the UAPI headers lvip builds against. */
+#define LVIP_BPF_TCX_EGRESS     47        /* enum bpf_attach_type */
+#define LVIP_BPF_LINK_TYPE_TCX  11        /* enum bpf_link_type */
+#define LVIP_BPF_F_BEFORE       (1U << 3) /* with no anchor: first of the hook */
+
+/* The two links lvip pins per interface. */
+struct link_kind {
+	const char *prefix;
+	__u32 type;
+};
+
+extern const struct link_kind XDP_LINK, TCX_LINK;
+
+int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+		  char *path, size_t len);
+/* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
+ * attached there; *prog_id (may be NULL): its program. */
+int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+	      bool *alive, __u32 *prog_id);
+__u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
+bool link_alive(const struct lvip_state *s, __u32 ifindex); /* the XDP link or component */
+bool prog_named(__u32 id, const char *prefix);
+__u32 xdp_attached_id(__u32 ifindex, __u8 *mode);
+int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd);
+int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
+bool link_pin_name(const char *name, __u32 *ifindex);
+int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd);
+
+/* ---- egress.c: the TC egress program, through tcx or clsact ---- */
+
 #define LVIP_TC_HANDLE   0x1c1a /* without tcx: lvip's own tc filter handle ... */
 #define LVIP_TC_PRIO     0xc1a  /* ... and priority on clsact egress */
+
+bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id);
+__u32 tc_query(__u32 ifindex);
+int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added, bool *moved);
+int tc_detach(struct lvip_state *s, __u32 ifindex);
+__u32 tc_prog_of(struct lvip_state *s, __u32 ifindex);
+int tc_switch(struct lvip_state *s, __u32 ifindex, int tc_fd);
+
+/* ---- ifaddr.c: lvip_ifaddr, what lvip_tc_compat reads ---- */
+
+bool ifaddr_current(const struct lvip_state *s, __u32 ifindex);
+
+/* ---- iface.c: attaching to interfaces, inspecting them ---- */
 
 
 struct iface_info {
