@@ -218,7 +218,7 @@ def cmd_traffic_rows(a):
         for path, label in TRAFFIC_PATHS.items():
             if path not in refused:
                 out.append(traffic_row(samples, mode, path, "floor",
-                                       f"{what}, {label.split(' ')[0]}, over the floor", None,
+                                       f"{what}, {path}, over the floor", None,
                                        dict(base, attach=attach.get(path))))
         for r in out:
             print(json.dumps(r))
