@@ -3,7 +3,9 @@
  * baselines.bpf.c - the programs lvip is measured against by make bench,
  * compiled exactly like bpf/lvip.bpf.c (clang -O2 -target bpf).
  *
- *   bare_xdp / bare_tc  return XDP_PASS / TC_ACT_OK: the floor of a test run.
+ *   bare_xdp / bare_tc  return XDP_PASS / TC_ACT_UNSPEC: the floor of a test
+ *                       run (TC_ACT_UNSPEC: pass on to the next program, as
+ *                       lvip_tc does).
  *   min_xdp             the least work that makes lvip's ingress decision:
  *                       read the EtherType; ARP request -> one exact-match
  *                       lookup of the target IP (drop if found); IPv4 -> one
@@ -25,7 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_P_IP   0x0800
 #define ETH_P_ARP  0x0806
 #define ETH_P_IPV6 0x86DD
-#define TC_ACT_OK  0
+#define TC_ACT_UNSPEC (-1)
 
 struct arp_eth {
 	__be16 hrd;
@@ -80,7 +82,7 @@ int bare_xdp(struct xdp_md *ctx __attribute__((unused)))
 SEC("tc")
 int bare_tc(struct __sk_buff *skb __attribute__((unused)))
 {
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 static __always_inline void *lookup4(const void *addr)
@@ -158,10 +160,10 @@ int min_tc(struct __sk_buff *skb)
 	struct arp_eth *a = (void *)(eth + 1);
 
 	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_ARP))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	if ((void *)(a + 1) > end)
-		return TC_ACT_OK;
-	return lookup4(a->sip) ? TC_ACT_OK : TC_ACT_OK;
+		return TC_ACT_UNSPEC;
+	return lookup4(a->sip) ? TC_ACT_UNSPEC : TC_ACT_UNSPEC;
 }
 
 /* The floor of an XDP drop on the wire: drops every frame, nothing else. */

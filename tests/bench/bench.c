@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -702,7 +703,7 @@ static int cmd_dp(int argc, char **argv)
 	cs[C_TC4].lvip = &p_tc;
 	cs[C_TC4].base = &p_bare_tc;
 	cs[C_TC4].base_name = "bare TC";
-	cs[C_TC4].want_lvip = cs[C_TC4].want_base = 0;
+	cs[C_TC4].want_lvip = cs[C_TC4].want_base = (__u32)TC_ACT_UNSPEC;
 	/* "who-has 198.18.0.1 tell 198.18.0.11": 198.18.0.11 is a VIP and also
 	 * the interface's address, so every iteration rewrites the sender to the
 	 * same bytes and the run stays on the rewrite path (BPF_PROG_RUN reuses
@@ -711,7 +712,7 @@ static int cmd_dp(int argc, char **argv)
 	cs[C_TCARP].lvip = &p_tc;
 	cs[C_TCARP].base = &p_min_tc;
 	cs[C_TCARP].base_name = "minimal TC";
-	cs[C_TCARP].want_lvip = cs[C_TCARP].want_base = 0;
+	cs[C_TCARP].want_lvip = cs[C_TCARP].want_base = (__u32)TC_ACT_UNSPEC;
 	cs[C_TCARP].reason = LVIP_R_ARP_OUT_REWRITTEN;
 	cs[C_AA].f = cs[C_V4VIP].f;
 	cs[C_AA].base = &p_lvip;
