@@ -22,13 +22,26 @@
 const struct link_kind XDP_LINK = { LVIP_LINK_PREFIX, BPF_LINK_TYPE_XDP };
 const struct link_kind TCX_LINK = { LVIP_TCX_PREFIX, LVIP_BPF_LINK_TYPE_TCX };
 
-int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-			 char *path, size_t len)
+/* The per-interface pins are named PREFIX<ifindex>. */
+int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
+		     char *path, size_t len)
 {
 	char name[32];
 
-	snprintf(name, sizeof(name), "%s%u", k->prefix, ifindex);
+	snprintf(name, sizeof(name), "%s%u", prefix, ifindex);
 	return pin_path(s, name, path, len);
+}
+
+bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
+{
+	return !strncmp(name, prefix, strlen(prefix)) &&
+	       parse_u32(name + strlen(prefix), 1, UINT_MAX, ifindex);
+}
+
+int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+			 char *path, size_t len)
+{
+	return ifindex_pin_path(s, k->prefix, ifindex, path, len);
 }
 /* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
  * attached to that interface (a link outlives a deleted interface,
@@ -139,13 +152,8 @@ int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifi
 }
 bool link_pin_name(const char *name, __u32 *ifindex)
 {
-	const char *const prefixes[] = { LVIP_LINK_PREFIX, LVIP_TCX_PREFIX };
-
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])) &&
-		    parse_u32(name + strlen(prefixes[i]), 1, UINT_MAX, ifindex))
-			return true;
-	return false;
+	return ifindex_pin_name(name, LVIP_LINK_PREFIX, ifindex) ||
+	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex);
 }
 /* Point the link of kind k of ifindex, if attached, at prog_fd. */
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)

@@ -303,6 +303,9 @@ struct link_kind {
 
 extern const struct link_kind XDP_LINK, TCX_LINK;
 
+int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
+		     char *path, size_t len);
+bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex);
 int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
 		  char *path, size_t len);
 /* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still

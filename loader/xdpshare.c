@@ -30,16 +30,12 @@
 
 static int share_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
 {
-	char name[32];
-
-	snprintf(name, sizeof(name), LVIP_SHARE_PREFIX "%u", ifindex);
-	return pin_path(s, name, path, len);
+	return ifindex_pin_path(s, LVIP_SHARE_PREFIX, ifindex, path, len);
 }
 
 bool xdpshare_pin_name(const char *name, __u32 *ifindex)
 {
-	return !strncmp(name, LVIP_SHARE_PREFIX, strlen(LVIP_SHARE_PREFIX)) &&
-	       parse_u32(name + strlen(LVIP_SHARE_PREFIX), 1, UINT_MAX, ifindex);
+	return ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
 }
 
 /* libxdp's dispatcher needs freplace programs (and the tracing machinery
