@@ -194,6 +194,7 @@ struct ifc_maps state_ifc(const struct lvip_state *s);
 
 #define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
 #define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
+#define LVIP_DIR_REMOVING    "-lvip-removing" /* suffix: a pin dir down is removing */
 #define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
 #define LVIP_LOCK_TIMEOUT_MS 10000
 
@@ -202,6 +203,7 @@ int pindir_lock(struct lvip_state *s, bool create); /* -ENOENT: absent */
 bool pindir_exists(const struct lvip_state *s);
 bool pindir_on_bpffs(const struct lvip_state *s);
 int pindir_remove(struct lvip_state *s);
+void pindir_remove_leftover(const struct lvip_state *s);
 int pindir_watch_claim(struct lvip_state *s);
 int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
 

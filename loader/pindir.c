@@ -123,6 +123,7 @@ static int make_pin_dir(struct lvip_state *s)
 	s->dir_created = true;
 	if (!pin_path(s, LVIP_DIR_MARKER, marker, sizeof(marker)))
 		mkdir(marker, 0700);
+	pindir_remove_leftover(s);
 	return 0;
 }
 
@@ -286,21 +287,65 @@ bool pindir_on_bpffs(const struct lvip_state *s)
 	return check_bpffs(s->pin_dir) == 0;
 }
 
-/* Remove the pin dir if this lvip created it (its marker is there). */
+/* Where pindir_remove moves the pin dir before emptying it: beside it,
+ * under a name of lvip's own (bpffs allows no '.' in names). */
+static int removing_path(const struct lvip_state *s, char *buf, size_t len)
+{
+	size_t n = strlen(s->pin_dir);
+
+	while (n > 1 && s->pin_dir[n - 1] == '/')
+		n--;
+	if ((size_t)snprintf(buf, len, "%.*s%s", (int)n, s->pin_dir, LVIP_DIR_REMOVING) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Empty and remove dir, a pin dir lvip created: its watch lock, its
+ * marker, itself. Anything else left inside keeps it (rmdir fails). */
+static int remove_own_dir(const char *dir)
+{
+	char sub[PATH_MAX];
+
+	snprintf(sub, sizeof(sub), "%s/%s", dir, LVIP_WATCH_LOCK);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/%s", dir, LVIP_DIR_MARKER);
+	rmdir(sub);
+	stop_point("pindir-unmarked");
+	return rmdir(dir) && errno != ENOENT ? -errno : 0;
+}
+
+/* What a down killed after moving the pin dir aside left behind. */
+void pindir_remove_leftover(const struct lvip_state *s)
+{
+	char gone[PATH_MAX];
+
+	if (!removing_path(s, gone, sizeof(gone)))
+		remove_own_dir(gone);
+}
+
+/* Remove the pin dir if this lvip created it (its marker is there). It is
+ * first moved aside, marker and all, so that a kill while emptying it never
+ * leaves, at the pin dir's path, a dir lvip made but no longer recognises. */
 int pindir_remove(struct lvip_state *s)
 {
-	char marker[PATH_MAX];
+	char marker[PATH_MAX], gone[PATH_MAX];
+	const char *dir = s->pin_dir;
+	int err;
 
+	pindir_remove_leftover(s);
 	if (!pin_path(s, LVIP_WATCH_LOCK, marker, sizeof(marker)))
 		rmdir(marker);
-	if (pin_path(s, LVIP_DIR_MARKER, marker, sizeof(marker)) || rmdir(marker)) {
-		if (errno == ENOENT && !access(s->pin_dir, F_OK))
+	if (pin_path(s, LVIP_DIR_MARKER, marker, sizeof(marker)) || access(marker, F_OK)) {
+		if (!access(s->pin_dir, F_OK))
 			lvip_info("pin dir %s left in place (lvip did not create it)", s->pin_dir);
 		return 0;
 	}
-	if (rmdir(s->pin_dir) && errno != ENOENT) {
-		lvip_warn("pin dir %s not removed: %s", s->pin_dir, strerror(errno));
-		return -errno;
+	if (!removing_path(s, gone, sizeof(gone)) && !rename(s->pin_dir, gone)) {
+		dir = gone;
+		stop_point("pindir-renamed");
 	}
-	return 0;
+	err = remove_own_dir(dir);
+	if (err)
+		lvip_warn("pin dir %s not removed: %s", s->pin_dir, strerror(-err));
+	return err;
 }

@@ -172,6 +172,31 @@ teardown() {
 	assert_eq 0 "$(pin_count)" "entries in the pin dir"
 }
 
+# down_killed_at POINT: lvip down stopped at POINT (LVIP_TEST_STOP_AT) and
+# killed there.
+down_killed_at() {
+	local pid
+	bg_start pid ip netns exec "$RS" env LVIP_TEST_STOP_AT="$1" "$LVIP" --pin-dir "$PIN" down
+	wait_until 10 grep -q '^State:.*stopped' "/proc/$pid/status" || fail "lvip down never stopped at $1"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+@test "down killed while removing the pin dir it created: the next attach and down leave nothing behind" {
+	local point left
+	for point in pindir-renamed pindir-unmarked; do
+		lvip attach veth0
+		lvip vip add "$VIP4"
+		down_killed_at "$point"
+		lvip attach veth0
+		lvip vip add "$VIP4"
+		assert_eq "3 0" "$(arp_probe "$VIP4")" "ARP for the VIP after the kill and attach (sent, answered)"
+		lvip down
+		left=$(ls -A "$(dirname "$PIN")" | grep -F "$(basename "$PIN")" || true)
+		[ -z "$left" ] || fail "killed at $point, then attach and down: left $left"
+	done
+}
+
 @test "a pin dir lvip did not create is neither chmodded nor removed; one writable by others is refused" {
 	mkdir -m 0755 "$PIN"
 	lvip attach veth0

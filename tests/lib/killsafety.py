@@ -23,7 +23,7 @@
 # LVIP_TEST_STOP_AT=POINT, lvip stops itself there (SIGSTOP) and is killed in
 # that state (AIMED below: between pinning maps and programs, between the map
 # and lo, between detaching and unpinning, between unpinning programs and
-# maps), --aimed-rounds times each.
+# maps, while removing the pin dir), --aimed-rounds times each.
 #
 # After each kill:
 #   wire       the peer's ARP request for an IPv4 address on lo gets no
@@ -74,6 +74,8 @@ AIMED = [
     ("down", "down-detached"),           # detached, everything still pinned
     ("down", "unpinned-progs"),          # programs unpinned, maps not yet
     ("down", "unpinned-map"),            # the first map unpinned
+    ("down", "pindir-renamed"),          # the emptied pin dir moved aside
+    ("down", "pindir-unmarked"),         # its marker removed, the dir not yet
 ]
 
 
