@@ -56,13 +56,20 @@ struct {
 } lvip_ifaddr SEC(".maps");
 
 /* enum lvip_ifmode by ifindex; read only when a frame would be dropped or
- * rewritten, so it costs nothing on the rest. */
+ * rewritten and lvip_observing is set, so it costs nothing on the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LVIP_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, __u32);
 } lvip_ifmode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} lvip_observing SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -85,11 +85,15 @@ static __always_inline int vip_accept(struct lvip_vip_val *vip, __u32 ifindex, _
 }
 
 /* Is the interface in observe mode (lvip_ifmode)? Then what would be
- * dropped or rewritten passes unchanged, counted under an observe reason. */
+ * dropped or rewritten passes unchanged, counted under an observe reason.
+ * The inlined lvip_observing lookup spares enforcing hosts the hash's. */
 static __always_inline int observing(__u32 ifindex)
 {
-	__u32 *mode = bpf_map_lookup_elem(&lvip_ifmode, &ifindex);
+	__u32 zero = 0, *any = bpf_map_lookup_elem(&lvip_observing, &zero), *mode;
 
+	if (!any || !*any)
+		return 0;
+	mode = bpf_map_lookup_elem(&lvip_ifmode, &ifindex);
 	return mode && *mode == LVIP_MODE_OBSERVE;
 }
 

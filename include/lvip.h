@@ -24,6 +24,7 @@
 #define LVIP_MAP_IFADDR  "lvip_ifaddr"
 #define LVIP_MAP_META    "lvip_meta"
 #define LVIP_MAP_IFMODE  "lvip_ifmode"
+#define LVIP_MAP_OBSERVING "lvip_observing"
 #define LVIP_MAP_EVENTS  "lvip_events"
 #define LVIP_MAP_MON     "lvip_mon"
 #define LVIP_MAP_MONRATE "lvip_monrate"
@@ -109,6 +110,12 @@ enum lvip_ifmode {
 	LVIP_MODE_ENFORCE = 0,
 	LVIP_MODE_OBSERVE = 1, /* count what would be dropped or rewritten, pass all */
 };
+
+/* Value of lvip_observing (array, one __u32): nonzero while any interface
+ * may be in observe mode. The datapath reads lvip_ifmode (a hash lookup the
+ * verifier cannot inline) only then. The loader sets it before it writes an
+ * observe entry and clears it when none is left, so it is never 0 while an
+ * interface observes. */
 
 /* Keys of lvip_vip4 / lvip_vip6: the address in network byte order. */
 struct lvip_vip4 {

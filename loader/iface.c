@@ -166,11 +166,45 @@ static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 	return link_unpin_detach(s, &XDP_LINK, ifindex);
 }
 
+static int observing_write(const struct lvip_state *s, __u32 any)
+{
+	__u32 zero = 0, now = 0;
+
+	if (s->map_fd[M_OBSERVING] < 0)
+		return 0; /* a pin set from before lvip_observing: its programs read lvip_ifmode */
+	if (!bpf_map_lookup_elem(s->map_fd[M_OBSERVING], &zero, &now) && now == any)
+		return 0;
+	return bpf_map_update_elem(s->map_fd[M_OBSERVING], &zero, &any, BPF_ANY) ? -errno : 0;
+}
+
+/* lvip_observing := whether any interface is in observe mode. Run after
+ * each change to lvip_ifmode and before new programs are attached (a new
+ * lvip_observing map starts at 0). */
+int iface_observing_sync(const struct lvip_state *s)
+{
+	__u32 key, next, mode, *prev = NULL, any = 0;
+
+	if (s->map_fd[M_IFMODE] < 0)
+		return 0;
+	while (!any && !bpf_map_get_next_key(s->map_fd[M_IFMODE], prev, &next)) {
+		key = next;
+		prev = &key;
+		any = !bpf_map_lookup_elem(s->map_fd[M_IFMODE], &key, &mode) && mode == LVIP_MODE_OBSERVE;
+	}
+	return observing_write(s, any);
+}
+
+/* Observe: lvip_observing is set before the entry, so the datapath never
+ * skips an observing interface's entry. Enforce: cleared after, if none is
+ * left. */
 int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe)
 {
 	__u32 mode = observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+	int err = observe ? observing_write(s, 1) : 0;
 
-	return bpf_map_update_elem(s->map_fd[M_IFMODE], &ifindex, &mode, BPF_ANY) ? -errno : 0;
+	if (!err && bpf_map_update_elem(s->map_fd[M_IFMODE], &ifindex, &mode, BPF_ANY))
+		err = -errno;
+	return err || observe ? err : iface_observing_sync(s);
 }
 
 bool iface_observed(const struct lvip_state *s, __u32 ifindex)
@@ -222,6 +256,7 @@ int iface_detach(struct lvip_state *s, __u32 ifindex)
 		bpf_map_delete_elem(s->map_fd[M_IFADDR], &ifindex);
 	if (s->map_fd[M_IFMODE] >= 0)
 		bpf_map_delete_elem(s->map_fd[M_IFMODE], &ifindex);
+	iface_observing_sync(s);
 	return err ? err : err2;
 }
 

@@ -69,6 +69,7 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_IFSLOT] = skel->maps.lvip_ifslot;
 	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
 	maps[M_IFMODE] = skel->maps.lvip_ifmode;
+	maps[M_OBSERVING] = skel->maps.lvip_observing;
 	maps[M_META] = skel->maps.lvip_meta;
 	maps[M_EVENTS] = skel->maps.lvip_events;
 	maps[M_MON] = skel->maps.lvip_mon;
@@ -230,6 +231,8 @@ int load_pins(struct lvip_state *s, __u32 max_vips, bool *replaced)
 	err = pin_missing_maps(s, maps, max_vips, pinned);
 	if (!err) {
 		err = state_open(s); /* the maps' ids, for the programs' check */
+		if (!err)
+			err = iface_observing_sync(s);
 		if (!err && !progs_current(s, xdp_fd, tc_fd))
 			err = install_progs(s, xdp_fd, tc_fd, replaced);
 	}

@@ -155,6 +155,7 @@ enum lvip_map_id {
 	M_IFSLOT,
 	M_IFADDR,
 	M_IFMODE,
+	M_OBSERVING,
 	M_META,
 	M_EVENTS,
 	M_MON,
@@ -364,6 +365,7 @@ int iface_resolve(const char *name, __u32 *ifindex);
 int iface_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req mode, bool observe,
 		 bool *changed);
 int iface_set_observe(struct lvip_state *s, __u32 ifindex, bool observe);
+int iface_observing_sync(const struct lvip_state *s);
 bool iface_observed(const struct lvip_state *s, __u32 ifindex);
 int iface_detach(struct lvip_state *s, __u32 ifindex);
 int iface_check_foreign(struct lvip_state *s, __u32 ifindex, const char *name,

@@ -176,6 +176,33 @@ answered() {
 	figure "20 mode switches under an ARP flood: $sent requests for the VIP sent, arp_in_dropped + observe_arp_in = $total"
 }
 
+# observing_flag: lvip_observing's value as bpftool shows it.
+observing_flag() {
+	bpftool -j map dump pinned "$PIN/lvip_observing" | json_eval "d[0]['formatted']['value']"
+}
+
+@test "lvip_observing: set while an interface observes, 0 when none does; a pin set without it is repaired observing" {
+	lvip attach --observe veth0 >/dev/null
+	lvip vip add "$VIP4" >/dev/null
+	assert_eq 1 "$(observing_flag)" "lvip_observing with veth0 observing"
+	# A pin set from a build before lvip_observing: the next changing command
+	# pins it and rebinds the programs; the interface must go on observing.
+	rm "$PIN/lvip_observing"
+	lvip vip add 198.18.0.101 >/dev/null
+	[ -e "$PIN/lvip_observing" ] || fail "lvip_observing not re-created: $(ls "$PIN")"
+	assert_eq 1 "$(observing_flag)" "lvip_observing after the repair"
+	assert_eq 3 "$(answered 3)" "ARP replies for $VIP4 after the repair (observe)"
+	mode_is veth0 observe
+
+	lvip attach veth0 >/dev/null
+	assert_eq 0 "$(observing_flag)" "lvip_observing with no interface observing"
+	assert_eq 0 "$(answered 3)" "ARP replies for $VIP4 in enforce mode"
+	lvip attach --observe veth0 >/dev/null
+	assert_eq 3 "$(answered 3)" "ARP replies for $VIP4 in observe mode again"
+	lvip detach veth0 >/dev/null
+	assert_eq 0 "$(observing_flag)" "lvip_observing after the observing interface is detached"
+}
+
 @test "apply and watch honour 'interface IFACE observe' and switch an attached interface when the file changes" {
 	local xdp log=$BATS_TEST_TMPDIR/watch.log
 	printf 'interface veth0 observe\nvip %s\n' "$VIP4" > "$CONF"

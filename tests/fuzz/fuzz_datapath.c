@@ -930,14 +930,17 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 	return !d.fails;
 }
 
-/* The devices of a frame in observe mode or not, as attach sets lvip_ifmode. */
-static void set_observe(enum slot slot, int observe)
+/* The devices of a frame in observe mode or not, as attach sets lvip_ifmode;
+ * lvip_observing set whenever they observe, and (as after a detach the
+ * loader has not cleared it yet) in some enforce frames too. */
+static void set_observe(enum slot slot, int observe, int flag)
 {
-	__u32 mode = observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+	__u32 mode = observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE, zero = 0, any = observe || flag;
 	int fd = bpf_map__fd(bh.skel->maps.lvip_ifmode);
 
 	if (bpf_map_update_elem(fd, &env.ifindex[S_XDP], &mode, BPF_ANY) ||
-	    bpf_map_update_elem(fd, &env.ifindex[slot], &mode, BPF_ANY))
+	    bpf_map_update_elem(fd, &env.ifindex[slot], &mode, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(bh.skel->maps.lvip_observing), &zero, &any, BPF_ANY))
 		bh_bail("setting lvip_ifmode: %s", strerror(errno));
 }
 
@@ -953,7 +956,7 @@ static void one_frame(uint64_t seed, unsigned long long idx, struct snap *before
 	build_frame(&f, &r);
 	slot = (enum slot)(FIRST_TC_SLOT + below(&r, N_SLOTS - FIRST_TC_SLOT));
 	observe = below(&r, 4) == 0;
-	set_observe(slot, observe);
+	set_observe(slot, observe, idx & 1);
 	check_one(seed, idx, P_XDP, S_XDP, observe, &f, before, verbose);
 	check_one(seed, idx, P_TC, slot, observe, &f, before, verbose);
 	check_one(seed, idx, P_TC_COMPAT, slot, observe, &f, before, verbose);

@@ -487,7 +487,7 @@ lvip_state_snapshot() {
 		echo "== tc $dev"; ip netns exec "$RS" tc filter show dev "$dev" egress
 		echo "== tcx $dev"; tcx_egress_ids "$RS" "$dev"
 	done
-	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_meta \
+	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_observing lvip_meta \
 		lvip_mon lvip_monrate; do
 		echo "== map $m"
 		if [ -e "$PIN/$m" ]; then

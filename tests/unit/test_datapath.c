@@ -388,11 +388,15 @@ static void case_name(const struct tcase *tc, const struct frame *f, const char 
 			 " no verdict; checked nothing counted", refused);
 }
 
-/* The case's device in the row's mode, as attach --observe sets it. */
+/* The case's device in the row's mode, as attach --observe sets it (and
+ * lvip_observing with it: only the case's device may observe). */
 static int set_observe(const struct tcase *tc)
 {
-	__u32 mode = tc->fx->observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE;
+	__u32 mode = tc->fx->observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE, zero = 0;
+	__u32 any = tc->fx->observe;
 
+	if (bpf_map_update_elem(fd_of(bh.skel->maps.lvip_observing), &zero, &any, BPF_ANY))
+		return -errno;
 	return bpf_map_update_elem(fd_of(bh.skel->maps.lvip_ifmode), &env.ifindex[case_slot(tc)],
 				   &mode, BPF_ANY) ? -errno : 0;
 }
