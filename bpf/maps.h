@@ -98,4 +98,26 @@ struct {
 	__type(value, struct lvip_monrate);
 } lvip_monrate SEC(".maps");
 
+/* LVS-TUN decapsulation: configuration, addresses, counters (lvip.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LVIP_TUN_MAX);
+	__type(key, __u32);
+	__type(value, struct lvip_tunnel);
+} lvip_tunnel SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LVIP_TUNADDR_MAX);
+	__type(key, struct lvip_tunaddr_key);
+	__type(value, __u32);
+} lvip_tunaddr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LVIP_TUN_MAX);
+	__type(key, __u32);
+	__type(value, struct lvip_tuncounters);
+} lvip_tunstats SEC(".maps");
+
 #endif /* LVIP_MAPS_H */

@@ -28,9 +28,13 @@
 #define LVIP_MAP_EVENTS  "lvip_events"
 #define LVIP_MAP_MON     "lvip_mon"
 #define LVIP_MAP_MONRATE "lvip_monrate"
+#define LVIP_MAP_TUNNEL  "lvip_tunnel"
+#define LVIP_MAP_TUNADDR "lvip_tunaddr"
+#define LVIP_MAP_TUNSTATS "lvip_tunstats"
 
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
+#define LVIP_TUNADDR_MAX      4096  /* lvip_tunaddr: host addresses + peers */
 #define LVIP_IFSLOTS          256   /* lvip_ifslot entries: a power of two */
 #define LVIP_IFADDR_MAX       8     /* an interface's first addresses (kernel order) the
 				     * rewrite chooses among: programs, loader, oracle */
@@ -208,5 +212,75 @@ struct lvip_event {
 	__u8 vip[16];
 };
 _Static_assert(sizeof(struct lvip_event) == 56, "lvip_event ABI");
+
+/*
+ * LVS-TUN decapsulation (docs/datapath.md, "Tunnels"). lvip_tunnel (array,
+ * one entry per enum lvip_tun_type) says which tunnel types are decapsulated
+ * and how; lvip_tunaddr (hash) holds this host's own addresses (the outer
+ * destinations that may be decapsulated) and the directors allowed as outer
+ * sources; lvip_tunstats (per-CPU array, one entry per type) counts.
+ */
+enum lvip_tun_type {
+	LVIP_TUN_IPIP = 0, /* IP-in-IP: protocol 4 or 41 over IPv4 or IPv6 */
+	LVIP_TUN_GUE,      /* UDP to the port, GUE variant 0 or 1 */
+	LVIP_TUN_GRE,      /* GRE, protocol ETH_P_IP/ETH_P_IPV6, optional checksum */
+	LVIP_TUN_MAX,
+};
+
+#define LVIP_TUN_NAMES { [LVIP_TUN_IPIP] = "ipip", [LVIP_TUN_GUE] = "gue", [LVIP_TUN_GRE] = "gre" }
+
+#define LVIP_TUN_F_ENABLED (1U << 0) /* decapsulate this type */
+#define LVIP_TUN_F_PEERS   (1U << 1) /* only from outer sources with this type's peer bit */
+
+#define LVIP_MSS_OFF  0      /* lvip_tunnel.mss: no clamping */
+#define LVIP_MSS_AUTO 0xffff /* the egress device's MTU less the headers and the tunnel's */
+
+/* Value of lvip_tunnel. */
+struct lvip_tunnel {
+	__u16 flags; /* LVIP_TUN_F_* */
+	__be16 port; /* GUE: the UDP destination port (network order); else 0 */
+	__u16 mss;   /* MSS clamp of SYN/SYN-ACK from a VIP: LVIP_MSS_OFF, _AUTO or the MSS */
+	__u16 _pad;
+};
+_Static_assert(sizeof(struct lvip_tunnel) == 8, "lvip_tunnel ABI");
+
+/* Key of lvip_tunaddr: an IPv6 address, or an IPv4 one mapped
+ * (::ffff:a.b.c.d). */
+struct lvip_tunaddr_key {
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct lvip_tunaddr_key) == 16, "lvip_tunaddr_key ABI");
+
+/* Value of lvip_tunaddr (__u32): what the address is. */
+#define LVIP_TUNADDR_LOCAL        (1U << 0)          /* an address of this host */
+#define LVIP_TUNADDR_PEER(type)   (1U << (8 + (type))) /* an allowed director of that type */
+
+/* Value of lvip_tunstats; field order follows enum lvip_tun_reason. */
+enum lvip_tun_reason {
+	LVIP_T_DECAP = 0,     /* decapsulated: the inner packet went on to its VIP */
+	LVIP_T_NOT_VIP,       /* to this host, the inner destination not a VIP: passed */
+	LVIP_T_PEER_REFUSED,  /* the outer source not a listed peer: passed */
+	LVIP_T_FRAGMENT,      /* an outer fragment: passed */
+	LVIP_T_MALFORMED,     /* truncated or malformed headers, unsupported options: passed */
+	LVIP_T_MAX,
+};
+
+#define LVIP_TUN_REASON_NAMES {                          \
+	[LVIP_T_DECAP] = "decapsulated",                   \
+	[LVIP_T_NOT_VIP] = "not_vip",                      \
+	[LVIP_T_PEER_REFUSED] = "peer_refused",            \
+	[LVIP_T_FRAGMENT] = "fragment",                    \
+	[LVIP_T_MALFORMED] = "malformed",                  \
+}
+
+struct lvip_tuncounters {
+	__u64 decapsulated;
+	__u64 not_vip;
+	__u64 peer_refused;
+	__u64 fragment;
+	__u64 malformed;
+};
+_Static_assert(sizeof(struct lvip_tuncounters) == LVIP_T_MAX * sizeof(__u64),
+	       "struct lvip_tuncounters must have one __u64 per enum lvip_tun_reason");
 
 #endif /* LVIP_H */

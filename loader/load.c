@@ -74,6 +74,9 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_EVENTS] = skel->maps.lvip_events;
 	maps[M_MON] = skel->maps.lvip_mon;
 	maps[M_MONRATE] = skel->maps.lvip_monrate;
+	maps[M_TUNNEL] = skel->maps.lvip_tunnel;
+	maps[M_TUNADDR] = skel->maps.lvip_tunaddr;
+	maps[M_TUNSTATS] = skel->maps.lvip_tunstats;
 }
 
 static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips)

@@ -160,6 +160,9 @@ enum lvip_map_id {
 	M_EVENTS,
 	M_MON,
 	M_MONRATE,
+	M_TUNNEL,
+	M_TUNADDR,
+	M_TUNSTATS,
 	M_COUNT,
 };
 

@@ -28,6 +28,9 @@ const char *const lvip_map_names[M_COUNT] = {
 	[M_EVENTS] = LVIP_MAP_EVENTS,
 	[M_MON] = LVIP_MAP_MON,
 	[M_MONRATE] = LVIP_MAP_MONRATE,
+	[M_TUNNEL] = LVIP_MAP_TUNNEL,
+	[M_TUNADDR] = LVIP_MAP_TUNADDR,
+	[M_TUNSTATS] = LVIP_MAP_TUNSTATS,
 };
 
 /* The layout this build expects of each pinned map. */
@@ -46,6 +49,9 @@ static const struct {
 	[M_EVENTS] = { BPF_MAP_TYPE_RINGBUF, 0, 0 },
 	[M_MON] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_mon) },
 	[M_MONRATE] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_monrate) },
+	[M_TUNNEL] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_tunnel) },
+	[M_TUNADDR] = { BPF_MAP_TYPE_HASH, sizeof(struct lvip_tunaddr_key), sizeof(__u32) },
+	[M_TUNSTATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_tuncounters) },
 };
 
 void state_init(struct lvip_state *s, const char *pin_dir)
