@@ -128,7 +128,14 @@ $(BUILD)/variant/lvip: $(BPF_SRC) $(BPF_HDRS) $(VMLINUX) $(LOADER_SRC) $(LOADER_
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/variant BPF_EXTRA_CFLAGS=-DLVIP_TEST_VARIANT \
 		SANITIZE=$(SANITIZE) $@
 
-test-bins: $(BUILD)/lvip $(BUILD)/test_datapath $(BUILD)/fuzz_datapath $(BUILD)/variant/lvip
+# The LVS-TUN lab's director (tests/lab/tun.bash): a tc program that
+# encapsulates like IPVS, for kernels without IPVS or tunnel modules.
+LAB_BPF   := $(BUILD)/lab/director.bpf.o
+$(LAB_BPF): tests/lab/director.bpf.c $(VMLINUX)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+test-bins: $(BUILD)/lvip $(BUILD)/test_datapath $(BUILD)/fuzz_datapath $(BUILD)/variant/lvip $(LAB_BPF)
 
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz_datapath
@@ -175,7 +182,7 @@ check: deps test-bins
 		LVIP=$(abspath $(BUILD))/lvip \
 		LVIP_BUILD=$(abspath $(BUILD)) $(CHECK_ENV) tests/run
 
-demo: deps all
+demo: deps all $(LAB_BPF)
 	tests/lab/demo.sh
 
 vmlinux:
