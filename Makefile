@@ -3,6 +3,7 @@
 #   make            build build/lvip (BPF object embedded as a skeleton)
 #   make check      install missing packages, build, run every test
 #   make demo       install missing packages, build, run the namespace demo
+#                   (LVS-DR, then LVS-TUN; make demo-tun: the TUN phase alone)
 #   make deps       install (apt-get) the packages the build and tests need,
 #                   without letting their install scripts start services
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel
@@ -57,7 +58,7 @@ LOADER_SRC := $(wildcard loader/*.c)
 LOADER_HDRS := $(wildcard loader/*.h)
 LOADER_OBJ := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LOADER_SRC))
 
-.PHONY: all check demo deps vmlinux install clean test-bins deb
+.PHONY: all check demo demo-tun deps vmlinux install clean test-bins deb
 
 all: $(BUILD)/lvip
 
@@ -184,6 +185,11 @@ check: deps test-bins
 
 demo: deps all $(LAB_BPF)
 	tests/lab/demo.sh
+	tests/lab/demo-tun.sh
+
+# The LVS-TUN phase of the demo alone.
+demo-tun: deps all $(LAB_BPF)
+	tests/lab/demo-tun.sh
 
 vmlinux:
 	@mkdir -p $(dir $(VMLINUX))

@@ -57,8 +57,8 @@ teardown() {
 
 # ---------------------------------------------------------------- helpers
 
-# say LINE: a TAP comment in the bats output.
-say() { printf '# %s\n' "$*" >&3; }
+# tap_note LINE: a TAP comment in the bats output.
+tap_note() { printf '# %s\n' "$*" >&3; }
 
 # tun_stat RS TYPE FIELD: FIELD of struct lvip_tuncounters for TYPE, summed
 # over CPUs, read from the pinned lvip_tunstats with plain bpftool.
@@ -119,7 +119,7 @@ http_none() {
 				$(pcap_count "$LAB_TMP/arrive2-$t-$o.pcap" "src host $(if [ $o = 6 ]; then echo $TUN_DIR6; else echo $TUN_DIR4; fi)") ))
 			pairs=$(lab_json "d['pairs']" <<<"$out")
 			assert_eq "$pairs" "$arrived" "$t over IPv$o: frames from the director at the real servers" || return 1
-			say "director $t outer IPv$o: $(lab_json "'%d packets (%d inner IPv4, %d inner IPv6, %d flows) as IPVS, %d at the real servers' % (d['pairs'], d['inner4'], d['inner6'], d['flows'], $arrived)" <<<"$out")"
+			tap_note "director $t outer IPv$o: $(lab_json "'%d packets (%d inner IPv4, %d inner IPv6, %d flows) as IPVS, %d at the real servers' % (d['pairs'], d['inner4'], d['inner6'], d['flows'], $arrived)" <<<"$out")"
 		done
 	done
 	for o in 4 6; do
@@ -129,7 +129,7 @@ http_none() {
 		tun_cap_stop
 		out=$(tun_wire_check "$LAB_TMP/wire-grec-$o.pcap" gre $o gre_csum=1 need=4,6) ||
 			lab_fail "gre with checksum over IPv$o: $out" || return 1
-		say "director gre+csum outer IPv$o: $(lab_json "'%d ICMP packets as IPVS' % d['pairs']" <<<"$out")"
+		tap_note "director gre+csum outer IPv$o: $(lab_json "'%d ICMP packets as IPVS' % d['pairs']" <<<"$out")"
 	done
 }
 
@@ -161,7 +161,7 @@ http_none() {
 				tun_cap_start rtr-$t-$o-$f router br0
 				res=$(tun_http 4 $f)
 				tun_cap_stop
-				say "HTTP IPv$f VIP over $t in IPv$o: $res"
+				tap_note "HTTP IPv$f VIP over $t in IPv$o: $res"
 				http_ok "$res" 4 || lab_fail "$t, IPv$f VIP in IPv$o: $res" || return 1
 				vip=$(tun_vip $f)
 				replies_dir=$(pcap_count "$LAB_TMP/dir-$t-$o-$f.pcap" "src host $vip")
@@ -178,10 +178,14 @@ http_none() {
 		after=$(tun_stat_both $t decapsulated)
 		dec=$((after - before))
 		sent=$(( $(dir_sent $t) - sent_before ))
-		say "$t: the director encapsulated $sent packets, the real servers decapsulated $dec (lvip_tunstats)"
+		tap_note "$t: the director encapsulated $sent packets, the real servers decapsulated $dec (lvip_tunstats)"
 		assert_eq "$sent" "$dec" "$t: packets decapsulated by the real servers vs encapsulated by the director" || return 1
 	done
-	say "HTTP over TUN: $total_ok requests answered (rs1 $r1, rs2 $r2)"
+	for t in $TYPES; do
+		assert_eq "$(tun_stat rs1 $t decapsulated)" "$(lab_lvip rs1 stats --json | lab_json "d['tunnels']['$t']['decapsulated']")" \
+			"rs1 $t decapsulated: bpftool vs lvip stats --json" || return 1
+	done
+	tap_note "HTTP over TUN: $total_ok requests answered (rs1 $r1, rs2 $r2)"
 	[ "$r1" -gt 0 ] && [ "$r2" -gt 0 ] || lab_fail "the director's hash used one real server only (rs1 $r1, rs2 $r2)"
 }
 
@@ -208,7 +212,7 @@ http_none() {
 		on client ip neigh show "$a" | grep -qi -e "$TUN_MAC_RS1" -e "$TUN_MAC_RS2" &&
 			{ lab_fail "the client has a real server's MAC for $a"; return 1; }
 	done
-	say "ARP/ND for the VIPs from the router: $(pcap_count "$CAP_FILE" "arp and $(arp_op 1)") requests, $(pcap_count "$CAP_FILE" "$nsf") NS, no answer"
+	tap_note "ARP/ND for the VIPs from the router: $(pcap_count "$CAP_FILE" "arp and $(arp_op 1)") requests, $(pcap_count "$CAP_FILE" "$nsf") NS, no answer"
 }
 
 @test "lvip tunnel del TYPE: requests tunnelled with TYPE fail (no kernel tunnel here), the other types still work; tunnel add brings it back" {
@@ -217,7 +221,7 @@ http_none() {
 	for r in rs1 rs2; do lab_lvip $r tunnel del gue >/dev/null || lab_fail "tunnel del gue on $r" || return 1; done
 	tun_director gue 4
 	res=$(TUN_CONNECT_TIMEOUT=1 tun_http 2 4)
-	say "gue deleted: $res"
+	tap_note "gue deleted: $res"
 	http_none "$res" || lab_fail "gue still answered after tunnel del: $res" || return 1
 	tun_director ipip 4
 	res=$(tun_http 2 4)
@@ -242,7 +246,7 @@ http_none() {
 	tun_director gre 6
 	res6=$(TUN_CONNECT_TIMEOUT=1 tun_http 2 6)
 	after=$(tun_stat_both gre peer_refused)
-	say "gre, peers 198.18.1.99 2001:db8:1::99: IPv4 $res, IPv6 $res6, peer_refused +$((after - before))"
+	tap_note "gre, peers 198.18.1.99 2001:db8:1::99: IPv4 $res, IPv6 $res6, peer_refused +$((after - before))"
 	http_none "$res" && http_none "$res6" || lab_fail "decapsulated from a director that is not a peer: $res / $res6" || return 1
 	[ $((after - before)) -ge 4 ] || lab_fail "peer_refused grew by $((after - before))" || return 1
 	for r in rs1 rs2; do
@@ -257,7 +261,7 @@ http_none() {
 	local why res4 res6 out
 	why=$(tun_kernel_path_reason)
 	if [ -n "$why" ]; then
-		say "kernel path not runnable here: $why"
+		tap_note "kernel path not runnable here: $why"
 		skip "kernel refuses: $why"
 	fi
 	tun_lvip_ready
@@ -278,7 +282,7 @@ http_none() {
 	tun_cap_start kernel-6 router d0
 	res6=$(tun_http 4 6)
 	tun_cap_stop
-	say "IPVS director: IPv4 $res4, IPv6 $res6"
+	tap_note "IPVS director: IPv4 $res4, IPv6 $res6"
 	http_ok "$res4" 4 && http_ok "$res6" 4 || lab_fail "IPVS + lvip: $res4 / $res6" || return 1
 	# the byte checker's model of IPVS against IPVS itself
 	out=$(tun_wire_check "$LAB_TMP/kernel-4.pcap" ipip 4 need=4) || lab_fail "IPVS, IPv4: $out" || return 1

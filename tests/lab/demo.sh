@@ -23,33 +23,16 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lab/lab.bash
 . tests/lab/lab.bash
 
-failures=0
-step=0
+# shellcheck source=tests/lab/demo.bash
+. tests/lab/demo.bash
 T0=$SECONDS
 
-say()    { step=$((step + 1)); printf '\n[%d] %s\n' "$step" "$*"; }
-note()   { printf '    %s\n' "$*"; }
-expect() { printf '    expected: %s\n' "$*"; }
-seen()   { printf '    seen:     %s\n' "$*"; }
-# hold WHAT CMD...: the observation WHAT held if CMD succeeds.
-hold() {
-	local what=$1
-	shift
-	if "$@"; then
-		printf '    OK: %s\n' "$what"
-	else
-		printf '    FAILED: %s\n' "$what"
-		failures=$((failures + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ]; }
 # spread_ok "rs1=A rs2=B failed=C" N: A + B = N, both > 0, C = 0.
 spread_ok() {
 	local a b c
 	read -r a b c <<<"$(sed -E 's/[a-z0-9]+=//g' <<<"$1")"
 	[ "$c" = 0 ] && [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ $((a + b)) -eq "$2" ]
 }
-indent() { sed 's/^/        /'; }
 # monitor_listening RS: RS's lvip monitor has set its flag (lvip_mon.pid).
 monitor_listening() {
 	bpftool -j map dump pinned "$LAB_BPFFS/$1/lvip_mon" |
