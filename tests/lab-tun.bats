@@ -110,7 +110,8 @@ http_none() {
 			for f in 4 6; do
 				tun_ping $f 0x03 do    # CE: the outer gets ECT(0); DF copied
 				tun_ping $f 0xb9 dont  # DSCP 46 + ECT(1); no DF: a random id
-				TUN_CONNECT_TIMEOUT=1 tun_curl $f >/dev/null 2>&1 || true
+				# unanswered (no lvip yet): the SYN and its retransmission
+				TUN_CONNECT_TIMEOUT=1.5 tun_curl $f >/dev/null 2>&1 || true
 			done
 			tun_cap_stop
 			out=$(tun_wire_check "$LAB_TMP/wire-$t-$o.pcap" $t $o need=4,6) ||
@@ -118,6 +119,9 @@ http_none() {
 			arrived=$(( $(pcap_count "$LAB_TMP/arrive1-$t-$o.pcap" "src host $(if [ $o = 6 ]; then echo $TUN_DIR6; else echo $TUN_DIR4; fi)") +
 				$(pcap_count "$LAB_TMP/arrive2-$t-$o.pcap" "src host $(if [ $o = 6 ]; then echo $TUN_DIR6; else echo $TUN_DIR4; fi)") ))
 			pairs=$(lab_json "d['pairs']" <<<"$out")
+			# a retransmitted SYN: same real server, same UDP source port
+			[ "$pairs" -gt "$(lab_json "d['flows']" <<<"$out")" ] ||
+				lab_fail "$t over IPv$o: no flow with two packets: $out" || return 1
 			assert_eq "$pairs" "$arrived" "$t over IPv$o: frames from the director at the real servers" || return 1
 			tap_note "director $t outer IPv$o: $(lab_json "'%d packets (%d inner IPv4, %d inner IPv6, %d flows) as IPVS, %d at the real servers' % (d['pairs'], d['inner4'], d['inner6'], d['flows'], $arrived)" <<<"$out")"
 		done

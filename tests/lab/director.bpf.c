@@ -18,17 +18,19 @@
  *  - outer IPv6: traffic class as above, flow label 0, hop limit = the
  *    inner's;
  *  - inner protocol 4 or 41 whatever the outer family;
- *  - GUE: UDP to the configured port, source port udp_flow_src_port() of
- *    the skb's flow hash over the local port range, checksum 0, then the
- *    4-byte GUE header variant 0 (version 0, C 0, hlen 0, proto 4/41,
- *    flags 0);
+ *  - GUE: UDP to the configured port, source port udp_flow_src_port()'s
+ *    formula over the local port range, from a hash of the inner flow
+ *    (IPVS: skb_get_hash(), a NIC's or the flow dissector's), checksum 0,
+ *    then the 4-byte GUE header variant 0 (version 0, C 0, hlen 0, proto
+ *    4/41, flags 0);
  *  - GRE: flags 0 (or C with its checksum when gre_csum is set), protocol
  *    ETH_P_IP/ETH_P_IPV6, no key, no sequence number.
  *
  * The outer source is the director's address (saddr4/saddr6 in the
  * configuration, as IPVS takes the route's source); the real server is
- * picked among n_rs by the flow hash. The Ethernet addresses are swapped:
- * the frame came from the router, the next hop to every real server.
+ * picked among n_rs by a hash of the inner flow (flow_hash()). The
+ * Ethernet addresses are swapped: the frame came from the router, the next
+ * hop to every real server.
  *
  * GRE checksums are computed over the bytes as they are: right for packets
  * whose checksums are complete (ICMP), not for CHECKSUM_PARTIAL ones (TCP
@@ -181,6 +183,47 @@ static __always_inline __u64 room_flags(const struct dir_cfg *c)
 	else if (c->type == DIR_GRE)
 		f |= BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
 	return f;
+}
+
+static __always_inline __u32 mix(__u32 h, __u32 v)
+{
+	h ^= v;
+	h *= 0x9e3779b1;
+	return h ^ (h >> 15);
+}
+
+/* A hash of the inner packet's addresses, protocol and first L4 word (the
+ * ports, the ICMP id), the same for every packet of a flow. Not the skb's
+ * hash: the one a veth carries over from the client's socket changes when
+ * TCP retransmits (sk_rethink_txhash), and the flow dissector's includes
+ * the IPv6 flow label, which changes with it; IPVS keeps a flow on its
+ * real server through its connection table, this does the same. */
+static __always_inline __u32 flow_hash(struct __sk_buff *skb, const struct inner *in)
+{
+	__u32 w[10] = {}, h = 0x1c1a, l4 = 0;
+	struct iphdr ip;
+	int i, n;
+
+	if (in->inner6) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + 8, &w[0], 32))
+			return 0;
+		bpf_skb_load_bytes(skb, ETH_HLEN + 6, &w[8], 1);
+		l4 = ETH_HLEN + sizeof(struct ipv6hdr);
+		n = 9;
+	} else {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)))
+			return 0;
+		w[0] = ip.saddr;
+		w[1] = ip.daddr;
+		w[2] = ip.protocol;
+		l4 = ETH_HLEN + ip.ihl * 4;
+		n = 3;
+	}
+	bpf_skb_load_bytes(skb, l4, &w[9], 4);
+	for (i = 0; i < 10; i++)
+		if (i < n || i == 9)
+			h = mix(h, w[i]);
+	return h;
 }
 
 /* udp_flow_src_port(net, skb, 0, 0, false) */
@@ -347,7 +390,7 @@ int director(struct __sk_buff *skb)
 	if (r <= 0)
 		return r < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 
-	in.hash = bpf_get_hash_recalc(skb);
+	in.hash = flow_hash(skb, &in);
 	rs = c->n_rs > 1 ? in.hash % c->n_rs : 0;
 	l3 = c->outer6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	if (bpf_skb_adjust_room(skb, l3 + tunnel_len(c), BPF_ADJ_ROOM_MAC, room_flags(c)))

@@ -263,9 +263,9 @@ tun_http() {
 tun_ping() {
 	local fam=$1 tos=$2 df=${3:-dont}
 	if [ "$fam" = 6 ]; then
-		on client ping -6 -n -c 1 -W 1 -Q "$tos" $TUN_VIP6 >/dev/null 2>&1 || true
+		on client ping -6 -n -c 1 -W 0.3 -Q "$tos" $TUN_VIP6 >/dev/null 2>&1 || true
 	else
-		on client ping -4 -n -c 1 -W 1 -Q "$tos" -M "$df" $TUN_VIP4 >/dev/null 2>&1 || true
+		on client ping -4 -n -c 1 -W 0.3 -Q "$tos" -M "$df" $TUN_VIP4 >/dev/null 2>&1 || true
 	fi
 	return 0
 }
