@@ -42,6 +42,12 @@ static __always_inline int in_subnet(__be32 addr, __be32 mask, __be32 target)
  * has none. Read live from the device (in_device->ifa_list), so it follows
  * address changes with nobody re-running lvip. Kernel >= 6.3.
  */
+/* An address arp_announce=2 may choose: primary, scope link or global. */
+static __always_inline int ifa_usable(const struct in_ifaddr *ifa)
+{
+	return !(ifa->ifa_flags & IFA_F_SECONDARY) && ifa->ifa_scope <= RT_SCOPE_LINK;
+}
+
 static __always_inline __be32 dev_addr_live(struct __sk_buff *skb, __be32 target)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
@@ -52,8 +58,13 @@ static __always_inline __be32 dev_addr_live(struct __sk_buff *skb, __be32 target
 	if (!in_dev)
 		return 0;
 	ifa = in_dev->ifa_list;
+	/* The usual answer, the first address, checked before the loop: the
+	 * loop as clang 14 compiles it costs ~30 ns more per rewrite here
+	 * (make bench, "TC egress, ARP request rewritten"). */
+	if (ifa && ifa_usable(ifa) && in_subnet(ifa->ifa_local, ifa->ifa_mask, target))
+		return ifa->ifa_local;
 	for (int i = 0; i < LVIP_IFADDR_MAX && ifa; i++, ifa = ifa->ifa_next) {
-		if ((ifa->ifa_flags & IFA_F_SECONDARY) || ifa->ifa_scope > RT_SCOPE_LINK)
+		if (!ifa_usable(ifa))
 			continue;
 		if (in_subnet(ifa->ifa_local, ifa->ifa_mask, target))
 			return ifa->ifa_local;
