@@ -343,6 +343,50 @@ int tc_switch(struct lvip_state *s, __u32 ifindex, int tc_fd);
 
 bool ifaddr_current(const struct lvip_state *s, __u32 ifindex);
 
+/* ---- tunnel.c: LVS-TUN decapsulation, lvip_tunnel and lvip_tunaddr ---- */
+
+#define LVIP_TUN_MSS_MIN 536
+#define LVIP_TUN_MSS_MAX 65534
+
+extern const char *const lvip_tun_names[LVIP_TUN_MAX];
+
+/* One tunnel type's settings, as the CLI, the config and the maps say them. */
+struct tun_conf {
+	bool enabled;
+	__u16 port;             /* GUE: the UDP port (host order); else 0 */
+	__u16 mss;              /* LVIP_MSS_OFF, LVIP_MSS_AUTO or the MSS */
+	struct vip_addr *peers; /* the directors allowed, sorted and distinct; none: any */
+	size_t npeers, cap;
+};
+
+struct tun_set {
+	struct tun_conf t[LVIP_TUN_MAX];
+};
+
+/* The LOCAL entries a write added and removed (this host's addresses). */
+struct tun_delta {
+	size_t local_added, local_removed;
+};
+
+int tun_type_parse(const char *s); /* enum lvip_tun_type, or -1 */
+int tun_mss_parse(const char *s, __u16 *mss); /* "auto" or 536..65534 */
+const char *tun_mss_text(__u16 mss, char *buf, size_t len);
+int tun_peer_add(struct tun_conf *t, const struct vip_addr *a);
+void tun_set_free(struct tun_set *ts);
+bool tun_conf_equal(const struct tun_conf *a, const struct tun_conf *b);
+bool tun_any_enabled(const struct tun_set *ts);
+/* Why a cannot be a peer (all: every address of the host), or NULL. */
+const char *tun_peer_guard(const struct vip_addr *a, const struct addr_list *all);
+/* This host's addresses as the LOCAL entries hold them, sorted. */
+int tun_host_addrs(const struct lvip_state *s, struct vip_addr **out, size_t *n);
+int tun_read(const struct lvip_state *s, struct tun_set *out); /* not loaded: all disabled */
+/* Make the maps say want (LOCAL entries included); all or nothing. */
+int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta *d);
+/* The LOCAL entries (and the peers) rewritten from what the maps say. */
+int tunaddr_refresh(struct lvip_state *s, struct tun_delta *d);
+bool tunaddr_stale(const struct lvip_state *s); /* a type enabled, LOCAL not the host's */
+int tun_counters_read(const struct lvip_state *s, __u32 type, struct lvip_tuncounters *sum);
+
 /* ---- iface.c: attaching to interfaces, inspecting them ---- */
 
 
