@@ -130,6 +130,8 @@ struct link_info {
 	__u32 flags;   /* IFF_* */
 	bool has_mac;  /* Ethernet, not loopback */
 	char name[16];
+	__u16 type;    /* ARPHRD_* */
+	char kind[16]; /* IFLA_INFO_KIND ("ipip", "gre", "veth"), or "" */
 };
 
 struct link_list {

@@ -435,6 +435,26 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) >= 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static void link_kind(const struct nlattr *linkinfo, struct link_info *li)
+{
+	struct nlattr *tb[IFLA_INFO_MAX + 1] = {};
+
+	if (!linkinfo)
+		return;
+	mnl_attr_parse_nested(linkinfo, linkinfo_attr_cb, tb);
+	if (tb[IFLA_INFO_KIND] && !mnl_attr_validate(tb[IFLA_INFO_KIND], MNL_TYPE_STRING))
+		snprintf(li->kind, sizeof(li->kind), "%s", mnl_attr_get_str(tb[IFLA_INFO_KIND]));
+}
+
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -446,6 +466,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
 	snprintf(li.name, sizeof(li.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	li.type = ifi->ifi_type;
+	link_kind(tb[IFLA_LINKINFO], &li);
 	li.has_mac = ifi->ifi_type == ARPHRD_ETHER && tb[IFLA_ADDRESS] &&
 		     mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6 && !(ifi->ifi_flags & IFF_LOOPBACK);
 	return vec_push(&l->l, &l->n, &l->cap, sizeof(li), &li) ? MNL_CB_ERROR : MNL_CB_OK;

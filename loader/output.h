@@ -68,6 +68,7 @@ bool vip_view_has(const struct vip_view *v, const struct vip_addr *a);
 const char *vip_owner(const struct vip_entry *e);
 void vip_view_show(const struct vip_view *v, const char *key); /* table or array */
 void reasons_show(const char *key, const struct lvip_counters *c);
+const char *enforcement_name(bool observe); /* an interface's mode: "observe", "enforce" */
 
 /* The tunnels (cmd_tunnel.c): the settings and every type's counters. */
 struct tun_view {

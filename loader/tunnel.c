@@ -326,10 +326,9 @@ static int ta_want(const struct lvip_state *s, const struct tun_set *ts, struct 
 }
 
 /* Make the map hold exactly want's entries, starting from have (what it
- * holds); union: first only add bits. Counts the LOCAL entries added and
- * removed into d (may be NULL). */
+ * holds); only_add: only add bits (the union of both). */
 static int ta_apply(const struct lvip_state *s, const struct ta_list *have,
-		    const struct ta_list *want, bool only_add, struct tun_delta *d)
+		    const struct ta_list *want, bool only_add)
 {
 	int err = 0;
 
@@ -338,17 +337,21 @@ static int ta_apply(const struct lvip_state *s, const struct ta_list *have,
 
 		if (v != old)
 			err = ta_set(s, &want->e[i].addr, v);
-		if (!err && d && !only_add && (v & ~old & LVIP_TUNADDR_LOCAL))
-			d->local_added++;
 	}
-	for (size_t i = 0; !err && !only_add && i < have->n; i++) {
-		if (ta_find(want, &have->e[i].addr))
-			continue;
-		err = ta_set(s, &have->e[i].addr, 0);
-		if (!err && d && (have->e[i].bits & LVIP_TUNADDR_LOCAL))
-			d->local_removed++;
-	}
+	for (size_t i = 0; !err && !only_add && i < have->n; i++)
+		if (!ta_find(want, &have->e[i].addr))
+			err = ta_set(s, &have->e[i].addr, 0);
 	return err;
+}
+
+/* How many LOCAL entries a differs from b by. */
+static size_t local_only_in(const struct ta_list *a, const struct ta_list *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		n += (a->e[i].bits & ~ta_bits(b, &a->e[i].addr) & LVIP_TUNADDR_LOCAL) != 0;
+	return n;
 }
 
 static int tunnels_store(const struct lvip_state *s, const struct lvip_tunnel *v)
@@ -367,7 +370,7 @@ static void tun_rollback(const struct lvip_state *s, const struct lvip_tunnel *o
 
 	tunnels_store(s, old);
 	if (!ta_dump(s, &now))
-		ta_apply(s, &now, have, false, NULL);
+		ta_apply(s, &now, have, false);
 	free(now.e);
 }
 
@@ -392,15 +395,17 @@ int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta
 		err = ta_want(s, want, &w);
 	if (err)
 		goto out;
-	err = ta_apply(s, &have, &w, true, NULL);
+	err = ta_apply(s, &have, &w, true);
 	if (!err)
 		err = tunnels_store(s, val);
 	if (!err)
 		err = ta_dump(s, &mid);
 	if (!err)
-		err = ta_apply(s, &mid, &w, false, d);
+		err = ta_apply(s, &mid, &w, false);
 	if (err)
 		tun_rollback(s, old, &have);
+	else if (d)
+		*d = (struct tun_delta){ local_only_in(&w, &have), local_only_in(&have, &w) };
 out:
 	free(have.e);
 	free(w.e);
