@@ -44,7 +44,8 @@ static const struct opt_def opt_help = {
 
 static void opt_synopsis(const struct opt_def *o, FILE *f)
 {
-	fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+	fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
+		o->type == OPT_LIST ? "..." : "");
 }
 
 static void cmd_synopsis(const struct cmd_def *c, FILE *f)

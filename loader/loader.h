@@ -89,7 +89,7 @@ static inline size_t vip_len(const struct vip_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
-/* ---- nl.c: rtnetlink through libmnl (addresses, links) ---- */
+/* ---- nl.c, nl_link.c: rtnetlink through libmnl (addresses, links) ---- */
 
 /* The mark of the addresses lvip puts on lo, kept by the kernel: the
  * address protocol (IFA_PROTO, `ip addr` shows "proto 0x6c"), or where the
@@ -115,6 +115,11 @@ struct addr_list {
 	size_t nmarked;
 };
 
+/* A dump request, answered in full, parsed by cb; retried (reset first)
+ * when the kernel says the list changed during it. */
+struct nlmsghdr;
+int nl_dump(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *),
+	    void (*reset)(void *), void *data);
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
@@ -139,7 +144,7 @@ struct link_list {
 	size_t n, cap;
 };
 
-int nl_link_dump(struct link_list *out);
+int nl_link_dump(struct link_list *out); /* nl_link.c */
 void link_list_free(struct link_list *l);
 struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
