@@ -863,7 +863,7 @@ static unsigned long long reports, max_reports = MAX_REPORTS;
 static void oracle_for(enum prog_id p, enum slot slot, int observe, const struct frame *f,
 		       struct oracle_result *e)
 {
-	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, observe, e) :
+	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, NULL, observe, e) :
 			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], observe, e);
 
 	if (rc)
