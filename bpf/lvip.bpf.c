@@ -13,6 +13,47 @@ char LICENSE[] SEC("license") = "GPL";
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
+/*
+ * Strip the outer IP and tunnel headers (LVIP_DECAP): keep the Ethernet
+ * header and its VLAN tags, copied aside, drop d->strip bytes from the
+ * front, write them back before the inner packet with the inner EtherType.
+ * A failed bpf_xdp_adjust_head leaves the frame as it came (nothing was
+ * written yet): it passes, counted malformed.
+ */
+static __always_inline int xdp_decap(struct xdp_md *ctx, const struct lvip_decap *d,
+				     __u32 ifindex)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 tags = (__u32)(d->l2_len - 14) / 4;
+	__u8 l2[LVIP_L2_MAX];
+	__be16 *type;
+
+	/* The outer IP header follows the L2 header: LVIP_L2_MAX bytes exist. */
+	if (data + sizeof(l2) > end || tags > LVIP_VLAN_MAX)
+		return tun_pass(d->type, LVIP_T_MALFORMED);
+	__builtin_memcpy(l2, data, sizeof(l2));
+	if (bpf_xdp_adjust_head(ctx, d->strip) < 0)
+		return tun_pass(d->type, LVIP_T_MALFORMED);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	/* The inner IP header (20 bytes at least) follows: not taken. */
+	if (data + sizeof(l2) > end)
+		return tun_pass(d->type, LVIP_T_MALFORMED);
+	__builtin_memcpy(data, l2, 12);
+	if (tags > 0)
+		__builtin_memcpy(data + 12, l2 + 12, 4);
+	if (tags > 1)
+		__builtin_memcpy(data + 16, l2 + 16, 4);
+	type = data + 12 + tags * 4;
+	if ((void *)(type + 1) > end)
+		return tun_pass(d->type, LVIP_T_MALFORMED);
+	*type = d->proto;
+	if (d->ce)
+		decap_set_ce(type + 1, end, d->inner6);
+	decap_done(d, ifindex);
+	return XDP_PASS;
+}
+
 SEC("xdp")
 int lvip_xdp(struct xdp_md *ctx)
 {
@@ -21,6 +62,8 @@ int lvip_xdp(struct xdp_md *ctx)
 		.end = (void *)(long)ctx->data_end,
 		.start = (void *)(long)ctx->data,
 	};
+	struct lvip_decap d;
+	int act;
 
 #ifdef LVIP_TEST_VARIANT
 	/* Never true: a build whose programs differ only in their tag, for the
@@ -28,7 +71,10 @@ int lvip_xdp(struct xdp_md *ctx)
 	if (ctx->rx_queue_index == 0xfffffff0)
 		return XDP_PASS;
 #endif
-	return lvip_ingress(&c, ctx->ingress_ifindex) == LVIP_DROP ? XDP_DROP : XDP_PASS;
+	act = lvip_ingress(&c, ctx->ingress_ifindex, &d);
+	if (act == LVIP_DECAP)
+		return xdp_decap(ctx, &d, ctx->ingress_ifindex);
+	return act == LVIP_DROP ? XDP_DROP : XDP_PASS;
 }
 
 static __always_inline int in_subnet(__be32 addr, __be32 mask, __be32 target)
@@ -42,6 +88,12 @@ static __always_inline int in_subnet(__be32 addr, __be32 mask, __be32 target)
  * has none. Read live from the device (in_device->ifa_list), so it follows
  * address changes with nobody re-running lvip. Kernel >= 6.3.
  */
+/* An address arp_announce=2 may choose: primary, scope link or global. */
+static __always_inline int ifa_usable(const struct in_ifaddr *ifa)
+{
+	return !(ifa->ifa_flags & IFA_F_SECONDARY) && ifa->ifa_scope <= RT_SCOPE_LINK;
+}
+
 static __always_inline __be32 dev_addr_live(struct __sk_buff *skb, __be32 target)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
@@ -52,8 +104,13 @@ static __always_inline __be32 dev_addr_live(struct __sk_buff *skb, __be32 target
 	if (!in_dev)
 		return 0;
 	ifa = in_dev->ifa_list;
+	/* The usual answer, the first address, checked before the loop: the
+	 * loop as clang 14 compiles it costs ~30 ns more per rewrite here
+	 * (make bench, "TC egress, ARP request rewritten"). */
+	if (ifa && ifa_usable(ifa) && in_subnet(ifa->ifa_local, ifa->ifa_mask, target))
+		return ifa->ifa_local;
 	for (int i = 0; i < LVIP_IFADDR_MAX && ifa; i++, ifa = ifa->ifa_next) {
-		if ((ifa->ifa_flags & IFA_F_SECONDARY) || ifa->ifa_scope > RT_SCOPE_LINK)
+		if (!ifa_usable(ifa))
 			continue;
 		if (in_subnet(ifa->ifa_local, ifa->ifa_mask, target))
 			return ifa->ifa_local;

@@ -20,6 +20,8 @@ enum lvip_action {
 	LVIP_REWRITE, /* egress: ARP request "tell VIP", sender IP to replace */
 	LVIP_PULL,    /* egress: the ARP body is beyond the linear data; pull
 		       * pull_len bytes into it and judge again */
+	LVIP_DECAP,   /* ingress: strip the tunnel headers (struct lvip_decap) */
+	LVIP_TUNNEL,  /* within lvip_ingress: a tunnel packet for this host */
 };
 
 struct lvip_rewrite {
@@ -143,6 +145,8 @@ static __always_inline int malformed(__u32 ifindex)
 	return LVIP_PASS;
 }
 
+#include "decap.h"
+
 /* ---- ingress (XDP) ---- */
 
 static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
@@ -163,20 +167,22 @@ static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
 	return arp_drop(vip, ifindex, LVIP_R_ARP_IN_DROPPED);
 }
 
-static __always_inline int ingress_ipv4(struct cursor *c, __u32 ifindex)
+static __always_inline int ingress_ipv4(struct cursor *c, __u32 ifindex, struct tun_outer *t)
 {
 	struct lvip_vip_val *vip;
 	struct iphdr *ip;
 
 	if (parse_ipv4(c, &ip) != PARSE_OK)
 		return malformed(ifindex);
+	if (tun_proto(ip->protocol) && tun_claim4(c, ip, t))
+		return LVIP_TUNNEL;
 	vip = vip4_find(&ip->daddr);
 	if (!vip)
 		return LVIP_PASS;
 	return vip_accept(vip, ifindex, bpf_ntohs(ip->tot_len));
 }
 
-static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
+static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex, struct tun_outer *t)
 {
 	struct lvip_vip_val *vip;
 	struct nd_msg_hdr *ns;
@@ -186,6 +192,8 @@ static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
 
 	if (parse_ipv6(c, &ip6, &nexthdr) != PARSE_OK)
 		return malformed(ifindex);
+	if ((tun_proto(ip6->nexthdr) || ip6->nexthdr == IPPROTO_FRAG_) && tun_claim6(c, ip6, t))
+		return LVIP_TUNNEL;
 	if (nexthdr == IPPROTO_ICMPV6) {
 		res = parse_nd(c, NDISC_NEIGHBOUR_SOLICITATION, &ns);
 		if (res == PARSE_TRUNC)
@@ -204,19 +212,25 @@ static __always_inline int ingress_ipv6(struct cursor *c, __u32 ifindex)
 	return vip_accept(vip, ifindex, bpf_ntohs(ip6->payload_len) + sizeof(*ip6));
 }
 
-static __always_inline int lvip_ingress(struct cursor *c, __u32 ifindex)
+/* LVIP_DECAP (d filled: the caller decapsulates), LVIP_DROP or LVIP_PASS.
+ * The tunnel judgement has one call site, for both outer families. */
+static __always_inline int lvip_ingress(struct cursor *c, __u32 ifindex, struct lvip_decap *d)
 {
+	struct tun_outer t;
 	__be16 proto;
+	int act;
 
 	if (parse_eth(c, &proto) != PARSE_OK)
 		return malformed(ifindex);
 	if (proto == bpf_htons(ETH_P_ARP))
 		return ingress_arp(c, ifindex);
 	if (proto == bpf_htons(ETH_P_IP))
-		return ingress_ipv4(c, ifindex);
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return ingress_ipv6(c, ifindex);
-	return LVIP_PASS;
+		act = ingress_ipv4(c, ifindex, &t);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		act = ingress_ipv6(c, ifindex, &t);
+	else
+		return LVIP_PASS;
+	return act == LVIP_TUNNEL ? tun_judge(c, &t, d) : act;
 }
 
 /* ---- egress (TC) ---- */

@@ -21,8 +21,19 @@
 
 static const struct cmd_def *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release,
-	&cmd_vip_hide, &cmd_stats, &cmd_status, &cmd_check, &cmd_apply, &cmd_watch, &cmd_save,
-	&cmd_monitor, &cmd_down,
+	&cmd_vip_hide, &cmd_tunnel_add, &cmd_tunnel_del, &cmd_tunnel_list, &cmd_stats, &cmd_status,
+	&cmd_check, &cmd_apply, &cmd_watch, &cmd_save, &cmd_monitor, &cmd_down,
+};
+
+/* The commands of two words: "vip add", "tunnel list". */
+static const struct cmd_group {
+	const char *name;
+	const char *expect; /* for the error */
+	const struct cmd_def *const cmds[6];
+} groups[] = {
+	{ "vip", "'add', 'del', 'list', 'release' or 'hide'",
+	  { &cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release, &cmd_vip_hide } },
+	{ "tunnel", "'add', 'del' or 'list'", { &cmd_tunnel_add, &cmd_tunnel_del, &cmd_tunnel_list } },
 };
 
 static const struct opt_def opt_help = {
@@ -33,7 +44,8 @@ static const struct opt_def opt_help = {
 
 static void opt_synopsis(const struct opt_def *o, FILE *f)
 {
-	fprintf(f, " [--%s%s%s]", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+	fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
+		o->type == OPT_LIST ? "..." : "");
 }
 
 static void cmd_synopsis(const struct cmd_def *c, FILE *f)
@@ -95,6 +107,12 @@ static int opt_value(const struct cmd_def *c, const struct opt_def *o, const cha
 	case OPT_STR: *(const char **)p = arg; return 0;
 	case OPT_U32: if (parse_u32(arg, o->min, o->max, p)) return 0; break;
 	case OPT_MODE: if (!parse_mode(arg, p)) return 0; break;
+	case OPT_LIST:
+		if (!vec_push(&((struct opt_list *)p)->v, &((struct opt_list *)p)->n,
+			      &((struct opt_list *)p)->cap, sizeof(arg), &arg))
+			return 0;
+		lvip_err("%s: out of memory", c->name);
+		return EXIT_FAIL;
 	}
 	lvip_err("%s: --%s %s, not '%s'", c->name, o->name, o->expect, arg);
 	return EXIT_USAGE;
@@ -226,25 +244,32 @@ static bool privileged(void)
 	return has_cap(d, CAP_NET_ADMIN) && (has_cap(d, 39 /* CAP_BPF */) || has_cap(d, CAP_SYS_ADMIN));
 }
 
-static void vip_help(void)
+static const struct cmd_group *group_of(const char *word)
 {
-	const struct cmd_def *const vip_cmds[] = {
-		&cmd_vip_add, &cmd_vip_del, &cmd_vip_list, &cmd_vip_release, &cmd_vip_hide,
-	};
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		if (!strcmp(groups[i].name, word))
+			return &groups[i];
+	return NULL;
+}
 
-	printf("Usage: lvip vip add|del|list|release|hide ...\n");
-	for (size_t i = 0; i < ARRAY_SIZE(vip_cmds); i++) {
+static void group_help(const struct cmd_group *g)
+{
+	printf("Usage: lvip %s", g->name);
+	for (size_t i = 0; g->cmds[i]; i++)
+		printf("%s%s", i ? "|" : " ", g->cmds[i]->name + strlen(g->name) + 1);
+	printf(" ...\n");
+	for (size_t i = 0; g->cmds[i]; i++) {
 		printf("\n");
-		cmd_help(vip_cmds[i]);
+		cmd_help(g->cmds[i]);
 	}
 }
 
-/* The command named at argv[0] (two words for vip); *words: how many. */
+/* The command named at argv[0] (two words for a group); *words: how many. */
 static const struct cmd_def *cmd_find(int argc, char **argv, int *words)
 {
 	char name[32];
 
-	*words = argc > 1 && !strcmp(argv[0], "vip") ? 2 : 1;
+	*words = argc > 1 && group_of(argv[0]) ? 2 : 1;
 	snprintf(name, sizeof(name), "%s%s%s", argv[0], *words == 2 ? " " : "",
 		 *words == 2 ? argv[1] : "");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -255,15 +280,24 @@ static const struct cmd_def *cmd_find(int argc, char **argv, int *words)
 
 static int unknown_command(int argc, char **argv)
 {
-	if (!strcmp(argv[0], "vip")) {
+	const struct cmd_group *g = group_of(argv[0]);
+
+	if (g) {
 		if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-			return vip_help(), EXIT_OK;
-		lvip_err("vip: expected 'add', 'del' or 'list'%s%s (see 'lvip vip --help')",
-			 argc > 1 ? ", not " : "", argc > 1 ? argv[1] : "");
+			return group_help(g), EXIT_OK;
+		lvip_err("%s: expected %s%s%s (see 'lvip %s --help')", g->name, g->expect,
+			 argc > 1 ? ", not " : "", argc > 1 ? argv[1] : "", g->name);
 	} else {
 		lvip_err("unknown command '%s' (see 'lvip --help')", argv[0]);
 	}
 	return EXIT_USAGE;
+}
+
+static void opts_free(const struct cmd_def *c, struct cmd_opts *v)
+{
+	for (const struct opt_def *const *o = c->opts; o && *o; o++)
+		if ((*o)->type == OPT_LIST)
+			free(((struct opt_list *)((char *)v + (*o)->offset))->v);
 }
 
 static int run_command(const char *pin_dir, int argc, char **argv)
@@ -278,11 +312,13 @@ static int run_command(const char *pin_dir, int argc, char **argv)
 		return unknown_command(argc, argv);
 	needs = c.cmd->needs;
 	ret = parse_opts(c.cmd, argc - words + 1, argv + words - 1, &c.o, &needs, &help);
-	if (ret || help)
-		return ret ? ret : (cmd_help(c.cmd), EXIT_OK);
-	if (!privileged()) {
+	if (!ret && !help && !privileged()) {
 		lvip_err("%s needs root (CAP_NET_ADMIN and CAP_BPF or CAP_SYS_ADMIN)", c.cmd->name);
-		return EXIT_FAIL;
+		ret = EXIT_FAIL;
+	}
+	if (ret || help) {
+		opts_free(c.cmd, &c.o);
+		return ret ? ret : (cmd_help(c.cmd), EXIT_OK);
 	}
 	c.argc = argc - words + 1 - optind;
 	c.argv = argv + words - 1 + optind;
@@ -296,6 +332,8 @@ static int run_command(const char *pin_dir, int argc, char **argv)
 	cmd_teardown(&c);
 	free(c.ifindexes);
 	free(c.vips);
+	free(c.tun.peers);
+	opts_free(c.cmd, &c.o);
 	if (c.have_cfg)
 		config_free(&c.cfg);
 	return ret == -ENOENT ? EXIT_OK : ret;

@@ -19,12 +19,19 @@ enum cmd_needs {
 	NEED_LOADED = 1 << 4, /* lvip must be loaded (locked: a partial pin set is repaired) */
 };
 
+/* The values of an option given several times (OPT_LIST), in order. */
+struct opt_list {
+	const char **v;
+	size_t n, cap;
+};
+
 /* Option values, one field per option of any command. */
 struct cmd_opts {
 	bool json, prometheus, dry_run, check_only, no_lo, keep_lo, all, exact, observe, xdp_share;
-	const char *file;
-	__u32 max_vips, watch, count, vip_series, rate;
+	const char *file, *mss;
+	__u32 max_vips, watch, count, vip_series, rate, port;
 	enum xdp_mode_req mode;
+	struct opt_list peers;
 };
 
 struct cmd_def;
@@ -42,9 +49,12 @@ struct cmd_ctx {
 	int nvips;
 	struct lvip_config cfg;
 	bool have_cfg;
+	int tun_type;          /* tunnel add: the type */
+	struct tun_conf tun;   /* ... and its settings */
+	bool tun_del[LVIP_TUN_MAX]; /* tunnel del: the types */
 };
 
-enum opt_type { OPT_FLAG, OPT_STR, OPT_U32, OPT_MODE };
+enum opt_type { OPT_FLAG, OPT_STR, OPT_U32, OPT_MODE, OPT_LIST };
 
 struct opt_def {
 	const char *name;
@@ -82,6 +92,7 @@ extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;
 extern const struct cmd_def cmd_vip_add, cmd_vip_del, cmd_vip_list, cmd_vip_release, cmd_vip_hide;
 extern const struct cmd_def cmd_stats, cmd_status, cmd_check;
 extern const struct cmd_def cmd_apply, cmd_watch, cmd_save, cmd_monitor;
+extern const struct cmd_def cmd_tunnel_add, cmd_tunnel_del, cmd_tunnel_list;
 
 /* Options shared by several commands. */
 extern const struct opt_def opt_json, opt_file, opt_exact;

@@ -49,6 +49,31 @@ static int config_guard(const struct lvip_config *c, const char *file)
 	return err;
 }
 
+/* The first peer of a tunnel line that is one of this host's addresses:
+ * "FILE:LINE: ...", -EINVAL; -EIO if the addresses cannot be read. */
+static int config_guard_peers(const struct lvip_config *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct addr_list all = {};
+	const char *why;
+	int err = tun_any_enabled(&c->tuns) ? nl_addr_dump(AF_UNSPEC, 0, &all) : 0;
+
+	if (err) {
+		lvip_err("cannot read the host's addresses: %s", strerror(-err));
+		return -EIO;
+	}
+	for (int t = 0; !err && t < LVIP_TUN_MAX; t++)
+		for (size_t i = 0; !err && i < c->tuns.t[t].npeers; i++) {
+			if (!(why = tun_peer_guard(&c->tuns.t[t].peers[i], &all)))
+				continue;
+			lvip_err("%s:%d: invalid peer '%s': %s", c->tun_file[t], c->tun_line[t],
+				 vip_format(&c->tuns.t[t].peers[i], addr, sizeof(addr)), why);
+			err = -EINVAL;
+		}
+	addr_list_free(&all);
+	return err;
+}
+
 /* config_load, then the guards on its VIPs. -EINVAL: an invalid file
  * (exit 2), -EIO: the addresses could not be read (exit 1); reported. */
 static int load_config(const char *file, struct lvip_config *c)
@@ -58,6 +83,8 @@ static int load_config(const char *file, struct lvip_config *c)
 	if (config_load(file, c))
 		return -EINVAL;
 	err = config_guard(c, file);
+	if (!err)
+		err = config_guard_peers(c);
 	if (err)
 		config_free(c);
 	return err;
@@ -296,10 +323,10 @@ static const struct opt_def opt_check_only = {
 
 const struct cmd_def cmd_apply = {
 	.name = "apply",
-	.summary = "Make the attached interfaces and the VIPs exactly what FILE says (default\n"
-		   LVIP_DEFAULT_CONFIG "): prints the plan, applies it in the safe order\n"
-		   "(attach, add VIPs, remove VIPs, detach), all or nothing, except that an\n"
-		   "interface with a foreign XDP program is refused alone (exit 1).\n\n"
+	.summary = "Make the attached interfaces, the VIPs and the tunnels exactly what FILE\n"
+		   "says (default " LVIP_DEFAULT_CONFIG "): prints the plan, applies it in the\n"
+		   "safe order (attach, add VIPs, tunnels, remove VIPs, detach), all or nothing,\n"
+		   "except that an interface with a foreign XDP program is refused alone (exit 1).\n\n"
 		   "FILE: one directive a line, # comments:\n"
 		   "  interface NAME|PATTERN [mode=auto|native|generic]   (PATTERN: fnmatch, e.g.\n"
 		   "                         eth*; '*' is every non-lo interface with a MAC address)\n"
@@ -307,6 +334,9 @@ const struct cmd_def cmd_apply = {
 		   "                         connected subnet's network or broadcast address)\n"
 		   "  ignore NAME|PATTERN    (an interface lvip leaves alone: patterns skip it,\n"
 		   "                         check does not judge it)\n"
+		   "  tunnel ipip|gre [peer=ADDR[,ADDR...]] [mss=auto|N]\n"
+		   "  tunnel gue port=N [peer=ADDR[,ADDR...]] [mss=auto|N]\n"
+		   "                         (decapsulate LVS-TUN: see 'lvip tunnel add --help')\n"
 		   "Then the drop-ins conf.d/*.conf of FILE's directory, in name order.\n"
 		   "--check: exit 0 if FILE and its drop-ins are valid (the VIP guards\n"
 		   "included), else exit 2 with the error; the pin dir is not looked at.\n",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_arp.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -41,19 +42,86 @@ static bool is_host_loopback(const struct if_addr *a)
 	return !memcmp(a->addr.v6, v6_lo, 16) || (a->addr.v6[0] == 0xfe && (a->addr.v6[1] & 0xc0) == 0x80);
 }
 
+/* ---- kernel tunnel devices: the kernel's LVS-TUN real server ---- */
+
+static const struct {
+	const char *kind;
+	__u16 arphrd; /* 0: by kind only */
+	const char *lvip; /* what lvip offers instead */
+} kernel_tunnels[] = {
+	{ "ipip", ARPHRD_TUNNEL, "lvip tunnel add ipip" },
+	{ "ip6tnl", ARPHRD_TUNNEL6, "lvip tunnel add ipip" },
+	{ "sit", ARPHRD_SIT, "lvip tunnel add ipip" },
+	{ "gre", ARPHRD_IPGRE, "lvip tunnel add gre" },
+	{ "ip6gre", ARPHRD_IP6GRE, "lvip tunnel add gre" },
+	{ "fou", 0, "lvip tunnel add gue --port PORT" },
+};
+
+/* Which kernel_tunnels entry l is (IFLA_INFO_KIND, else the device type),
+ * or -1. LVIP_TEST_KERNEL_TUNNEL=NAME:KIND makes NAME one: the test
+ * machines have no tunnel modules. */
+static int kernel_tunnel(const struct link_info *l)
+{
+	const char *fake = getenv("LVIP_TEST_KERNEL_TUNNEL"), *colon = fake ? strchr(fake, ':') : NULL;
+	const char *kind = l->kind;
+
+	if (colon && (size_t)(colon - fake) == strlen(l->name) && !strncmp(fake, l->name, colon - fake))
+		kind = colon + 1;
+	for (size_t k = 0; k < ARRAY_SIZE(kernel_tunnels); k++)
+		if (!strcmp(kind, kernel_tunnels[k].kind) ||
+		    (!*kind && kernel_tunnels[k].arphrd && l->type == kernel_tunnels[k].arphrd))
+			return (int)k;
+	return -1;
+}
+
+static const struct link_info *link_of(const struct link_list *links, __u32 ifindex)
+{
+	for (size_t i = 0; i < links->n; i++)
+		if (links->l[i].ifindex == ifindex)
+			return &links->l[i];
+	return NULL;
+}
+
+/* An address on a kernel tunnel device: a VIP (in the map) or, not in the
+ * map, perhaps one lvip does not know. Says what lvip offers instead. */
+static void check_tunnel_addr(const struct link_info *l, int k, const char *addr, bool vip,
+			      struct findings *fs)
+{
+	char name[LVIP_NAME_ESC];
+
+	name_escape(l->name, name, sizeof(name));
+	if (vip)
+		add_finding(fs, SEV_EXPOSED, "vip_on_kernel_tunnel", addr, name, "VIP %s is on %s, a "
+			    "kernel %s tunnel (the kernel's LVS-TUN setup): lvip decapsulates in XDP "
+			    "instead, with no tunnel module or device: keep the VIP on lo only ('lvip vip "
+			    "add %s') and run '%s'", addr, name, kernel_tunnels[k].kind, addr,
+			    kernel_tunnels[k].lvip);
+	else
+		add_finding(fs, SEV_INFO, "kernel_tunnel_addr", addr, name, "%s is on %s, a kernel %s "
+			    "tunnel: if it is an LVS-TUN VIP, lvip can hide it and decapsulate in XDP "
+			    "instead ('lvip vip add %s' and '%s')", addr, name, kernel_tunnels[k].kind,
+			    addr, kernel_tunnels[k].lvip);
+}
+
 static void check_addresses(const struct vip_view *v, const struct addr_list *all, int lo,
-			    struct findings *fs)
+			    const struct link_list *links, struct findings *fs)
 {
 	char addr[INET6_ADDRSTRLEN], raw[IF_NAMESIZE], name[LVIP_NAME_ESC];
 
 	for (size_t i = 0; i < all->n; i++) {
 		const struct if_addr *a = &all->a[i];
+		const struct link_info *l = link_of(links, a->ifindex);
+		int k = l && (int)a->ifindex != lo ? kernel_tunnel(l) : -1;
 
 		vip_format(&a->addr, addr, sizeof(addr));
 		if ((int)a->ifindex == lo && !is_host_loopback(a) && !vip_view_has(v, &a->addr))
 			add_finding(fs, SEV_EXPOSED, "vip_not_in_map", addr, "lo", "%s is on lo but not in "
 				    "lvip's map: it is not hidden (run 'lvip vip add %s')", addr, addr);
-		if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
+		if (k >= 0 && vip_view_has(v, &a->addr)) {
+			check_tunnel_addr(l, k, addr, true, fs);
+		} else if (k >= 0 && !is_host_loopback(a) && a->prefixlen == vip_len(&a->addr) * 8) {
+			check_tunnel_addr(l, k, addr, false, fs); /* a host address: a VIP's kind */
+		} else if ((int)a->ifindex != lo && vip_view_has(v, &a->addr)) {
 			if (!if_indextoname(a->ifindex, raw))
 				snprintf(raw, sizeof(raw), "%u", a->ifindex);
 			name_escape(raw, name, sizeof(name));
@@ -255,6 +323,15 @@ static void check_sysctls(struct lvip_state *s, const struct link_list *links, s
 	}
 }
 
+static void check_tunaddr(const struct lvip_state *s, struct findings *fs)
+{
+	if (state_any(s) && tunaddr_stale(s))
+		add_finding(fs, SEV_EXPOSED, "tunaddr_stale", NULL, NULL, "lvip_tunaddr no longer holds "
+			    "this host's addresses: tunnelled packets to an address it lacks pass "
+			    "undecapsulated (run any lvip command that changes state, e.g. 'lvip attach "
+			    "IFACE', or keep 'lvip watch' running)");
+}
+
 /* Every finding about s (opened, or not there) and the host. */
 int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct findings *fs)
 {
@@ -269,11 +346,12 @@ int check_collect(struct lvip_state *s, const struct lvip_config *cfg, struct fi
 	if (!err)
 		err = nl_link_dump(&links);
 	if (!err) {
-		check_addresses(&v, &all, lo, fs);
+		check_addresses(&v, &all, lo, &links, fs);
 		check_released(&v, fs);
 		check_interfaces(s, cfg, &links, something_to_hide(s, &all, lo), fs);
 		check_gone_links(s, fs);
 		check_sysctls(s, &links, fs);
+		check_tunaddr(s, fs);
 	}
 	vip_view_free(&v);
 	addr_list_free(&all);
@@ -349,6 +427,10 @@ const struct cmd_def cmd_check = {
 		   "when it exists);\n"
 		   "else exit 1 with one line per finding. Also reports, as information,\n"
 		   "proxy_arp, proxy_ndp, arp_ignore/arp_announce and strict rp_filter.\n"
+		   "A VIP on a kernel tunnel device (tunl0, ip6tnl0, gre0: the kernel's LVS-TUN\n"
+		   "setup) is named as such with what lvip offers instead ('lvip tunnel add');\n"
+		   "lvip_tunaddr not holding this host's addresses while a tunnel type is\n"
+		   "enabled is a problem (exit 1).\n"
 		   "--json gives each finding a stable code.\n",
 	.opts = (const struct opt_def *const[]){ &opt_json, &opt_file, NULL },
 	.needs = NEED_READ, .check = check_config, .run = check_run,

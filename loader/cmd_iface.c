@@ -202,6 +202,8 @@ static int attach_run(struct cmd_ctx *c)
 		err = attach_all(s, c->argv, idx, c->argc, mode, c->o.observe);
 	if (!err)
 		ifaddr_refresh_all(s);
+	if (!err)
+		tunaddr_refresh(s, NULL);
 	if (err && s->dir_created)
 		unload_pins(s); /* nothing was there before this run */
 	return err ? EXIT_FAIL : 0;

@@ -91,11 +91,29 @@ static int save_vips(struct lvip_state *s, size_t *n)
 	return err;
 }
 
+static int save_tunnels(struct lvip_state *s, size_t *n)
+{
+	char words[TUN_WORDS_MAX];
+	struct tun_set ts;
+	int err = tun_read(s, &ts);
+
+	*n = 0;
+	for (int t = 0; !err && t < LVIP_TUN_MAX; t++) {
+		if (!ts.t[t].enabled)
+			continue;
+		tun_conf_words(&ts.t[t], true, words, sizeof(words));
+		printf("tunnel %s%s%s\n", lvip_tun_names[t], *words ? " " : "", words);
+		(*n)++;
+	}
+	tun_set_free(&ts);
+	return err;
+}
+
 static int save_run(struct cmd_ctx *c)
 {
 	char when[32];
 	time_t now = time(NULL);
-	size_t nifs, nvips = 0;
+	size_t nifs, nvips = 0, ntuns = 0;
 	int err;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -103,7 +121,9 @@ static int save_run(struct cmd_ctx *c)
 	       c->s.pin_dir, when);
 	nifs = save_ifaces(&c->s);
 	err = save_vips(&c->s, &nvips);
-	if (!err && !nifs && !nvips) {
+	if (!err)
+		err = save_tunnels(&c->s, &ntuns);
+	if (!err && !nifs && !nvips && !ntuns) {
 		printf("# no interface and no VIP: apply refuses an empty config "
 		       "('lvip down' removes everything)\n");
 		lvip_warn("save: no interface and no VIP to save: apply refuses this file");
@@ -116,7 +136,7 @@ const struct cmd_def cmd_save = {
 	.name = "save",
 	.summary = "Print the running state as a config file for 'lvip apply': an interface\n"
 		   "line per attached interface (with its XDP mode, and 'observe' in observe\n"
-		   "mode), a vip line per VIP.\n"
+		   "mode), a vip line per VIP, a tunnel line per tunnel type.\n"
 		   "'lvip save > FILE; lvip apply -f FILE' reports no changes.\n",
 	.needs = NEED_READ | NEED_LOADED, .check = cmd_no_operands, .run = save_run,
 };

@@ -183,6 +183,8 @@ static int run_add(struct cmd_ctx *c)
 		warn_if_unattached(&c->s);
 	if (!err)
 		ifaddr_refresh_all(&c->s);
+	if (!err)
+		tunaddr_refresh(&c->s, NULL); /* a VIP on lo is not one of the host's addresses */
 	return err ? EXIT_FAIL : 0;
 }
 
@@ -192,6 +194,8 @@ static int run_del(struct cmd_ctx *c)
 
 	if (!err)
 		ifaddr_refresh_all(&c->s);
+	if (!err)
+		tunaddr_refresh(&c->s, NULL); /* a VIP on lo is not one of the host's addresses */
 	return err ? EXIT_FAIL : 0;
 }
 

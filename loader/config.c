@@ -9,6 +9,8 @@
  *     interface bond0 observe
  *     vip 198.18.0.100
  *     ignore docker0
+ *     tunnel ipip peer=198.18.0.1,2001:db8::1 mss=auto
+ *     tunnel gue port=6080
  *
  * The drop-ins DIR/conf.d/NAME.conf (DIR: the file's directory) are read after
  * it, in name order, and merged with it, so that separate owners can keep
@@ -40,6 +42,7 @@ void config_free(struct lvip_config *c)
 	free(c->ifs);
 	free(c->ignores);
 	free(c->vips);
+	tun_set_free(&c->tuns);
 	for (size_t i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);
@@ -158,34 +161,117 @@ static int parse_vip(struct lvip_config *c, const char *file, int line, char **t
 	return vec_push(&c->vips, &c->nvips, &c->vips_cap, sizeof(v), &v);
 }
 
-/* Split on blanks, drop a # comment; at most 8 tokens are kept. */
+/* Split on blanks, drop a # comment; at most CFG_MAX_TOK tokens are kept,
+ * the count says whether there were more. */
+#define CFG_MAX_TOK 8
+
 static int tokenize(char *s, char **tok)
 {
 	int n = 0;
 	char *save;
 
 	s[strcspn(s, "#")] = '\0';
-	for (char *t = strtok_r(s, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save))
-		if (n < 8)
-			tok[n++] = t;
+	for (char *t = strtok_r(s, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save), n++)
+		if (n < CFG_MAX_TOK)
+			tok[n] = t;
+		else
+			return n + 1;
 	return n;
+}
+
+/* ---- tunnel TYPE [port=N] [peer=ADDR[,ADDR...]]... [mss=auto|N] ---- */
+
+static int tunnel_peers(struct tun_conf *t, const char *file, int line, char *list)
+{
+	char msg[200], *save;
+	const char *why;
+	int err = 0;
+
+	for (char *p = strtok_r(list, ",", &save); !err && p; p = strtok_r(NULL, ",", &save)) {
+		struct vip_addr a;
+
+		if (vip_parse(p, &a, &why)) {
+			snprintf(msg, sizeof(msg), "invalid peer '%.64s': %s", p, why);
+			return cfg_error(file, line, "%s", msg);
+		}
+		err = tun_peer_add(t, &a);
+	}
+	return err;
+}
+
+static int tunnel_option(struct tun_conf *t, int type, const char *file, int line, char *o)
+{
+	__u32 port;
+
+	if (!strncmp(o, "peer=", 5) && o[5])
+		return tunnel_peers(t, file, line, o + 5);
+	if (!strncmp(o, "mss=", 4) && !t->mss && !tun_mss_parse(o + 4, &t->mss))
+		return 0;
+	if (!strncmp(o, "mss=", 4))
+		return cfg_error(file, line, t->mss ? "mss= given twice%.0s" : "mss= is auto or a "
+				 "number from 536 to 65534, not '%s'", o + 4);
+	if (strncmp(o, "port=", 5))
+		return cfg_error(file, line, "unknown tunnel option '%s' (expected port=N, "
+				 "peer=ADDR[,ADDR...] or mss=auto|N)", o);
+	if (type != LVIP_TUN_GUE)
+		return cfg_error(file, line, "port= is for gue only, not %s", lvip_tun_names[type]);
+	if (t->port || !parse_u32(o + 5, 1, 65535, &port))
+		return cfg_error(file, line, t->port ? "port= given twice%.0s" : "port= is a UDP port "
+				 "from 1 to 65535, not '%s'", o + 5);
+	t->port = (__u16)port;
+	return 0;
+}
+
+static int parse_tunnel(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
+{
+	struct tun_conf t = { .enabled = true };
+	char msg[PATH_MAX + 64];
+	int type = ntok > 1 ? tun_type_parse(tok[1]) : -1, err = 0;
+
+	if (ntok < 2)
+		return cfg_error(file, line, "'tunnel' needs a type (ipip, gue or gre)%s", "");
+	if (type < 0)
+		return cfg_error(file, line, "unknown tunnel type '%s' (expected ipip, gue or gre)", tok[1]);
+	if (c->tun_file[type]) {
+		snprintf(msg, sizeof(msg), "duplicate tunnel '%s' (first at %s:%d)", tok[1],
+			 c->tun_file[type], c->tun_line[type]);
+		return cfg_error(file, line, "%s", msg);
+	}
+	for (int i = 2; !err && i < ntok; i++)
+		err = tunnel_option(&t, type, file, line, tok[i]);
+	if (!err && type == LVIP_TUN_GUE && !t.port)
+		err = cfg_error(file, line, "tunnel gue needs port=N (the UDP port the director "
+				"sends to)%s", "");
+	if (err) {
+		free(t.peers);
+		return err;
+	}
+	c->tuns.t[type] = t;
+	c->tun_file[type] = file;
+	c->tun_line[type] = line;
+	return 0;
 }
 
 static int parse_line(struct lvip_config *c, const char *file, int line, char *s)
 {
-	char *tok[8];
+	char *tok[CFG_MAX_TOK];
 	int ntok = tokenize(s, tok);
 
 	if (ntok == 0)
 		return 0;
+	if (ntok > CFG_MAX_TOK)
+		return cfg_error(file, line, "too many words (at most 8; several peers go in one "
+				 "peer=ADDR,ADDR...)%s", "");
 	if (!strcmp(tok[0], "interface"))
 		return parse_interface(c, file, line, tok, ntok);
 	if (!strcmp(tok[0], "vip"))
 		return parse_vip(c, file, line, tok, ntok);
 	if (!strcmp(tok[0], "ignore"))
 		return parse_ignore(c, file, line, tok, ntok);
-	return cfg_error(file, line, "unknown directive '%s' (expected 'interface', 'vip' or "
-			 "'ignore')", tok[0]);
+	if (!strcmp(tok[0], "tunnel"))
+		return parse_tunnel(c, file, line, tok, ntok);
+	return cfg_error(file, line, "unknown directive '%s' (expected 'interface', 'vip', "
+			 "'ignore' or 'tunnel')", tok[0]);
 }
 
 static int read_file(const char *file, char **data, size_t *len)
@@ -364,9 +450,9 @@ int config_load(const char *file, struct lvip_config *c)
 		err = check_duplicates(c);
 	if (!err)
 		err = check_ignores(c);
-	if (!err && c->nifs == 0 && c->nvips == 0)
-		err = cfg_error(file, 0, "no 'interface' or 'vip' directive: an empty config would "
-				"remove everything (use 'lvip down' for that)%s", "");
+	if (!err && c->nifs == 0 && c->nvips == 0 && !tun_any_enabled(&c->tuns))
+		err = cfg_error(file, 0, "no 'interface', 'vip' or 'tunnel' directive: an empty config "
+				"would remove everything (use 'lvip down' for that)%s", "");
 	if (err)
 		config_free(c);
 	return err;

@@ -30,6 +30,9 @@ struct lvip_config {
 	size_t nignores, ignores_cap;
 	struct cfg_vip *vips;
 	size_t nvips, vips_cap;
+	struct tun_set tuns;                  /* the tunnel lines, by type */
+	const char *tun_file[LVIP_TUN_MAX];   /* where each was read (NULL: none) */
+	int tun_line[LVIP_TUN_MAX];
 	char **files; /* FILE, then its drop-ins, in the order read */
 	size_t nfiles, files_cap;
 };

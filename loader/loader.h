@@ -89,7 +89,7 @@ static inline size_t vip_len(const struct vip_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
-/* ---- nl.c: rtnetlink through libmnl (addresses, links) ---- */
+/* ---- nl.c, nl_link.c: rtnetlink through libmnl (addresses, links) ---- */
 
 /* The mark of the addresses lvip puts on lo, kept by the kernel: the
  * address protocol (IFA_PROTO, `ip addr` shows "proto 0x6c"), or where the
@@ -115,6 +115,11 @@ struct addr_list {
 	size_t nmarked;
 };
 
+/* A dump request, answered in full, parsed by cb; retried (reset first)
+ * when the kernel says the list changed during it. */
+struct nlmsghdr;
+int nl_dump(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *),
+	    void (*reset)(void *), void *data);
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
 void addr_list_free(struct addr_list *l);
@@ -130,6 +135,8 @@ struct link_info {
 	__u32 flags;   /* IFF_* */
 	bool has_mac;  /* Ethernet, not loopback */
 	char name[16];
+	__u16 type;    /* ARPHRD_* */
+	char kind[16]; /* IFLA_INFO_KIND ("ipip", "gre", "veth"), or "" */
 };
 
 struct link_list {
@@ -137,7 +144,7 @@ struct link_list {
 	size_t n, cap;
 };
 
-int nl_link_dump(struct link_list *out);
+int nl_link_dump(struct link_list *out); /* nl_link.c */
 void link_list_free(struct link_list *l);
 struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
@@ -342,6 +349,50 @@ int tc_switch(struct lvip_state *s, __u32 ifindex, int tc_fd);
 /* ---- ifaddr.c: lvip_ifaddr, what lvip_tc_compat reads ---- */
 
 bool ifaddr_current(const struct lvip_state *s, __u32 ifindex);
+
+/* ---- tunnel.c: LVS-TUN decapsulation, lvip_tunnel and lvip_tunaddr ---- */
+
+#define LVIP_TUN_MSS_MIN 536
+#define LVIP_TUN_MSS_MAX 65534
+
+extern const char *const lvip_tun_names[LVIP_TUN_MAX];
+
+/* One tunnel type's settings, as the CLI, the config and the maps say them. */
+struct tun_conf {
+	bool enabled;
+	__u16 port;             /* GUE: the UDP port (host order); else 0 */
+	__u16 mss;              /* LVIP_MSS_OFF, LVIP_MSS_AUTO or the MSS */
+	struct vip_addr *peers; /* the directors allowed, sorted and distinct; none: any */
+	size_t npeers, cap;
+};
+
+struct tun_set {
+	struct tun_conf t[LVIP_TUN_MAX];
+};
+
+/* The LOCAL entries a write added and removed (this host's addresses). */
+struct tun_delta {
+	size_t local_added, local_removed;
+};
+
+int tun_type_parse(const char *s); /* enum lvip_tun_type, or -1 */
+int tun_mss_parse(const char *s, __u16 *mss); /* "auto" or 536..65534 */
+const char *tun_mss_text(__u16 mss, char *buf, size_t len);
+int tun_peer_add(struct tun_conf *t, const struct vip_addr *a);
+void tun_set_free(struct tun_set *ts);
+bool tun_conf_equal(const struct tun_conf *a, const struct tun_conf *b);
+bool tun_any_enabled(const struct tun_set *ts);
+/* Why a cannot be a peer (all: every address of the host), or NULL. */
+const char *tun_peer_guard(const struct vip_addr *a, const struct addr_list *all);
+/* This host's addresses as the LOCAL entries hold them, sorted. */
+int tun_host_addrs(const struct lvip_state *s, struct vip_addr **out, size_t *n);
+int tun_read(const struct lvip_state *s, struct tun_set *out); /* not loaded: all disabled */
+/* Make the maps say want (LOCAL entries included); all or nothing. */
+int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta *d);
+/* The LOCAL entries (and the peers) rewritten from what the maps say. */
+int tunaddr_refresh(struct lvip_state *s, struct tun_delta *d);
+bool tunaddr_stale(const struct lvip_state *s); /* a type enabled, LOCAL not the host's */
+int tun_counters_read(const struct lvip_state *s, __u32 type, struct lvip_tuncounters *sum);
 
 /* ---- iface.c: attaching to interfaces, inspecting them ---- */
 

@@ -68,6 +68,22 @@ bool vip_view_has(const struct vip_view *v, const struct vip_addr *a);
 const char *vip_owner(const struct vip_entry *e);
 void vip_view_show(const struct vip_view *v, const char *key); /* table or array */
 void reasons_show(const char *key, const struct lvip_counters *c);
+const char *enforcement_name(bool observe); /* an interface's mode: "observe", "enforce" */
+
+/* The tunnels (cmd_tunnel.c): the settings and every type's counters. */
+struct tun_view {
+	struct tun_set set;
+	struct lvip_tuncounters c[LVIP_TUN_MAX];
+};
+
+#define TUN_WORDS_MAX 1024 /* the settings as words; more peers are cut short */
+
+int tun_view_load(const struct lvip_state *s, struct tun_view *v);
+void tun_view_free(struct tun_view *v);
+void tun_view_show(const struct tun_view *v, const char *key, bool table); /* enabled types */
+void tun_stats_show(const struct tun_view *v, const char *key);            /* every type */
+void tun_prometheus(const struct tun_view *v);
+const char *tun_conf_words(const struct tun_conf *t, bool cfg, char *buf, size_t len);
 
 /* What lvip check finds (and lvip status reports when nothing is loaded). */
 enum severity { SEV_EXPOSED, SEV_INFO };

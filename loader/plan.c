@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * plan.c - the plan of apply and watch: computed from the config file and
- * the live state, applied in the safe order (attach, add VIPs, remove VIPs,
- * detach), all or nothing but for interfaces refused for a foreign program.
+ * the live state, applied in the safe order (attach, add VIPs, tunnels,
+ * remove VIPs, detach), all or nothing but for interfaces refused for a foreign program.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -22,12 +22,13 @@ void plan_free(struct plan *p)
 	free(p->remode);
 	free(p->add);
 	free(p->del);
+	tun_set_free(&p->tun_have);
 	memset(p, 0, sizeof(*p));
 }
 
 size_t plan_size(const struct plan *p)
 {
-	return p->nattach + p->nremode + p->ndetach + p->nadd + p->ndel;
+	return p->nattach + p->nremode + p->ndetach + p->nadd + p->ndel + p->ntun;
 }
 
 static bool iface_in(const struct iface_change *v, size_t n, __u32 ifindex)
@@ -104,6 +105,18 @@ static int plan_vips(struct lvip_state *s, const struct lvip_config *c, struct p
 	return err;
 }
 
+static int plan_tunnels(struct lvip_state *s, const struct lvip_config *c, struct plan *p)
+{
+	int err = tun_read(s, &p->tun_have);
+
+	p->tun_want = &c->tuns;
+	for (int t = 0; !err && t < LVIP_TUN_MAX; t++) {
+		p->tun_change[t] = !tun_conf_equal(&p->tun_have.t[t], &c->tuns.t[t]);
+		p->ntun += p->tun_change[t];
+	}
+	return err;
+}
+
 static int plan_compute(struct lvip_state *s, const struct lvip_config *c, bool strict,
 			struct plan *p)
 {
@@ -137,6 +150,8 @@ static int plan_compute(struct lvip_state *s, const struct lvip_config *c, bool 
 	}
 	if (!err)
 		err = plan_vips(s, c, p);
+	if (!err)
+		err = plan_tunnels(s, c, p);
 	free(want);
 	free(cur);
 	if (err)
@@ -228,6 +243,7 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	struct vip_undo added = {}, removed = {};
 	size_t attached = 0, detached = 0, remoded = 0;
 	struct addr_list lo_addrs = {};
+	bool tunnels = false;
 	int err;
 
 	err = apply_attach(s, p, &attached);
@@ -237,6 +253,12 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 		err = lo_addr_dump(&lo_addrs);
 	if (!err && p->nadd)
 		err = vips_add(s, p->add, p->nadd, false, &lo_addrs, &added);
+	if (!err && p->ntun) {
+		err = tun_write(s, p->tun_want, NULL);
+		tunnels = !err;
+		if (err)
+			lvip_err("cannot write the tunnel maps: %s", strerror(-err));
+	}
 	if (!err && p->ndel)
 		err = vips_del(s, p->del, p->ndel, false, &lo_addrs, &removed);
 	for (size_t i = 0; !err && i < removed.n; i++)
@@ -252,6 +274,8 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 		}
 		if (removed.st)
 			vip_undo_run(s, &removed);
+		if (tunnels)
+			tun_write(s, &p->tun_have, NULL);
 		if (added.st)
 			vip_undo_run(s, &added);
 		while (remoded-- > 0)
@@ -286,6 +310,8 @@ int reconcile(struct cmd_ctx *c, const struct lvip_config *cfg, bool strict,
 		err = plan_apply(s, p);
 	if (!err && !dry_run && state_loaded(s))
 		err = ifaddr_refresh_all(s); /* what lvip_tc_compat reads */
+	if (!err && !dry_run && state_loaded(s))
+		err = tunaddr_refresh(s, &p->tun_delta); /* addresses came or went */
 	if (err && s->dir_created)
 		unload_pins(s); /* nothing was there before this run */
 	return err;
@@ -327,6 +353,37 @@ static void vip_show(const char *prefix, const char *action, const char *verb,
 	out_close();
 }
 
+static void tunnels_show(const struct plan *p, const char *prefix)
+{
+	char words[TUN_WORDS_MAX];
+
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		const struct tun_conf *want = &p->tun_want->t[t];
+		const char *action = !want->enabled ? "remove_tunnel" :
+				     p->tun_have.t[t].enabled ? "change_tunnel" : "add_tunnel";
+
+		if (!p->tun_change[t])
+			continue;
+		out_open(NULL);
+		out_json_str("action", action);
+		out_text("%s%s tunnel ", prefix, want->enabled ? action[0] == 'a' ? "add" : "change" :
+			 "remove");
+		out_str("type", "%s", lvip_tun_names[t]);
+		tun_conf_words(want, true, words, sizeof(words));
+		out_str("settings", *words ? " %s" : "", words);
+		out_text("\n");
+		out_close();
+	}
+	if (p->tun_delta.local_added || p->tun_delta.local_removed) {
+		out_open(NULL);
+		out_json_str("action", "tunnel_addresses");
+		out_text("%supdated this host's addresses in lvip_tunaddr:", prefix);
+		out_u64("added", " +%llu", p->tun_delta.local_added);
+		out_u64("removed", " -%llu\n", p->tun_delta.local_removed);
+		out_close();
+	}
+}
+
 void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *known,
 	       size_t nknown)
 {
@@ -343,6 +400,7 @@ void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *
 		vip_show(prefix, "add_vip", restore ? "restore vip" : "add vip", &p->add[i],
 			 restore ? " (it was missing from the map or from lo)" : "");
 	}
+	tunnels_show(p, prefix);
 	for (size_t i = 0; i < p->ndel; i++)
 		vip_show(prefix, "remove_vip", "remove vip", &p->del[i], "");
 	for (size_t i = 0; i < p->ndetach; i++)

@@ -2,7 +2,8 @@
 /*
  * plan.h - what apply and watch do: the plan that makes interfaces and VIPs
  * what a config file says, computed from the file and the live state, shown,
- * and applied in the safe order (attach, add VIPs, remove VIPs, detach).
+ * and applied in the safe order (attach, add VIPs, tunnels, remove VIPs,
+ * detach).
  */
 #ifndef LVIP_PLAN_H
 #define LVIP_PLAN_H
@@ -26,6 +27,11 @@ struct plan {
 	size_t nremode, cap_remode;
 	struct vip_addr *add, *del;
 	size_t nadd, ndel, cap_add, cap_del;
+	struct tun_set tun_have;            /* the tunnels before */
+	const struct tun_set *tun_want;     /* ... and as the file says them */
+	bool tun_change[LVIP_TUN_MAX];
+	size_t ntun;                        /* types that change */
+	struct tun_delta tun_delta;         /* this host's addresses put in or out of lvip_tunaddr */
 	bool upgraded, stale; /* the programs were replaced first (stale: bound to old maps) */
 };
 

@@ -61,12 +61,13 @@ conf() { printf '%s\n' "$@" > "$CONF"; }
 	run --separate-stderr "$LVIP" --help
 	assert_status 0
 	[ -n "$output" ] || fail "--help prints nothing on stdout"
-	# Every command of the "Commands:" section ("vip add", "vip del" and
-	# "vip list" as such), and "vip" itself: a new command is covered as
-	# soon as --help lists it.
+	# Every command of the "Commands:" section ("vip add", "tunnel add"
+	# ... as such), and "vip" and "tunnel" themselves: a new command is
+	# covered as soon as --help lists it.
 	mapfile -t cmds < <(help_commands)
-	[ "${#cmds[@]}" -ge 11 ] || fail "lvip --help lists too few commands: ${cmds[*]}"
-	cmds+=(vip)
+	[ "${#cmds[@]}" -ge 18 ] || fail "lvip --help lists too few commands: ${cmds[*]}"
+	printf '%s\n' "${cmds[@]}" | grep -qx 'tunnel add' || fail "lvip --help lists no 'tunnel add': ${cmds[*]}"
+	cmds+=(vip tunnel)
 	for c in "${cmds[@]}"; do
 		# shellcheck disable=SC2086 # "vip add": two words, on purpose
 		run --separate-stderr "$LVIP" $c --help

@@ -14,6 +14,11 @@
  *                       No VLAN tags, no counters.
  *   min_tc              egress: ARP -> one lookup of the sender IP, nothing
  *                       else ("lookup only").
+ *   min_tc_rw           egress: the least work of lvip's rewrite: ARP request
+ *                       -> one lookup of the sender IP; found: one
+ *                       bpf_skb_store_bytes of a fixed address (the bench
+ *                       interface's, 198.18.0.11) over it. No counters, no
+ *                       choice of address by subnet.
  *   drop_xdp            drops every frame: the floor of native XDP on the wire.
  *   redirect_xdp        the traffic generator of the live-frames method: every
  *                       frame is redirected into redir_ifindex.
@@ -164,6 +169,25 @@ int min_tc(struct __sk_buff *skb)
 	if ((void *)(a + 1) > end)
 		return TC_ACT_UNSPEC;
 	return lookup4(a->sip) ? TC_ACT_UNSPEC : TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int min_tc_rw(struct __sk_buff *skb)
+{
+	static const __u8 src[4] = { 198, 18, 0, 11 };
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct arp_eth *a = (void *)(eth + 1);
+	__u32 off = sizeof(*eth) + __builtin_offsetof(struct arp_eth, sip);
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_ARP))
+		return TC_ACT_UNSPEC;
+	if ((void *)(a + 1) > end || a->op != bpf_htons(1))
+		return TC_ACT_UNSPEC;
+	if (lookup4(a->sip))
+		bpf_skb_store_bytes(skb, off, src, sizeof(src), 0);
+	return TC_ACT_UNSPEC;
 }
 
 /* The floor of an XDP drop on the wire: drops every frame, nothing else. */

@@ -194,7 +194,7 @@ static void put_rand(struct frame *f, struct rng *r, size_t n)
 		frame_put8(f, below(r, 256));
 }
 
-enum kind { K_ARP = 0, K_IPV4, K_IPV6, K_OTHER, K_RANDOM };
+enum kind { K_ARP = 0, K_IPV4, K_IPV6, K_OTHER, K_RANDOM, K_TUNNEL };
 
 static unsigned tpid(struct rng *r)
 {
@@ -364,6 +364,214 @@ static void build_ipv6(struct frame *f, struct rng *r)
 	frame_set16(f, start + 4, chance(r, 88) ? (unsigned)(f->len - start - 40) : below(r, 0x10000));
 }
 
+/* ---- tunnel frames (docs/datapath.md, "Tunnels") ---- */
+
+#define GUE_PORT 6080
+
+static const char *const tun_local_s[] = { "198.18.0.11", "2001:db8::11" };
+static const char *const tun_peer_s[] = { "198.18.2.1", "2001:db8:2::1" };      /* every type */
+static const char *const tun_ipip_peer_s[] = { "198.18.2.2", "2001:db8:2::2" }; /* IPIP only */
+
+static void pick_tun_addr(struct rng *r, int v6, int local, uint8_t out[16])
+{
+	unsigned n = below(r, 100);
+	const char *s = local ? tun_local_s[v6] : n < 50 ? tun_peer_s[v6] : n < 70 ? tun_ipip_peer_s[v6] : NULL;
+
+	memset(out, 0, 16);
+	if (s && v6)
+		frame_addr6(s, out);
+	else if (s)
+		frame_addr4(s, out);
+	else if (v6)
+		pick6(r, 10, out);
+	else
+		pick4(r, 10, out);
+}
+
+/* The inner IPv4/IPv6 UDP packet, mostly well formed and to a VIP. */
+static void build_inner(struct frame *f, struct rng *r, int v6)
+{
+	static const unsigned bad_vi[] = { 0x44, 0x65, 0x55, 0x40, 0x46 };
+	size_t start = f->len, plen = below(r, 24);
+	uint8_t src[16], dst[16];
+
+	if (!v6) {
+		struct frame_ipv4_fields h = { .ttl = 63, .protocol = 17, .saddr = src, .daddr = dst };
+
+		h.ver_ihl = chance(r, 93) ? 0x45 : bad_vi[below(r, 5)];
+		h.tos = below(r, 256);
+		h.tot_len = chance(r, 90) ? (unsigned)(28 + plen) : below(r, 0x10000);
+		h.frag_off = chance(r, 80) ? 0x4000 : below(r, 0x10000);
+		pick4(r, 20, src);
+		pick4(r, 75, dst);
+		frame_ipv4(f, &h);
+		if (chance(r, 90))
+			frame_ipv4_checksum(f, start, 20);
+	} else {
+		struct frame_ipv6_fields h = { .nexthdr = 17, .hop_limit = 63, .saddr = src, .daddr = dst };
+
+		h.vtf = (chance(r, 93) ? 6u << 28 : (uint32_t)below(r, 16) << 28) |
+			(uint32_t)below(r, 256) << 20;
+		h.payload_len = chance(r, 90) ? (unsigned)(8 + plen) : below(r, 0x10000);
+		pick6(r, 20, src);
+		pick6(r, 75, dst);
+		frame_ipv6(f, &h);
+	}
+	frame_mark(f);
+	frame_udp(f, 40000, 5000, 8 + plen, 0);
+	put_rand(f, r, plen);
+}
+
+static void build_gre(struct frame *f, struct rng *r, int inner6)
+{
+	static const unsigned odd_proto[] = { 0x6558, 0x0800, 0x86dd, 0x88be };
+	unsigned csum = chance(r, 50), flags, proto;
+
+	flags = chance(r, 90) ? (csum ? 0x8000u : 0) : below(r, 0x10000);
+	proto = chance(r, 92) ? (inner6 ? 0x86ddu : 0x0800u) : odd_proto[below(r, 4)];
+	frame_gre(f, flags, proto);
+	frame_mark(f);
+	if (flags & 0x8000) {
+		put_rand(f, r, 4);
+		frame_mark(f);
+	}
+}
+
+/* GUE variant 0 header and options (v1: none). */
+static void build_gue(struct frame *f, struct rng *r, int v1, int inner6)
+{
+	unsigned hlen = chance(r, 75) ? 0 : below(r, 4), b0, proto, flags, priv;
+
+	if (v1)
+		return;
+	b0 = chance(r, 90) ? hlen | (chance(r, 6) ? 0x20 : 0) : below(r, 256);
+	proto = chance(r, 92) ? (inner6 ? 41u : 4u) : below(r, 256);
+	priv = chance(r, 12);
+	flags = chance(r, 92) ? priv : below(r, 0x10000);
+	frame_gue0(f, b0, proto, flags);
+	frame_mark(f);
+	hlen = b0 & 0x1f;
+	if (hlen > 6)
+		hlen = 6;
+	if (hlen && priv) {
+		frame_put32(f, chance(r, 50) ? 0x80000000u : 0);
+		hlen--;
+	}
+	put_rand(f, r, hlen * 4);
+	frame_mark(f);
+}
+
+/* An outer IPv4/IPv6 header, an IPIP/GRE/GUE header, an inner packet;
+ * mostly to this host from a peer and well formed, each field sometimes
+ * not. Marks after each header. */
+static void build_tunnel(struct frame *f, struct rng *r)
+{
+	static const unsigned frags[] = { 0x2000, 185, 0x2005, 0x6000 };
+	unsigned o6 = chance(r, 45), i6 = chance(r, 45), kind = below(r, 5), proto, n;
+	size_t l3, th, optlen = 0;
+	uint8_t src[16], dst[16];
+
+	proto = kind == 0 ? (i6 ? 41u : 4u) : kind <= 2 ? 47u : 17u;
+	if (chance(r, 4))
+		proto = chance(r, 50) ? (i6 ? 4u : 41u) : below(r, 256);
+	pick_tun_addr(r, o6, 0, src);
+	pick_tun_addr(r, o6, chance(r, 85), dst);
+	put_eth(f, r, o6 ? 0x86dd : 0x0800);
+	l3 = f->len;
+	if (!o6) {
+		struct frame_ipv4_fields h = { .ttl = 64, .saddr = src, .daddr = dst };
+
+		optlen = chance(r, 85) ? 0 : 4 * (1 + below(r, 10));
+		h.ver_ihl = 0x45 + optlen / 4;
+		h.tos = below(r, 256);
+		h.frag_off = chance(r, 88) ? (chance(r, 50) ? 0x4000 : 0) : frags[below(r, 4)];
+		h.protocol = proto;
+		frame_ipv4(f, &h);
+		frame_mark(f);
+		put_rand(f, r, optlen);
+	} else {
+		struct frame_ipv6_fields h = { .hop_limit = 64, .saddr = src, .daddr = dst };
+
+		n = below(r, 100);
+		h.vtf = 6u << 28 | (uint32_t)below(r, 256) << 20;
+		h.nexthdr = n < 88 ? proto : n < 96 ? 44 : 0;
+		frame_ipv6(f, &h);
+		frame_mark(f);
+		if (h.nexthdr == 44)
+			frame_ipv6_frag(f, proto, chance(r, 50) ? 1 : (uint16_t)below(r, 0x10000), 9);
+		else if (h.nexthdr == 0)
+			frame_ext_padn(f, proto, 0);
+	}
+	frame_mark(f);
+	th = f->len;
+	if (kind == 1 || kind == 2) {
+		build_gre(f, r, i6);
+	} else if (kind >= 3) {
+		unsigned port = chance(r, 88) ? GUE_PORT : chance(r, 50) ? GUE_PORT + 1 : below(r, 0x10000);
+
+		frame_udp(f, 49152 + below(r, 16000), port, 0, below(r, 0x10000));
+		frame_mark(f);
+		build_gue(f, r, kind == 4, i6);
+	}
+	build_inner(f, r, i6);
+	if (kind >= 3)
+		frame_set16(f, th + 4, chance(r, 90) ? (unsigned)(f->len - th) : below(r, 64));
+	if (o6) {
+		frame_set16(f, l3 + 4, chance(r, 90) ? (unsigned)(f->len - l3 - 40) : below(r, 0x10000));
+	} else {
+		frame_set16(f, l3 + 2, chance(r, 90) ? (unsigned)(f->len - l3) : below(r, 0x10000));
+		frame_ipv4_checksum(f, l3, 20 + optlen);
+	}
+}
+
+/* The tunnel configuration the programs and the oracle are given: all
+ * types enabled, GRE from its peers only (the base); some frames run under
+ * a variant (tun_variant). */
+static struct oracle_tunnels tun_base, tun_cur;
+
+static void add_taddr(struct oracle_tunnels *t, const char *s, int local, int ipip, int gue, int gre)
+{
+	struct oracle_taddr *a = &t->addr[t->n++];
+
+	a->v6 = strchr(s, ':') != NULL;
+	if (a->v6)
+		frame_addr6(s, a->a);
+	else
+		frame_addr4(s, a->a);
+	a->local = local;
+	a->peer[ORACLE_TUN_IPIP] = ipip;
+	a->peer[ORACLE_TUN_GUE] = gue;
+	a->peer[ORACLE_TUN_GRE] = gre;
+}
+
+static void init_tunnels(void)
+{
+	for (int t = 0; t < ORACLE_N_TUN; t++)
+		tun_base.enabled[t] = 1;
+	tun_base.peers_only[ORACLE_TUN_GRE] = 1;
+	tun_base.gue_port = GUE_PORT;
+	for (int v6 = 0; v6 < 2; v6++) {
+		add_taddr(&tun_base, tun_local_s[v6], 1, 0, 0, 0);
+		add_taddr(&tun_base, tun_peer_s[v6], 0, 1, 1, 1);
+		add_taddr(&tun_base, tun_ipip_peer_s[v6], 0, 1, 0, 0);
+	}
+	tun_cur = tun_base;
+}
+
+/* One frame in four under a variant: a type disabled, or peers only for
+ * every type. */
+static void tun_variant(struct rng *r)
+{
+	unsigned n = below(r, 8);
+
+	tun_cur = tun_base;
+	if (n == 6)
+		tun_cur.enabled[below(r, ORACLE_N_TUN)] = 0;
+	else if (n == 7)
+		for (int t = 0; t < ORACLE_N_TUN; t++)
+			tun_cur.peers_only[t] = 1;
+}
+
 static void build_other(struct frame *f, struct rng *r)
 {
 	static const unsigned types[] = { 0x88cc, 0x88b5, 0x8847, 0x0842, 0x9100, 0x8035, 0x0005,
@@ -471,7 +679,8 @@ static void mutate_once(struct frame *f, struct rng *r)
 static enum kind build_frame(struct frame *f, struct rng *r)
 {
 	unsigned n = below(r, 100);
-	enum kind k = n < 34 ? K_ARP : n < 52 ? K_IPV4 : n < 88 ? K_IPV6 : n < 95 ? K_OTHER : K_RANDOM;
+	enum kind k = n < 30 ? K_ARP : n < 45 ? K_IPV4 : n < 76 ? K_IPV6 : n < 82 ? K_OTHER :
+		      n < 86 ? K_RANDOM : K_TUNNEL;
 
 	frame_init(f);
 	switch (k) {
@@ -486,6 +695,9 @@ static enum kind build_frame(struct frame *f, struct rng *r)
 		break;
 	case K_IPV6:
 		build_ipv6(f, r);
+		break;
+	case K_TUNNEL:
+		build_tunnel(f, r);
 		break;
 	default:
 		build_other(f, r);
@@ -631,6 +843,44 @@ static int fill_ifaddr(void)
 	return 0;
 }
 
+static const char *const abi_tun[LVIP_TUN_MAX] = LVIP_TUN_NAMES;
+static const char *const abi_tun_reason[LVIP_T_MAX] = LVIP_TUN_REASON_NAMES;
+
+/* abi index -> oracle index, matched by name */
+static int tun_map[LVIP_TUN_MAX], tun_reason_map[LVIP_T_MAX];
+
+/* lvip_tunnel as tun_cur says. */
+static void put_tunnels(void)
+{
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		int o = tun_map[t];
+		__u16 flags = (tun_cur.enabled[o] ? LVIP_TUN_F_ENABLED : 0) |
+			      (tun_cur.peers_only[o] ? LVIP_TUN_F_PEERS : 0);
+
+		if (bh_put_tunnel(t, flags, o == ORACLE_TUN_GUE ? tun_cur.gue_port : 0))
+			bh_bail("setting lvip_tunnel: %s", strerror(errno));
+	}
+}
+
+/* lvip_tunnel and lvip_tunaddr from tun_base. */
+static int fill_tunnels(void)
+{
+	int err = 0;
+
+	put_tunnels();
+	for (size_t i = 0; !err && i < tun_base.n; i++) {
+		const struct oracle_taddr *a = &tun_base.addr[i];
+		__u32 what = a->local ? LVIP_TUNADDR_LOCAL : 0;
+
+		for (int t = 0; t < LVIP_TUN_MAX; t++)
+			if (a->peer[tun_map[t]])
+				what |= LVIP_TUNADDR_PEER(t);
+		err = bh_put_tunaddr(a->a, !a->v6, what);
+	}
+	errno = -err;
+	return err ? -1 : 0;
+}
+
 static int fill_vips(void)
 {
 	int v4 = bpf_map__fd(bh.skel->maps.lvip_vip4), v6 = bpf_map__fd(bh.skel->maps.lvip_vip6);
@@ -660,7 +910,7 @@ static void probe_xdp_ctx(void)
 static const struct bh_setup setup = {
 	.netns_cmds = netns_cmds, .n_netns_cmds = BH_ARRAY_SIZE(netns_cmds),
 	.find_ifaces = find_ifaces, .probe_xdp_ctx = probe_xdp_ctx,
-	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr,
+	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr, .fill_tunnels = fill_tunnels,
 	.ifindex = env.ifindex, .n_ifaces = N_SLOTS,
 };
 
@@ -681,6 +931,18 @@ static void map_reasons(void)
 		if (reason_map[r] < 0)
 			bh_bail("ABI reason %s unknown to the oracle", abi_reason[r]);
 	}
+	_Static_assert((int)LVIP_TUN_MAX == (int)ORACLE_N_TUN, "the oracle names every tunnel type");
+	_Static_assert((int)LVIP_T_MAX == (int)ORACLE_N_TUN_REASONS, "the oracle names every tunnel reason");
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		tun_map[t] = oracle_tun_index(abi_tun[t]);
+		if (tun_map[t] < 0)
+			bh_bail("ABI tunnel type %s unknown to the oracle", abi_tun[t]);
+	}
+	for (int r = 0; r < LVIP_T_MAX; r++) {
+		tun_reason_map[r] = oracle_tun_reason_index(abi_tun_reason[r]);
+		if (tun_reason_map[r] < 0)
+			bh_bail("ABI tunnel reason %s unknown to the oracle", abi_tun_reason[r]);
+	}
 }
 
 #define N_VIPS (N_VIP4 + N_VIP6)
@@ -689,6 +951,7 @@ struct snap {
 	__u64 global[LVIP_R_MAX];
 	__u64 ifc[N_SLOTS][LVIP_R_MAX];
 	__u64 vip[N_VIPS][N_VF];
+	__u64 tun[LVIP_TUN_MAX][LVIP_T_MAX];
 };
 
 static int snapshot(struct snap *s)
@@ -700,7 +963,7 @@ static int snapshot(struct snap *s)
 		err = bh_read_vip(v4, vips.v4[i], s->vip[i]);
 	for (size_t i = 0; !err && i < N_VIP6; i++)
 		err = bh_read_vip(v6, vips.v6[i], s->vip[N_VIP4 + i]);
-	return err;
+	return err ? err : bh_read_tunstats(s->tun);
 }
 
 /* ------------------------------------------------------------------ */
@@ -756,6 +1019,12 @@ static void compare_counters(struct diag *d, enum slot slot, const struct oracle
 		for (int f = 0; f < N_VF; f++)
 			delta(d, map, bh_vf_name[f], b->vip[v][f], a->vip[v][f], want[f]);
 	}
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		snprintf(map, sizeof(map), "lvip_tunstats[%s]", abi_tun[t]);
+		for (int r = 0; r < LVIP_T_MAX; r++)
+			delta(d, map, abi_tun_reason[r], b->tun[t][r], a->tun[t][r],
+			      e->tun[tun_map[t]][tun_reason_map[r]]);
+	}
 }
 
 static void compare_output(struct diag *d, const struct oracle_result *e, const struct bh_run *r)
@@ -808,6 +1077,7 @@ static struct {
 	const char *rule[N_PROGS][MAX_RULES];
 	unsigned long long count[N_PROGS][MAX_RULES];
 	unsigned long long reason[N_PROGS][ORACLE_N_REASONS];
+	unsigned long long tun[ORACLE_N_TUN_REASONS];
 	unsigned long long drops[N_PROGS];
 } cov;
 
@@ -823,6 +1093,9 @@ static void cover(enum prog_id p, const struct oracle_result *e)
 	}
 	for (int r = 0; r < ORACLE_N_REASONS; r++)
 		cov.reason[p][r] += e->reason[r];
+	for (int t = 0; t < ORACLE_N_TUN; t++)
+		for (int r = 0; r < ORACLE_N_TUN_REASONS; r++)
+			cov.tun[r] += e->tun[t][r];
 	cov.drops[p] += e->verdict == ORACLE_DROP;
 }
 
@@ -846,6 +1119,10 @@ static int coverage_ok(char *missing, size_t n)
 		if (!cov.reason[need[i].p][need[i].r] && len + 64 < n)
 			len += snprintf(missing + len, n - len, " %s:%s", prog_name[need[i].p],
 					oracle_reason_name[need[i].r]);
+	for (int r = 0; r < ORACLE_N_TUN_REASONS; r++)
+		if (!cov.tun[r] && len + 64 < n)
+			len += snprintf(missing + len, n - len, " lvip_xdp:tunnel %s",
+					oracle_tun_reason_name[r]);
 	return len == 0;
 }
 
@@ -863,7 +1140,7 @@ static unsigned long long reports, max_reports = MAX_REPORTS;
 static void oracle_for(enum prog_id p, enum slot slot, int observe, const struct frame *f,
 		       struct oracle_result *e)
 {
-	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, observe, e) :
+	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, &tun_cur, observe, e) :
 			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], observe, e);
 
 	if (rc)
@@ -957,6 +1234,8 @@ static void one_frame(uint64_t seed, unsigned long long idx, struct snap *before
 	slot = (enum slot)(FIRST_TC_SLOT + below(&r, N_SLOTS - FIRST_TC_SLOT));
 	observe = below(&r, 4) == 0;
 	set_observe(slot, observe, idx & 1);
+	tun_variant(&r);
+	put_tunnels();
 	check_one(seed, idx, P_XDP, S_XDP, observe, &f, before, verbose);
 	check_one(seed, idx, P_TC, slot, observe, &f, before, verbose);
 	check_one(seed, idx, P_TC_COMPAT, slot, observe, &f, before, verbose);
@@ -1041,6 +1320,7 @@ int main(int argc, char **argv)
 		printf("# fuzz: seed %llu (replay: build/fuzz_datapath --seed %llu --frames %llu)\n",
 		       (unsigned long long)seed, (unsigned long long)seed, frames);
 	init_addresses();
+	init_tunnels();
 	map_reasons();
 	if (bh_prepare(&setup, why, sizeof(why)))
 		return bh_unavailable("fuzz_datapath", "the datapath fuzzer", why);

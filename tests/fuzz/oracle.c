@@ -41,6 +41,9 @@
  *    hrd/pro/hln/pln, IPv4 with version != 4 or ihl < 5, IPv6 with version
  *    != 6.
  *
+ *  - Tunnels (docs/datapath.md, "Tunnels"), checked on an IPv4 or IPv6
+ *    packet before its destination is: see tunnel_ingress below.
+ *
  * Where the text leaves room, the oracle reads "a header it needs" the way
  * README reads it for ND: the part of a header that decides the verdict is
  * needed, what follows it is not (an NS/NA cut inside its options is judged
@@ -75,6 +78,34 @@ const char *const oracle_reason_name[ORACLE_N_REASONS] = {
 	[ORACLE_OBSERVE_ND_IN] = "observe_nd_in",
 	[ORACLE_OBSERVE_ND_OUT] = "observe_nd_out",
 };
+
+const char *const oracle_tun_name[ORACLE_N_TUN] = {
+	[ORACLE_TUN_IPIP] = "ipip", [ORACLE_TUN_GUE] = "gue", [ORACLE_TUN_GRE] = "gre",
+};
+
+const char *const oracle_tun_reason_name[ORACLE_N_TUN_REASONS] = {
+	[ORACLE_T_DECAPSULATED] = "decapsulated",
+	[ORACLE_T_NOT_VIP] = "not_vip",
+	[ORACLE_T_PEER_REFUSED] = "peer_refused",
+	[ORACLE_T_FRAGMENT] = "fragment",
+	[ORACLE_T_MALFORMED] = "malformed",
+};
+
+int oracle_tun_index(const char *name)
+{
+	for (int t = 0; t < ORACLE_N_TUN; t++)
+		if (!strcmp(name, oracle_tun_name[t]))
+			return t;
+	return -1;
+}
+
+int oracle_tun_reason_index(const char *name)
+{
+	for (int t = 0; t < ORACLE_N_TUN_REASONS; t++)
+		if (!strcmp(name, oracle_tun_reason_name[t]))
+			return t;
+	return -1;
+}
 
 int oracle_reason_index(const char *name)
 {
@@ -267,6 +298,258 @@ static void walk(const uint8_t *f, size_t len, struct view *w)
 	}
 }
 
+/*
+ * Tunnels, from docs/datapath.md ("Tunnels"). A packet is a tunnel packet
+ * for this host when its outer protocol (IPv4 protocol; IPv6: the first next
+ * header, or the one after a fragment header) is 4 or 41 (type ipip), 47
+ * (gre) or 17 (gue, when the UDP destination port is the configured one:
+ * the 8-byte UDP header must be there, so a later fragment never is), its
+ * type is enabled, and its outer destination is a local address. Anything
+ * else is an ordinary packet. Then, in this order, each counted for the
+ * type and passed: a fragment; an outer IPv4 header cut inside its options
+ * (malformed); a source that is not a peer of the type while the type takes
+ * only peers (peer_refused); a malformed or cut tunnel header (GRE: any flag
+ * but checksum, a version, a protocol but 0x0800/0x86dd; GUE: version bits
+ * 1x, a v1 first nibble but 4/6, a v0 proto but 4/41, options cut, the
+ * private flag without an option word or with remote checksum offload, a UDP
+ * length shorter than its headers plus the inner header) or inner header
+ * (malformed); an inner destination that is not a VIP (not_vip). A GUE v0
+ * control message passes uncounted. Else the frame loses the outer header
+ * and the tunnel header, keeps its Ethernet header and tags with the inner
+ * EtherType, the inner header gets CE when the outer is CE and the inner
+ * ECT(0)/ECT(1) (an IPv4 checksum updated as RFC 1624 eqn. 3 does), and
+ * counts decapsulated, and vip_rx for the inner VIP.
+ */
+#define PROTO_IPIP   4
+#define PROTO_IPV6   41
+#define PROTO_GRE    47
+#define PROTO_UDP    17
+#define PROTO_FRAG   44
+
+static const struct oracle_taddr *taddr(const struct oracle_tunnels *t, int v6, const uint8_t *a)
+{
+	for (size_t i = 0; i < t->n && i < ORACLE_MAX_ADDRS; i++)
+		if (t->addr[i].v6 == v6 && !memcmp(t->addr[i].a, a, v6 ? 16 : 4))
+			return &t->addr[i];
+	return NULL;
+}
+
+/* The outer header of a would-be tunnel packet. */
+struct outer {
+	int v6, type, frag, later, ce;
+	unsigned proto;
+	size_t l3, pay;
+	const uint8_t *src, *dst;
+};
+
+static int outer_of(const uint8_t *f, size_t len, const struct view *w, struct outer *o)
+{
+	const uint8_t *h = f + w->l3;
+
+	memset(o, 0, sizeof(*o));
+	o->l3 = w->l3;
+	o->v6 = w->what == W_IPV6;
+	if (!o->v6) {
+		unsigned fo = rd16(h + 6) & 0x3fff;
+
+		o->proto = h[9];
+		o->frag = fo != 0;
+		o->later = (fo & 0x1fff) != 0;
+		o->pay = w->l3 + (h[0] & 0x0f) * 4u;
+		o->ce = (h[1] & 3) == 3;
+		o->src = h + 12;
+		o->dst = h + 16;
+		return 1;
+	}
+	o->proto = h[6];
+	o->pay = w->l3 + IPV6_HEADER;
+	o->ce = ((h[1] >> 4) & 3) == 3;
+	o->src = h + 8;
+	o->dst = h + 24;
+	if (o->proto == PROTO_FRAG) {
+		if (len < o->pay + 8)
+			return 0;
+		o->proto = f[o->pay];
+		o->frag = 1;
+		o->later = (rd16(f + o->pay + 2) >> 3) != 0;
+		o->pay += 8;
+	}
+	return 1;
+}
+
+static int tunnel_type(unsigned proto)
+{
+	if (proto == PROTO_IPIP || proto == PROTO_IPV6)
+		return ORACLE_TUN_IPIP;
+	if (proto == PROTO_GRE)
+		return ORACLE_TUN_GRE;
+	return proto == PROTO_UDP ? ORACLE_TUN_GUE : -1;
+}
+
+/* Is it a tunnel packet for this host? */
+static int ours(const uint8_t *f, size_t len, const struct oracle_tunnels *t, struct outer *o)
+{
+	const struct oracle_taddr *d;
+
+	o->type = tunnel_type(o->proto);
+	if (o->type < 0 || !t->enabled[o->type])
+		return 0;
+	if (o->type == ORACLE_TUN_GUE &&
+	    (o->later || len < o->pay + 8 || rd16(f + o->pay + 2) != t->gue_port))
+		return 0;
+	d = taddr(t, o->v6, o->dst);
+	return d && d->local;
+}
+
+enum { TH_OK, TH_BAD, TH_CONTROL };
+
+/* The tunnel header at o->pay: *inner (4 or 6) and *off (the inner header). */
+static int tunnel_header(const uint8_t *f, size_t len, const struct outer *o, int *inner,
+			 size_t *off)
+{
+	size_t g = o->pay;
+	unsigned flags, p, hl;
+
+	if (o->type == ORACLE_TUN_IPIP) {
+		*inner = o->proto == PROTO_IPIP ? 4 : 6;
+		*off = o->pay;
+		return TH_OK;
+	}
+	if (o->type == ORACLE_TUN_GRE) {
+		if (len < g + 4)
+			return TH_BAD;
+		flags = rd16(f + g);
+		p = rd16(f + g + 2);
+		if ((flags & 0x7fff) || (p != TYPE_IPV4 && p != TYPE_IPV6))
+			return TH_BAD;
+		*inner = p == TYPE_IPV4 ? 4 : 6;
+		*off = g + (flags & 0x8000 ? 8 : 4);
+		return TH_OK;
+	}
+	g += 8; /* GUE, after UDP */
+	if (len < g + 1)
+		return TH_BAD;
+	if (f[g] >> 6 == 1) {
+		*inner = f[g] >> 4;
+		*off = g;
+		return *inner == 4 || *inner == 6 ? TH_OK : TH_BAD;
+	}
+	if (f[g] >> 6)
+		return TH_BAD;
+	if (f[g] & 0x20)
+		return TH_CONTROL;
+	if (len < g + 4)
+		return TH_BAD;
+	p = f[g + 1];
+	hl = (f[g] & 0x1f) * 4u;
+	if ((p != PROTO_IPIP && p != PROTO_IPV6) || len < g + 4 + hl)
+		return TH_BAD;
+	if ((rd16(f + g + 2) & 1) && (hl == 0 || (f[g + 4] & 0x80)))
+		return TH_BAD;
+	*inner = p == PROTO_IPIP ? 4 : 6;
+	*off = g + 4 + hl;
+	return TH_OK;
+}
+
+/* RFC 1624 eqn. 3 on the 16-bit word at w of an IPv4 header h changed to nw. */
+static void csum_update(uint8_t *h, unsigned old, unsigned nw)
+{
+	uint32_t sum = (~rd16(h + 10) & 0xffff) + (~old & 0xffff) + nw;
+
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	h[10] = (uint8_t)(sum >> 8);
+	h[11] = (uint8_t)sum;
+}
+
+static void decapsulate(const uint8_t *f, size_t len, const struct outer *o, int inner,
+			size_t off, struct oracle_result *r)
+{
+	uint8_t *h;
+	unsigned ecn;
+
+	memcpy(r->out, f, o->l3);
+	memcpy(r->out + o->l3, f + off, len - off);
+	r->out_len = o->l3 + len - off;
+	r->out[o->l3 - 2] = inner == 4 ? 0x08 : 0x86;
+	r->out[o->l3 - 1] = inner == 4 ? 0x00 : 0xdd;
+	h = r->out + o->l3;
+	ecn = inner == 4 ? h[1] & 3 : (h[1] >> 4) & 3;
+	if (!o->ce || (ecn != 1 && ecn != 2))
+		return;
+	if (inner == 6) {
+		h[1] |= 0x30;
+		return;
+	}
+	csum_update(h, rd16(h), rd16(h) | 3);
+	h[1] |= 3;
+}
+
+/* 1 when the tunnel rules decided (r filled), 0 for an ordinary packet. */
+static int tunnel_ingress(const uint8_t *f, size_t len, const struct view *w,
+			  const struct oracle_vips *v, const struct oracle_tunnels *t,
+			  struct oracle_result *r)
+{
+	const struct oracle_taddr *peer;
+	struct outer o;
+	size_t off, ih;
+	int inner, i, th;
+	uint64_t *c;
+
+	if (!t || !outer_of(f, len, w, &o) || !ours(f, len, t, &o))
+		return 0;
+	c = r->tun[o.type];
+	if (o.frag) {
+		c[ORACLE_T_FRAGMENT] = 1;
+		r->rule = "tunnel: outer fragment: pass, fragment";
+		return 1;
+	}
+	peer = taddr(t, o.v6, o.src);
+	if (len < o.pay) {
+		c[ORACLE_T_MALFORMED] = 1;
+		r->rule = "tunnel: outer IPv4 options cut: pass, malformed";
+		return 1;
+	}
+	if (t->peers_only[o.type] && !(peer && peer->peer[o.type])) {
+		c[ORACLE_T_PEER_REFUSED] = 1;
+		r->rule = "tunnel: source not a peer: pass, peer_refused";
+		return 1;
+	}
+	th = tunnel_header(f, len, &o, &inner, &off);
+	if (th == TH_CONTROL) {
+		r->rule = "tunnel: GUE control message: pass";
+		return 1;
+	}
+	ih = inner == 4 ? IPV4_MIN : IPV6_HEADER;
+	if (th == TH_BAD || len < off + ih || f[off] >> 4 != (unsigned)inner ||
+	    (inner == 4 && (f[off] & 0x0f) < 5) ||
+	    (o.type == ORACLE_TUN_GUE && rd16(f + o.pay + 4) < off - o.pay + ih)) {
+		c[ORACLE_T_MALFORMED] = 1;
+		r->rule = "tunnel: malformed or cut tunnel or inner header: pass, malformed";
+		return 1;
+	}
+	i = inner == 4 ? find4(v, f + off + IPV4_DST) : find6(v, f + off + IPV6_DST);
+	if (i < 0) {
+		c[ORACLE_T_NOT_VIP] = 1;
+		r->rule = "tunnel: inner destination not a VIP: pass, not_vip";
+		return 1;
+	}
+	decapsulate(f, len, &o, inner, off, r);
+	c[ORACLE_T_DECAPSULATED] = 1;
+	r->reason[ORACLE_VIP_RX] = 1;
+	if (inner == 4) {
+		r->vip4[i].packets = 1;
+		r->vip4[i].bytes = rd16(f + off + 2);
+	} else {
+		r->vip6[i].packets = 1;
+		r->vip6[i].bytes = rd16(f + off + 4) + (uint64_t)IPV6_HEADER;
+	}
+	r->rule = inner == 4 ? "tunnel: decapsulated, inner IPv4 to a VIP: vip_rx"
+			     : "tunnel: decapsulated, inner IPv6 to a VIP: vip_rx";
+	return 1;
+}
+
 static void start(const uint8_t *f, size_t len, struct oracle_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -297,7 +580,7 @@ static void observe_drop(struct oracle_result *r, int from, int to)
 }
 
 static int judge_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
-			 struct oracle_result *r)
+			 const struct oracle_tunnels *t, struct oracle_result *r)
 {
 	struct view w;
 	int i;
@@ -330,6 +613,8 @@ static int judge_ingress(const uint8_t *f, size_t len, const struct oracle_vips 
 		}
 		return 0;
 	case W_IPV4:
+		if (tunnel_ingress(f, len, &w, v, t, r))
+			return 0;
 		i = find4(v, f + w.l3 + IPV4_DST);
 		if (i >= 0) {
 			r->reason[ORACLE_VIP_RX] = 1;
@@ -341,6 +626,8 @@ static int judge_ingress(const uint8_t *f, size_t len, const struct oracle_vips 
 		}
 		return 0;
 	case W_IPV6:
+		if (tunnel_ingress(f, len, &w, v, t, r))
+			return 0;
 		if (w.icmp6) {
 			if (len < w.l4 + 1) {
 				r->reason[ORACLE_MALFORMED] = 1;
@@ -410,12 +697,12 @@ static const uint8_t *rewrite_source(const struct oracle_iface *ifc, const uint8
 }
 
 int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
-		   int observe, struct oracle_result *r)
+		   const struct oracle_tunnels *t, int observe, struct oracle_result *r)
 {
 	if (!args_ok(f, len, v, r))
 		return -1;
 	start(f, len, r);
-	judge_ingress(f, len, v, r);
+	judge_ingress(f, len, v, t, r);
 	if (observe) {
 		observe_drop(r, ORACLE_ARP_IN_DROPPED, ORACLE_OBSERVE_ARP_IN);
 		observe_drop(r, ORACLE_ND_IN_DROPPED, ORACLE_OBSERVE_ND_IN);

@@ -46,6 +46,45 @@ int oracle_reason_index(const char *name);
 
 enum oracle_verdict { ORACLE_PASS = 0, ORACLE_DROP };
 
+/* LVS-TUN (docs/datapath.md, "Tunnels"): the tunnel types and their
+ * reasons, named as `lvip stats` names them and matched to the ABI by name. */
+enum oracle_tun { ORACLE_TUN_IPIP = 0, ORACLE_TUN_GUE, ORACLE_TUN_GRE, ORACLE_N_TUN };
+
+enum oracle_tun_reason {
+	ORACLE_T_DECAPSULATED = 0,
+	ORACLE_T_NOT_VIP,
+	ORACLE_T_PEER_REFUSED,
+	ORACLE_T_FRAGMENT,
+	ORACLE_T_MALFORMED,
+	ORACLE_N_TUN_REASONS,
+};
+
+extern const char *const oracle_tun_name[ORACLE_N_TUN];
+extern const char *const oracle_tun_reason_name[ORACLE_N_TUN_REASONS];
+/* The oracle's index of the tunnel type / reason named name, or -1. */
+int oracle_tun_index(const char *name);
+int oracle_tun_reason_index(const char *name);
+
+/* An address the tunnel configuration names: this host's own (an outer
+ * destination that may be decapsulated) and/or an allowed director (outer
+ * source) of the types whose peer[] is set. */
+struct oracle_taddr {
+	int v6;
+	uint8_t a[16]; /* IPv4: the first 4 bytes */
+	int local;
+	int peer[ORACLE_N_TUN];
+};
+
+/* Which types are decapsulated, which only from their peers, the GUE
+ * port (host order) and the addresses. */
+struct oracle_tunnels {
+	int enabled[ORACLE_N_TUN];
+	int peers_only[ORACLE_N_TUN];
+	uint16_t gue_port;
+	size_t n;
+	struct oracle_taddr addr[ORACLE_MAX_ADDRS];
+};
+
 /* The VIPs in the maps, network byte order. A released VIP (non-zero
  * released4/released6) is not hidden: only packets to it are counted. */
 struct oracle_vips {
@@ -77,15 +116,17 @@ struct oracle_result {
 	uint64_t reason[ORACLE_N_REASONS];
 	struct oracle_vip_delta vip4[ORACLE_MAX_VIPS];
 	struct oracle_vip_delta vip6[ORACLE_MAX_VIPS];
+	uint64_t tun[ORACLE_N_TUN][ORACLE_N_TUN_REASONS];
 	uint8_t out[ORACLE_FRAME_MAX];
 	size_t out_len;
 	const char *rule;    /* the row of the table that decided, for humans */
 };
 
 /* Both return 0, or -1 (result untouched) when len > ORACLE_FRAME_MAX or an
- * argument is NULL. observe: the interface is in observe mode. */
+ * argument is NULL. observe: the interface is in observe mode. tun: the
+ * tunnel configuration, NULL for none. */
 int oracle_ingress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
-		   int observe, struct oracle_result *res);
+		   const struct oracle_tunnels *tun, int observe, struct oracle_result *res);
 int oracle_egress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
 		  const struct oracle_iface *iface, int observe, struct oracle_result *res);
 

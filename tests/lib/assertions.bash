@@ -118,7 +118,7 @@ help_commands() {
 	"$LVIP" --help | awk '
 		/^Commands:/ { on = 1; next }
 		on && /^[^ ]/ { on = 0 }
-		on && NF { print ($1 == "vip" ? $1 " " $2 : $1) }'
+		on && NF { print ($1 == "vip" || $1 == "tunnel" ? $1 " " $2 : $1) }'
 }
 
 # ---------------------------------------------------------------- long-running drivers

@@ -4,6 +4,7 @@
  * (see bpf_harness.h).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -122,7 +123,8 @@ int bh_prepare(const struct bh_setup *s, char *why, size_t n)
 	    load(why, n))
 		return -1;
 	s->probe_xdp_ctx();
-	if (s->fill_vips() || create_ifcounters(s->ifindex, s->n_ifaces) || s->fill_ifaddr()) {
+	if (s->fill_vips() || create_ifcounters(s->ifindex, s->n_ifaces) || s->fill_ifaddr() ||
+	    (s->fill_tunnels && s->fill_tunnels())) {
 		snprintf(why, n, "filling the maps: %s", strerror(errno));
 		return -1;
 	}
@@ -244,6 +246,49 @@ int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 		memcpy(ifc[i], &c, sizeof(c));
 	}
 	return err;
+}
+
+int bh_read_tunstats(__u64 out[LVIP_TUN_MAX][LVIP_T_MAX])
+{
+	const struct lvip_tuncounters *v = bh.pcpu;
+	int fd = bpf_map__fd(bh.skel->maps.lvip_tunstats);
+
+	_Static_assert(sizeof(struct lvip_tuncounters) <= sizeof(struct lvip_counters),
+		       "bh.pcpu holds the per-CPU tunnel counters");
+	for (__u32 type = 0; type < LVIP_TUN_MAX; type++) {
+		if (bpf_map_lookup_elem(fd, &type, bh.pcpu))
+			return -errno;
+		memset(out[type], 0, sizeof(out[type]));
+		for (int cpu = 0; cpu < bh.ncpus; cpu++) {
+			const __u64 *c = (const __u64 *)&v[cpu];
+
+			for (int r = 0; r < LVIP_T_MAX; r++)
+				out[type][r] += c[r];
+		}
+	}
+	return 0;
+}
+
+int bh_put_tunnel(__u32 type, __u16 flags, __u16 port)
+{
+	struct lvip_tunnel t = { .flags = flags, .port = htons(port) };
+
+	return bpf_map_update_elem(bpf_map__fd(bh.skel->maps.lvip_tunnel), &type, &t, BPF_ANY) ?
+	       -errno : 0;
+}
+
+int bh_put_tunaddr(const __u8 *addr, int v4, __u32 what)
+{
+	struct lvip_tunaddr_key k = { .addr = { 0 } };
+
+	if (v4) {
+		k.addr[10] = k.addr[11] = 0xff;
+		memcpy(&k.addr[12], addr, 4);
+	} else {
+		memcpy(k.addr, addr, 16);
+	}
+	return bpf_map_update_elem(bpf_map__fd(bh.skel->maps.lvip_tunaddr), &k, &what, BPF_ANY) ?
+	       -errno : 0;
 }
 
 /* ------------------------------------------------------------------ */

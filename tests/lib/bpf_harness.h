@@ -66,6 +66,7 @@ struct bh_setup {
 	void (*probe_xdp_ctx)(void);             /* once loaded */
 	int (*fill_vips)(void);                  /* 0, or -1 with errno set */
 	int (*fill_ifaddr)(void);                /* 0, or -1 with errno set */
+	int (*fill_tunnels)(void);               /* NULL, or 0 / -1 with errno set */
 	const __u32 *ifindex;                    /* interfaces, as if attached in this order */
 	int n_ifaces;
 };
@@ -99,6 +100,16 @@ int bh_read_vip(int fd, const void *key, __u64 out[N_VF]);
  * stops at the first error. 0 or -errno. */
 int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 		  __u64 (*ifc)[LVIP_R_MAX]);
+
+/* lvip_tunstats summed over the CPUs, per tunnel type. 0 or -errno. */
+int bh_read_tunstats(__u64 out[LVIP_TUN_MAX][LVIP_T_MAX]);
+
+/* lvip_tunnel[type] = {flags, port (host order)}. 0 or -errno. */
+int bh_put_tunnel(__u32 type, __u16 flags, __u16 port);
+
+/* lvip_tunaddr[addr] = what (LVIP_TUNADDR_*); addr an IPv6 address, or an
+ * IPv4 one (v4: 4 bytes, stored mapped). 0 or -errno. */
+int bh_put_tunaddr(const __u8 *addr, int v4, __u32 what);
 
 /* The verdict code for pass/drop, and its name, on XDP or TC. */
 __u32 bh_verdict_code(int xdp, int drop);

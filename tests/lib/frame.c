@@ -206,6 +206,35 @@ void frame_udp(struct frame *f, uint16_t sport, uint16_t dport, uint16_t len, ui
 	frame_put16(f, check);
 }
 
+void frame_ipv6_frag(struct frame *f, uint8_t next, uint16_t frag_off, uint32_t id)
+{
+	frame_put8(f, next);
+	frame_put8(f, 0);
+	frame_put16(f, frag_off);
+	frame_put32(f, id);
+}
+
+void frame_gre(struct frame *f, uint16_t flags_ver, uint16_t proto)
+{
+	frame_put16(f, flags_ver);
+	frame_put16(f, proto);
+}
+
+void frame_gue0(struct frame *f, uint8_t ctrl_hlen, uint8_t proto, uint16_t flags)
+{
+	frame_put8(f, ctrl_hlen);
+	frame_put8(f, proto);
+	frame_put16(f, flags);
+}
+
+void frame_gre_checksum(struct frame *f, size_t gre)
+{
+	if (gre + 8 > f->len)
+		return;
+	frame_set16(f, gre + 4, 0);
+	frame_set16(f, gre + 4, frame_csum_fold(frame_csum_add(0, f->b + gre, f->len - gre)));
+}
+
 uint32_t frame_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

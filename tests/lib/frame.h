@@ -139,6 +139,20 @@ void frame_nd_lla(struct frame *f, uint8_t type, uint8_t len8, const uint8_t mac
 /* The 8-byte UDP header. */
 void frame_udp(struct frame *f, uint16_t sport, uint16_t dport, uint16_t len, uint16_t check);
 
+/* Tunnel headers (LVS-TUN), each exactly as given. An IPv6 fragment header
+ * (8 bytes: next header, reserved, offset/flags, id). A GRE base header
+ * (flags/version, protocol); a checksummed one (flags with 0x8000) is
+ * followed by the caller's 4 bytes (frame_gre_checksum fills them). A GUE
+ * variant 0 header: byte 0 (version 00, C, hlen), proto/ctype, flags; its
+ * hlen words of options are the caller's. GUE variant 1 has no header. */
+void frame_ipv6_frag(struct frame *f, uint8_t next, uint16_t frag_off, uint32_t id);
+void frame_gre(struct frame *f, uint16_t flags_ver, uint16_t proto);
+void frame_gue0(struct frame *f, uint8_t ctrl_hlen, uint8_t proto, uint16_t flags);
+
+/* The GRE checksum (RFC 2784: GRE header and payload, to the end of the
+ * frame) of the checksummed GRE header at gre. */
+void frame_gre_checksum(struct frame *f, size_t gre);
+
 /* The Internet checksum: big-endian 16-bit words summed (a chunk of odd
  * length ends in half a word, so chunks other than the last start even),
  * then folded and complemented. */

@@ -69,6 +69,8 @@ static __u16 spec_ethertype(const struct frame_spec *s)
 		return ETH_P_IP;
 	case K_IPV6:
 		return ETH_P_IPV6;
+	case K_TUN:
+		return s->tun.outer6 ? ETH_P_IPV6 : ETH_P_IP;
 	default:
 		return s->ethertype;
 	}
@@ -236,6 +238,182 @@ static void put_ipv6(struct frame *f, const struct ip6_spec *s)
 	frame_ipv6_l4_checksum(f, start, l4, l4proto, s->l4 == L4_ICMP6 ? 2 : 6);
 }
 
+/* ---- tunnels ---- */
+
+#define IPPROTO_GRE_ 47
+#define GRE_CSUM     0x8000
+
+/* Where a tunnel frame's parts are (offsets in the frame), and from which
+ * length on lvip_xdp can decide what it decides (docs/datapath.md,
+ * "Tunnels"): id, recognised as a tunnel packet of its type (the outer
+ * header, an IPv6 fragment header, GUE's UDP header); outer, the outer
+ * header with its IPv4 options; full, what the row's verdict reads last (the
+ * inner IP header; a GUE control message: its first byte). */
+struct tun_layout {
+	size_t l3, id, outer, full, inner;
+};
+
+static __u8 tun_inner_proto(const struct tun_spec *t)
+{
+	return t->inner6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+}
+
+static __u8 tun_outer_proto(const struct tun_spec *t)
+{
+	switch (t->kind) {
+	case TK_IPIP:
+		return tun_inner_proto(t);
+	case TK_GRE:
+	case TK_GRE_CSUM:
+		return IPPROTO_GRE_;
+	default:
+		return IPPROTO_UDP;
+	}
+}
+
+/* The inner IPv4/IPv6 UDP packet, with ECN field ecn. */
+static void put_inner(struct frame *f, const struct tun_spec *t, __u8 ecn)
+{
+	size_t start = f->len;
+	__u8 src[16], dst[16];
+
+	if (!t->inner6) {
+		__u8 vi = t->bad == TB_INNER_VER ? 0x65 : t->bad == TB_INNER_IHL ? 0x44 :
+			  t->bad == TB_GUE1_NIBBLE ? 0x55 : 0x45;
+
+		frame_addr4(CLIENT4, src);
+		frame_addr4(t->idst ? t->idst : VIP_A, dst);
+		frame_ipv4(f, &(const struct frame_ipv4_fields){
+			.ver_ihl = vi, .tos = ecn, .tot_len = 20 + 8 + UDP_PAYLOAD_LEN, .id = 7,
+			.frag_off = 0x4000, .ttl = 63, .protocol = IPPROTO_UDP,
+			.saddr = src, .daddr = dst,
+		});
+		frame_ipv4_checksum(f, start, 20);
+		put_udp(f);
+		return;
+	}
+	frame_addr6(CLIENT6, src);
+	frame_addr6(t->idst ? t->idst : VIP6, dst);
+	frame_ipv6(f, &(const struct frame_ipv6_fields){
+		.vtf = 6u << 28 | (__u32)ecn << 20, .payload_len = 8 + UDP_PAYLOAD_LEN,
+		.nexthdr = IPPROTO_UDP, .hop_limit = 63, .saddr = src, .daddr = dst,
+	});
+	put_udp(f);
+	frame_ipv6_l4_checksum(f, start, start + 40, IPPROTO_UDP, 6);
+}
+
+/* The outer header (lengths filled in by put_tun); L->id and L->outer. */
+static void put_outer(struct frame *f, const struct tun_spec *t, struct tun_layout *L)
+{
+	__u8 src[16], dst[16], proto = tun_outer_proto(t);
+
+	L->l3 = f->len;
+	if (!t->outer6) {
+		frame_addr4(t->osrc ? t->osrc : DIRECTOR4, src);
+		frame_addr4(t->odst ? t->odst : TUN_LOCAL4, dst);
+		frame_ipv4(f, &(const struct frame_ipv4_fields){
+			.ver_ihl = 0x45 + t->opt_words, .tos = t->oecn, .id = 9,
+			.frag_off = t->frag_off, .ttl = 64, .protocol = proto,
+			.saddr = src, .daddr = dst,
+		});
+		need(f, f->len);
+		frame_zero(f, t->opt_words * 4u); /* options: end of list */
+		L->id = L->l3 + 20;
+		L->outer = f->len;
+		return;
+	}
+	frame_addr6(t->osrc ? t->osrc : DIRECTOR6, src);
+	frame_addr6(t->odst ? t->odst : TUN_LOCAL6, dst);
+	frame_ipv6(f, &(const struct frame_ipv6_fields){
+		.vtf = 6u << 28 | (__u32)t->oecn << 20,
+		.nexthdr = t->oext ? IPPROTO_HOPOPTS : t->frag6 ? IPPROTO_FRAGMENT : proto,
+		.hop_limit = 64, .saddr = src, .daddr = dst,
+	});
+	need(f, f->len);
+	if (t->oext) {
+		need(f, f->len + 2);
+		frame_ext_padn(f, proto, 0);
+	}
+	if (t->frag6) /* first: offset 0, M; later: offset 1 */
+		frame_ipv6_frag(f, proto, t->frag6 == 1 ? 0x0001 : 0x0008, 9);
+	L->id = L->outer = f->len;
+}
+
+static void put_gre(struct frame *f, const struct tun_spec *t)
+{
+	__u16 flags = t->kind == TK_GRE_CSUM ? GRE_CSUM : 0;
+
+	flags |= t->bad == TB_GRE_KEY ? 0x2000 : t->bad == TB_GRE_ROUTING ? 0x4000 :
+		 t->bad == TB_GRE_VER ? 1 : 0;
+	frame_gre(f, flags, t->bad == TB_GRE_PROTO ? 0x6558 : t->inner6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (t->kind == TK_GRE_CSUM)
+		frame_put32(f, 0); /* checksum, reserved: filled by put_tun */
+}
+
+/* UDP (length filled by put_tun), then the GUE v0 header and options. */
+static void put_gue(struct frame *f, const struct tun_spec *t, struct tun_layout *L)
+{
+	__u8 b0 = (t->gue_ctrl ? 0x20 : 0) | t->gue_hlen | (t->bad == TB_GUE_VER ? 0x80 : 0);
+
+	frame_udp(f, 49152 + 7, t->port ? t->port : GUE_PORT, 0, 0);
+	if (!(t->frag6 == 2 || (t->frag_off & 0x1fff)))
+		L->id = L->outer = f->len; /* a later fragment is never recognised */
+	if (t->kind == TK_GUE1)
+		return;
+	frame_gue0(f, b0, t->bad == TB_GUE_PROTO ? IPPROTO_UDP : tun_inner_proto(t),
+		   t->gue_priv ? 0x0001 : 0);
+	if (t->gue_ctrl)
+		L->full = f->len - 3;
+	if (t->gue_priv && t->gue_hlen)
+		frame_put32(f, t->gue_priv == 2 ? 0x80000000u : 0);
+	frame_zero(f, (t->gue_hlen - (t->gue_priv && t->gue_hlen ? 1 : 0)) * 4u);
+}
+
+static void put_tun(struct frame *f, const struct tun_spec *t, struct tun_layout *L)
+{
+	size_t th, udp_len;
+
+	L->full = 0;
+	put_outer(f, t, L);
+	th = f->len;
+	if (t->kind == TK_GRE || t->kind == TK_GRE_CSUM)
+		put_gre(f, t);
+	else if (t->kind != TK_IPIP)
+		put_gue(f, t, L);
+	L->inner = f->len;
+	put_inner(f, t, t->iecn);
+	if (!L->full)
+		L->full = L->inner + (t->inner6 ? 40 : 20);
+	if (t->kind == TK_GRE_CSUM)
+		frame_gre_checksum(f, th);
+	if (t->kind == TK_GUE0 || t->kind == TK_GUE1) {
+		udp_len = t->bad == TB_UDP_LEN ? 12 : f->len - th;
+		frame_set16(f, th + 4, (__u16)udp_len);
+	}
+	if (t->outer6) {
+		frame_set16(f, L->l3 + 4, f->len - L->l3 - 40);
+	} else {
+		frame_set16(f, L->l3 + 2, f->len - L->l3);
+		frame_ipv4_checksum(f, L->l3, 20 + t->opt_words * 4u);
+	}
+}
+
+/* What lvip_xdp must make of a tunnel frame it decapsulates: the same
+ * Ethernet header and VLAN tags, the inner EtherType, the inner packet with
+ * the outer CE carried into an ECT field (RFC 6040; Not-ECT and CE stay). */
+static void build_decapped(const struct frame_spec *s, int tags, struct frame *f)
+{
+	const struct tun_spec *t = &s->tun;
+	int ect = t->iecn == 1 || t->iecn == 2;
+
+	frame_init(f);
+	frame_eth_addrs(f, mac_self, mac_peer);
+	for (int i = 0; i < tags; i++)
+		frame_vlan_tag(f, (i == 0 && tags > 1) ? ETH_P_8021AD : ETH_P_8021Q, 100 + i);
+	frame_ethertype(f, t->inner6 ? ETH_P_IPV6 : ETH_P_IP);
+	put_inner(f, t, t->oecn == 3 && ect ? 3 : t->iecn);
+}
+
 /* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
 static void put_payload(struct frame *f)
 {
@@ -245,7 +423,7 @@ static void put_payload(struct frame *f)
 	frame_put(f, lldp_like, sizeof(lldp_like));
 }
 
-void build_frame(const struct frame_spec *s, int tags, struct frame *f)
+static void build(const struct frame_spec *s, int tags, struct frame *f, struct tun_layout *L)
 {
 	frame_init(f);
 	put_eth(f, s, tags);
@@ -259,6 +437,9 @@ void build_frame(const struct frame_spec *s, int tags, struct frame *f)
 	case K_IPV6:
 		put_ipv6(f, &s->ip6);
 		break;
+	case K_TUN:
+		put_tun(f, &s->tun, L);
+		break;
 	default:
 		put_payload(f);
 		break;
@@ -269,6 +450,13 @@ void build_frame(const struct frame_spec *s, int tags, struct frame *f)
 		frame_zero(f, s->pad_to - f->len);
 	if (f->overflow)
 		bail("fixture frame longer than %d bytes", FRAME_MAX);
+}
+
+void build_frame(const struct frame_spec *s, int tags, struct frame *f)
+{
+	struct tun_layout L;
+
+	build(s, tags, f, &L);
 }
 
 /* ------------------------------------------------------------------ */
@@ -307,6 +495,9 @@ static void lint_fixture(const struct fixture *fx)
 	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
 	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
 		bail("inconsistent fixture row: %s", fx->name);
+	if ((fx->act == DECAP) != (fx->tun == T(DECAP)) || (fx->act == DECAP && fx->hook != XDP) ||
+	    ((fx->tun || fx->tun_off) && fx->f.kind != K_TUN))
+		bail("inconsistent tunnel fixture row: %s", fx->name);
 }
 
 static void add_fixture_cases(struct case_list *l, const struct fixture *fx)
@@ -377,15 +568,64 @@ size_t case_needed(const struct tcase *tc, const struct frame *f)
 	return prog_hook(tc->prog) == XDP ? f->needed_xdp : f->needed_tc;
 }
 
+int spec_tun_type(const struct frame_spec *s)
+{
+	if (s->kind != K_TUN)
+		return -1;
+	if (s->tun.kind == TK_IPIP)
+		return LVIP_TUN_IPIP;
+	return s->tun.kind == TK_GRE || s->tun.kind == TK_GRE_CSUM ? LVIP_TUN_GRE : LVIP_TUN_GUE;
+}
+
+/* How far into a tunnel frame the row's verdict is decided: once it is
+ * recognised (not ours, a fragment), after the outer header with its
+ * options (peer refused), or after the headers it reads last. */
+enum tun_stage { ST_ID, ST_OUTER, ST_FULL };
+
+static enum tun_stage tun_stage(const struct fixture *fx)
+{
+	if (fx->f.tun.gue_ctrl)
+		return ST_FULL;
+	if (!fx->tun || fx->tun == T(FRAGMENT))
+		return ST_ID;
+	return fx->tun == T(PEER_REFUSED) ? ST_OUTER : ST_FULL;
+}
+
+/* A tunnel frame cut at len, past the outer IP header's fixed part: cut
+ * before it is recognised, it is an ordinary IP packet (to this host's
+ * address: nothing); cut inside the outer options or the tunnel or inner
+ * headers the row's verdict needs, the type counts malformed; else judged
+ * like the whole frame. */
+static struct expect tun_cut(const struct tcase *tc, size_t len, struct expect row)
+{
+	const struct fixture *fx = tc->fx;
+	struct expect cut = { .act = PASS, .tun_type = row.tun_type, .tun = T(MALFORMED) };
+	enum tun_stage st = tun_stage(fx);
+	struct tun_layout L;
+	struct frame f;
+
+	build(&fx->f, tc->tags, &f, &L);
+	if (len < L.id)
+		return st == ST_ID && !fx->tun ? row : (struct expect){ .act = PASS, .tun_type = -1 };
+	if (st == ST_ID)
+		return row;
+	if (len < L.outer)
+		return cut;
+	if (st == ST_OUTER)
+		return row;
+	return len < L.full ? cut : row;
+}
+
 /* A frame cut before the end of what the hook needs passes: ingress counts
  * it malformed, egress counts nothing. A longer cut (only a part the hook
- * does not read is missing) is judged like the whole frame. A row run
- * through the other hook (a truncation sweep) is "anything else" there. */
+ * does not read is missing) is judged like the whole frame; a tunnel frame
+ * as tun_cut says. A row run through the other hook (a truncation sweep) is
+ * "anything else" there. */
 struct expect expect_for(const struct tcase *tc, const struct frame *f)
 {
 	const struct fixture *fx = tc->fx;
 	enum hook hook = prog_hook(tc->prog);
-	struct expect e = { .act = PASS };
+	struct expect e = { .act = PASS, .tun_type = -1 }, row;
 
 	if (tc->len >= 0 && (size_t)tc->len < case_needed(tc, f)) {
 		if (hook == XDP)
@@ -394,7 +634,11 @@ struct expect expect_for(const struct tcase *tc, const struct frame *f)
 	}
 	if (hook != fx->hook)
 		return e;
-	return (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite };
+	row = (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite, fx->tun,
+			       spec_tun_type(&fx->f) };
+	if (fx->f.kind == K_TUN && !fx->f.tags3 && tc->len >= 0)
+		return tun_cut(tc, (size_t)tc->len, row);
+	return row;
 }
 
 void want_vip(const struct expect *e, enum vip_id v, uint64_t w[N_VF])
@@ -423,12 +667,26 @@ size_t case_arp_sip(const struct tcase *tc)
 	return ETH_HLEN + VLAN_HLEN * tc->tags + FRAME_ARP_SPA;
 }
 
-void want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
-	       uint8_t *want)
+size_t want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
+		 uint8_t *want)
 {
+	struct tun_layout L;
+	struct frame f, out;
+	size_t strip;
+
+	if (e->act == DECAP) {
+		build(&tc->fx->f, tc->tags, &f, &L);
+		build_decapped(&tc->fx->f, tc->tags, &out);
+		strip = L.inner - L.l3;
+		if (len < strip || len - strip > out.len)
+			bail("a decapsulated case shorter than its headers: %s", tc->fx->name);
+		memcpy(want, out.b, len - strip);
+		return len - strip;
+	}
 	memcpy(want, in, len);
 	if (e->rewrite && case_arp_sip(tc) + 4 <= len)
 		frame_addr4(e->rewrite, want + case_arp_sip(tc));
+	return len;
 }
 
 void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t n)

@@ -37,6 +37,8 @@ struct expect {
 	enum vip_id vip;
 	__u32 vip_bytes;
 	const char *rewrite;     /* REWRITE: the new ARP sender IP */
+	int tun;                 /* T(...) or 0: lvip_tunstats[tun_type] */
+	int tun_type;            /* enum lvip_tun_type of a tunnel row, else -1 */
 };
 
 /* "xdp", "tc", "tc_compat" */
@@ -80,10 +82,14 @@ void want_vip(const struct expect *e, enum vip_id v, uint64_t w[N_VF]);
 /* Offset of the ARP sender IP in the case's frame. */
 size_t case_arp_sip(const struct tcase *tc);
 
-/* The len bytes the program must leave of in[len]: in, with the ARP sender
- * IP rewritten when e says so. */
-void want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
-	       uint8_t *want);
+/* The tunnel type (enum lvip_tun_type) of a tunnel frame spec, else -1. */
+int spec_tun_type(const struct frame_spec *s);
+
+/* The bytes the program must leave of in[len] (returns their count, at
+ * most FRAME_MAX): in, with the ARP sender IP rewritten when e says so, or
+ * decapsulated (the inner packet behind the same L2 header, cut as in was). */
+size_t want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
+		 uint8_t *want);
 
 /* The case, for humans: the row's name, the VLAN tags, the cut. */
 void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t n);

@@ -64,9 +64,61 @@
 #define IF_ADDR1    "198.18.0.11"
 #define IF_ADDR2    "198.18.1.11"
 
+/* LVS-TUN (docs/datapath.md, "Tunnels"): what test_datapath puts in
+ * lvip_tunnel and lvip_tunaddr. All three types enabled, GUE on GUE_PORT,
+ * GRE with peers: DIRECTOR4/6 are GRE (and IPIP) peers, DIRECTOR_IPIP4/6
+ * IPIP peers only. TUN_LOCAL4/6 are this host's (LOCAL). */
+#define GUE_PORT       6080
+#define TUN_LOCAL4     IF_ADDR1
+#define TUN_LOCAL6     "2001:db8::11"
+#define DIRECTOR4      "198.18.2.1"
+#define DIRECTOR6      "2001:db8:2::1"
+#define DIRECTOR_IPIP4 "198.18.2.2"
+#define DIRECTOR_IPIP6 "2001:db8:2::2"
+#define NOTLOCAL4      "198.18.0.50"
+#define NOTLOCAL6      "2001:db8::50"
+#define CLIENT4        "198.18.3.3"   /* the inner packets' source */
+#define CLIENT6        "2001:db8:3::3"
+
 /* ---- frame description ---- */
 
-enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE };
+enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE, K_TUN };
+
+/* Tunnel packets: the outer IPv4/IPv6 header, the tunnel header, an inner
+ * IPv4/IPv6 UDP packet (12 bytes of payload: 40 or 60 IP bytes). */
+enum tun_kind { TK_IPIP = 1, TK_GRE, TK_GRE_CSUM, TK_GUE0, TK_GUE1 };
+
+/* One wrong field of a tunnel packet. */
+enum tun_bad {
+	TB_NONE = 0,
+	TB_GRE_KEY,     /* GRE K bit */
+	TB_GRE_VER,     /* GRE version 1 */
+	TB_GRE_ROUTING, /* GRE R bit */
+	TB_GRE_PROTO,   /* GRE protocol 0x6558 (Ethernet) */
+	TB_GUE_PROTO,   /* GUE v0 proto 17 */
+	TB_GUE_VER,     /* GUE version bits 10 */
+	TB_GUE1_NIBBLE, /* GUE v1 inner first nibble 5 */
+	TB_UDP_LEN,     /* UDP length 12: no room for the inner header */
+	TB_INNER_VER,   /* inner IPv4 header with version 6 */
+	TB_INNER_IHL,   /* inner IPv4 header with ihl 4 */
+};
+
+struct tun_spec {
+	enum tun_kind kind;
+	int outer6, inner6;
+	const char *osrc, *odst; /* outer; NULL: DIRECTOR4/6, TUN_LOCAL4/6 */
+	const char *idst;        /* inner destination; NULL: VIP_A / VIP6 */
+	__u8 opt_words;          /* outer IPv4 options, 4-byte words */
+	__u16 frag_off;          /* outer IPv4 flags and fragment offset */
+	__u8 frag6;              /* outer IPv6 fragment header: 1 first, 2 a later one */
+	int oext;                /* outer IPv6: a hop-by-hop header first */
+	__u8 oecn, iecn;         /* ECN fields, outer and inner */
+	__u8 gue_hlen;           /* GUE v0 option words */
+	int gue_ctrl;            /* GUE v0 C bit */
+	__u8 gue_priv;           /* GUE v0 private flags word: 1 none set, 2 remcsum */
+	__u16 port;              /* UDP destination port; 0: GUE_PORT */
+	enum tun_bad bad;
+};
 
 /* Which one ARP header field (if any) carries a wrong value; a wrong
  * hardware type is given as arp_spec.hrd. */
@@ -114,6 +166,7 @@ struct frame_spec {
 	struct arp_spec arp;
 	struct ip4_spec ip4;
 	struct ip6_spec ip6;
+	struct tun_spec tun;
 	__u16 pad_to;            /* zero-pad the frame to this length (Ethernet minimum 60) */
 	int tags3;               /* always three VLAN tags (no variants) */
 };
@@ -122,7 +175,8 @@ struct frame_spec {
 
 enum hook { XDP = 1, TC };
 
-enum action { PASS = 0, DROP, REWRITE };
+/* DECAP: XDP_PASS with the tunnel headers stripped. */
+enum action { PASS = 0, DROP, REWRITE, DECAP };
 
 /* V_REL and V_REL6 are in the maps with LVIP_VIP_F_RELEASED. */
 enum vip_id { NO_VIP = 0, V_A, V_B, V_6, V_REL, V_REL6, N_VIP_IDS };
@@ -136,6 +190,9 @@ enum tc_iface {
 
 /* A reason to count, 0 for none. */
 #define R(x) (1 + LVIP_R_##x)
+
+/* A tunnel reason to count in lvip_tunstats (of the row's type), 0 for none. */
+#define T(x) (1 + LVIP_T_##x)
 
 /* Truncation sweeps. A row swept through the other hook must be "anything
  * else" (pass, nothing counted) there. */
@@ -154,6 +211,8 @@ struct fixture {
 	const char *rewrite;     /* REWRITE: the new ARP sender IP */
 	unsigned int trunc;      /* TR_* */
 	int observe;             /* the device is in observe mode (lvip_ifmode) */
+	int tun;                 /* T(...) or 0: lvip_tunstats of the row's tunnel type */
+	int tun_off;             /* the row's tunnel type disabled in lvip_tunnel */
 };
 
 /* Row shorthands. */
@@ -184,6 +243,16 @@ struct fixture {
 	.kind = K_IPV6, .ip6 = { .src = (s), .dst = (d), .l4 = L4_ICMP6, .type = (t), \
 				 .target = (tgt), .lla_opt = (opt), .ext = { __VA_ARGS__ } }
 #define ETHERTYPE(e) .kind = K_ETHERTYPE, .ethertype = (e)
+/* k tunnel, outer IPv6 o6, inner IPv6 i6, then tun_spec fields. */
+#define TUN(k, o6, i6, ...) \
+	.kind = K_TUN, .tun = { .kind = (k), .outer6 = (o6), .inner6 = (i6), __VA_ARGS__ }
+/* Decapsulated: the inner packet is vip_rx for VIP v (b IP bytes). */
+#define DECAPPED(v, b) .act = DECAP, .reason = R(VIP_RX), .vip = (v), .vip_bytes = (b), \
+	.tun = T(DECAP)
+#define DECAP4 DECAPPED(V_A, 40)
+#define DECAP6 DECAPPED(V_6, 60)
+/* Passed untouched, counted t in lvip_tunstats only. */
+#define TUNPASS(t) .act = PASS, .reason = 0, .vip = NO_VIP, .tun = T(t)
 
 #define NS   135
 #define NA   136
@@ -424,6 +493,138 @@ static const struct fixture fixtures[] = {
 	  .f = { ARP(REPLY, VIP_REL, NONVIP4) }, .observe = 1, NOTHING },
 	{ OUT("observe: ARP request from the interface address: nothing"),
 	  .f = { ARP(REQ, IF_ADDR1, NONVIP4) }, .observe = 1, NOTHING },
+
+	/* ---- LVS-TUN decapsulation: docs/datapath.md, "Tunnels" ---- */
+	{ IN("tunnel: IPIP 4-in-4 decapsulated"), .f = { TUN(TK_IPIP, 0, 0) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: IPIP 6-in-6 decapsulated"), .f = { TUN(TK_IPIP, 1, 1) }, DECAP6, .trunc = TR_XDP },
+	{ IN("tunnel: IPIP 6-in-4 decapsulated"), .f = { TUN(TK_IPIP, 0, 1) }, DECAP6 },
+	{ IN("tunnel: IPIP 4-in-6 decapsulated"), .f = { TUN(TK_IPIP, 1, 0) }, DECAP4 },
+	{ IN("tunnel: GRE 4-in-4 decapsulated"), .f = { TUN(TK_GRE, 0, 0) }, DECAP4 },
+	{ IN("tunnel: GRE 6-in-6 decapsulated"), .f = { TUN(TK_GRE, 1, 1) }, DECAP6, .trunc = TR_XDP },
+	{ IN("tunnel: GRE 6-in-4 decapsulated"), .f = { TUN(TK_GRE, 0, 1) }, DECAP6 },
+	{ IN("tunnel: GRE 4-in-6 decapsulated"), .f = { TUN(TK_GRE, 1, 0) }, DECAP4 },
+	{ IN("tunnel: GRE with checksum 4-in-4 decapsulated"), .f = { TUN(TK_GRE_CSUM, 0, 0) }, DECAP4 },
+	{ IN("tunnel: GRE with checksum 6-in-6 decapsulated"), .f = { TUN(TK_GRE_CSUM, 1, 1) }, DECAP6 },
+	{ IN("tunnel: GRE with checksum 6-in-4 decapsulated"), .f = { TUN(TK_GRE_CSUM, 0, 1) }, DECAP6,
+	  .trunc = TR_XDP },
+	{ IN("tunnel: GRE with checksum 4-in-6 decapsulated"), .f = { TUN(TK_GRE_CSUM, 1, 0) }, DECAP4 },
+	{ IN("tunnel: GUE v0 4-in-4 decapsulated"), .f = { TUN(TK_GUE0, 0, 0) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 6-in-6 decapsulated"), .f = { TUN(TK_GUE0, 1, 1) }, DECAP6 },
+	{ IN("tunnel: GUE v0 6-in-4 decapsulated"), .f = { TUN(TK_GUE0, 0, 1) }, DECAP6 },
+	{ IN("tunnel: GUE v0 4-in-6 decapsulated"), .f = { TUN(TK_GUE0, 1, 0) }, DECAP4 },
+	{ IN("tunnel: GUE v1 4-in-4 decapsulated"), .f = { TUN(TK_GUE1, 0, 0) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: GUE v1 6-in-6 decapsulated"), .f = { TUN(TK_GUE1, 1, 1) }, DECAP6 },
+	{ IN("tunnel: GUE v1 6-in-4 decapsulated"), .f = { TUN(TK_GUE1, 0, 1) }, DECAP6 },
+	{ IN("tunnel: GUE v1 4-in-6 decapsulated"), .f = { TUN(TK_GUE1, 1, 0) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: IPIP with outer IPv4 options (ihl 6) decapsulated"),
+	  .f = { TUN(TK_IPIP, 0, 0, .opt_words = 1) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 with outer IPv4 options (ihl 15) decapsulated"),
+	  .f = { TUN(TK_GUE0, 0, 1, .opt_words = 10) }, DECAP6, .trunc = TR_XDP },
+	{ IN("tunnel: GRE with checksum and outer options (ihl 8) decapsulated"),
+	  .f = { TUN(TK_GRE_CSUM, 0, 0, .opt_words = 3) }, DECAP4 },
+	{ IN("tunnel: GUE v0 with 3 option words decapsulated"),
+	  .f = { TUN(TK_GUE0, 0, 0, .gue_hlen = 3) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 with private flags, none set, decapsulated"),
+	  .f = { TUN(TK_GUE0, 1, 1, .gue_hlen = 1, .gue_priv = 1) }, DECAP6 },
+	{ IN("tunnel: GUE v0 with remote checksum offload: malformed"),
+	  .f = { TUN(TK_GUE0, 0, 0, .gue_hlen = 2, .gue_priv = 2) }, TUNPASS(MALFORMED), .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 with the private flag and no option word: malformed"),
+	  .f = { TUN(TK_GUE0, 0, 0, .gue_priv = 1) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: GUE v0 control message: untouched"),
+	  .f = { TUN(TK_GUE0, 0, 0, .gue_ctrl = 1) }, NOTHING, .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 proto 17: malformed"), .f = { TUN(TK_GUE0, 0, 0, .bad = TB_GUE_PROTO) },
+	  TUNPASS(MALFORMED) },
+	{ IN("tunnel: GUE version 2: malformed"), .f = { TUN(TK_GUE0, 1, 0, .bad = TB_GUE_VER) },
+	  TUNPASS(MALFORMED) },
+	{ IN("tunnel: GUE v1 with inner nibble 5: malformed"),
+	  .f = { TUN(TK_GUE1, 0, 0, .bad = TB_GUE1_NIBBLE) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: GUE with a UDP length too short for the inner header: malformed"),
+	  .f = { TUN(TK_GUE0, 0, 0, .bad = TB_UDP_LEN) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: UDP to another port than GUE's: untouched"),
+	  .f = { TUN(TK_GUE0, 0, 0, .port = 6081) }, NOTHING, .trunc = TR_XDP },
+	{ IN("tunnel: GRE with the K bit: malformed"), .f = { TUN(TK_GRE, 0, 0, .bad = TB_GRE_KEY) },
+	  TUNPASS(MALFORMED) },
+	{ IN("tunnel: GRE version 1: malformed"), .f = { TUN(TK_GRE, 1, 1, .bad = TB_GRE_VER) },
+	  TUNPASS(MALFORMED) },
+	{ IN("tunnel: GRE with the routing bit: malformed"),
+	  .f = { TUN(TK_GRE, 0, 1, .bad = TB_GRE_ROUTING) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: GRE protocol 0x6558: malformed"), .f = { TUN(TK_GRE, 0, 0, .bad = TB_GRE_PROTO) },
+	  TUNPASS(MALFORMED) },
+	{ IN("tunnel: IPIP with an inner header of version 6: malformed"),
+	  .f = { TUN(TK_IPIP, 0, 0, .bad = TB_INNER_VER) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: GRE with an inner IPv4 ihl 4: malformed"),
+	  .f = { TUN(TK_GRE, 1, 0, .bad = TB_INNER_IHL) }, TUNPASS(MALFORMED) },
+	{ IN("tunnel: outer IPv4 fragment (MF): fragment"), .f = { TUN(TK_IPIP, 0, 0, .frag_off = 0x2000) },
+	  TUNPASS(FRAGMENT), .trunc = TR_XDP },
+	{ IN("tunnel: outer IPv4 fragment (offset 185): fragment"),
+	  .f = { TUN(TK_GRE, 0, 1, .frag_off = 185) }, TUNPASS(FRAGMENT) },
+	{ IN("tunnel: GUE in a first outer IPv4 fragment: fragment"),
+	  .f = { TUN(TK_GUE0, 0, 0, .frag_off = 0x2000) }, TUNPASS(FRAGMENT), .trunc = TR_XDP },
+	{ IN("tunnel: UDP in a later outer IPv4 fragment (no port): untouched"),
+	  .f = { TUN(TK_GUE0, 0, 0, .frag_off = 185) }, NOTHING },
+	{ IN("tunnel: outer IPv6 fragment header, first fragment: fragment"),
+	  .f = { TUN(TK_IPIP, 1, 0, .frag6 = 1) }, TUNPASS(FRAGMENT), .trunc = TR_XDP },
+	{ IN("tunnel: outer IPv6 fragment header, later fragment of GRE: fragment"),
+	  .f = { TUN(TK_GRE, 1, 1, .frag6 = 2) }, TUNPASS(FRAGMENT) },
+	{ IN("tunnel: GUE in a first outer IPv6 fragment: fragment"),
+	  .f = { TUN(TK_GUE1, 1, 0, .frag6 = 1) }, TUNPASS(FRAGMENT) },
+	{ IN("tunnel: UDP in a later outer IPv6 fragment (no port): untouched"),
+	  .f = { TUN(TK_GUE0, 1, 0, .frag6 = 2) }, NOTHING },
+	{ IN("tunnel: outer IPv6 with a hop-by-hop header first: untouched"),
+	  .f = { TUN(TK_IPIP, 1, 0, .oext = 1) }, NOTHING, .trunc = TR_XDP },
+	{ IN("tunnel: ECN CE outer, ECT(0) inner IPv4: inner CE, checksum fixed"),
+	  .f = { TUN(TK_IPIP, 0, 0, .oecn = 3, .iecn = 2) }, DECAP4, .trunc = TR_XDP },
+	{ IN("tunnel: ECN CE outer, ECT(1) inner IPv4: inner CE, checksum fixed"),
+	  .f = { TUN(TK_GUE1, 1, 0, .oecn = 3, .iecn = 1) }, DECAP4 },
+	{ IN("tunnel: ECN CE outer, ECT(0) inner IPv6: inner CE"),
+	  .f = { TUN(TK_GRE, 0, 1, .oecn = 3, .iecn = 2) }, DECAP6 },
+	{ IN("tunnel: ECN CE outer IPv6, ECT(1) inner IPv6: inner CE"),
+	  .f = { TUN(TK_GUE0, 1, 1, .oecn = 3, .iecn = 1) }, DECAP6 },
+	{ IN("tunnel: ECN CE outer, Not-ECT inner: inner unchanged"),
+	  .f = { TUN(TK_IPIP, 0, 0, .oecn = 3, .iecn = 0) }, DECAP4 },
+	{ IN("tunnel: ECN CE outer, CE inner: unchanged"),
+	  .f = { TUN(TK_IPIP, 1, 1, .oecn = 3, .iecn = 3) }, DECAP6 },
+	{ IN("tunnel: ECN ECT(0) outer, ECT(0) inner: unchanged"),
+	  .f = { TUN(TK_GRE_CSUM, 0, 0, .oecn = 2, .iecn = 2) }, DECAP4 },
+	{ IN("tunnel: ECN ECT(1) outer IPv6, ECT(0) inner: unchanged"),
+	  .f = { TUN(TK_IPIP, 1, 0, .oecn = 1, .iecn = 2) }, DECAP4 },
+	{ IN("tunnel: GRE from a non-peer: peer_refused"), .f = { TUN(TK_GRE, 0, 0, .osrc = NONVIP4) },
+	  TUNPASS(PEER_REFUSED), .trunc = TR_XDP },
+	{ IN("tunnel: GRE from an IPIP-only peer: peer_refused"),
+	  .f = { TUN(TK_GRE_CSUM, 1, 0, .osrc = DIRECTOR_IPIP6) }, TUNPASS(PEER_REFUSED) },
+	{ IN("tunnel: GRE over IPv4 with options from a non-peer: peer_refused"),
+	  .f = { TUN(TK_GRE, 0, 0, .osrc = DIRECTOR_IPIP4, .opt_words = 2) }, TUNPASS(PEER_REFUSED),
+	  .trunc = TR_XDP },
+	{ IN("tunnel: IPIP (no peers set) from any source decapsulated"),
+	  .f = { TUN(TK_IPIP, 0, 0, .osrc = NONVIP4) }, DECAP4 },
+	{ IN("tunnel: GUE (no peers set) from any IPv6 source decapsulated"),
+	  .f = { TUN(TK_GUE0, 1, 1, .osrc = NONVIP6) }, DECAP6 },
+	{ IN("tunnel: IPIP to an address not this host's: untouched"),
+	  .f = { TUN(TK_IPIP, 0, 0, .odst = NOTLOCAL4) }, NOTHING, .trunc = TR_XDP },
+	{ IN("tunnel: GRE over IPv6 to an address not this host's: untouched"),
+	  .f = { TUN(TK_GRE, 1, 1, .odst = NOTLOCAL6) }, NOTHING },
+	{ IN("tunnel: GUE to an address not this host's: untouched"),
+	  .f = { TUN(TK_GUE1, 0, 0, .odst = NOTLOCAL4) }, NOTHING },
+	{ IN("tunnel: IPIP to a VIP not among the host's addresses: vip_rx like any packet"),
+	  .f = { TUN(TK_IPIP, 0, 0, .odst = VIP_B) }, EXPECT(PASS, R(VIP_RX), V_B), .vip_bytes = 60 },
+	{ IN("tunnel: IPIP, inner destination not a VIP: not_vip"),
+	  .f = { TUN(TK_IPIP, 0, 0, .idst = NONVIP4) }, TUNPASS(NOT_VIP), .trunc = TR_XDP },
+	{ IN("tunnel: GUE v0 6-in-4, inner destination not a VIP: not_vip"),
+	  .f = { TUN(TK_GUE0, 0, 1, .idst = NONVIP6) }, TUNPASS(NOT_VIP) },
+	{ IN("tunnel: GRE, inner destination a released VIP: decapsulated"),
+	  .f = { TUN(TK_GRE, 0, 0, .idst = VIP_REL) }, DECAPPED(V_REL, 40) },
+	{ IN("tunnel: IPIP with the type disabled: untouched"), .f = { TUN(TK_IPIP, 0, 0) }, NOTHING,
+	  .tun_off = 1, .trunc = TR_XDP },
+	{ IN("tunnel: GUE with the type disabled: untouched"), .f = { TUN(TK_GUE0, 1, 0) }, NOTHING,
+	  .tun_off = 1 },
+	{ IN("tunnel: GRE with the type disabled: untouched"), .f = { TUN(TK_GRE, 0, 1) }, NOTHING,
+	  .tun_off = 1 },
+	{ IN("tunnel: IPIP under three VLAN tags (fail-open)"), .f = { TUN(TK_IPIP, 0, 0), .tags3 = 1 },
+	  NOTHING },
+	{ IN("observe: tunnel: GUE v1 decapsulated as in enforce mode"),
+	  .f = { TUN(TK_GUE1, 0, 1) }, .observe = 1, DECAP6 },
+	{ OUT("tunnel: IPIP 4-in-4 on egress: untouched"), .f = { TUN(TK_IPIP, 0, 0) }, NOTHING },
+	{ OUT("tunnel: GUE v0 6-in-6 on egress: untouched"), .f = { TUN(TK_GUE0, 1, 1) }, NOTHING },
 };
 
 #define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))

@@ -34,12 +34,16 @@
 #include "oracle.h"
 
 static const char *const abi_reason[LVIP_R_MAX] = LVIP_REASON_NAMES;
+static const char *const abi_tun[LVIP_TUN_MAX] = LVIP_TUN_NAMES;
+static const char *const abi_tun_reason[LVIP_T_MAX] = LVIP_TUN_REASON_NAMES;
 static const char *const vf_name[N_VF] = VF_NAMES;
 
-/* ABI reason index -> the oracle's, matched by name as the fuzzer does. */
-static int reason_map[LVIP_R_MAX];
+/* ABI reason index -> the oracle's, matched by name as the fuzzer does;
+ * the same for the tunnel types and reasons. */
+static int reason_map[LVIP_R_MAX], tun_map[LVIP_TUN_MAX], tun_reason_map[LVIP_T_MAX];
 
 static struct oracle_vips vips;
+static struct oracle_tunnels tunnels;
 static struct oracle_iface ifaces[IF_EMPTY + 1];
 
 /* Where each VIP of the table sits in the oracle's lists. */
@@ -56,9 +60,53 @@ static void die(const char *msg)
 	exit(1);
 }
 
+static void add_taddr(const char *s, int local, int peer_ipip, int peer_gre)
+{
+	struct oracle_taddr *a = &tunnels.addr[tunnels.n++];
+
+	a->v6 = strchr(s, ':') != NULL;
+	if (a->v6)
+		frame_addr6(s, a->a);
+	else
+		frame_addr4(s, a->a);
+	a->local = local;
+	a->peer[ORACLE_TUN_IPIP] = peer_ipip;
+	a->peer[ORACLE_TUN_GRE] = peer_gre;
+}
+
+/* The tunnels test_datapath configures (fixtures.h): all enabled, GRE from
+ * its peers only. */
+static void setup_tunnels(void)
+{
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		tun_map[t] = oracle_tun_index(abi_tun[t]);
+		if (tun_map[t] < 0)
+			die("an ABI tunnel type unknown to the oracle");
+		tunnels.enabled[tun_map[t]] = 1;
+	}
+	for (int r = 0; r < LVIP_T_MAX; r++) {
+		tun_reason_map[r] = oracle_tun_reason_index(abi_tun_reason[r]);
+		if (tun_reason_map[r] < 0)
+			die("an ABI tunnel reason unknown to the oracle");
+	}
+	tunnels.peers_only[ORACLE_TUN_GRE] = 1;
+	tunnels.gue_port = GUE_PORT;
+	add_taddr(TUN_LOCAL4, 1, 0, 0);
+	add_taddr(TUN_LOCAL6, 1, 0, 0);
+	add_taddr(DIRECTOR4, 0, 1, 1);
+	add_taddr(DIRECTOR6, 0, 1, 1);
+	add_taddr(DIRECTOR_IPIP4, 0, 1, 0);
+	add_taddr(DIRECTOR_IPIP6, 0, 1, 0);
+}
+
 static void setup(void)
 {
 	struct oracle_addr4 *a;
+
+	_Static_assert((int)LVIP_TUN_MAX == (int)ORACLE_N_TUN, "the oracle names every tunnel type");
+	_Static_assert((int)LVIP_T_MAX == (int)ORACLE_N_TUN_REASONS,
+		       "the oracle names every tunnel reason");
+	setup_tunnels();
 
 	_Static_assert((int)LVIP_R_MAX == (int)ORACLE_N_REASONS, "the oracle names every reason");
 	for (int r = 0; r < LVIP_R_MAX; r++) {
@@ -95,6 +143,7 @@ struct answer {
 	int drop;
 	uint64_t reason[LVIP_R_MAX];
 	uint64_t vip[N_VIP_IDS][N_VF];
+	uint64_t tun[LVIP_TUN_MAX][LVIP_T_MAX];
 	uint8_t out[FRAME_MAX];
 	size_t out_len;
 	const char *rule; /* the oracle's, for humans */
@@ -111,8 +160,9 @@ static void table_answer(const struct tcase *tc, const struct frame *f, size_t l
 		t->reason[e.reason - 1] = 1;
 	for (int v = V_A; v < N_VIP_IDS; v++)
 		want_vip(&e, v, t->vip[v]);
-	want_data(tc, &e, f->b, len, t->out);
-	t->out_len = len;
+	if (e.tun)
+		t->tun[e.tun_type][e.tun - 1] = 1;
+	t->out_len = want_data(tc, &e, f->b, len, t->out);
 }
 
 static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t len,
@@ -121,8 +171,13 @@ static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t 
 	static struct oracle_result res;
 	int rc;
 
+	struct oracle_tunnels tun = tunnels;
+	int off = tc->fx->tun_off ? spec_tun_type(&tc->fx->f) : -1;
+
+	if (off >= 0)
+		tun.enabled[tun_map[off]] = 0;
 	if (tc->prog == P_XDP)
-		rc = oracle_ingress(f->b, len, &vips, tc->fx->observe, &res);
+		rc = oracle_ingress(f->b, len, &vips, &tun, tc->fx->observe, &res);
 	else
 		rc = oracle_egress(f->b, len, &vips, &ifaces[tc->fx->iface], tc->fx->observe, &res);
 	if (rc)
@@ -140,6 +195,9 @@ static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t 
 		o->vip[v][VF_ARP] = d->arp_dropped;
 		o->vip[v][VF_ND] = d->nd_dropped;
 	}
+	for (int t = 0; t < LVIP_TUN_MAX; t++)
+		for (int r = 0; r < LVIP_T_MAX; r++)
+			o->tun[t][r] = res.tun[tun_map[t]][tun_reason_map[r]];
 	if (res.out_len > sizeof(o->out))
 		die("the oracle's output is longer than any fixture frame");
 	memcpy(o->out, res.out, res.out_len);
@@ -174,6 +232,13 @@ static void describe(const struct tcase *tc, const struct answer *a, const struc
 				    (unsigned long long)a->vip[v][f]);
 				counted = 1;
 			}
+	for (int t = 0; t < LVIP_TUN_MAX; t++)
+		for (int r = 0; r < LVIP_T_MAX; r++)
+			if (a->tun[t][r]) {
+				ADD("; lvip_tunstats[%s].%s +%llu", abi_tun[t], abi_tun_reason[r],
+				    (unsigned long long)a->tun[t][r]);
+				counted = 1;
+			}
 	if (!counted)
 		ADD("; nothing counted");
 	for (size_t i = 0; i < a->out_len && i < in->out_len; i++) {
@@ -199,7 +264,8 @@ static void describe(const struct tcase *tc, const struct answer *a, const struc
 static int same(const struct answer *a, const struct answer *b)
 {
 	return a->drop == b->drop && !memcmp(a->reason, b->reason, sizeof(a->reason)) &&
-	       !memcmp(a->vip, b->vip, sizeof(a->vip)) && a->out_len == b->out_len &&
+	       !memcmp(a->vip, b->vip, sizeof(a->vip)) && !memcmp(a->tun, b->tun, sizeof(a->tun)) &&
+	       a->out_len == b->out_len &&
 	       !memcmp(a->out, b->out, a->out_len);
 }
 

@@ -148,10 +148,54 @@ static void probe_xdp_ctx(void)
 	env.ifindex[S_XDP] = 1;
 }
 
+/* lvip_tunnel as fixtures.h describes it; the row's type disabled when
+ * off_type >= 0. */
+static int put_tunnels(int off_type)
+{
+	static const __u16 flags[LVIP_TUN_MAX] = {
+		[LVIP_TUN_IPIP] = LVIP_TUN_F_ENABLED,
+		[LVIP_TUN_GUE] = LVIP_TUN_F_ENABLED,
+		[LVIP_TUN_GRE] = LVIP_TUN_F_ENABLED | LVIP_TUN_F_PEERS,
+	};
+	int err = 0;
+
+	for (int t = 0; !err && t < LVIP_TUN_MAX; t++)
+		err = bh_put_tunnel(t, t == off_type ? flags[t] & ~LVIP_TUN_F_ENABLED : flags[t],
+				    t == LVIP_TUN_GUE ? GUE_PORT : 0);
+	return err;
+}
+
+static int put_tunaddr(const char *a, __u32 what)
+{
+	__u8 key[16];
+	int v4 = !strchr(a, ':');
+
+	if (v4)
+		frame_addr4(a, key);
+	else
+		frame_addr6(a, key);
+	return bh_put_tunaddr(key, v4, what);
+}
+
+static int fill_tunnels(void)
+{
+	__u32 gre = LVIP_TUNADDR_PEER(LVIP_TUN_GRE) | LVIP_TUNADDR_PEER(LVIP_TUN_IPIP);
+	int err = put_tunnels(-1);
+
+	err = err ? err : put_tunaddr(TUN_LOCAL4, LVIP_TUNADDR_LOCAL);
+	err = err ? err : put_tunaddr(TUN_LOCAL6, LVIP_TUNADDR_LOCAL);
+	err = err ? err : put_tunaddr(DIRECTOR4, gre);
+	err = err ? err : put_tunaddr(DIRECTOR6, gre);
+	err = err ? err : put_tunaddr(DIRECTOR_IPIP4, LVIP_TUNADDR_PEER(LVIP_TUN_IPIP));
+	err = err ? err : put_tunaddr(DIRECTOR_IPIP6, LVIP_TUNADDR_PEER(LVIP_TUN_IPIP));
+	errno = -err;
+	return err ? -1 : 0;
+}
+
 static const struct bh_setup setup = {
 	.netns_cmds = netns_cmds, .n_netns_cmds = BH_ARRAY_SIZE(netns_cmds),
 	.find_ifaces = find_veths, .probe_xdp_ctx = probe_xdp_ctx,
-	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr,
+	.fill_vips = fill_vips, .fill_ifaddr = fill_ifaddr, .fill_tunnels = fill_tunnels,
 	.ifindex = env.ifindex, .n_ifaces = N_SLOTS,
 };
 
@@ -160,11 +204,14 @@ static const struct bh_setup setup = {
 /* ------------------------------------------------------------------ */
 
 static const char *const reason_name[LVIP_R_MAX] = LVIP_REASON_NAMES;
+static const char *const tun_reason_name[LVIP_T_MAX] = LVIP_TUN_REASON_NAMES;
+static const char *const tun_name[LVIP_TUN_MAX] = LVIP_TUN_NAMES;
 
 struct snap {
 	__u64 global[LVIP_R_MAX];
 	__u64 ifc[N_SLOTS][LVIP_R_MAX];
 	__u64 vip[N_VIP_IDS][N_VF];
+	__u64 tun[LVIP_TUN_MAX][LVIP_T_MAX];
 };
 
 static int read_vip(enum vip_id id, __u64 out[N_VF])
@@ -181,7 +228,7 @@ static int snapshot(struct snap *s)
 
 	for (int v = V_A; !err && v < N_VIP_IDS; v++)
 		err = read_vip(v, s->vip[v]);
-	return err;
+	return err ? err : bh_read_tunstats(s->tun);
 }
 
 /* ------------------------------------------------------------------ */
@@ -295,6 +342,12 @@ static void check_counters(struct diag *d, enum if_slot slot, const struct expec
 		for (int f = 0; f < N_VF; f++)
 			check_delta(d, map, bh_vf_name[f], b->vip[v][f], a->vip[v][f], w[f]);
 	}
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		snprintf(map, sizeof(map), "lvip_tunstats[%s]", tun_name[t]);
+		for (int r = 0; r < LVIP_T_MAX; r++)
+			check_delta(d, map, tun_reason_name[r], b->tun[t][r], a->tun[t][r],
+				    t == e->tun_type && e->tun == r + 1);
+	}
 }
 
 /* Drops and rewrites (every reason but vip_rx and malformed) make one
@@ -326,15 +379,16 @@ static void check_events(struct diag *d, enum if_slot slot, const struct expect 
 static void check_data(struct diag *d, const struct tcase *tc, const struct expect *e,
 		       const __u8 *in, __u32 len, const struct bh_run *r)
 {
-	size_t sip = case_arp_sip(tc);
+	size_t sip = case_arp_sip(tc), want_len;
 	__u8 want[FRAME_MAX];
 	char gs[INET_ADDRSTRLEN];
 
-	if (r->out_len != len) {
-		failf(d, "data_out: expected %u bytes, got %u", len, r->out_len);
+	want_len = want_data(tc, e, in, len, want);
+	if (r->out_len != want_len) {
+		failf(d, "data_out: expected %zu bytes, got %u", want_len, r->out_len);
 		return;
 	}
-	want_data(tc, e, in, len, want);
+	len = (__u32)want_len;
 	if (!memcmp(want, r->out, len))
 		return;
 	if (e->rewrite) {
@@ -345,7 +399,7 @@ static void check_data(struct diag *d, const struct tcase *tc, const struct expe
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (want[i] != r->out[i]) {
-			failf(d, "data_out differs from data_in at offset %zu: expected %02x, got %02x",
+			failf(d, "data_out differs from the expected frame at offset %zu: expected %02x, got %02x",
 			      i, want[i], r->out[i]);
 			return;
 		}
@@ -359,6 +413,8 @@ static __u32 kernel_min_len(const struct tcase *tc, const char **why)
 {
 	enum frame_kind k = tc->fx->f.kind;
 
+	if (k == K_TUN)
+		k = tc->fx->f.tun.outer6 ? K_IPV6 : K_IPV4;
 	*why = "data < ETH_HLEN";
 	if (tc->prog == P_XDP || tc->tags)
 		return ETH_HLEN;
@@ -389,14 +445,19 @@ static void case_name(const struct tcase *tc, const struct frame *f, const char 
 }
 
 /* The case's device in the row's mode, as attach --observe sets it (and
- * lvip_observing with it: only the case's device may observe). */
+ * lvip_observing with it: only the case's device may observe); lvip_tunnel
+ * with the row's tunnel type disabled if it says so. */
 static int set_observe(const struct tcase *tc)
 {
 	__u32 mode = tc->fx->observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE, zero = 0;
 	__u32 any = tc->fx->observe;
+	int err;
 
 	if (bpf_map_update_elem(fd_of(bh.skel->maps.lvip_observing), &zero, &any, BPF_ANY))
 		return -errno;
+	err = put_tunnels(tc->fx->tun_off ? spec_tun_type(&tc->fx->f) : -1);
+	if (err)
+		return err;
 	return bpf_map_update_elem(fd_of(bh.skel->maps.lvip_ifmode), &env.ifindex[case_slot(tc)],
 				   &mode, BPF_ANY) ? -errno : 0;
 }
