@@ -37,6 +37,7 @@ struct expect {
 	enum vip_id vip;
 	__u32 vip_bytes;
 	const char *rewrite;     /* REWRITE: the new ARP sender IP */
+	__u16 mss_out;           /* K_TCP: the MSS after the clamp (0: untouched) */
 };
 
 /* "xdp", "tc", "tc_compat" */
@@ -81,9 +82,25 @@ void want_vip(const struct expect *e, enum vip_id v, uint64_t w[N_VF]);
 size_t case_arp_sip(const struct tcase *tc);
 
 /* The len bytes the program must leave of in[len]: in, with the ARP sender
- * IP rewritten when e says so. */
+ * IP rewritten when e says so, or the MSS lowered (checksum recomputed). */
 void want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
 	       uint8_t *want);
+
+/* ---- TC egress: MSS clamp ---- */
+
+/* Where a K_TCP case's headers are: the IP header (l3), the TCP header (l4)
+ * of len bytes (options included), the first MSS option's value (0: none). */
+struct tcp_at {
+	int v6;
+	size_t l3, l4, len, mss;
+};
+
+/* 1 and *at for a K_TCP case, else 0. */
+int case_tcp(const struct tcase *tc, struct tcp_at *at);
+
+/* The TCP checksum of a whole K_TCP frame out[len] verifies (1; also for
+ * any other case or a cut frame), recomputed over the whole segment. */
+int tcp_checksum_ok(const struct tcase *tc, const uint8_t *out, size_t len);
 
 /* The case, for humans: the row's name, the VLAN tags, the cut. */
 void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t n);

@@ -52,6 +52,9 @@ static struct {
 	const char *xdp_dev;     /* the device XDP runs report */
 } env;
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const netns_cmds[] = {
 	/* lvt2 and lvt3 share lvip_ifslot slots with lvt0 and lvt1 (ifindex
 	 * modulo LVIP_IFSLOTS), which claim them first: every case checks the
@@ -67,6 +70,7 @@ static const char *const netns_cmds[] = {
 	"ip link set dev lvt1 up",
 	"ip link set dev lvt2 up",
 	"ip link set dev lvt3 up",
+	"ip link set dev lvt2 mtu " STR(IF_NOADDR_MTU), /* the MSS clamp's auto limit */
 	"ip addr add " IF_ADDR1 "/24 dev lvt0",
 	"ip addr add " IF_ADDR2 "/24 dev lvt0",
 };
@@ -335,6 +339,8 @@ static void check_data(struct diag *d, const struct tcase *tc, const struct expe
 		return;
 	}
 	want_data(tc, e, in, len, want);
+	if (!tcp_checksum_ok(tc, r->out, len))
+		failf(d, "data_out: the TCP checksum does not verify");
 	if (!memcmp(want, r->out, len))
 		return;
 	if (e->rewrite) {
@@ -359,6 +365,8 @@ static __u32 kernel_min_len(const struct tcase *tc, const char **why)
 {
 	enum frame_kind k = tc->fx->f.kind;
 
+	if (k == K_TCP)
+		k = tc->fx->f.tcp.v6 ? K_IPV6 : K_IPV4;
 	*why = "data < ETH_HLEN";
 	if (tc->prog == P_XDP || tc->tags)
 		return ETH_HLEN;
@@ -401,6 +409,26 @@ static int set_observe(const struct tcase *tc)
 				   &mode, BPF_ANY) ? -errno : 0;
 }
 
+/* ---- TC egress: MSS clamp ---- */
+
+/* lvip_tunnel as the row says (struct clamp_spec): a type with an MSS is
+ * written with it, enabled unless the row disables it; the others zeroed. */
+static int set_clamp(const struct tcase *tc)
+{
+	const struct clamp_spec *c = &tc->fx->clamp;
+	int fd = fd_of(bh.skel->maps.lvip_tunnel);
+
+	for (__u32 t = 0; t < LVIP_TUN_MAX; t++) {
+		struct lvip_tunnel v = { .mss = c->mss[t] };
+
+		if (c->mss[t] && !(c->disabled & (1u << t)))
+			v.flags = LVIP_TUN_F_ENABLED;
+		if (bpf_map_update_elem(fd, &t, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 /* One case: run, compare, print its TAP line. Returns 1 when it passed. */
 static int run_case(size_t no, const struct tcase *tc)
 {
@@ -421,6 +449,9 @@ static int run_case(size_t no, const struct tcase *tc)
 	snap_err = set_observe(tc);
 	if (snap_err)
 		failf(&d, "setting the mode: %s", strerror(-snap_err));
+	snap_err = set_clamp(tc);
+	if (snap_err)
+		failf(&d, "setting lvip_tunnel: %s", strerror(-snap_err));
 	snap_err = snapshot(&before);
 	bh_run_prog(tc->prog, env.ifindex[case_slot(tc)], f.b, len, &r);
 	if (!snap_err)
