@@ -24,6 +24,8 @@
 #define IPPROTO_ICMPV6  58
 #define IPPROTO_DSTOPTS 60
 
+#define IP_OFFSET 0x1fff /* iphdr.frag_off: the fragment offset */
+
 #define TC_ACT_UNSPEC (-1) /* pass, and let the programs after lvip's run (TCX_NEXT) */
 #define TC_ACT_OK   0
 #define TC_ACT_SHOT 2

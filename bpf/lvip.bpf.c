@@ -181,6 +181,8 @@ static __always_inline int tc_egress(struct __sk_buff *skb, int live)
 		act = rewrite_done(&rw, skb->ifindex, src != 0);
 		mon_rewrite(skb, &rw, skb->ifindex, act);
 	}
+	if (act == LVIP_MSS)
+		mss_apply(skb, &rw.mss);
 	return act == LVIP_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 

@@ -13,6 +13,7 @@
 #include "parsing.h"
 #include "maps.h"
 #include "monitor.h"
+#include "mss.h"
 
 enum lvip_action {
 	LVIP_PASS = 0,
@@ -22,6 +23,7 @@ enum lvip_action {
 		       * pull_len bytes into it and judge again */
 	LVIP_DECAP,   /* ingress: strip the tunnel headers (struct lvip_decap) */
 	LVIP_TUNNEL,  /* within lvip_ingress: a tunnel packet for this host */
+	LVIP_MSS,     /* egress: a SYN from a VIP whose MSS to lower (rw->mss) */
 };
 
 struct lvip_rewrite {
@@ -30,6 +32,7 @@ struct lvip_rewrite {
 	struct lvip_vip_val *vip;  /* the VIP being hidden, for its counters */
 	__u32 pull_len;            /* LVIP_PULL: bytes wanted in the linear data */
 	__be32 vip_addr;           /* the VIP (the sender IP before the rewrite) */
+	struct mss_edit mss;       /* LVIP_MSS: the clamp to write */
 };
 
 static __always_inline __u64 *if_counters(__u32 ifindex)
@@ -289,14 +292,49 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 	return LVIP_REWRITE;
 }
 
-static __always_inline int egress_ipv6(struct cursor *c, __u32 ifindex)
+/*
+ * A TCP segment whose fixed header is at the cursor, from saddr: SYN first
+ * (a non-SYN pays that test only), then the clamp configuration, then the
+ * VIP lookup (released VIPs too: the clamp is not hiding).
+ */
+static __always_inline int egress_tcp(struct cursor *c, const struct __sk_buff *skb,
+				      const void *saddr, int v6, struct lvip_rewrite *rw)
+{
+	struct mss_conf conf;
+
+	if (!tcp_syn(c) || !mss_configured(&conf))
+		return LVIP_PASS;
+	if (!(v6 ? vip6_find(saddr) : vip4_find(saddr)))
+		return LVIP_PASS;
+	return mss_clamp(c, skb, &conf, v6, &rw->mss) ? LVIP_MSS : LVIP_PASS;
+}
+
+/* IPv4 egress: only TCP (the MSS clamp); not a later fragment. */
+static __always_inline int egress_ipv4(struct cursor *c, const struct __sk_buff *skb,
+				       struct lvip_rewrite *rw)
+{
+	struct iphdr *ip;
+
+	if (parse_ipv4(c, &ip) != PARSE_OK || ip->protocol != IPPROTO_TCP ||
+	    (ip->frag_off & bpf_htons(IP_OFFSET)))
+		return LVIP_PASS;
+	c->pos += ip->ihl * 4;
+	return egress_tcp(c, skb, &ip->saddr, 0, rw);
+}
+
+static __always_inline int egress_ipv6(struct cursor *c, const struct __sk_buff *skb,
+				       __u32 ifindex, struct lvip_rewrite *rw)
 {
 	struct lvip_vip_val *vip;
 	struct nd_msg_hdr *na;
 	struct ipv6hdr *ip6;
 	__u8 nexthdr;
 
-	if (parse_ipv6(c, &ip6, &nexthdr) != PARSE_OK || nexthdr != IPPROTO_ICMPV6)
+	if (parse_ipv6(c, &ip6, &nexthdr) != PARSE_OK)
+		return LVIP_PASS;
+	if (nexthdr == IPPROTO_TCP)
+		return egress_tcp(c, skb, &ip6->saddr, 1, rw);
+	if (nexthdr != IPPROTO_ICMPV6)
 		return LVIP_PASS;
 	if (parse_nd(c, NDISC_NEIGHBOUR_ADVERTISEMENT, &na) != PARSE_OK)
 		return LVIP_PASS;
@@ -317,8 +355,10 @@ static __always_inline int lvip_egress(struct cursor *c, const struct __sk_buff 
 		return LVIP_PASS;
 	if (proto == bpf_htons(ETH_P_ARP))
 		return egress_arp(c, skb, ifindex, rw);
+	if (proto == bpf_htons(ETH_P_IP))
+		return egress_ipv4(c, skb, rw);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return egress_ipv6(c, ifindex);
+		return egress_ipv6(c, skb, ifindex, rw);
 	return LVIP_PASS;
 }
 

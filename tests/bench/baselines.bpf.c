@@ -19,6 +19,13 @@
  *                       bpf_skb_store_bytes of a fixed address (the bench
  *                       interface's, 198.18.0.11) over it. No counters, no
  *                       choice of address by subnet.
+ *   min_decap           the least work of an LVS-TUN decapsulation (make bench's
+ *                       decap cases): Ethernet + outer IPv4 (ihl 5) + the tunnel
+ *                       header (ipip; UDP to DECAP_GUE_PORT + a 4-byte GUE
+ *                       header; GRE with or without checksum), one lookup of the
+ *                       inner IPv4 destination, the Ethernet header moved, one
+ *                       bpf_xdp_adjust_head. No VLAN tags, no outer checks, no
+ *                       counters but decap_count (for the bench's own checks).
  *   drop_xdp            drops every frame: the floor of native XDP on the wire.
  *   redirect_xdp        the traffic generator of the live-frames method: every
  *                       frame is redirected into redir_ifindex.
@@ -188,6 +195,56 @@ int min_tc_rw(struct __sk_buff *skb)
 	if (lookup4(a->sip))
 		bpf_skb_store_bytes(skb, off, src, sizeof(src), 0);
 	return TC_ACT_UNSPEC;
+#define DECAP_GUE_PORT 5555 /* bench.c's GUE frames */
+#define GRE_F_CSUM     0x8000
+
+__u64 decap_count; /* frames decapsulated: does BPF_PROG_RUN reset the frame? */
+
+/* The outer headers' length (IPv4 + tunnel), 0 when not a tunnel frame. */
+static __always_inline __u32 decap_outer_len(struct iphdr *ip, void *end)
+{
+	if (ip->protocol == 4)
+		return sizeof(*ip);
+	if (ip->protocol == 17) {
+		struct udphdr *udp = (void *)(ip + 1);
+
+		if ((void *)(udp + 1) + 4 > end || udp->dest != bpf_htons(DECAP_GUE_PORT))
+			return 0;
+		return sizeof(*ip) + sizeof(*udp) + 4;
+	}
+	if (ip->protocol == 47) {
+		__be16 *gre = (void *)(ip + 1);
+
+		if ((void *)(gre + 2) > end || gre[1] != bpf_htons(ETH_P_IP))
+			return 0;
+		return sizeof(*ip) + (gre[0] & bpf_htons(GRE_F_CSUM) ? 8 : 4);
+	}
+	return 0;
+}
+
+SEC("xdp")
+int min_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, *neth;
+	struct iphdr *ip = (void *)(eth + 1), *in;
+	__u32 outer;
+
+	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5)
+		return XDP_PASS;
+	outer = decap_outer_len(ip, end);
+	if (!outer || outer > 32)
+		return XDP_PASS;
+	in = (void *)ip + outer;
+	if ((void *)(in + 1) > end || !lookup4(&in->daddr))
+		return XDP_PASS;
+	neth = (void *)eth + outer;
+	__builtin_memcpy(neth, eth, sizeof(*eth)); /* outer >= 20: no overlap */
+	if (bpf_xdp_adjust_head(ctx, (int)outer))
+		return XDP_PASS;
+	decap_count++;
+	return XDP_PASS;
 }
 
 /* The floor of an XDP drop on the wire: drops every frame, nothing else. */

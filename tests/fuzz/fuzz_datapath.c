@@ -30,6 +30,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -258,6 +260,60 @@ static void build_arp(struct frame *f, struct rng *r)
 		put_rand(f, r, below(r, 24));
 }
 
+/* ---- TC egress: MSS clamp ---- */
+
+/* A TCP header, SYN or SYN-ACK mostly, with a random option list (Linux's
+ * options, NOPs, EOLs, malformed lengths, several MSS options); the data
+ * offset covers the options (sometimes not); a random checksum (the clamp
+ * updates it incrementally, whatever it was). Marks after the fixed header,
+ * each option and the header. */
+static void build_tcp(struct frame *f, struct rng *r)
+{
+	uint8_t opts[48];
+	size_t n = 0, start = f->len, want = below(r, 41);
+	unsigned k = below(r, 100);
+	struct frame_tcp_fields t = { .sport = 443, .dport = 40000, .window = 64240 };
+
+	t.flags = k < 45 ? 0x02 : k < 75 ? 0x12 : k < 90 ? 0x10 : below(r, 256);
+	t.seq = (uint32_t)next64(r);
+	t.check = below(r, 0x10000);
+	while (n < want && n + 10 <= sizeof(opts)) {
+		unsigned o = below(r, 100), mss = chance(r, 70) ? 536 + below(r, 8500) : below(r, 0x10000);
+
+		if (o < 30) {
+			opts[n++] = 2, opts[n++] = 4, opts[n++] = (uint8_t)(mss >> 8), opts[n++] = (uint8_t)mss;
+		} else if (o < 55) {
+			opts[n++] = 1;
+		} else if (o < 62) {
+			opts[n++] = 0;
+		} else if (o < 70) {
+			opts[n++] = 3, opts[n++] = 3, opts[n++] = (uint8_t)below(r, 15);
+		} else if (o < 78) {
+			opts[n++] = 4, opts[n++] = 2;
+		} else if (o < 86) {
+			opts[n++] = 8, opts[n++] = 10;
+			for (int i = 0; i < 8; i++)
+				opts[n++] = (uint8_t)below(r, 256);
+		} else if (o < 93) {                     /* odd kind or length */
+			opts[n++] = chance(r, 50) ? 2 : (uint8_t)below(r, 256);
+			opts[n++] = (uint8_t)below(r, 12);
+		} else {
+			opts[n++] = (uint8_t)below(r, 256);
+		}
+	}
+	if (n > 40)
+		n = 40;
+	t.doff = chance(r, 90) ? (uint8_t)(5 + (n + 3) / 4) : (uint8_t)below(r, 16);
+	frame_tcp(f, &t);
+	frame_mark(f);
+	frame_put(f, opts, n);
+	frame_zero(f, ((n + 3) & ~(size_t)3) - n);
+	frame_mark_at(f, start + 20 + n / 2);
+	frame_mark(f);
+	if (chance(r, 15))
+		put_rand(f, r, below(r, 20));
+}
+
 /* Marks after the fixed header and after the options. */
 static void build_ipv4(struct frame *f, struct rng *r)
 {
@@ -276,14 +332,20 @@ static void build_ipv4(struct frame *f, struct rng *r)
 	h.tot_len = chance(r, 85) ? (unsigned)(hlen + plen) : below(r, 0x10000);
 	h.id = below(r, 0x10000);
 	h.frag_off = chance(r, 70) ? 0x4000 : below(r, 0x10000);
-	h.protocol = chance(r, 80) ? 17 : below(r, 256);
-	pick4(r, 30, src);
+	n = below(r, 100);
+	h.protocol = n < 55 ? 17 : n < 85 ? 6 : below(r, 256);
+	if (h.protocol == 6 && chance(r, 60))
+		h.frag_off = chance(r, 80) ? 0x4000 : 0x2000;
+	pick4(r, h.protocol == 6 ? 60 : 30, src); /* TCP: SYNs from VIPs, for the clamp */
 	pick4(r, 55, dst);
 	frame_ipv4(f, &h);
 	frame_mark(f);
 	put_rand(f, r, hlen - 20);
 	frame_mark(f);
-	put_rand(f, r, plen);
+	if (h.protocol == 6)
+		build_tcp(f, r);
+	else
+		put_rand(f, r, plen);
 }
 
 static unsigned ext_type(struct rng *r)
@@ -329,14 +391,14 @@ static void build_ipv6(struct frame *f, struct rng *r)
 	struct frame_ipv6_fields h = { .hop_limit = 255, .saddr = src, .daddr = dst };
 
 	/* the upper layer: ICMPv6 mostly, else UDP, TCP, no-next-header, any */
-	next[nexts] = l4 < 78 ? 58 : l4 < 88 ? 17 : l4 < 92 ? 6 : l4 < 96 ? 59 : below(r, 256);
+	next[nexts] = l4 < 68 ? 58 : l4 < 78 ? 17 : l4 < 92 ? 6 : l4 < 96 ? 59 : below(r, 256);
 	for (unsigned i = 0; i < nexts; i++)
 		next[i] = ext_type(r);
 	put_eth(f, r, 0x86dd);
 	start = f->len;
 	h.vtf = (uint32_t)(chance(r, 93) ? 0x60 : below(r, 16) << 4) << 24;
 	h.nexthdr = next[0];
-	pick6(r, 20, src);
+	pick6(r, next[nexts] == 6 ? 60 : 20, src);
 	n = below(r, 100);
 	if (n < 40) {
 		pick6(r, 100, dst);
@@ -356,6 +418,8 @@ static void build_ipv6(struct frame *f, struct rng *r)
 	}
 	if (next[nexts] == 58) {
 		build_icmp6(f, r);
+	} else if (next[nexts] == 6) {
+		build_tcp(f, r);
 	} else {
 		frame_udp(f, 40000, 5000, 8 + 8, 0);
 		frame_mark(f);
@@ -528,6 +592,8 @@ static void build_tunnel(struct frame *f, struct rng *r)
  * types enabled, GRE from its peers only (the base); some frames run under
  * a variant (tun_variant). */
 static struct oracle_tunnels tun_base, tun_cur;
+/* The clamps of the current frame (lvip_tunnel), drawn by one_frame. */
+static struct oracle_clamp clamp;
 
 static void add_taddr(struct oracle_tunnels *t, const char *s, int local, int ipip, int gue, int gre)
 {
@@ -742,6 +808,9 @@ static const char *const netns_cmds[] = {
 	"ip link set dev lvf3 up",
 	"ip link set dev lvf4 up",
 	"ip link set dev lvf5 up",
+	/* the MSS clamp's auto limit: three MTUs */
+	"ip link set dev lvf2 mtu 9000",
+	"ip link set dev lvf4 mtu 1400",
 	/* lvf0: two primaries in distinct /24s, then a secondary of the first */
 	"ip addr add 198.18.0.11/24 dev lvf0",
 	"ip addr add 198.18.1.11/24 dev lvf0",
@@ -795,6 +864,21 @@ static int read_iface(const char *dev, struct oracle_iface *ifc, char *why, size
 	return 0;
 }
 
+/* The interface's MTU, in this (the private) namespace. */
+static unsigned read_mtu(const char *dev)
+{
+	struct ifreq ifr = { .ifr_mtu = 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		ifr.ifr_mtu = 0;
+	close(fd);
+	return ifr.ifr_mtu > 0 ? (unsigned)ifr.ifr_mtu : 0;
+}
+
 static int find_ifaces(char *why, size_t n)
 {
 	for (int s = 0; s < N_SLOTS; s++) {
@@ -805,6 +889,11 @@ static int find_ifaces(char *why, size_t n)
 		}
 		if (s != S_XDP && read_iface(slot_name[s], &env.iface[s], why, n))
 			return -1;
+		env.iface[s].mtu = read_mtu(slot_name[s]);
+		if (s != S_XDP && !env.iface[s].mtu) {
+			snprintf(why, n, "private netns setup: no MTU for %s", slot_name[s]);
+			return -1;
+		}
 	}
 	if (env.iface[S_MAIN].n != 3 || !env.iface[S_MAIN].a[2].secondary ||
 	    env.iface[S_OVERLAP].n != 3 || env.iface[S_NOADDR].n || env.iface[S_EMPTY].n) {
@@ -852,12 +941,16 @@ static int tun_map[LVIP_TUN_MAX], tun_reason_map[LVIP_T_MAX];
 /* lvip_tunnel as tun_cur says. */
 static void put_tunnels(void)
 {
+	_Static_assert(ORACLE_TUN_TYPES == LVIP_TUN_MAX && ORACLE_MSS_AUTO == LVIP_MSS_AUTO,
+		       "the oracle's clamps are lvip_tunnel's");
 	for (int t = 0; t < LVIP_TUN_MAX; t++) {
 		int o = tun_map[t];
 		__u16 flags = (tun_cur.enabled[o] ? LVIP_TUN_F_ENABLED : 0) |
 			      (tun_cur.peers_only[o] ? LVIP_TUN_F_PEERS : 0);
 
-		if (bh_put_tunnel(t, flags, o == ORACLE_TUN_GUE ? tun_cur.gue_port : 0))
+		clamp.enabled[t] = tun_cur.enabled[o];
+		if (bh_put_tunnel(t, flags, o == ORACLE_TUN_GUE ? tun_cur.gue_port : 0,
+				  (__u16)clamp.mss[t]))
 			bh_bail("setting lvip_tunnel: %s", strerror(errno));
 	}
 }
@@ -1079,10 +1172,14 @@ static struct {
 	unsigned long long reason[N_PROGS][ORACLE_N_REASONS];
 	unsigned long long tun[ORACLE_N_TUN_REASONS];
 	unsigned long long drops[N_PROGS];
+	unsigned long long clamped[N_PROGS]; /* TC: segments whose MSS was lowered */
 } cov;
 
-static void cover(enum prog_id p, const struct oracle_result *e)
+static void cover(enum prog_id p, const struct oracle_result *e, const struct frame *f)
 {
+	if (p != P_XDP && !e->reason[ORACLE_ARP_OUT_REWRITTEN] && e->out_len == f->len &&
+	    memcmp(e->out, f->b, f->len))
+		cov.clamped[p]++;
 	for (int i = 0; i < MAX_RULES; i++) {
 		if (!cov.rule[p][i])
 			cov.rule[p][i] = e->rule;
@@ -1123,6 +1220,9 @@ static int coverage_ok(char *missing, size_t n)
 		if (!cov.tun[r] && len + 64 < n)
 			len += snprintf(missing + len, n - len, " lvip_xdp:tunnel %s",
 					oracle_tun_reason_name[r]);
+	for (int p = P_TC; p <= P_TC_COMPAT; p++)
+		if (!cov.clamped[p] && len + 64 < n)
+			len += snprintf(missing + len, n - len, " %s:mss_clamp", prog_name[p]);
 	return len == 0;
 }
 
@@ -1137,11 +1237,31 @@ struct stats {
 static struct stats st[N_PROGS];
 static unsigned long long reports, max_reports = MAX_REPORTS;
 
+/* ---- TC egress: MSS clamp ---- */
+
+/* The frame's MSS clamps (the types' enabled flags are tun_cur's): none in
+ * three frames; else per type an auto clamp, a fixed one (often within the
+ * frames' MSS range) or none. */
+static void draw_clamp(struct rng *r)
+{
+	int none = below(r, 3) == 0;
+
+	for (int t = 0; t < ORACLE_TUN_TYPES; t++) {
+		unsigned k = below(r, 100), fixed = chance(r, 80) ? 500 + below(r, 1000) :
+				     1 + below(r, 0xfffe);
+
+		clamp.mss[t] = none ? ORACLE_MSS_OFF : k < 40 ? ORACLE_MSS_AUTO :
+			       k < 80 ? fixed : ORACLE_MSS_OFF;
+	}
+}
+
+
 static void oracle_for(enum prog_id p, enum slot slot, int observe, const struct frame *f,
 		       struct oracle_result *e)
 {
 	int rc = p == P_XDP ? oracle_ingress(f->b, f->len, &vips, &tun_cur, observe, e) :
-			      oracle_egress(f->b, f->len, &vips, &env.iface[slot], observe, e);
+			      oracle_egress_clamp(f->b, f->len, &vips, &env.iface[slot], observe,
+						  &clamp, e);
 
 	if (rc)
 		bh_bail("oracle refused a frame of %zu bytes", f->len);
@@ -1176,7 +1296,7 @@ static int check_one(uint64_t seed, unsigned long long idx, enum prog_id p, enum
 	} else {
 		__u32 want = bh_verdict_code(p == P_XDP, e.verdict == ORACLE_DROP);
 
-		cover(p, &e);
+		cover(p, &e, f);
 		if (r.retval != want) {
 			d.fails++;
 			note(&d, "verdict: expected %s, got %s (%u)", bh_verdict_name(p == P_XDP, want),
@@ -1235,6 +1355,7 @@ static void one_frame(uint64_t seed, unsigned long long idx, struct snap *before
 	observe = below(&r, 4) == 0;
 	set_observe(slot, observe, idx & 1);
 	tun_variant(&r);
+	draw_clamp(&r);
 	put_tunnels();
 	check_one(seed, idx, P_XDP, S_XDP, observe, &f, before, verbose);
 	check_one(seed, idx, P_TC, slot, observe, &f, before, verbose);

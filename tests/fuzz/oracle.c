@@ -36,6 +36,19 @@
  *    "tell VIP" that would be rewritten - or dropped, on an interface
  *    without IPv4 - as observe_rewrite. vip_rx and malformed are as in
  *    enforce mode.
+ *  - MSS clamping (egress; docs/datapath.md, "MSS clamping"): a TCP segment
+ *    with SYN set whose IP source is a VIP (released ones too), IPv4 (not a
+ *    later fragment) or IPv6 (TCP after at most three skipped extension
+ *    headers), whose whole TCP header (data offset) is in the frame, gets
+ *    the value of its first MSS option lowered to the limit when above it,
+ *    the checksum updated incrementally (RFC 1624). The limit: the smallest
+ *    of the enabled tunnel types' clamps; a fixed one is itself, an auto one
+ *    the egress MTU less 20 (IPv4) or 40 (IPv6), less 20 (TCP), less the
+ *    type's overhead (ipip 40, gue 52, gre 48), at least 88. The option walk
+ *    stops at EOL (no MSS), skips NOP, and gives up (segment untouched) at
+ *    an option whose length byte is missing or below 2, or an MSS option of
+ *    a length other than 4 or reaching past the header. Nothing is counted;
+ *    observe mode changes nothing here.
  *  - Malformed (ingress only; egress never counts it, and passes): a frame
  *    cut inside a header the datapath needs, an ARP with a wrong
  *    hrd/pro/hln/pln, IPv4 with version != 4 or ihl < 5, IPv6 with version
@@ -147,6 +160,12 @@ int oracle_reason_index(const char *name)
 #define ND_TARGET      8
 #define ICMP6_NS       135
 #define ICMP6_NA       136
+#define NH_TCP         6
+#define IPV4_SRC       12
+#define IPV6_SRC       8
+#define TCP_FIXED      20
+#define TCP_SYN        0x02
+#define TCP_MIN_MSS    88
 
 /* What the walk over the headers found. */
 enum what {
@@ -168,6 +187,7 @@ struct view {
 	/* IPv6 */
 	unsigned payload_len;
 	int icmp6;            /* the walk reached ICMPv6 */
+	int tcp;              /* IPv4 or IPv6: the walk reached TCP (IPv4: not a later fragment) */
 	size_t l4;            /* its offset */
 };
 
@@ -232,8 +252,9 @@ static void walk_ipv6(const uint8_t *f, size_t len, struct view *w)
 		nh = f[off];
 		off += hl;
 	}
-	if (nh == NH_ICMPV6) {
-		w->icmp6 = 1;
+	if (nh == NH_ICMPV6 || nh == NH_TCP) {
+		w->icmp6 = nh == NH_ICMPV6;
+		w->tcp = nh == NH_TCP;
 		w->l4 = off;
 	}
 }
@@ -289,6 +310,8 @@ static void walk(const uint8_t *f, size_t len, struct view *w)
 		}
 		w->what = W_IPV4;
 		w->tot_len = rd16(f + off + 2);
+		w->tcp = f[off + 9] == NH_TCP && (rd16(f + off + 6) & 0x1fff) == 0;
+		w->l4 = off + (size_t)(f[off] & 0x0f) * 4;
 		return;
 	case TYPE_IPV6:
 		walk_ipv6(f, len, w);
@@ -549,6 +572,7 @@ static int tunnel_ingress(const uint8_t *f, size_t len, const struct view *w,
 			     : "tunnel: decapsulated, inner IPv6 to a VIP: vip_rx";
 	return 1;
 }
+static const char start_rule[] = "anything else: pass";
 
 static void start(const uint8_t *f, size_t len, struct oracle_result *r)
 {
@@ -556,7 +580,7 @@ static void start(const uint8_t *f, size_t len, struct oracle_result *r)
 	memcpy(r->out, f, len);
 	r->out_len = len;
 	r->verdict = ORACLE_PASS;
-	r->rule = "anything else: pass";
+	r->rule = start_rule;
 }
 
 static int args_ok(const uint8_t *f, size_t len, const struct oracle_vips *v,
@@ -710,14 +734,125 @@ int oracle_ingress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 	return 0;
 }
 
+/* ---- the MSS clamp ---- */
+
+static const unsigned tun_overhead[ORACLE_TUN_TYPES] = { 40, 52, 48 }; /* ipip gue gre */
+
+/* The limit for an IP header of iph bytes; 0x10000 (none) when no clamp applies. */
+static unsigned clamp_limit(const struct oracle_clamp *cl, const struct oracle_iface *ifc,
+			    unsigned iph)
+{
+	unsigned limit = 0x10000, v;
+
+	for (int t = 0; t < ORACLE_TUN_TYPES; t++) {
+		if (!cl->enabled[t] || cl->mss[t] == ORACLE_MSS_OFF)
+			continue;
+		v = cl->mss[t];
+		if (v == ORACLE_MSS_AUTO) {
+			if (!ifc || !ifc->mtu)
+				continue;
+			v = (int)ifc->mtu - (int)(iph + TCP_FIXED + tun_overhead[t]) > TCP_MIN_MSS ?
+			    ifc->mtu - iph - TCP_FIXED - tun_overhead[t] : TCP_MIN_MSS;
+		}
+		if (v < limit)
+			limit = v;
+	}
+	return limit;
+}
+
+/* The offset of the first MSS option's value in f[opt, end), or 0. */
+static size_t find_mss(const uint8_t *f, size_t opt, size_t end)
+{
+	while (opt < end) {
+		unsigned kind = f[opt], olen;
+
+		if (kind == 0)
+			return 0;
+		if (kind == 1) {
+			opt++;
+			continue;
+		}
+		if (opt + 1 >= end)
+			return 0;
+		olen = f[opt + 1];
+		if (kind == 2)
+			return olen == 4 && opt + 4 <= end ? opt + 2 : 0;
+		if (olen < 2)
+			return 0;
+		opt += olen;
+	}
+	return 0;
+}
+
+/* One's complement sum of 16-bit words, folded; never 0 for nonzero input. */
+static unsigned ones_add(unsigned a, unsigned b)
+{
+	unsigned s = a + b;
+
+	return (s & 0xffff) + (s >> 16);
+}
+
+/* RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), the 16-bit word m holding the
+ * changed bytes; a value at an odd offset of the segment straddles two
+ * words, which sums the same as its bytes swapped. */
+static void clamp_write(struct oracle_result *r, size_t l4, size_t at, unsigned mss)
+{
+	unsigned old = rd16(r->out + at), hc = rd16(r->out + l4 + 16), sum;
+
+	if ((at - l4) & 1) {
+		old = (old >> 8 | old << 8) & 0xffff;
+		mss = (mss >> 8 | mss << 8) & 0xffff;
+	}
+	sum = ones_add(ones_add(~hc & 0xffff, ~old & 0xffff), mss);
+	if (sum == 0)
+		sum = 0xffff;
+	hc = ~sum & 0xffff;
+	if ((at - l4) & 1)
+		mss = (mss >> 8 | mss << 8) & 0xffff;
+	r->out[at] = (uint8_t)(mss >> 8);
+	r->out[at + 1] = (uint8_t)mss;
+	r->out[l4 + 16] = (uint8_t)(hc >> 8);
+	r->out[l4 + 17] = (uint8_t)hc;
+}
+
+static void judge_clamp(const uint8_t *f, size_t len, const struct view *w,
+			const struct oracle_vips *v, const struct oracle_iface *ifc,
+			const struct oracle_clamp *cl, struct oracle_result *r)
+{
+	int v6 = w->what == W_IPV6, i;
+	size_t hl, at;
+	unsigned limit, mss;
+
+	if (!cl || !w->tcp || len < w->l4 + TCP_FIXED || !(f[w->l4 + 13] & TCP_SYN))
+		return;
+	i = v6 ? find6(v, f + w->l3 + IPV6_SRC) : find4(v, f + w->l3 + IPV4_SRC);
+	hl = (size_t)(f[w->l4 + 12] >> 4) * 4;
+	if (i < 0 || hl <= TCP_FIXED || len < w->l4 + hl)
+		return;
+	at = find_mss(f, w->l4 + TCP_FIXED, w->l4 + hl);
+	if (!at)
+		return;
+	mss = rd16(f + at);
+	limit = clamp_limit(cl, ifc, v6 ? IPV6_HEADER : IPV4_MIN);
+	if (mss <= limit)
+		return;
+	clamp_write(r, w->l4, at, limit);
+	r->rule = v6 ? "IPv6 SYN from a VIP: MSS lowered" : "IPv4 SYN from a VIP: MSS lowered";
+}
+
 static int judge_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
-			const struct oracle_iface *ifc, int observe, struct oracle_result *r)
+			const struct oracle_iface *ifc, int observe, const struct oracle_clamp *cl,
+			struct oracle_result *r)
 {
 	const uint8_t *sip, *tip, *src;
 	struct view w;
 	int i;
 
 	walk(f, len, &w);
+	if (w.what == W_IPV4 || w.what == W_IPV6)
+		judge_clamp(f, len, &w, v, ifc, cl, r);
+	if (r->rule != start_rule)
+		return 0;
 	switch (w.what) {
 	case W_OTHER:
 		if (w.l3 == 0)
@@ -728,7 +863,7 @@ static int judge_egress(const uint8_t *f, size_t len, const struct oracle_vips *
 		r->rule = "truncated or malformed: pass (egress never counts)";
 		return 0;
 	case W_IPV4:
-		r->rule = "IPv4: pass";
+		r->rule = "IPv4, not a SYN from a VIP to clamp: pass";
 		return 0;
 	case W_ARP:
 		sip = f + w.l3 + ARP_SPA;
@@ -787,10 +922,17 @@ static int judge_egress(const uint8_t *f, size_t len, const struct oracle_vips *
 int oracle_egress(const uint8_t *f, size_t len, const struct oracle_vips *v,
 		  const struct oracle_iface *ifc, int observe, struct oracle_result *r)
 {
+	return oracle_egress_clamp(f, len, v, ifc, observe, NULL, r);
+}
+
+int oracle_egress_clamp(const uint8_t *f, size_t len, const struct oracle_vips *v,
+			const struct oracle_iface *ifc, int observe, const struct oracle_clamp *cl,
+			struct oracle_result *r)
+{
 	if (!args_ok(f, len, v, r))
 		return -1;
 	start(f, len, r);
-	judge_egress(f, len, v, ifc, observe, r);
+	judge_egress(f, len, v, ifc, observe, cl, r);
 	if (observe) {
 		observe_drop(r, ORACLE_ARP_OUT_DROPPED, ORACLE_OBSERVE_ARP_OUT);
 		observe_drop(r, ORACLE_ND_OUT_DROPPED, ORACLE_OBSERVE_ND_OUT);

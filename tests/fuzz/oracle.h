@@ -105,6 +105,19 @@ struct oracle_addr4 {
 struct oracle_iface {
 	size_t n;
 	struct oracle_addr4 a[ORACLE_MAX_ADDRS];
+	unsigned mtu;        /* the MSS clamp's auto limit; 0: unknown */
+};
+
+/* The MSS clamp on egress (docs/datapath.md, "MSS clamping"), per tunnel
+ * type in the order ipip, gue, gre: enabled, and the clamp: ORACLE_MSS_OFF,
+ * ORACLE_MSS_AUTO or the MSS itself. */
+#define ORACLE_TUN_TYPES 3
+#define ORACLE_MSS_OFF   0
+#define ORACLE_MSS_AUTO  0xffff
+
+struct oracle_clamp {
+	int enabled[ORACLE_TUN_TYPES];
+	unsigned mss[ORACLE_TUN_TYPES];
 };
 
 struct oracle_vip_delta {
@@ -129,5 +142,9 @@ int oracle_ingress(const uint8_t *frame, size_t len, const struct oracle_vips *v
 		   const struct oracle_tunnels *tun, int observe, struct oracle_result *res);
 int oracle_egress(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
 		  const struct oracle_iface *iface, int observe, struct oracle_result *res);
+/* oracle_egress with the MSS clamps configured (clamp NULL: none). */
+int oracle_egress_clamp(const uint8_t *frame, size_t len, const struct oracle_vips *vips,
+			const struct oracle_iface *iface, int observe,
+			const struct oracle_clamp *clamp, struct oracle_result *res);
 
 #endif /* LVIP_ORACLE_H */

@@ -269,9 +269,9 @@ int bh_read_tunstats(__u64 out[LVIP_TUN_MAX][LVIP_T_MAX])
 	return 0;
 }
 
-int bh_put_tunnel(__u32 type, __u16 flags, __u16 port)
+int bh_put_tunnel(__u32 type, __u16 flags, __u16 port, __u16 mss)
 {
-	struct lvip_tunnel t = { .flags = flags, .port = htons(port) };
+	struct lvip_tunnel t = { .flags = flags, .port = htons(port), .mss = mss };
 
 	return bpf_map_update_elem(bpf_map__fd(bh.skel->maps.lvip_tunnel), &type, &t, BPF_ANY) ?
 	       -errno : 0;

@@ -104,8 +104,8 @@ int bh_read_stats(__u64 global[LVIP_R_MAX], const __u32 *ifindex, int n,
 /* lvip_tunstats summed over the CPUs, per tunnel type. 0 or -errno. */
 int bh_read_tunstats(__u64 out[LVIP_TUN_MAX][LVIP_T_MAX]);
 
-/* lvip_tunnel[type] = {flags, port (host order)}. 0 or -errno. */
-int bh_put_tunnel(__u32 type, __u16 flags, __u16 port);
+/* lvip_tunnel[type] = {flags, port (host order), mss}. 0 or -errno. */
+int bh_put_tunnel(__u32 type, __u16 flags, __u16 port, __u16 mss);
 
 /* lvip_tunaddr[addr] = what (LVIP_TUNADDR_*); addr an IPv6 address, or an
  * IPv4 one (v4: 4 bytes, stored mapped). 0 or -errno. */

@@ -267,3 +267,78 @@ void frame_ipv6_l4_checksum(struct frame *f, size_t ip6, size_t l4, uint8_t prot
 	sum = frame_csum_add(frame_csum_add(0, pseudo, sizeof(pseudo)), f->b + l4, n);
 	frame_set16(f, l4 + check_off, frame_csum_fold(sum));
 }
+
+void frame_tcp(struct frame *f, const struct frame_tcp_fields *t)
+{
+	frame_put16(f, t->sport);
+	frame_put16(f, t->dport);
+	frame_put32(f, t->seq);
+	frame_put32(f, t->ack);
+	frame_put8(f, (uint8_t)(t->doff << 4));
+	frame_put8(f, t->flags);
+	frame_put16(f, t->window);
+	frame_put16(f, t->check);
+	frame_put16(f, t->urg);
+}
+
+void frame_tcp_opt_mss(struct frame *f, uint16_t mss)
+{
+	frame_put8(f, 2);
+	frame_put8(f, 4);
+	frame_put16(f, mss);
+}
+
+void frame_tcp_opt_ws(struct frame *f, uint8_t shift)
+{
+	frame_put8(f, 3);
+	frame_put8(f, 3);
+	frame_put8(f, shift);
+}
+
+void frame_tcp_opt_sackok(struct frame *f)
+{
+	frame_put8(f, 4);
+	frame_put8(f, 2);
+}
+
+void frame_tcp_opt_ts(struct frame *f, uint32_t val, uint32_t ecr)
+{
+	frame_put8(f, 8);
+	frame_put8(f, 10);
+	frame_put32(f, val);
+	frame_put32(f, ecr);
+}
+
+/* The pseudo-header's sum: addresses, zero, proto, upper-layer length. */
+static uint32_t pseudo_sum(const uint8_t *buf, size_t l3, size_t n, uint8_t proto, int v6)
+{
+	uint8_t tail[4] = { 0, proto, (uint8_t)(n >> 8), (uint8_t)n };
+	uint32_t sum = v6 ? frame_csum_add(0, buf + l3 + 8, 32) : frame_csum_add(0, buf + l3 + 12, 8);
+
+	if (v6) { /* 32-bit length, 3 zero bytes, next header */
+		uint8_t t6[8] = { 0, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, 0, 0, proto };
+
+		return frame_csum_add(sum, t6, sizeof(t6));
+	}
+	return frame_csum_add(sum, tail, sizeof(tail));
+}
+
+uint16_t frame_l4_sum(const uint8_t *buf, size_t l3, size_t l4, size_t n, uint8_t proto, int v6)
+{
+	uint32_t sum = frame_csum_add(pseudo_sum(buf, l3, n, proto, v6), buf + l4, n);
+
+	return (uint16_t)~frame_csum_fold(sum);
+}
+
+void frame_ipv4_l4_checksum(struct frame *f, size_t ip4, size_t l4, uint8_t proto,
+			    size_t check_off)
+{
+	size_t n;
+
+	if (ip4 + 20 > f->len || l4 > f->len)
+		return;
+	n = f->len - l4;
+	frame_set16(f, l4 + check_off, 0);
+	frame_set16(f, l4 + check_off,
+		    frame_csum_fold(frame_csum_add(pseudo_sum(f->b, ip4, n, proto, 0), f->b + l4, n)));
+}

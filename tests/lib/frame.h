@@ -152,6 +152,43 @@ void frame_gue0(struct frame *f, uint8_t ctrl_hlen, uint8_t proto, uint16_t flag
 /* The GRE checksum (RFC 2784: GRE header and payload, to the end of the
  * frame) of the checksummed GRE header at gre. */
 void frame_gre_checksum(struct frame *f, size_t gre);
+/* ---- TCP (the MSS clamp's frames) ---- */
+
+/* The 20-byte TCP header: doff in 32-bit words, as given (options are
+ * appended by the caller: frame_put, frame_tcp_opt_*), flags the byte of
+ * FIN SYN RST PSH ACK URG ECE CWR. */
+struct frame_tcp_fields {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff, flags;
+	uint16_t window, check, urg;
+};
+
+#define FRAME_TCP_FIN   0x01
+#define FRAME_TCP_SYN   0x02
+#define FRAME_TCP_RST   0x04
+#define FRAME_TCP_ACK   0x10
+#define FRAME_TCP_CHECK 16 /* offset of the checksum in the header */
+
+void frame_tcp(struct frame *f, const struct frame_tcp_fields *t);
+
+/* TCP options, as Linux sends them: MSS (kind 2, 4 bytes), window scale
+ * (3, 3 bytes), SACK permitted (4, 2 bytes), timestamps (8, 10 bytes). */
+void frame_tcp_opt_mss(struct frame *f, uint16_t mss);
+void frame_tcp_opt_ws(struct frame *f, uint8_t shift);
+void frame_tcp_opt_sackok(struct frame *f);
+void frame_tcp_opt_ts(struct frame *f, uint32_t val, uint32_t ecr);
+
+/* The checksum of the upper-layer message at l4 (up to the end of the
+ * frame) of the IPv4 packet whose header is at ip4, with the pseudo-header
+ * (addresses, proto, upper-layer length), written at l4 + check_off. */
+void frame_ipv4_l4_checksum(struct frame *f, size_t ip4, size_t l4, uint8_t proto,
+			    size_t check_off);
+
+/* The ones' complement sum of the upper-layer message of n bytes at l4 in
+ * buf, with the pseudo-header of the IP header at l3 (v6: IPv6): 0xffff
+ * when its checksum is right. */
+uint16_t frame_l4_sum(const uint8_t *buf, size_t l3, size_t l4, size_t n, uint8_t proto, int v6);
 
 /* The Internet checksum: big-endian 16-bit words summed (a chunk of odd
  * length ends in half a word, so chunks other than the last start even),

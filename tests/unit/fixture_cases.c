@@ -15,6 +15,7 @@
 
 #define UDP_PAYLOAD  "lvip-fixture"
 #define UDP_PAYLOAD_LEN (sizeof(UDP_PAYLOAD) - 1)
+#define TCP_HLEN_FIXED  20
 
 const char *const prog_name[N_PROGS] = {
 	[P_XDP] = "xdp", [P_TC] = "tc", [P_TC_COMPAT] = "tc_compat",
@@ -71,6 +72,8 @@ static __u16 spec_ethertype(const struct frame_spec *s)
 		return ETH_P_IPV6;
 	case K_TUN:
 		return s->tun.outer6 ? ETH_P_IPV6 : ETH_P_IP;
+	case K_TCP:
+		return s->tcp.v6 ? ETH_P_IPV6 : ETH_P_IP;
 	default:
 		return s->ethertype;
 	}
@@ -414,6 +417,75 @@ static void build_decapped(const struct frame_spec *s, int tags, struct frame *f
 	put_inner(f, t, t->oecn == 3 && ect ? 3 : t->iecn);
 }
 
+/* ---- TC egress: MSS clamp ---- */
+
+static size_t tcp_optlen_padded(const struct tcp_spec *t)
+{
+	return (t->optlen + 3u) & ~3u;
+}
+
+/* The TCP header and its options (zero-padded to the data offset); the
+ * checksum is the caller's. The TC hook needs the whole header (the clamp
+ * reads every option), XDP only the IP header before it. */
+static void put_tcp(struct frame *f, const struct tcp_spec *t)
+{
+	size_t pad = tcp_optlen_padded(t) - t->optlen;
+
+	frame_tcp(f, &(const struct frame_tcp_fields){
+		.sport = 443, .dport = 40000, .seq = 0x01020304, .ack = t->flags & ACK ? 0x0a0b0c0d : 0,
+		.doff = (uint8_t)(5 + tcp_optlen_padded(t) / 4), .flags = t->flags, .window = 64240,
+	});
+	frame_put(f, t->opt, t->optlen);
+	frame_zero(f, pad);
+	f->needed_tc = f->len;
+}
+
+static void put_tcp4(struct frame *f, const struct tcp_spec *t)
+{
+	size_t start = f->len;
+	__u8 src[4], dst[4];
+
+	frame_addr4(t->src, src);
+	frame_addr4(t->dst, dst);
+	frame_ipv4(f, &(const struct frame_ipv4_fields){
+		.ver_ihl = 0x45, .tot_len = (__u16)(20 + TCP_HLEN_FIXED + tcp_optlen_padded(t)),
+		.id = 1, .frag_off = t->frag_off ? t->frag_off : 0x4000, .ttl = 64,
+		.protocol = IPPROTO_TCP, .saddr = src, .daddr = dst,
+	});
+	frame_ipv4_checksum(f, start, 20);
+	need(f, f->len);
+	put_tcp(f, t);
+	frame_ipv4_l4_checksum(f, start, start + 20, IPPROTO_TCP, FRAME_TCP_CHECK);
+}
+
+static void put_tcp6(struct frame *f, const struct tcp_spec *t)
+{
+	size_t start = f->len, l4;
+	__u8 src[16], dst[16];
+	int n = 0;
+
+	while (n < EXT_MAX && t->ext[n] != X_END)
+		n++;
+	spec_addr6(t->src, src);
+	spec_addr6(t->dst, dst);
+	frame_ipv6(f, &(const struct frame_ipv6_fields){
+		.vtf = 6u << 28, .nexthdr = n ? ext_proto(t->ext[0]) : IPPROTO_TCP,
+		.hop_limit = 64, .saddr = src, .daddr = dst,
+	});
+	need(f, f->len);
+	for (int i = 0; i < n; i++) {
+		if (i < WALKED_EXT)
+			need(f, f->len + 2);
+		put_ext(f, t->ext[i], i + 1 < n ? ext_proto(t->ext[i + 1]) : IPPROTO_TCP);
+	}
+	l4 = f->len;
+	put_tcp(f, t);
+	if (n > WALKED_EXT) /* not walked to: nothing after the walk is read */
+		f->needed_tc = f->needed_xdp;
+	frame_set16(f, start + 4, (__u16)(f->len - start - 40));
+	frame_ipv6_l4_checksum(f, start, l4, IPPROTO_TCP, FRAME_TCP_CHECK);
+}
+
 /* Any other EtherType: a few bytes shaped like an LLDP chassis-id TLV. */
 static void put_payload(struct frame *f)
 {
@@ -439,6 +511,12 @@ static void build(const struct frame_spec *s, int tags, struct frame *f, struct 
 		break;
 	case K_TUN:
 		put_tun(f, &s->tun, L);
+		break;
+	case K_TCP:
+		if (s->tcp.v6)
+			put_tcp6(f, &s->tcp);
+		else
+			put_tcp4(f, &s->tcp);
 		break;
 	default:
 		put_payload(f);
@@ -493,7 +571,8 @@ static void lint_fixture(const struct fixture *fx)
 		      fx->reason == R(VIP_RX);
 
 	if (charges != (fx->vip != NO_VIP) || (fx->act == REWRITE) != (fx->rewrite != NULL) ||
-	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0))
+	    (fx->act == REWRITE && fx->hook != TC) || (fx->reason == R(VIP_RX)) != (fx->vip_bytes != 0) ||
+	    (fx->mss_out && (fx->hook != TC || fx->f.kind != K_TCP || fx->act != PASS)))
 		bail("inconsistent fixture row: %s", fx->name);
 	if ((fx->act == DECAP) != (fx->tun == T(DECAP)) || (fx->act == DECAP && fx->hook != XDP) ||
 	    ((fx->tun || fx->tun_off) && fx->f.kind != K_TUN))
@@ -635,7 +714,7 @@ struct expect expect_for(const struct tcase *tc, const struct frame *f)
 	if (hook != fx->hook)
 		return e;
 	row = (struct expect){ fx->act, fx->reason, fx->vip, fx->vip_bytes, fx->rewrite, fx->tun,
-			       spec_tun_type(&fx->f) };
+			       spec_tun_type(&fx->f), fx->mss_out };
 	if (fx->f.kind == K_TUN && !fx->f.tags3 && tc->len >= 0)
 		return tun_cut(tc, (size_t)tc->len, row);
 	return row;
@@ -667,6 +746,59 @@ size_t case_arp_sip(const struct tcase *tc)
 	return ETH_HLEN + VLAN_HLEN * tc->tags + FRAME_ARP_SPA;
 }
 
+/* ---- TC egress: MSS clamp ---- */
+
+int case_tcp(const struct tcase *tc, struct tcp_at *at)
+{
+	const struct tcp_spec *t = &tc->fx->f.tcp;
+	size_t i = 0;
+	int n = 0;
+
+	if (tc->fx->f.kind != K_TCP)
+		return 0;
+	while (n < EXT_MAX && t->ext[n] != X_END)
+		n++;
+	at->v6 = t->v6;
+	at->l3 = ETH_HLEN + VLAN_HLEN * tc->tags;
+	at->l4 = at->l3 + (t->v6 ? 40 + 8 * (size_t)n : 20);
+	at->len = TCP_HLEN_FIXED + tcp_optlen_padded(t);
+	at->mss = 0;
+	while (i + 1 < t->optlen && t->opt[i] != 2) { /* NOPs and other options before MSS */
+		if (t->opt[i] != 1 && t->opt[i + 1] < 2)
+			return 1;
+		i += t->opt[i] == 1 ? 1 : t->opt[i + 1];
+	}
+	if (i + 3 < t->optlen && t->opt[i] == 2)
+		at->mss = at->l4 + TCP_HLEN_FIXED + i + 2;
+	return 1;
+}
+
+/* The MSS value written and the checksum recomputed over the whole
+ * segment, as a sender would have built it with that MSS. */
+static void want_mss(const struct tcase *tc, __u16 mss, uint8_t *want, size_t len)
+{
+	struct tcp_at at;
+	uint16_t sum;
+
+	if (!case_tcp(tc, &at) || !at.mss || at.l4 + at.len > len)
+		return;
+	want[at.mss] = (uint8_t)(mss >> 8);
+	want[at.mss + 1] = (uint8_t)mss;
+	want[at.l4 + FRAME_TCP_CHECK] = want[at.l4 + FRAME_TCP_CHECK + 1] = 0;
+	sum = frame_l4_sum(want, at.l3, at.l4, at.len, IPPROTO_TCP, at.v6);
+	want[at.l4 + FRAME_TCP_CHECK] = (uint8_t)(~sum >> 8);
+	want[at.l4 + FRAME_TCP_CHECK + 1] = (uint8_t)~sum;
+}
+
+int tcp_checksum_ok(const struct tcase *tc, const uint8_t *out, size_t len)
+{
+	struct tcp_at at;
+
+	if (!case_tcp(tc, &at) || at.l4 + at.len != len)
+		return 1;
+	return frame_l4_sum(out, at.l3, at.l4, at.len, IPPROTO_TCP, at.v6) == 0xffff;
+}
+
 size_t want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
 		 uint8_t *want)
 {
@@ -686,6 +818,8 @@ size_t want_data(const struct tcase *tc, const struct expect *e, const uint8_t *
 	memcpy(want, in, len);
 	if (e->rewrite && case_arp_sip(tc) + 4 <= len)
 		frame_addr4(e->rewrite, want + case_arp_sip(tc));
+	if (e->mss_out)
+		want_mss(tc, e->mss_out, want, len);
 	return len;
 }
 

@@ -39,6 +39,7 @@ struct expect {
 	const char *rewrite;     /* REWRITE: the new ARP sender IP */
 	int tun;                 /* T(...) or 0: lvip_tunstats[tun_type] */
 	int tun_type;            /* enum lvip_tun_type of a tunnel row, else -1 */
+	__u16 mss_out;           /* K_TCP: the MSS after the clamp (0: untouched) */
 };
 
 /* "xdp", "tc", "tc_compat" */
@@ -86,10 +87,27 @@ size_t case_arp_sip(const struct tcase *tc);
 int spec_tun_type(const struct frame_spec *s);
 
 /* The bytes the program must leave of in[len] (returns their count, at
- * most FRAME_MAX): in, with the ARP sender IP rewritten when e says so, or
- * decapsulated (the inner packet behind the same L2 header, cut as in was). */
+ * most FRAME_MAX): in, with the ARP sender IP rewritten when e says so,
+ * decapsulated (the inner packet behind the same L2 header, cut as in was),
+ * or the MSS lowered (TCP checksum recomputed). */
 size_t want_data(const struct tcase *tc, const struct expect *e, const uint8_t *in, size_t len,
 		 uint8_t *want);
+
+/* ---- TC egress: MSS clamp ---- */
+
+/* Where a K_TCP case's headers are: the IP header (l3), the TCP header (l4)
+ * of len bytes (options included), the first MSS option's value (0: none). */
+struct tcp_at {
+	int v6;
+	size_t l3, l4, len, mss;
+};
+
+/* 1 and *at for a K_TCP case, else 0. */
+int case_tcp(const struct tcase *tc, struct tcp_at *at);
+
+/* The TCP checksum of a whole K_TCP frame out[len] verifies (1; also for
+ * any other case or a cut frame), recomputed over the whole segment. */
+int tcp_checksum_ok(const struct tcase *tc, const uint8_t *out, size_t len);
 
 /* The case, for humans: the row's name, the VLAN tags, the cut. */
 void case_label(const struct tcase *tc, const struct frame *f, char *buf, size_t n);

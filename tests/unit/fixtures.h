@@ -80,9 +80,15 @@
 #define CLIENT4        "198.18.3.3"   /* the inner packets' source */
 #define CLIENT6        "2001:db8:3::3"
 
+/* The TC devices' MTUs (the MSS clamp's auto limit): lvt0 and lvt3 keep
+ * the veth default, test_datapath sets lvt2's. */
+#define IF_MAIN_MTU   1500
+#define IF_NOADDR_MTU 1400
+#define IF_EMPTY_MTU  1500
+
 /* ---- frame description ---- */
 
-enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE, K_TUN };
+enum frame_kind { K_ARP = 1, K_IPV4, K_IPV6, K_ETHERTYPE, K_TUN, K_TCP };
 
 /* Tunnel packets: the outer IPv4/IPv6 header, the tunnel header, an inner
  * IPv4/IPv6 UDP packet (12 bytes of payload: 40 or 60 IP bytes). */
@@ -160,8 +166,25 @@ struct ip6_spec {
 	int lla_opt;             /* append the source/target link-layer address option */
 };
 
+/* A TCP segment (K_TCP): IPv4 (ihl 5, DF) or IPv6 (with extension
+ * headers), the 20-byte header with flags, then the option bytes, padded
+ * with zeros (EOL) to the data offset; no payload. */
+#define TCP_OPT_BYTES 40
+
+struct tcp_spec {
+	int v6;
+	const char *src;
+	const char *dst;
+	__u8 flags;              /* FRAME_TCP_* */
+	__u8 opt[TCP_OPT_BYTES];
+	__u8 optlen;
+	enum ext_hdr ext[EXT_MAX]; /* IPv6 */
+	__u16 frag_off;          /* IPv4: 0 is DF, else as given */
+};
+
 struct frame_spec {
 	enum frame_kind kind;
+	struct tcp_spec tcp;
 	__u16 ethertype;         /* K_ETHERTYPE */
 	struct arp_spec arp;
 	struct ip4_spec ip4;
@@ -199,6 +222,14 @@ enum tc_iface {
 #define TR_XDP 1u
 #define TR_TC  2u
 
+/* lvip_tunnel during the row: per type (enum lvip_tun_type), 0 for no
+ * entry, else the type enabled with this lvip_tunnel.mss (LVIP_MSS_AUTO or
+ * a value); disabled: types written with that mss but not enabled. */
+struct clamp_spec {
+	__u16 mss[LVIP_TUN_MAX];
+	unsigned int disabled;
+};
+
 struct fixture {
 	const char *name;
 	enum hook hook;
@@ -213,6 +244,8 @@ struct fixture {
 	int observe;             /* the device is in observe mode (lvip_ifmode) */
 	int tun;                 /* T(...) or 0: lvip_tunstats of the row's tunnel type */
 	int tun_off;             /* the row's tunnel type disabled in lvip_tunnel */
+	struct clamp_spec clamp; /* lvip_tunnel's MSS clamps (none: all off) */
+	__u16 mss_out;           /* the MSS the segment must leave with (0: untouched) */
 };
 
 /* Row shorthands. */
@@ -253,6 +286,43 @@ struct fixture {
 #define DECAP6 DECAPPED(V_6, 60)
 /* Passed untouched, counted t in lvip_tunstats only. */
 #define TUNPASS(t) .act = PASS, .reason = 0, .vip = NO_VIP, .tun = T(t)
+
+/* TCP segments: TCP4(src, dst, flags, option bytes...), TCP6 likewise,
+ * TCP4F with an IPv4 frag_off, TCP6X with four extension header slots. */
+#define TCP_OPTS(...) .opt = { __VA_ARGS__ }, .optlen = sizeof((__u8[]){ __VA_ARGS__ })
+#define TCP4(s, d, fl, ...) \
+	.kind = K_TCP, .tcp = { .src = (s), .dst = (d), .flags = (fl), TCP_OPTS(__VA_ARGS__) }
+#define TCP6(s, d, fl, ...) \
+	.kind = K_TCP, .tcp = { .v6 = 1, .src = (s), .dst = (d), .flags = (fl), TCP_OPTS(__VA_ARGS__) }
+#define TCP4F(s, d, fl, frag, ...) \
+	.kind = K_TCP, .tcp = { .src = (s), .dst = (d), .flags = (fl), .frag_off = (frag), \
+				TCP_OPTS(__VA_ARGS__) }
+#define TCP6X(s, d, fl, x1, x2, x3, x4, ...) \
+	.kind = K_TCP, .tcp = { .v6 = 1, .src = (s), .dst = (d), .flags = (fl), \
+				.ext = { x1, x2, x3, x4 }, TCP_OPTS(__VA_ARGS__) }
+#define SYN     0x02 /* TCP flags */
+#define ACK     0x10
+#define SYNACK  (SYN | ACK)
+/* option bytes */
+#define O_EOL     0
+#define O_NOP     1
+#define O_MSS(v)  2, 4, (__u8)((v) >> 8), (__u8)(v)
+#define O_WS(s)   3, 3, (s)
+#define O_SACKOK  4, 2
+#define O_TS      8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0
+/* Linux's SYN: MSS, SACK permitted, timestamps, NOP, window scale 7 */
+#define O_LINUX(v) O_MSS(v), O_SACKOK, O_TS, O_NOP, O_WS(7)
+/* lvip_tunnel: CLAMP(ipip, gue, gre), 0 = no entry */
+#define CLAMP(a, b, c) .clamp = { .mss = { (a), (b), (c) } }
+#define AUTO LVIP_MSS_AUTO
+/* auto limits on a 1500-byte MTU: IPv4 1460 less the type's overhead
+ * (ipip 40, gue 52, gre 48), IPv6 1440 less it */
+#define AUTO4_IPIP 1420
+#define AUTO4_GUE  1408
+#define AUTO4_GRE  1412
+#define AUTO6_IPIP 1400
+#define AUTO6_GUE  1388
+#define AUTO6_GRE  1392
 
 #define NS   135
 #define NA   136
@@ -625,6 +695,145 @@ static const struct fixture fixtures[] = {
 	  .f = { TUN(TK_GUE1, 0, 1) }, .observe = 1, DECAP6 },
 	{ OUT("tunnel: IPIP 4-in-4 on egress: untouched"), .f = { TUN(TK_IPIP, 0, 0) }, NOTHING },
 	{ OUT("tunnel: GUE v0 6-in-6 on egress: untouched"), .f = { TUN(TK_GUE0, 1, 1) }, NOTHING },
+	/* ---- TC egress: MSS clamp ---- docs/datapath.md, "MSS clamping" */
+	{ OUT("MSS clamp: SYN from a VIP, MSS 1460, ipip fixed 1200: 1200"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200, .trunc = TR_TC },
+	{ OUT("MSS clamp: SYN-ACK from a VIP, Linux options, ipip fixed 1200: 1200"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYNACK, O_LINUX(1460)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200, .trunc = TR_TC },
+	{ OUT("MSS clamp: SYN-ACK from a VIP, ipip auto (MTU 1500): 1420"),
+	  .f = { TCP4(VIP_B, NONVIP4, SYNACK, O_LINUX(1460)) }, CLAMP(AUTO, 0, 0), NOTHING,
+	  .mss_out = AUTO4_IPIP },
+	{ OUT("MSS clamp: SYN-ACK from a VIP, gue auto: 1408"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYNACK, O_LINUX(1460)) }, CLAMP(0, AUTO, 0), NOTHING,
+	  .mss_out = AUTO4_GUE },
+	{ OUT("MSS clamp: SYN-ACK from a VIP, gre auto: 1412"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYNACK, O_LINUX(1460)) }, CLAMP(0, 0, AUTO), NOTHING,
+	  .mss_out = AUTO4_GRE },
+	{ OUT("MSS clamp: all three auto: the smallest (gue) 1408"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYNACK, O_LINUX(1460)) }, CLAMP(AUTO, AUTO, AUTO), NOTHING,
+	  .mss_out = AUTO4_GUE },
+	{ OUT("MSS clamp: ipip fixed 1440, gue auto: the smaller 1408"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1440, AUTO, 0), NOTHING,
+	  .mss_out = AUTO4_GUE },
+	{ OUT("MSS clamp: ipip auto, gre fixed 1300: the smaller 1300"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(AUTO, 0, 1300), NOTHING,
+	  .mss_out = 1300 },
+	{ OUT("MSS clamp: auto on a device with MTU 1400: 1320"), .iface = IF_NOADDR,
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(AUTO, 0, 0), NOTHING,
+	  .mss_out = IF_NOADDR_MTU - 80 },
+	{ OUT("MSS clamp: MSS 1000 below the limit 1200: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1000)) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: MSS equal to the limit (1200): untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1200)) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: MSS 1201 one above the limit: 1200"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1201)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200 },
+	{ OUT("MSS clamp: MSS 65535: lowered to 1200"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(65535)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200 },
+	{ OUT("MSS clamp: MSS after NOP NOP timestamps: lowered"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYNACK, O_NOP, O_NOP, O_TS, O_MSS(1460)) }, CLAMP(0, 0, 1000),
+	  NOTHING, .mss_out = 1000 },
+	{ OUT("MSS clamp: MSS after one NOP (odd offset): lowered, checksum right"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_NOP, O_MSS(1460), O_EOL, O_EOL, O_EOL) },
+	  CLAMP(1200, 0, 0), NOTHING, .mss_out = 1200, .trunc = TR_TC },
+	{ OUT("MSS clamp: MSS after window scale and SACK permitted (odd offset): lowered"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_WS(7), O_SACKOK, O_MSS(0x5b4), O_NOP, O_NOP, O_NOP) },
+	  CLAMP(0, 0x3ff, 0), NOTHING, .mss_out = 0x3ff },
+	{ OUT("MSS clamp: no MSS option: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_SACKOK, O_TS, O_NOP, O_WS(7)) }, CLAMP(1200, 0, 0),
+	  NOTHING },
+	{ OUT("MSS clamp: no option at all: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_EOL, O_EOL, O_EOL, O_EOL) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: MSS after EOL: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_EOL, O_NOP, O_NOP, O_NOP, O_MSS(1460)) },
+	  CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: malformed: an option of length 0 before MSS: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, 8, 0, O_NOP, O_NOP, O_MSS(1460)) }, CLAMP(1200, 0, 0),
+	  NOTHING },
+	{ OUT("MSS clamp: malformed: an option of length 1 before MSS: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, 30, 1, O_NOP, O_NOP, O_MSS(1460)) }, CLAMP(1200, 0, 0),
+	  NOTHING },
+	{ OUT("MSS clamp: malformed: MSS option of length 5: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, 2, 5, 0x05, 0xb4, 0, O_NOP, O_NOP, O_NOP) },
+	  CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: malformed: MSS option cut by the data offset: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_NOP, O_NOP, 2, 4) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: malformed: an option running past the header hides MSS: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, 8, 12, O_MSS(1460), O_NOP, O_NOP) }, CLAMP(1200, 0, 0),
+	  NOTHING },
+	{ OUT("MSS clamp: the first of two MSS options is lowered, the second not read"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460), O_MSS(1400)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200 },
+	{ OUT("MSS clamp: malformed options after the MSS option: lowered"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460), 8, 0, O_NOP, O_NOP) }, CLAMP(1200, 0, 0),
+	  NOTHING, .mss_out = 1200 },
+	{ OUT("MSS clamp: SYN from a released VIP: lowered"),
+	  .f = { TCP4(VIP_REL, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .mss_out = 1200 },
+	{ OUT("MSS clamp: SYN from a non-VIP: untouched"),
+	  .f = { TCP4(IF_ADDR1, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: SYN to a VIP (from a non-VIP): untouched"),
+	  .f = { TCP4(NONVIP4, VIP_A, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: ACK (no SYN) from a VIP with an MSS option: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, ACK, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING,
+	  .trunc = TR_TC },
+	{ OUT("MSS clamp: SYN from a VIP, no clamp configured: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_LINUX(1460)) }, NOTHING },
+	{ OUT("MSS clamp: SYN from a VIP, the clamping type disabled: untouched"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) },
+	  .clamp = { .mss = { 1200, AUTO, 0 }, .disabled = 3 }, NOTHING },
+	{ OUT("MSS clamp: SYN from a VIP, gre disabled (1000), ipip enabled (1200): 1200"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) },
+	  .clamp = { .mss = { 1200, 0, 1000 }, .disabled = 4 }, NOTHING, .mss_out = 1200 },
+	{ OUT("MSS clamp: SYN from a VIP, a later IPv4 fragment: untouched"),
+	  .f = { TCP4F(VIP_A, NONVIP4, SYN, 0x0010, O_MSS(1460)) },
+	  CLAMP(1200, 0, 0), NOTHING },
+	{ OUT("MSS clamp: SYN from a VIP, the first fragment (MF): lowered"),
+	  .f = { TCP4F(VIP_A, NONVIP4, SYN, 0x2000, O_MSS(1460)) },
+	  CLAMP(1200, 0, 0), NOTHING, .mss_out = 1200 },
+	{ OUT("MSS clamp: observe mode: lowered all the same"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), .observe = 1, NOTHING,
+	  .mss_out = 1200 },
+	{ OUT("MSS clamp: IPv6 SYN from a VIP, ipip auto: 1400"),
+	  .f = { TCP6(VIP6, NONVIP6, SYN, O_MSS(1440)) }, CLAMP(AUTO, 0, 0), NOTHING,
+	  .mss_out = AUTO6_IPIP, .trunc = TR_TC },
+	{ OUT("MSS clamp: IPv6 SYN-ACK from a VIP, Linux options, gue auto: 1388"),
+	  .f = { TCP6(VIP6, NONVIP6, SYNACK, O_LINUX(1440)) }, CLAMP(0, AUTO, 0), NOTHING,
+	  .mss_out = AUTO6_GUE },
+	{ OUT("MSS clamp: IPv6 SYN-ACK from a VIP, all auto: 1388"),
+	  .f = { TCP6(VIP6, NONVIP6, SYNACK, O_LINUX(1440)) }, CLAMP(AUTO, AUTO, AUTO), NOTHING,
+	  .mss_out = AUTO6_GUE },
+	{ OUT("MSS clamp: IPv6 SYN-ACK from a VIP, gre fixed 1220: 1220"),
+	  .f = { TCP6(VIP6, NONVIP6, SYNACK, O_MSS(1440), O_NOP, O_WS(7)) }, CLAMP(0, 0, 1220),
+	  NOTHING, .mss_out = 1220 },
+	{ OUT("MSS clamp: IPv6 SYN, MSS after one NOP (odd offset): lowered"),
+	  .f = { TCP6(VIP6, NONVIP6, SYN, O_NOP, O_MSS(1440), O_NOP, O_NOP, O_NOP) },
+	  CLAMP(0, 0, 1220), NOTHING, .mss_out = 1220, .trunc = TR_TC },
+	{ OUT("MSS clamp: IPv6 SYN after a hop-by-hop header: lowered"),
+	  .f = { TCP6X(VIP6, NONVIP6, SYN, X_HBH, X_END, X_END, X_END, O_MSS(1440)) }, CLAMP(AUTO, 0, 0),
+	  NOTHING, .mss_out = AUTO6_IPIP },
+	{ OUT("MSS clamp: IPv6 SYN after hop-by-hop, routing and destination headers: lowered"),
+	  .f = { TCP6X(VIP6, NONVIP6, SYN, X_HBH, X_RT, X_DST, X_END, O_MSS(1440)) },
+	  CLAMP(1000, 0, 0), NOTHING, .mss_out = 1000 },
+	{ OUT("MSS clamp: IPv6 SYN after four extension headers (not walked): untouched"),
+	  .f = { TCP6X(VIP6, NONVIP6, SYN, X_HBH, X_DST, X_RT, X_DST, O_MSS(1440)) },
+	  CLAMP(1000, 0, 0), NOTHING },
+	{ OUT("MSS clamp: IPv6 SYN from a released VIP: lowered"),
+	  .f = { TCP6(VIP6_REL, NONVIP6, SYN, O_MSS(1440)) }, CLAMP(1000, 0, 0), NOTHING,
+	  .mss_out = 1000 },
+	{ OUT("MSS clamp: IPv6 SYN from a non-VIP: untouched"),
+	  .f = { TCP6(NONVIP6, VIP6, SYN, O_MSS(1440)) }, CLAMP(1000, 0, 0), NOTHING },
+	{ OUT("MSS clamp: IPv6 ACK from a VIP: untouched"),
+	  .f = { TCP6(VIP6, NONVIP6, ACK, O_MSS(1440)) }, CLAMP(1000, 0, 0), NOTHING },
+	{ OUT("MSS clamp: IPv6 SYN below the limit: untouched"),
+	  .f = { TCP6(VIP6, NONVIP6, SYN, O_MSS(1220)) }, CLAMP(AUTO, 0, 0), NOTHING },
+	{ OUT("MSS clamp: IPv6 SYN from a VIP, no clamp configured: untouched"),
+	  .f = { TCP6(VIP6, NONVIP6, SYN, O_LINUX(1440)) }, NOTHING },
+	{ IN("MSS clamp: XDP ingress of a SYN from a VIP with a clamp: nothing"),
+	  .f = { TCP4(VIP_A, NONVIP4, SYN, O_MSS(1460)) }, CLAMP(1200, 0, 0), NOTHING },
 };
 
 #define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))

@@ -136,6 +136,24 @@ static void setup(void)
 	frame_addr4(IF_ADDR2, a[1].addr);
 	a[1].prefix_len = 24;
 	ifaces[IF_MAIN].n = 2;
+	ifaces[IF_MAIN].mtu = IF_MAIN_MTU;
+	ifaces[IF_NOADDR].mtu = IF_NOADDR_MTU;
+	ifaces[IF_EMPTY].mtu = IF_EMPTY_MTU;
+}
+
+/* ---- TC egress: MSS clamp ---- */
+
+/* The row's lvip_tunnel clamps, in the oracle's terms (off_type: the row's
+ * disabled tunnel type, or -1), as test_datapath's put_tunnels writes them. */
+static void row_clamp(const struct fixture *fx, int off_type, struct oracle_clamp *cl)
+{
+	_Static_assert(LVIP_TUN_MAX == ORACLE_TUN_TYPES, "the oracle knows every tunnel type");
+	_Static_assert(LVIP_MSS_AUTO == ORACLE_MSS_AUTO && LVIP_MSS_OFF == ORACLE_MSS_OFF,
+		       "the oracle's MSS clamp values are the ABI's");
+	for (int t = 0; t < LVIP_TUN_MAX; t++) {
+		cl->mss[t] = fx->clamp.mss[t];
+		cl->enabled[t] = t != off_type && !(fx->clamp.disabled & (1u << t));
+	}
 }
 
 /* One side's answer, in the same terms for both. */
@@ -169,6 +187,7 @@ static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t 
 			  struct answer *o)
 {
 	static struct oracle_result res;
+	struct oracle_clamp cl;
 	int rc;
 
 	struct oracle_tunnels tun = tunnels;
@@ -176,10 +195,12 @@ static void oracle_answer(const struct tcase *tc, const struct frame *f, size_t 
 
 	if (off >= 0)
 		tun.enabled[tun_map[off]] = 0;
+	row_clamp(tc->fx, off, &cl);
 	if (tc->prog == P_XDP)
 		rc = oracle_ingress(f->b, len, &vips, &tun, tc->fx->observe, &res);
 	else
-		rc = oracle_egress(f->b, len, &vips, &ifaces[tc->fx->iface], tc->fx->observe, &res);
+		rc = oracle_egress_clamp(f->b, len, &vips, &ifaces[tc->fx->iface], tc->fx->observe,
+					 &cl, &res);
 	if (rc)
 		die("the oracle refused a frame");
 	memset(o, 0, sizeof(*o));

@@ -52,6 +52,9 @@ static struct {
 	const char *xdp_dev;     /* the device XDP runs report */
 } env;
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const netns_cmds[] = {
 	/* lvt2 and lvt3 share lvip_ifslot slots with lvt0 and lvt1 (ifindex
 	 * modulo LVIP_IFSLOTS), which claim them first: every case checks the
@@ -67,6 +70,7 @@ static const char *const netns_cmds[] = {
 	"ip link set dev lvt1 up",
 	"ip link set dev lvt2 up",
 	"ip link set dev lvt3 up",
+	"ip link set dev lvt2 mtu " STR(IF_NOADDR_MTU), /* the MSS clamp's auto limit */
 	"ip addr add " IF_ADDR1 "/24 dev lvt0",
 	"ip addr add " IF_ADDR2 "/24 dev lvt0",
 };
@@ -148,20 +152,25 @@ static void probe_xdp_ctx(void)
 	env.ifindex[S_XDP] = 1;
 }
 
-/* lvip_tunnel as fixtures.h describes it; the row's type disabled when
- * off_type >= 0. */
-static int put_tunnels(int off_type)
+/* lvip_tunnel as fixtures.h describes it, with the row's changes (tc NULL:
+ * none): its tunnel type disabled (tun_off), the types its clamp disables,
+ * its MSS clamps (struct clamp_spec). */
+static int put_tunnels(const struct tcase *tc)
 {
 	static const __u16 flags[LVIP_TUN_MAX] = {
 		[LVIP_TUN_IPIP] = LVIP_TUN_F_ENABLED,
 		[LVIP_TUN_GUE] = LVIP_TUN_F_ENABLED,
 		[LVIP_TUN_GRE] = LVIP_TUN_F_ENABLED | LVIP_TUN_F_PEERS,
 	};
+	const struct fixture *fx = tc ? tc->fx : NULL;
+	unsigned int off = fx ? fx->clamp.disabled : 0;
 	int err = 0;
 
+	if (fx && fx->tun_off)
+		off |= 1u << spec_tun_type(&fx->f);
 	for (int t = 0; !err && t < LVIP_TUN_MAX; t++)
-		err = bh_put_tunnel(t, t == off_type ? flags[t] & ~LVIP_TUN_F_ENABLED : flags[t],
-				    t == LVIP_TUN_GUE ? GUE_PORT : 0);
+		err = bh_put_tunnel(t, off & (1u << t) ? flags[t] & ~LVIP_TUN_F_ENABLED : flags[t],
+				    t == LVIP_TUN_GUE ? GUE_PORT : 0, fx ? fx->clamp.mss[t] : 0);
 	return err;
 }
 
@@ -180,7 +189,7 @@ static int put_tunaddr(const char *a, __u32 what)
 static int fill_tunnels(void)
 {
 	__u32 gre = LVIP_TUNADDR_PEER(LVIP_TUN_GRE) | LVIP_TUNADDR_PEER(LVIP_TUN_IPIP);
-	int err = put_tunnels(-1);
+	int err = put_tunnels(NULL);
 
 	err = err ? err : put_tunaddr(TUN_LOCAL4, LVIP_TUNADDR_LOCAL);
 	err = err ? err : put_tunaddr(TUN_LOCAL6, LVIP_TUNADDR_LOCAL);
@@ -389,6 +398,8 @@ static void check_data(struct diag *d, const struct tcase *tc, const struct expe
 		return;
 	}
 	len = (__u32)want_len;
+	if (!tcp_checksum_ok(tc, r->out, len))
+		failf(d, "data_out: the TCP checksum does not verify");
 	if (!memcmp(want, r->out, len))
 		return;
 	if (e->rewrite) {
@@ -415,6 +426,8 @@ static __u32 kernel_min_len(const struct tcase *tc, const char **why)
 
 	if (k == K_TUN)
 		k = tc->fx->f.tun.outer6 ? K_IPV6 : K_IPV4;
+	if (k == K_TCP)
+		k = tc->fx->f.tcp.v6 ? K_IPV6 : K_IPV4;
 	*why = "data < ETH_HLEN";
 	if (tc->prog == P_XDP || tc->tags)
 		return ETH_HLEN;
@@ -446,7 +459,7 @@ static void case_name(const struct tcase *tc, const struct frame *f, const char 
 
 /* The case's device in the row's mode, as attach --observe sets it (and
  * lvip_observing with it: only the case's device may observe); lvip_tunnel
- * with the row's tunnel type disabled if it says so. */
+ * as the row says (put_tunnels). */
 static int set_observe(const struct tcase *tc)
 {
 	__u32 mode = tc->fx->observe ? LVIP_MODE_OBSERVE : LVIP_MODE_ENFORCE, zero = 0;
@@ -455,12 +468,13 @@ static int set_observe(const struct tcase *tc)
 
 	if (bpf_map_update_elem(fd_of(bh.skel->maps.lvip_observing), &zero, &any, BPF_ANY))
 		return -errno;
-	err = put_tunnels(tc->fx->tun_off ? spec_tun_type(&tc->fx->f) : -1);
+	err = put_tunnels(tc);
 	if (err)
 		return err;
 	return bpf_map_update_elem(fd_of(bh.skel->maps.lvip_ifmode), &env.ifindex[case_slot(tc)],
 				   &mode, BPF_ANY) ? -errno : 0;
 }
+
 
 /* One case: run, compare, print its TAP line. Returns 1 when it passed. */
 static int run_case(size_t no, const struct tcase *tc)
