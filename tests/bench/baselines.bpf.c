@@ -195,6 +195,8 @@ int min_tc_rw(struct __sk_buff *skb)
 	if (lookup4(a->sip))
 		bpf_skb_store_bytes(skb, off, src, sizeof(src), 0);
 	return TC_ACT_UNSPEC;
+}
+
 #define DECAP_GUE_PORT 5555 /* bench.c's GUE frames */
 #define GRE_F_CSUM     0x8000
 
