@@ -97,6 +97,44 @@ static __always_inline int tunaddr_local(const struct lvip_tunaddr_key *k)
 	return v && (*v & LVIP_TUNADDR_LOCAL);
 }
 
+/* An IPv4 outer destination of this host: lvip_tunlocal's first addresses
+ * (an inlined array lookup), else lvip_tunaddr. */
+static __always_inline int local4(const void *a4, struct lvip_tunaddr_key *k)
+{
+	__u32 zero = 0, i, a;
+	struct lvip_tunlocal *fast = bpf_map_lookup_elem(&lvip_tunlocal, &zero);
+
+	__builtin_memcpy(&a, a4, 4);
+	if (fast) {
+#pragma unroll
+		for (i = 0; i < LVIP_TUNLOCAL4; i++)
+			if (i < fast->n4 && *(__u32 *)fast->a4[i] == a)
+				return 1;
+	}
+	tunaddr_map4(k, a4);
+	return tunaddr_local(k);
+}
+
+static __always_inline int local6(const void *a6, struct lvip_tunaddr_key *k)
+{
+	__u32 zero = 0, i;
+	struct lvip_tunlocal *fast = bpf_map_lookup_elem(&lvip_tunlocal, &zero);
+	__u64 a[2];
+
+	__builtin_memcpy(a, a6, 16);
+	if (fast) {
+#pragma unroll
+		for (i = 0; i < LVIP_TUNLOCAL6; i++) {
+			__u64 *f = (__u64 *)fast->a6[i];
+
+			if (i < fast->n6 && f[0] == a[0] && f[1] == a[1])
+				return 1;
+		}
+	}
+	__builtin_memcpy(k->addr, a6, sizeof(k->addr));
+	return tunaddr_local(k);
+}
+
 /*
  * Is this protocol an enabled tunnel type (and, for UDP, the GUE port)?
  * Fills t->type and t->flags. A later fragment of UDP carries no port: it
@@ -140,8 +178,7 @@ static __always_inline int tun_claim4(struct cursor *c, struct iphdr *ip, struct
 	t->ce = (ip->tos & ECN_MASK) == ECN_CE;
 	if (!tun_enabled(c, t, (frag & IP_OFFSET) != 0))
 		return 0;
-	tunaddr_map4(&dst, &ip->daddr);
-	if (!tunaddr_local(&dst))
+	if (!local4(&ip->daddr, &dst))
 		return 0;
 	tunaddr_map4(&t->src, &ip->saddr);
 	return 1;
@@ -179,8 +216,7 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 	}
 	if (!tun_enabled(c, t, later))
 		return 0;
-	__builtin_memcpy(dst.addr, &ip6->daddr, sizeof(dst.addr));
-	if (!tunaddr_local(&dst))
+	if (!local6(&ip6->daddr, &dst))
 		return 0;
 	__builtin_memcpy(t->src.addr, &ip6->saddr, sizeof(t->src.addr));
 	return 1;

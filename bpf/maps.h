@@ -120,4 +120,11 @@ struct {
 	__type(value, struct lvip_tuncounters);
 } lvip_tunstats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lvip_tunlocal);
+} lvip_tunlocal SEC(".maps");
+
 #endif /* LVIP_MAPS_H */

@@ -31,6 +31,7 @@
 #define LVIP_MAP_TUNNEL  "lvip_tunnel"
 #define LVIP_MAP_TUNADDR "lvip_tunaddr"
 #define LVIP_MAP_TUNSTATS "lvip_tunstats"
+#define LVIP_MAP_TUNLOCAL "lvip_tunlocal"
 
 #define LVIP_MAX_VIPS_DEFAULT 65536 /* per family */
 #define LVIP_MAX_IFACES       4096
@@ -254,6 +255,23 @@ _Static_assert(sizeof(struct lvip_tunaddr_key) == 16, "lvip_tunaddr_key ABI");
 /* Value of lvip_tunaddr (__u32): what the address is. */
 #define LVIP_TUNADDR_LOCAL        (1U << 0)          /* an address of this host */
 #define LVIP_TUNADDR_PEER(type)   (1U << (8 + (type))) /* an allowed director of that type */
+
+/* Value of lvip_tunlocal (array, one entry): the first LOCAL addresses of
+ * lvip_tunaddr (in the order the loader sorts them), which
+ * the datapath compares before it looks in that hash, a lookup that costs
+ * more than the rest of a decapsulation on some hosts. Always a subset of
+ * lvip_tunaddr's LOCAL entries: a cache, never an answer of its own. */
+#define LVIP_TUNLOCAL4 4
+#define LVIP_TUNLOCAL6 2
+
+struct lvip_tunlocal {
+	__u32 n4; /* a4[0..n4) are in use */
+	__u32 n6;
+	__u8 a4[LVIP_TUNLOCAL4][4];
+	__u8 a6[LVIP_TUNLOCAL6][16];
+};
+_Static_assert(sizeof(struct lvip_tunlocal) == 8 + 4 * LVIP_TUNLOCAL4 + 16 * LVIP_TUNLOCAL6,
+	       "lvip_tunlocal ABI");
 
 /* Value of lvip_tunstats; field order follows enum lvip_tun_reason. */
 enum lvip_tun_reason {

@@ -77,6 +77,7 @@ static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
 	maps[M_TUNNEL] = skel->maps.lvip_tunnel;
 	maps[M_TUNADDR] = skel->maps.lvip_tunaddr;
 	maps[M_TUNSTATS] = skel->maps.lvip_tunstats;
+	maps[M_TUNLOCAL] = skel->maps.lvip_tunlocal;
 }
 
 static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips)

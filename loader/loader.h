@@ -170,6 +170,7 @@ enum lvip_map_id {
 	M_TUNNEL,
 	M_TUNADDR,
 	M_TUNSTATS,
+	M_TUNLOCAL,
 	M_COUNT,
 };
 
@@ -392,6 +393,9 @@ int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta
 /* The LOCAL entries (and the peers) rewritten from what the maps say. */
 int tunaddr_refresh(struct lvip_state *s, struct tun_delta *d);
 bool tunaddr_stale(const struct lvip_state *s); /* a type enabled, LOCAL not the host's */
+void tunlocal_add(struct lvip_tunlocal *v, const struct vip_addr *a);
+int tunlocal_store(const struct lvip_state *s, const struct lvip_tunlocal *v);
+bool tunlocal_is(const struct lvip_state *s, const struct lvip_tunlocal *v);
 int tun_counters_read(const struct lvip_state *s, __u32 type, struct lvip_tuncounters *sum);
 
 /* ---- iface.c: attaching to interfaces, inspecting them ---- */

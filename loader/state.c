@@ -31,6 +31,7 @@ const char *const lvip_map_names[M_COUNT] = {
 	[M_TUNNEL] = LVIP_MAP_TUNNEL,
 	[M_TUNADDR] = LVIP_MAP_TUNADDR,
 	[M_TUNSTATS] = LVIP_MAP_TUNSTATS,
+	[M_TUNLOCAL] = LVIP_MAP_TUNLOCAL,
 };
 
 /* The layout this build expects of each pinned map. */
@@ -52,6 +53,7 @@ static const struct {
 	[M_TUNNEL] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_tunnel) },
 	[M_TUNADDR] = { BPF_MAP_TYPE_HASH, sizeof(struct lvip_tunaddr_key), sizeof(__u32) },
 	[M_TUNSTATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct lvip_tuncounters) },
+	[M_TUNLOCAL] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct lvip_tunlocal) },
 };
 
 void state_init(struct lvip_state *s, const char *pin_dir)

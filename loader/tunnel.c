@@ -354,6 +354,17 @@ static size_t local_only_in(const struct ta_list *a, const struct ta_list *b)
 	return n;
 }
 
+/* lvip_tunlocal as the LOCAL entries of l (sorted) make it. */
+static struct lvip_tunlocal tunlocal_of(const struct ta_list *l)
+{
+	struct lvip_tunlocal v = {};
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].bits & LVIP_TUNADDR_LOCAL)
+			tunlocal_add(&v, &l->e[i].addr);
+	return v;
+}
+
 static int tunnels_store(const struct lvip_state *s, const struct lvip_tunnel *v)
 {
 	for (__u32 t = 0; t < LVIP_TUN_MAX; t++)
@@ -366,11 +377,13 @@ static int tunnels_store(const struct lvip_state *s, const struct lvip_tunnel *v
 static void tun_rollback(const struct lvip_state *s, const struct lvip_tunnel *old,
 			 const struct ta_list *have)
 {
+	struct lvip_tunlocal none = {}, was = tunlocal_of(have);
 	struct ta_list now;
 
 	tunnels_store(s, old);
-	if (!ta_dump(s, &now))
-		ta_apply(s, &now, have, false);
+	tunlocal_store(s, &none);
+	if (!ta_dump(s, &now) && !ta_apply(s, &now, have, false))
+		tunlocal_store(s, &was);
 	free(now.e);
 }
 
@@ -398,6 +411,11 @@ int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta
 	err = ta_apply(s, &have, &w, true);
 	if (!err)
 		err = tunnels_store(s, val);
+	if (!err) {
+		struct lvip_tunlocal fast = tunlocal_of(&w); /* w's LOCAL: all in the map now */
+
+		err = tunlocal_store(s, &fast);
+	}
 	if (!err)
 		err = ta_dump(s, &mid);
 	if (!err)
@@ -445,6 +463,11 @@ bool tunaddr_stale(const struct lvip_state *s)
 		stale = nlocal != nhost;
 		for (size_t i = 0; !stale && i < nhost; i++)
 			stale = !(ta_bits(&l, &host[i]) & LVIP_TUNADDR_LOCAL);
+		if (!stale) {
+			struct lvip_tunlocal fast = tunlocal_of(&l);
+
+			stale = !tunlocal_is(s, &fast);
+		}
 	}
 	free(host);
 	free(l.e);

@@ -233,7 +233,7 @@ down_killed_at() {
 
 	assert_eq 700 "$(stat -c %a "$PIN")" "mode of the pin dir"
 	for p in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_observing lvip_meta \
-		lvip_events lvip_mon lvip_monrate lvip_tunnel lvip_tunaddr lvip_tunstats lvip_xdp lvip_tc "xdp_$ifx"; do
+		lvip_events lvip_mon lvip_monrate lvip_tunnel lvip_tunaddr lvip_tunstats lvip_tunlocal lvip_xdp lvip_tc "xdp_$ifx"; do
 		[ -e "$PIN/$p" ] || bad+="missing pin $p"$'\n'
 	done
 	while IFS= read -r -d '' p; do

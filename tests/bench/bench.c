@@ -709,12 +709,14 @@ static void frame_decap(struct frame *f, int type)
 	}
 }
 
-/* lvip's decapsulation configured (every type, GUE on DECAP_GUE_PORT,
- * DECAP_OUTER_DST one of this host's addresses), or cleared. */
-static void decap_config(int tun_fd, int addr_fd, bool on)
+/* lvip's decapsulation configured as the loader does it (every type, GUE
+ * on DECAP_GUE_PORT, DECAP_OUTER_DST one of this host's addresses: in
+ * lvip_tunaddr and in lvip_tunlocal), or cleared. */
+static void decap_config(int tun_fd, int addr_fd, int local_fd, bool on)
 {
 	struct lvip_tunaddr_key k = { .addr = { [10] = 0xff, [11] = 0xff } };
-	__u32 local = LVIP_TUNADDR_LOCAL;
+	struct lvip_tunlocal fast = { .n4 = on };
+	__u32 local = LVIP_TUNADDR_LOCAL, zero = 0;
 
 	for (__u32 t = 0; t < LVIP_TUN_MAX; t++) {
 		struct lvip_tunnel v = { .flags = on ? LVIP_TUN_F_ENABLED : 0,
@@ -727,6 +729,9 @@ static void decap_config(int tun_fd, int addr_fd, bool on)
 	if (on ? bpf_map_update_elem(addr_fd, &k, &local, BPF_ANY) :
 		 bpf_map_delete_elem(addr_fd, &k) && errno != ENOENT)
 		die("lvip_tunaddr: %s", strerror(errno));
+	inet_pton(AF_INET, DECAP_OUTER_DST, fast.a4[0]);
+	if (bpf_map_update_elem(local_fd, &zero, &fast, BPF_ANY))
+		die("lvip_tunlocal: %s", strerror(errno));
 }
 
 /* How many bytes one run of p on f removes (0: it did not decapsulate). */
@@ -791,12 +796,13 @@ static void decap_cases(const char *pin, struct baselines_bpf *bl, const struct 
 {
 	static struct dcase cs[ND];
 	int tun_fd = obj_get(pin, LVIP_MAP_TUNNEL), addr_fd = obj_get(pin, LVIP_MAP_TUNADDR);
+	int local_fd = obj_get(pin, LVIP_MAP_TUNLOCAL);
 	bool lvip_decaps[ND];
 	const char *why = "lvip has no decapsulation in this build";
 	struct run_out o;
 	__u64 before;
 
-	decap_config(tun_fd, addr_fd, true);
+	decap_config(tun_fd, addr_fd, local_fd, true);
 	for (int t = 0; t < ND; t++) {
 		cs[t] = (struct dcase){ .name = decap_name[t], .base_name = "minimal decap",
 					.lvip = (struct prog *)p_lvip, .base = (struct prog *)p_min,
@@ -833,7 +839,7 @@ static void decap_cases(const char *pin, struct baselines_bpf *bl, const struct 
 			c->extra[r] = c->ns[r] - c->base_ns[r];
 		}
 	}
-	decap_config(tun_fd, addr_fd, false);
+	decap_config(tun_fd, addr_fd, local_fd, false);
 	close(tun_fd);
 	close(addr_fd);
 	for (int t = 0; t < ND; t++) {

@@ -592,6 +592,7 @@ static void build_tunnel(struct frame *f, struct rng *r)
  * types enabled, GRE from its peers only (the base); some frames run under
  * a variant (tun_variant). */
 static struct oracle_tunnels tun_base, tun_cur;
+static int tun_fast; /* the local addresses also in lvip_tunlocal (else only in the hash) */
 /* The clamps of the current frame (lvip_tunnel), drawn by one_frame. */
 static struct oracle_clamp clamp;
 
@@ -631,6 +632,7 @@ static void tun_variant(struct rng *r)
 	unsigned n = below(r, 8);
 
 	tun_cur = tun_base;
+	tun_fast = n & 1;
 	if (n == 6)
 		tun_cur.enabled[below(r, ORACLE_N_TUN)] = 0;
 	else if (n == 7)
@@ -938,6 +940,27 @@ static const char *const abi_tun_reason[LVIP_T_MAX] = LVIP_TUN_REASON_NAMES;
 /* abi index -> oracle index, matched by name */
 static int tun_map[LVIP_TUN_MAX], tun_reason_map[LVIP_T_MAX];
 
+/* lvip_tunlocal: the local addresses when tun_fast, else empty (the hash
+ * answers alone); it never holds an address the hash does not. */
+static void put_tunlocal(void)
+{
+	struct lvip_tunlocal v = {};
+	__u32 zero = 0;
+
+	for (size_t i = 0; tun_fast && i < tun_base.n; i++) {
+		const struct oracle_taddr *a = &tun_base.addr[i];
+
+		if (!a->local)
+			continue;
+		if (a->v6)
+			memcpy(v.a6[v.n6++], a->a, 16);
+		else
+			memcpy(v.a4[v.n4++], a->a, 4);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(bh.skel->maps.lvip_tunlocal), &zero, &v, BPF_ANY))
+		bh_bail("setting lvip_tunlocal: %s", strerror(errno));
+}
+
 /* lvip_tunnel as tun_cur says. */
 static void put_tunnels(void)
 {
@@ -953,6 +976,7 @@ static void put_tunnels(void)
 				  (__u16)clamp.mss[t]))
 			bh_bail("setting lvip_tunnel: %s", strerror(errno));
 	}
+	put_tunlocal();
 }
 
 /* lvip_tunnel and lvip_tunaddr from tun_base. */

@@ -488,7 +488,7 @@ lvip_state_snapshot() {
 		echo "== tcx $dev"; tcx_egress_ids "$RS" "$dev"
 	done
 	for m in lvip_vip4 lvip_vip6 lvip_stats lvip_ifstats lvip_ifslot lvip_ifaddr lvip_ifmode lvip_observing lvip_meta \
-		lvip_mon lvip_monrate lvip_tunnel lvip_tunaddr lvip_tunstats; do
+		lvip_mon lvip_monrate lvip_tunnel lvip_tunaddr lvip_tunstats lvip_tunlocal; do
 		echo "== map $m"
 		if [ -e "$PIN/$m" ]; then
 			bpftool map dump pinned "$PIN/$m" 2>&1

@@ -186,11 +186,22 @@ static int put_tunaddr(const char *a, __u32 what)
 	return bh_put_tunaddr(key, v4, what);
 }
 
+/* lvip_tunlocal with one IPv4 address (the IPv6 rows take the hash path). */
+static int put_tunlocal4(const char *a)
+{
+	struct lvip_tunlocal v = { .n4 = 1 };
+	__u32 zero = 0;
+
+	frame_addr4(a, v.a4[0]);
+	return bpf_map_update_elem(fd_of(bh.skel->maps.lvip_tunlocal), &zero, &v, BPF_ANY) ? -errno : 0;
+}
+
 static int fill_tunnels(void)
 {
 	__u32 gre = LVIP_TUNADDR_PEER(LVIP_TUN_GRE) | LVIP_TUNADDR_PEER(LVIP_TUN_IPIP);
 	int err = put_tunnels(NULL);
 
+	err = err ? err : put_tunlocal4(TUN_LOCAL4);
 	err = err ? err : put_tunaddr(TUN_LOCAL4, LVIP_TUNADDR_LOCAL);
 	err = err ? err : put_tunaddr(TUN_LOCAL6, LVIP_TUNADDR_LOCAL);
 	err = err ? err : put_tunaddr(DIRECTOR4, gre);
