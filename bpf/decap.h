@@ -37,6 +37,8 @@
 #define GUE_PFLAG_REMCSUM 0x80 /* first byte of the private flags: remote csum offload */
 
 #define LVIP_L2_MAX    (14 + LVIP_VLAN_MAX * 4)
+#define LVIP_STRIP_MAX (60 + 8 + 4 + 31 * 4) /* outer IPv4 with options, UDP, GUE and its
+					    * options (196); more than any IPv6 outer */
 
 /* What lvip_xdp needs to decapsulate (LVIP_DECAP). */
 struct lvip_decap {

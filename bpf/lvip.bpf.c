@@ -14,36 +14,36 @@ char LICENSE[] SEC("license") = "GPL";
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /*
- * Strip the outer IP and tunnel headers (LVIP_DECAP): keep the Ethernet
- * header and its VLAN tags, copied aside, drop d->strip bytes from the
- * front, write them back before the inner packet with the inner EtherType.
- * A failed bpf_xdp_adjust_head leaves the frame as it came (nothing was
- * written yet): it passes, counted malformed.
+ * Strip the outer IP and tunnel headers (LVIP_DECAP): move the Ethernet
+ * header and its VLAN tags forward by d->strip bytes, in place, the highest
+ * 4-byte piece first (strip >= 20 > any piece: none overlaps itself), then
+ * drop d->strip bytes from the front and write the inner EtherType. The
+ * verdict made sure the inner IP header follows, so bpf_xdp_adjust_head
+ * cannot fail; should it, the frame passes, counted malformed.
  */
 static __always_inline int xdp_decap(struct xdp_md *ctx, const struct lvip_decap *d,
 				     __u32 ifindex)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 tags = (__u32)(d->l2_len - 14) / 4;
-	__u8 l2[LVIP_L2_MAX];
+	__u32 tags = (__u32)(d->l2_len - 14) / 4, strip = d->strip;
+	struct l2 { __u8 b[LVIP_L2_MAX]; } *from = data, *to;
 	__be16 *type;
 
-	/* The outer IP header follows the L2 header: LVIP_L2_MAX bytes exist. */
-	if (data + sizeof(l2) > end || tags > LVIP_VLAN_MAX)
+	if (tags > LVIP_VLAN_MAX || strip < 20 || strip > LVIP_STRIP_MAX)
 		return tun_pass(d->type, LVIP_T_MALFORMED);
-	__builtin_memcpy(l2, data, sizeof(l2));
-	if (bpf_xdp_adjust_head(ctx, d->strip) < 0)
+	barrier_var(strip); /* keep the mask: the bound the verifier sees */
+	to = data + (strip & 0xff);
+	if ((void *)(from + 1) > end || (void *)(to + 1) > end)
+		return tun_pass(d->type, LVIP_T_MALFORMED);
+	if (tags > 1)
+		__builtin_memcpy(&to->b[16], &from->b[16], 4);
+	if (tags > 0)
+		__builtin_memcpy(&to->b[12], &from->b[12], 4);
+	__builtin_memcpy(to->b, from->b, 12);
+	if (bpf_xdp_adjust_head(ctx, strip) < 0)
 		return tun_pass(d->type, LVIP_T_MALFORMED);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	/* The inner IP header (20 bytes at least) follows: not taken. */
-	if (data + sizeof(l2) > end)
-		return tun_pass(d->type, LVIP_T_MALFORMED);
-	__builtin_memcpy(data, l2, 12);
-	if (tags > 0)
-		__builtin_memcpy(data + 12, l2 + 12, 4);
-	if (tags > 1)
-		__builtin_memcpy(data + 16, l2 + 16, 4);
 	type = data + 12 + tags * 4;
 	if ((void *)(type + 1) > end)
 		return tun_pass(d->type, LVIP_T_MALFORMED);
