@@ -18,6 +18,10 @@
 #    on the real servers' subnet go unanswered;
 #  - `lvip tunnel del` stops the decapsulation, `--peer` restricts it to the
 #    listed directors (peer_refused counts the others).
+#  - the MSS clamp (TC egress) on the wire, judged on the client's capture
+#    by tests/lab/mss_wire.py: SYN-ACKs from the VIP with the clamped MSS
+#    (fixed, and auto from the MTU), valid checksums, the client's segments
+#    small enough for the tunnel, data segments intact.
 #
 # One lab for the whole file; the per type and family results are printed as
 # TAP comments.
@@ -259,6 +263,149 @@ http_none() {
 	done
 	res=$(tun_http 2 6)
 	http_ok "$res" 2 || lab_fail "gre from the listed peer: $res"
+}
+
+# ---------------------------------------------------------------- MSS clamp on the wire
+
+MSS_BYTES=40000	# each way, in the clamp tests: about 30 full segments
+
+mss_wire() { "$LAB_PY" "$LAB_DIR/mss_wire.py" "$@"; }
+
+# mss_clamps_off RS: every type decapsulated again with no clamp and no peer.
+mss_clamps_off() {
+	lab_lvip "$1" tunnel add ipip >/dev/null &&
+	lab_lvip "$1" tunnel add gue --port $TUN_GUE_PORT >/dev/null &&
+	lab_lvip "$1" tunnel add gre >/dev/null
+}
+
+# mss_offloads on|off: rs1's eth0 checksums in software (off) so that the
+# checksum on the wire is complete, computed after TC egress; the client's
+# eth0 segments in software (off) so that one captured frame is one segment.
+mss_offloads() {
+	on rs1 "$LAB_PY" "$LAB_DIR/mss_wire.py" offload eth0 txcsum "$1" &&
+	on client "$LAB_PY" "$LAB_DIR/mss_wire.py" offload eth0 tso "$1" &&
+	on client "$LAB_PY" "$LAB_DIR/mss_wire.py" offload eth0 gso "$1"
+}
+
+# mss_url FAMILY: the VIP's base URL.
+mss_url() { if [ "$1" = 6 ]; then echo "http://[$TUN_VIP6]"; else echo "http://$TUN_VIP4"; fi; }
+mss_curl() { on client curl -sS --noproxy '*' --connect-timeout 3 "$@"; }
+
+# mss_get FAMILY: GET $MSS_BYTES bytes from the VIP; they arrive whole.
+mss_get() {
+	local want got
+	want=$(mss_wire pattern $MSS_BYTES sha)
+	got=$(mss_curl --max-time 5 "$(mss_url "$1")/bytes/$MSS_BYTES" | sha256sum)
+	[ "${got%% *}" = "$want" ] || lab_fail "GET of $MSS_BYTES bytes over IPv$1: sha256 ${got%% *}"
+}
+
+# mss_post FAMILY SECONDS: POST $MSS_BYTES bytes to the VIP within SECONDS;
+# succeeds when the real server got them whole.
+mss_post() {
+	local got
+	got=$(mss_wire pattern $MSS_BYTES | mss_curl --max-time "$2" -H 'Expect:' --data-binary @- "$(mss_url "$1")/echo" 2>/dev/null)
+	[ "$got" = "rs1 $MSS_BYTES $(mss_wire pattern $MSS_BYTES sha)" ]
+}
+
+# mss_of JSON FAMILY: the MSS options of the SYN-ACKs from VIP:80 to a
+# client port below 40000 (the kernel's; the crafted ones use 4000x).
+mss_of() {
+	lab_json "' '.join(str(s['mss']) for s in d['$2']['synacks'] if s['dport'] < 40000 or s['dport'] > 40009)" <<<"$1"
+}
+# mss_csum_ok JSON FAMILY: every segment from VIP:80 but the crafted bad
+# ones (ports 40002, 40004) has a valid TCP checksum, the SYN-ACKs included.
+mss_csum_ok() {
+	[ "$(lab_json "sum(not s['csum_ok'] for s in d['$2']['synacks'] if s['dport'] not in (40002, 40004)) + d['$2']['bad_csum']" <<<"$1")" = 0 ]
+}
+# mss_rst_seen PCAP N: the client sent RSTs to VIP:80 from N distinct ports.
+mss_rst_seen() {
+	[ "$(mss_wire decode "$1" $TUN_VIP4 $TUN_VIP6 |
+		lab_json "len(set(d['4']['client_rst_ports'] + d['6']['client_rst_ports']) & {40001, 40003})")" -ge "$2" ]
+}
+
+@test "MSS clamp on the wire, --mss 1200: the real server's SYN-ACKs from the VIP carry 1200 instead of its own 1460/1440, checksums right, the client's segments fit, data segments untouched (IPv4 and IPv6 VIPs)" {
+	local out f mss maxp r
+	tun_lvip_ready
+	mss_clamps_off rs1 || lab_fail "tunnel add on rs1" || return 1
+	mss_offloads off || lab_fail "cannot switch the veth offloads off" || return 1
+	tun_director ipip 4 rs=rs1
+
+	# without a clamp the client's full-size segments cannot be encapsulated
+	# (1500 + 20 > the director's MTU) and this director sends no ICMP: the
+	# upload never completes (a PMTU black hole), the download does.
+	tun_cap_start mss-control client eth0
+	for f in 4 6; do
+		mss_get $f || return 1
+		! mss_post $f 2 || lab_fail "IPv$f: the upload went through without a clamp" || return 1
+	done
+	tun_cap_stop
+	out=$(mss_wire decode "$LAB_TMP/mss-control.pcap" $TUN_VIP4 $TUN_VIP6)
+	for f in 4 6; do
+		mss=$(mss_of "$out" $f)
+		maxp=$(lab_json "d['$f']['client_max_payload']" <<<"$out")
+		tap_note "no clamp, IPv$f VIP: SYN-ACK MSS $mss, largest client segment $maxp bytes (the upload times out)"
+		assert_eq "$((f == 4 ? 1460 : 1440)) $((f == 4 ? 1460 : 1440))" "$mss" "IPv$f SYN-ACK MSS without a clamp (GET, POST)" || return 1
+		[ "$maxp" -gt 1200 ] || lab_fail "IPv$f: without a clamp the client's segments are $maxp bytes at most" || return 1
+		mss_csum_ok "$out" $f || lab_fail "IPv$f, no clamp: a bad checksum: $out" || return 1
+	done
+
+	lab_lvip rs1 tunnel add ipip --mss 1200 >/dev/null || lab_fail "tunnel add ipip --mss 1200" || return 1
+	tun_cap_start mss-1200 client eth0
+	for f in 4 6; do
+		mss_get $f || return 1
+		mss_post $f 5 || lab_fail "IPv$f: the upload failed with the clamp" || return 1
+	done
+	# crafted SYN-ACKs with a complete checksum at TC egress (the kernel's
+	# own are CHECKSUM_PARTIAL): lvip's incremental fix itself is judged,
+	# by this decoder and by the client's kernel, which answers a SYN-ACK
+	# for no connection with a RST only when its checksum is right.
+	on rs1 "$LAB_PY" "$LAB_DIR/mss_wire.py" synack $TUN_VIP4 $TUN_CLIENT4 40002 1460 bad &&
+	on rs1 "$LAB_PY" "$LAB_DIR/mss_wire.py" synack $TUN_VIP4 $TUN_CLIENT4 40001 1460 good &&
+	on rs1 "$LAB_PY" "$LAB_DIR/mss_wire.py" synack $TUN_VIP6 $TUN_CLIENT6 40004 1460 bad &&
+	on rs1 "$LAB_PY" "$LAB_DIR/mss_wire.py" synack $TUN_VIP6 $TUN_CLIENT6 40003 1460 good ||
+		lab_fail "cannot send the crafted SYN-ACKs" || return 1
+	lab_wait 3 mss_rst_seen "$LAB_TMP/mss-1200.pcap" 2
+	tun_cap_stop
+	out=$(mss_wire decode "$LAB_TMP/mss-1200.pcap" $TUN_VIP4 $TUN_VIP6)
+	for f in 4 6; do
+		mss=$(mss_of "$out" $f)
+		maxp=$(lab_json "d['$f']['client_max_payload']" <<<"$out")
+		tap_note "--mss 1200, IPv$f VIP: SYN-ACK MSS $mss, largest client segment $maxp bytes, $(lab_json "'%d data segments from the VIP (%d bytes), %d bad checksums' % (d['$f']['data_segments'], d['$f']['data_bytes'], d['$f']['bad_csum'])" <<<"$out")"
+		assert_eq "1200 1200" "$mss" "IPv$f SYN-ACK MSS with --mss 1200 (GET, POST)" || return 1
+		[ "$maxp" -le 1200 ] && [ "$maxp" -gt 1000 ] || lab_fail "IPv$f: the client's segments reach $maxp bytes" || return 1
+		mss_csum_ok "$out" $f || lab_fail "IPv$f, --mss 1200: a bad checksum: $out" || return 1
+		[ "$(lab_json "d['$f']['data_bytes']" <<<"$out")" -ge $MSS_BYTES ] || lab_fail "IPv$f: data from the VIP missing: $out" || return 1
+	done
+	r=$(lab_json "[(f, s['dport'], s['mss'], s['csum_ok'], s['dport'] in d[f]['client_rst_ports']) for f in ('4', '6') for s in d[f]['synacks'] if 40000 < s['dport'] < 40005]" <<<"$out")
+	tap_note "crafted SYN-ACKs (family, port, MSS on the wire, checksum valid, client RST): $r"
+	assert_eq '[["4", 40002, 1200, false, false], ["4", 40001, 1200, true, true], ["6", 40004, 1200, false, false], ["6", 40003, 1200, true, true]]' "$r" \
+		"crafted SYN-ACKs, MSS 1460 sent" || return 1
+	mss_clamps_off rs1
+	mss_offloads on
+}
+
+@test "MSS clamp on the wire, --mss auto (gue): the SYN-ACKs carry MTU - 40/60 - 52, and a smaller MTU on the real server's eth0 lowers them" {
+	local out f mtu res got want
+	tun_lvip_ready
+	mss_clamps_off rs1 || return 1
+	lab_lvip rs1 tunnel add gue --port $TUN_GUE_PORT --mss auto >/dev/null || lab_fail "tunnel add gue --mss auto" || return 1
+	tun_director gue 4 rs=rs1
+	for mtu in 1500 1400; do
+		on rs1 ip link set eth0 mtu $mtu || return 1
+		tun_cap_start mss-auto-$mtu client eth0
+		res="$(tun_http 1 4) $(tun_http 1 6)"
+		tun_cap_stop
+		[ "$res" = "rs1=1 rs2=0 failed=0 rs1=1 rs2=0 failed=0" ] || lab_fail "MTU $mtu: HTTP $res" || return 1
+		out=$(mss_wire decode "$LAB_TMP/mss-auto-$mtu.pcap" $TUN_VIP4 $TUN_VIP6)
+		for f in 4 6; do
+			got=$(mss_of "$out" $f)
+			want=$((mtu - (f == 4 ? 40 : 60) - 52))
+			tap_note "--mss auto, gue, eth0 MTU $mtu, IPv$f VIP: SYN-ACK MSS $got (MTU - $((f == 4 ? 40 : 60)) - 52 = $want)"
+			assert_eq "$want" "$got" "IPv$f SYN-ACK MSS, gue auto, MTU $mtu" || return 1
+		done
+	done
+	on rs1 ip link set eth0 mtu 1500
+	mss_clamps_off rs1
 }
 
 @test "the kernel's own LVS-TUN path (IPVS director, ipip) against lvip's decapsulation" {

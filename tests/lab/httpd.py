@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """A real server's HTTP server for the LVS-DR lab: answers every GET with its
 own name, listens on [::]:PORT for IPv6 and IPv4 alike (so on the VIPs on lo
-too), and logs one line per request to LOG: "NAME CLIENT PATH".
+too), and logs one line per request to LOG: "NAME CLIENT PATH". For the
+LVS-TUN lab's MSS tests (tests/lab/mss_wire.py): GET /bytes/N answers N bytes
+of i % 251, a POST answers "NAME LENGTH SHA256" of the body it received.
 
     httpd.py NAME PORT LOG
 """
+import hashlib
 import http.server
 import socket
 import sys
@@ -19,6 +22,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         body = (NAME + "\n").encode()
+        if self.path.startswith("/bytes/") and self.path[7:].isdigit():
+            body = bytes(i % 251 for i in range(min(int(self.path[7:]), 1 << 20)))
+        self.answer(body)
+
+    def do_POST(self):
+        data = self.rfile.read(min(int(self.headers.get("Content-Length", 0)), 1 << 20))
+        self.answer(("%s %d %s\n" % (NAME, len(data), hashlib.sha256(data).hexdigest())).encode())
+
+    def answer(self, body):
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
