@@ -504,7 +504,7 @@ EOF
 	local c o got
 	got=$(comp lvip '')
 	while read -r c; do
-		[[ $c == vip\ * ]] && c=vip
+		[[ $c == vip\ * || $c == tunnel\ * ]] && c=${c%% *}
 		grep -qx "$c" <<<"$got" || fail "command $c not completed: $got"
 	done < <(help_commands)
 	got=$(comp lvip --)
@@ -521,6 +521,10 @@ EOF
 	assert_eq "--keep-lo --help" "$(comp lvip vip del -- | xargs)" "vip del options"
 	assert_eq "--no-lo --help" "$(comp lvip vip add -- | xargs)" "vip add options"
 	assert_eq "--json --exact --help" "$(comp lvip vip list -- | xargs)" "vip list options"
+	assert_eq "$(help_commands | awk '$1 == "tunnel" { print $2 }' | xargs)" "$(comp lvip tunnel '' | xargs)" "tunnel subcommands"
+	assert_eq "ipip gue gre" "$(comp lvip tunnel add '' | xargs)" "tunnel types"
+	assert_eq "--port --peer --mss --help" "$(comp lvip tunnel add gue -- | xargs)" "tunnel add options"
+	assert_eq "--json --help" "$(comp lvip tunnel list -- | xargs)" "tunnel list options"
 	assert_eq "auto native generic" "$(comp lvip attach eth0 --mode '' | xargs)" "--mode values"
 }
 
