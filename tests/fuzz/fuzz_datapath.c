@@ -598,17 +598,8 @@ static struct oracle_clamp clamp;
 
 static void add_taddr(struct oracle_tunnels *t, const char *s, int local, int ipip, int gue, int gre)
 {
-	struct oracle_taddr *a = &t->addr[t->n++];
-
-	a->v6 = strchr(s, ':') != NULL;
-	if (a->v6)
-		frame_addr6(s, a->a);
-	else
-		frame_addr4(s, a->a);
-	a->local = local;
-	a->peer[ORACLE_TUN_IPIP] = ipip;
-	a->peer[ORACLE_TUN_GUE] = gue;
-	a->peer[ORACLE_TUN_GRE] = gre;
+	if (oracle_tunnels_add(t, s, local, ipip, gue, gre))
+		bh_bail("a tunnel address the oracle cannot take: %s", s);
 }
 
 static void init_tunnels(void)

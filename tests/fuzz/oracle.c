@@ -75,6 +75,7 @@
 #include "oracle.h"
 #include "lvip.h" /* LVIP_IFADDR_MAX: how many of the addresses the rewrite considers */
 
+#include <arpa/inet.h>
 #include <string.h>
 
 const char *const oracle_reason_name[ORACLE_N_REASONS] = {
@@ -937,5 +938,25 @@ int oracle_egress_clamp(const uint8_t *f, size_t len, const struct oracle_vips *
 		observe_drop(r, ORACLE_ARP_OUT_DROPPED, ORACLE_OBSERVE_ARP_OUT);
 		observe_drop(r, ORACLE_ND_OUT_DROPPED, ORACLE_OBSERVE_ND_OUT);
 	}
+	return 0;
+}
+
+int oracle_tunnels_add(struct oracle_tunnels *t, const char *addr, int local, int ipip, int gue,
+		       int gre)
+{
+	struct oracle_taddr *a;
+
+	if (t->n >= ORACLE_MAX_ADDRS)
+		return -1;
+	a = &t->addr[t->n];
+	memset(a, 0, sizeof(*a));
+	a->v6 = strchr(addr, ':') != NULL;
+	if (inet_pton(a->v6 ? AF_INET6 : AF_INET, addr, a->a) != 1)
+		return -1;
+	a->local = local;
+	a->peer[ORACLE_TUN_IPIP] = ipip;
+	a->peer[ORACLE_TUN_GUE] = gue;
+	a->peer[ORACLE_TUN_GRE] = gre;
+	t->n++;
 	return 0;
 }

@@ -85,6 +85,11 @@ struct oracle_tunnels {
 	struct oracle_taddr addr[ORACLE_MAX_ADDRS];
 };
 
+/* Add the address ADDR (text, IPv4 or IPv6) to t: local, and a peer of
+ * the types whose flag is set. 0, or -1 (bad address, t full). */
+int oracle_tunnels_add(struct oracle_tunnels *t, const char *addr, int local, int ipip, int gue,
+		       int gre);
+
 /* The VIPs in the maps, network byte order. A released VIP (non-zero
  * released4/released6) is not hidden: only packets to it are counted. */
 struct oracle_vips {

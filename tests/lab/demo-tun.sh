@@ -124,20 +124,4 @@ seen "$asked requests, $answered answers; the router's neighbour entry for the V
 hold "nobody answers ARP for the VIP" [ "$asked" -ge 1 -a "$answered" -eq 0 ]
 
 say "Tear down: stop the HTTP servers, lvip down, delete the namespaces, unmount the bpffs"
-expect "nothing left behind"
-pids=$(cut -d' ' -f1 "$LAB_TMP/pids" 2>/dev/null)
-lab_teardown
-trap - EXIT
-left=$(lab_leftovers)
-for pid in $pids; do kill -0 "$pid" 2>/dev/null && left="$left pid $pid"; done
-seen "${left:-nothing}"
-hold "nothing left behind" [ -z "$left" ]
-
-echo
-secs=$((SECONDS - T0))
-if [ "$failures" -eq 0 ]; then
-	echo "make demo-tun: every expected observation held ($step steps, ${secs} s, director: tc fixture like IPVS tunnel mode)"
-	exit 0
-fi
-echo "make demo-tun: $failures observation(s) did not hold (${secs} s)"
-exit 1
+demo_end "make demo-tun" "director: tc fixture like IPVS tunnel mode"

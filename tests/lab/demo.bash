@@ -23,3 +23,26 @@ hold() {
 }
 eq() { [ "$1" = "$2" ]; }
 indent() { sed 's/^/        /'; }
+
+# demo_end NAME DETAIL: the last step (tear the lab down, nothing may be
+# left: namespaces, mounts, the demo's processes) and the verdict line; exits.
+demo_end() {
+	local name=$1 detail=$2 pids left pid secs
+	expect "nothing left behind"
+	pids=$(cut -d' ' -f1 "$LAB_TMP/pids" 2>/dev/null)
+	lab_teardown
+	trap - EXIT
+	left=$(lab_leftovers)
+	for pid in $pids; do kill -0 "$pid" 2>/dev/null && left="$left pid $pid"; done
+	seen "${left:-nothing}"
+	hold "nothing left behind" [ -z "$left" ]
+
+	echo
+	secs=$((SECONDS - T0))
+	if [ "$failures" -eq 0 ]; then
+		echo "$name: every expected observation held ($step steps, ${secs} s, $detail)"
+		exit 0
+	fi
+	echo "$name: $failures observation(s) did not hold (${secs} s)"
+	exit 1
+}

@@ -264,20 +264,4 @@ seen "packets for $VIP4: lvip vip list $a, bpftool lvip_vip4 $b"
 hold "per-VIP packets agree" eq "$a" "$b"
 
 say "Tear down: stop the HTTP servers, delete the namespaces, unmount the bpffs"
-expect "nothing left behind"
-pids=$(cut -d' ' -f1 "$LAB_TMP/pids" 2>/dev/null)
-lab_teardown
-trap - EXIT
-left=$(lab_leftovers)
-for pid in $pids; do kill -0 "$pid" 2>/dev/null && left="$left pid $pid"; done
-seen "${left:-nothing}"
-hold "nothing left behind" [ -z "$left" ]
-
-echo
-secs=$((SECONDS - T0))
-if [ "$failures" -eq 0 ]; then
-	echo "make demo: every expected observation held ($step steps, ${secs} s, director: $LAB_DIRECTOR)"
-	exit 0
-fi
-echo "make demo: $failures observation(s) did not hold (${secs} s)"
-exit 1
+demo_end "make demo" "director: $LAB_DIRECTOR"

@@ -178,6 +178,28 @@ _lab_up() {
 _lab_carrier() { ip -n "$(lab_ns "$1")" link show dev "$2" | grep -q LOWER_UP; }
 _lab_listening() { on "$1" ss -Hltn 'sport = :80' | grep -q .; }
 
+# _lab_carriers NS:DEV...: each link has carrier within 5 s.
+_lab_carriers() {
+	local r
+	for r in "$@"; do
+		lab_wait 5 _lab_carrier "${r%:*}" "${r#*:}" ||
+			{ lab_fail "lab: ${r%:*} ${r#*:} has no carrier"; return 1; }
+	done
+}
+
+# _lab_httpds: the HTTP servers of rs1 and rs2 started and listening.
+_lab_httpds() {
+	local r
+	for r in rs1 rs2; do
+		: >"$LAB_TMP/httpd-$r.log"
+		lab_bg "httpd-$r" "$LAB_TMP/httpd-$r.err" $r "$LAB_PY" "$LAB_DIR/httpd.py" $r 80 "$LAB_TMP/httpd-$r.log"
+	done
+	for r in rs1 rs2; do
+		lab_wait 10 _lab_listening $r ||
+			{ lab_fail "lab: the HTTP server of $r does not listen"; return 1; }
+	done
+}
+
 # lab_build: the whole lab, HTTP servers answering and the director in
 # place. Sets and exports LAB_ID, LAB_TMP, LAB_BPFFS, LAB_DIRECTOR.
 lab_build() {
@@ -224,19 +246,8 @@ lab_build() {
 		ip -n "$(lab_ns $r)" route add default via $GW4 dev eth0 || return 1
 		ip -n "$(lab_ns $r)" -6 route add default via $GW6 dev eth0 || return 1
 	done
-	for r in client:eth0 client:eth1 dir:eth0 rs1:eth0 rs1:eth1 rs2:eth0 rs2:eth1; do
-		lab_wait 5 _lab_carrier "${r%:*}" "${r#*:}" ||
-			{ lab_fail "lab: ${r%:*} ${r#*:} has no carrier"; return 1; }
-	done
-
-	for r in rs1 rs2; do
-		: >"$LAB_TMP/httpd-$r.log"
-		lab_bg "httpd-$r" "$LAB_TMP/httpd-$r.err" $r "$LAB_PY" "$LAB_DIR/httpd.py" $r 80 "$LAB_TMP/httpd-$r.log"
-	done
-	for r in rs1 rs2; do
-		lab_wait 10 _lab_listening $r ||
-			{ lab_fail "lab: the HTTP server of $r does not listen"; return 1; }
-	done
+	_lab_carriers client:eth0 client:eth1 dir:eth0 rs1:eth0 rs1:eth1 rs2:eth0 rs2:eth1 || return 1
+	_lab_httpds || return 1
 	lab_director_up || return 1
 	lab_log "built lab lvip-lab-$LAB_ID-* (director: $LAB_DIRECTOR_DESC)"
 }

@@ -135,19 +135,8 @@ tun_build() {
 	_lab_up rs1 eth0 fe80::11 $TUN_RS1_4/24 $TUN_RS1_6/64 &&
 	_lab_up rs2 eth0 fe80::12 $TUN_RS2_4/24 $TUN_RS2_6/64 || return 1
 	_tun_routes || { lab_fail "lab: routes"; return 1; }
-	for r in client:eth0 dir:eth0 rs1:eth0 rs2:eth0 router:c0 router:d0 router:br0; do
-		lab_wait 5 _lab_carrier "${r%:*}" "${r#*:}" ||
-			{ lab_fail "lab: ${r%:*} ${r#*:} has no carrier"; return 1; }
-	done
-
-	for r in rs1 rs2; do
-		: >"$LAB_TMP/httpd-$r.log"
-		lab_bg "httpd-$r" "$LAB_TMP/httpd-$r.err" $r "$LAB_PY" "$LAB_DIR/httpd.py" $r 80 "$LAB_TMP/httpd-$r.log"
-	done
-	for r in rs1 rs2; do
-		lab_wait 10 _lab_listening $r ||
-			{ lab_fail "lab: the HTTP server of $r does not listen"; return 1; }
-	done
+	_lab_carriers client:eth0 dir:eth0 rs1:eth0 rs2:eth0 router:c0 router:d0 router:br0 || return 1
+	_lab_httpds || return 1
 	tun_director_load || return 1
 	lab_log "built the LVS-TUN lab lvip-lab-$LAB_ID-*"
 }

@@ -62,16 +62,8 @@ static void die(const char *msg)
 
 static void add_taddr(const char *s, int local, int peer_ipip, int peer_gre)
 {
-	struct oracle_taddr *a = &tunnels.addr[tunnels.n++];
-
-	a->v6 = strchr(s, ':') != NULL;
-	if (a->v6)
-		frame_addr6(s, a->a);
-	else
-		frame_addr4(s, a->a);
-	a->local = local;
-	a->peer[ORACLE_TUN_IPIP] = peer_ipip;
-	a->peer[ORACLE_TUN_GRE] = peer_gre;
+	if (oracle_tunnels_add(&tunnels, s, local, peer_ipip, 0, peer_gre))
+		die("a tunnel address the oracle cannot take");
 }
 
 /* The tunnels test_datapath configures (fixtures.h): all enabled, GRE from
