@@ -267,6 +267,7 @@ dry run: nothing changed, 2 change(s)" "$output" "plan of the saved file"
 	# answers there unless lvip's XDP program is on it.
 	ip -n "$RS" link add veth7 type veth peer name veth8 netns "$PEER"
 	ip -n "$RS" link set veth7 up
+	ip -n "$PEER" addr add 198.18.7.1/24 dev veth8 # arping's source
 	ip -n "$PEER" link set veth8 up
 	wait_until 5 xdp_on "$RS" veth7 || fail "veth7 not attached: $(cat "$log")"
 	assert_eq "$(xdp_prog_id "$RS" veth0)" "$(xdp_prog_id "$RS" veth7)" "lvip's XDP program on veth7"
