@@ -263,13 +263,20 @@ dry run: nothing changed, 2 change(s)" "$output" "plan of the saved file"
 	printf 'interface veth*\nvip %s\n' "$VIP4" >"$conf"
 	bg_start pid ip netns exec "$RS" "$LVIP" --pin-dir "$PIN" watch -f "$conf" 2>"$log"
 	wait_until 10 lo_has "$RS" "$VIP4/32" || fail "watch did not apply: $(cat "$log")"
-	ip -n "$RS" link add veth7 type veth peer name veth8
+	# veth8 in the peer: ARP for the VIP asked on veth7, which the kernel
+	# answers there unless lvip's XDP program is on it.
+	ip -n "$RS" link add veth7 type veth peer name veth8 netns "$PEER"
 	ip -n "$RS" link set veth7 up
-	wait_until 5 test "$(xdp_prog_id "$RS" veth7)" -gt 0 || fail "veth7 not attached: $(cat "$log")"
+	ip -n "$PEER" addr add 198.18.7.1/24 dev veth8 # arping's source
+	ip -n "$PEER" link set veth8 up
+	wait_until 5 xdp_on "$RS" veth7 || fail "veth7 not attached: $(cat "$log")"
+	assert_eq "$(xdp_prog_id "$RS" veth0)" "$(xdp_prog_id "$RS" veth7)" "lvip's XDP program on veth7"
+	wait_until 5 link_has_carrier "$RS" veth7 || fail "veth7 has no carrier"
 	if grep -q "attach veth2" "$log"; then
 		fail "watch logged an attach of veth2, which it refused: $(cat "$log")"
 	fi
 	no_arp_reply "$VIP4"
+	no_arp_reply "$VIP4" veth8
 }
 
 # ---------------------------------------------------------------- watch

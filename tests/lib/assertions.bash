@@ -89,10 +89,11 @@ pinned_prog_id() {
 
 # ---------------------------------------------------------------- the wire
 
-# no_arp_reply ADDR: ARP requests for ADDR from the peer get no reply.
+# no_arp_reply ADDR [DEV]: ARP requests for ADDR from the peer's DEV
+# (veth1 by default) get no reply.
 no_arp_reply() {
 	local tx rx
-	read -r tx rx < <(arp_probe "$1" 3)
+	read -r tx rx < <(arp_probe "$1" 3 "${2:-veth1}")
 	[ "$tx" -ge 1 ] && [ "$rx" -eq 0 ] && return 0
 	fail "ARP for $1: $tx sent, $rx answered (expected none answered)"
 }

@@ -362,6 +362,13 @@ ids = [i for i in ids if i]
 print(ids[0] if ids else 0)'
 }
 
+# xdp_on NS DEV: DEV carries an XDP program. A command of its own, so that
+# wait_until re-reads the kernel each try ('wait_until 5 test "$(xdp_prog_id
+# ...)" -gt 0' would judge, again and again, the one id read before it ran).
+xdp_on() {
+	[ "$(xdp_prog_id "$1" "$2")" -gt 0 ]
+}
+
 # tc_egress_ids NS DEV: ids of the BPF programs on DEV's egress: on tcx (in
 # the order they run, before any filter) and in its clsact filters.
 tc_egress_ids() {
@@ -406,11 +413,12 @@ lo_count() {
 
 # ---------------------------------------------------------------- the wire
 
-# arp_probe ADDR [COUNT]: from the peer, COUNT ARP requests for ADDR on
-# veth1 (at most COUNT seconds). Prints "transmitted received".
+# arp_probe ADDR [COUNT [DEV]]: from the peer, COUNT ARP requests for ADDR
+# on DEV, veth1 by default (at most COUNT seconds). Prints "transmitted
+# received".
 arp_probe() {
-	local addr=$1 n=${2:-3} out
-	out=$(peer timeout 20 arping -c "$n" -w "$n" -i veth1 "$addr" 2>&1) || true
+	local addr=$1 n=${2:-3} dev=${3:-veth1} out
+	out=$(peer timeout 20 arping -c "$n" -w "$n" -i "$dev" "$addr" 2>&1) || true
 	printf '%s\n' "$out" | awk '
 		/packets transmitted/ { t = $1; r = $4 }
 		END { print (t == "" ? -1 : t), (r == "" ? -1 : r) }'
