@@ -174,15 +174,15 @@ static __always_inline int tun_claim4(struct cursor *c, struct iphdr *ip, struct
 	__u16 frag = bpf_ntohs(ip->frag_off) & IP_MF_OFFSET;
 	struct lvip_tunaddr_key dst;
 
+	t->l3 = ip;
 	t->payload = (void *)ip + ip->ihl * 4;
 	t->proto = ip->protocol;
+	t->frag = frag != 0;
+	t->ce = (ip->tos & ECN_MASK) == ECN_CE;
 	if (!tun_enabled(c, t, (frag & IP_OFFSET) != 0))
 		return 0;
 	if (!local4(&ip->daddr, &dst))
 		return 0;
-	t->l3 = ip;
-	t->frag = frag != 0;
-	t->ce = (ip->tos & ECN_MASK) == ECN_CE;
 	t->src = &ip->saddr;
 	t->v6 = 0;
 	return 1;
@@ -203,9 +203,11 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 	struct lvip_tunaddr_key dst;
 	int later = 0;
 
+	t->l3 = ip6;
 	t->payload = fh;
 	t->proto = ip6->nexthdr;
 	t->frag = 0;
+	t->ce = ((((__u8 *)ip6)[1] >> 4) & ECN_MASK) == ECN_CE;
 	if (t->proto == IPPROTO_FRAG_) {
 		if ((void *)(fh + 1) > c->end || !tun_proto(fh->nexthdr))
 			return 0;
@@ -220,8 +222,6 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 		return 0;
 	if (!local6(&ip6->daddr, &dst))
 		return 0;
-	t->l3 = ip6;
-	t->ce = ((((__u8 *)ip6)[1] >> 4) & ECN_MASK) == ECN_CE;
 	t->src = &ip6->saddr;
 	t->v6 = 1;
 	return 1;
