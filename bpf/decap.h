@@ -55,7 +55,7 @@ struct lvip_decap {
 
 /* The outer header of a tunnel packet addressed to this host. */
 struct tun_outer {
-	void *src;                   /* the outer source address, for the peer check */
+	struct lvip_tunaddr_key src; /* the outer source, for the peer check */
 	void *l3;                    /* the outer IP header */
 	void *payload;               /* after it (options, fragment header) */
 	__u16 flags;                 /* the type's lvip_tunnel flags */
@@ -63,7 +63,6 @@ struct tun_outer {
 	__u8 proto;                  /* 4, 41, 47 or 17 */
 	__u8 frag;                   /* an outer fragment */
 	__u8 ce;                     /* the outer ECN field is CE */
-	__u8 v6;                     /* the outer header is IPv6 */
 };
 
 static __always_inline int tun_proto(__u8 p)
@@ -183,8 +182,7 @@ static __always_inline int tun_claim4(struct cursor *c, struct iphdr *ip, struct
 		return 0;
 	if (!local4(&ip->daddr, &dst))
 		return 0;
-	t->src = &ip->saddr;
-	t->v6 = 0;
+	tunaddr_map4(&t->src, &ip->saddr);
 	return 1;
 }
 
@@ -222,25 +220,17 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 		return 0;
 	if (!local6(&ip6->daddr, &dst))
 		return 0;
-	t->src = &ip6->saddr;
-	t->v6 = 1;
+	__builtin_memcpy(t->src.addr, &ip6->saddr, sizeof(t->src.addr));
 	return 1;
 }
 
-/* The outer source is a peer of the type, if the type takes only peers
- * (the key is built only then). */
 static __always_inline int tun_peer_ok(const struct tun_outer *t)
 {
-	struct lvip_tunaddr_key k;
 	__u32 *v;
 
 	if (!(t->flags & LVIP_TUN_F_PEERS))
 		return 1;
-	if (t->v6)
-		__builtin_memcpy(k.addr, t->src, sizeof(k.addr));
-	else
-		tunaddr_map4(&k, t->src);
-	v = bpf_map_lookup_elem(&lvip_tunaddr, &k);
+	v = bpf_map_lookup_elem(&lvip_tunaddr, &t->src);
 	return v && (*v & LVIP_TUNADDR_PEER(t->type));
 }
 
