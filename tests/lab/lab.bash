@@ -382,10 +382,18 @@ lab_curl() {
 # lab_http_many N FAMILY: N GETs to the VIP of FAMILY (4 or 6) from the
 # client. Prints "rs1=N rs2=N failed=N".
 lab_http_many() {
-	local n=$1 url i body r1=0 r2=0 bad=0
+	local url
 	if [ "$2" = 6 ]; then url="http://[$VIP6]/"; else url="http://$VIP4/"; fi
+	lab_http_tally "$1" lab_curl "$url"
+}
+
+# lab_http_tally N CMD...: run CMD N times; each answer names the real
+# server that served it. Prints "rs1=N rs2=N failed=N".
+lab_http_tally() {
+	local n=$1 i body r1=0 r2=0 bad=0
+	shift
 	for (( i = 0; i < n; i++ )); do
-		body=$(lab_curl "$url" 2>/dev/null) || body=""
+		body=$("$@" 2>/dev/null) || body=""
 		case $body in
 		rs1) r1=$((r1 + 1)) ;;
 		rs2) r2=$((r2 + 1)) ;;

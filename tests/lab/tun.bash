@@ -234,16 +234,7 @@ tun_curl() {
 
 # tun_http N FAMILY: N GETs to the VIP of FAMILY. Prints "rs1=N rs2=N failed=N".
 tun_http() {
-	local n=$1 i body r1=0 r2=0 bad=0
-	for (( i = 0; i < n; i++ )); do
-		body=$(tun_curl "$2" 2>/dev/null) || body=""
-		case $body in
-		rs1) r1=$((r1 + 1)) ;;
-		rs2) r2=$((r2 + 1)) ;;
-		*) bad=$((bad + 1)) ;;
-		esac
-	done
-	echo "rs1=$r1 rs2=$r2 failed=$bad"
+	lab_http_tally "$1" tun_curl "$2"
 }
 
 # tun_ping FAMILY TOS [DF]: one echo request to the VIP with that TOS /
