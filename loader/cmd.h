@@ -70,6 +70,9 @@ struct opt_def {
 	unsigned add_needs;   /* ... and adds */
 };
 
+/* cmd_def.absent of the commands that need lvip loaded, for a missing pin dir. */
+#define CMD_NOT_LOADED "lvip is not loaded (no pin dir): run 'lvip attach IFACE...' first"
+
 struct cmd_def {
 	const char *name;     /* "attach", "vip add" */
 	const char *operands; /* for the usage line, NULL: none */

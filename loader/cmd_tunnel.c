@@ -343,8 +343,6 @@ static const struct opt_def opt_mss = {
 	.help = "clamp the MSS of SYN/SYN-ACK from a VIP: auto (from the MTU) or 536-65534",
 };
 
-#define TUN_ABSENT "lvip is not loaded (no pin dir): run 'lvip attach IFACE...' first"
-
 const struct cmd_def cmd_tunnel_add = {
 	.name = "tunnel add", .operands = "ipip|gue|gre",
 	.summary = "Decapsulate LVS-TUN packets of this type in XDP (no tunnel device, no\n"
@@ -353,7 +351,7 @@ const struct cmd_def cmd_tunnel_add = {
 		   "GUE variant 0 or 1; gre: GRE with an optional checksum. With --peer, only\n"
 		   "from those directors. Adding a type again replaces its settings.\n",
 	.opts = (const struct opt_def *const[]){ &opt_port, &opt_peer, &opt_mss, NULL },
-	.needs = NEED_LOCK | NEED_CHANGE | NEED_LOADED, .absent = TUN_ABSENT,
+	.needs = NEED_LOCK | NEED_CHANGE | NEED_LOADED, .absent = CMD_NOT_LOADED,
 	.absent_exit = EXIT_FAIL, .check = check_add, .run = run_add,
 };
 
@@ -361,7 +359,7 @@ const struct cmd_def cmd_tunnel_del = {
 	.name = "tunnel del", .operands = "TYPE...",
 	.summary = "Stop decapsulating these types (and forget their peers). A type that is\n"
 		   "not configured: nothing to do.\n",
-	.needs = NEED_LOCK | NEED_CHANGE | NEED_LOADED, .absent = TUN_ABSENT,
+	.needs = NEED_LOCK | NEED_CHANGE | NEED_LOADED, .absent = CMD_NOT_LOADED,
 	.absent_exit = EXIT_FAIL, .check = check_del, .run = run_del,
 };
 

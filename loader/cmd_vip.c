@@ -313,7 +313,6 @@ static const struct opt_def opt_keep_lo = {
 };
 
 #define VIP_CHANGE (NEED_LOCK | NEED_CHANGE | NEED_LOADED)
-#define VIP_ABSENT "lvip is not loaded (no pin dir): run 'lvip attach IFACE...' first"
 
 const struct cmd_def cmd_vip_add = {
 	.name = "vip add", .operands = "ADDR...",
@@ -323,7 +322,7 @@ const struct cmd_def cmd_vip_add = {
 		   "addresses (on any interface but lo) and the network, broadcast or\n"
 		   "subnet-router anycast address of a connected subnet.\n",
 	.opts = (const struct opt_def *const[]){ &opt_no_lo, NULL },
-	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.needs = VIP_CHANGE, .absent = CMD_NOT_LOADED, .absent_exit = EXIT_FAIL,
 	.check = check_vips, .run = run_add,
 };
 
@@ -332,7 +331,7 @@ const struct cmd_def cmd_vip_del = {
 	.summary = "Take ADDR off lo (only if lvip put it there; --keep-lo keeps it), then out\n"
 		   "of the map. Not a VIP: nothing to do.\n",
 	.opts = (const struct opt_def *const[]){ &opt_keep_lo, NULL },
-	.needs = VIP_CHANGE, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.needs = VIP_CHANGE, .absent = CMD_NOT_LOADED, .absent_exit = EXIT_FAIL,
 	.check = check_vips, .run = run_del,
 };
 
@@ -347,7 +346,7 @@ const struct cmd_def cmd_vip_release = {
 		   "pass, so the kernel answers; packets to it are still counted. Kept in the\n"
 		   "VIP map: survives restarts, apply and watch (allowed while watch runs).\n"
 		   "Not a VIP: exit 2, nothing changed.\n",
-	.needs = VIP_FLAG, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.needs = VIP_FLAG, .absent = CMD_NOT_LOADED, .absent_exit = EXIT_FAIL,
 	.check = check_vips, .run = run_release,
 };
 
@@ -355,7 +354,7 @@ const struct cmd_def cmd_vip_hide = {
 	.name = "vip hide", .operands = "ADDR...",
 	.summary = "Hide a released ADDR again (a real server): ARP/ND for it are dropped.\n"
 		   "Allowed while watch runs. Not a VIP: exit 2, nothing changed.\n",
-	.needs = VIP_FLAG, .absent = VIP_ABSENT, .absent_exit = EXIT_FAIL,
+	.needs = VIP_FLAG, .absent = CMD_NOT_LOADED, .absent_exit = EXIT_FAIL,
 	.check = check_vips, .run = run_hide,
 };
 
