@@ -55,7 +55,6 @@ struct lvip_decap {
 
 /* The outer header of a tunnel packet addressed to this host. */
 struct tun_outer {
-	struct lvip_tunaddr_key src; /* the outer source, for the peer check */
 	void *l3;                    /* the outer IP header */
 	void *payload;               /* after it (options, fragment header) */
 	__u16 flags;                 /* the type's lvip_tunnel flags */
@@ -63,6 +62,7 @@ struct tun_outer {
 	__u8 proto;                  /* 4, 41, 47 or 17 */
 	__u8 frag;                   /* an outer fragment */
 	__u8 ce;                     /* the outer ECN field is CE */
+	__u8 outer6;                 /* l3 is IPv6 */
 };
 
 static __always_inline int tun_proto(__u8 p)
@@ -84,12 +84,12 @@ static __always_inline int tun_pass(__u32 type, enum lvip_tun_reason r)
 	return LVIP_PASS;
 }
 
-static __always_inline void tunaddr_map4(struct lvip_tunaddr_key *k, const void *a4)
+static __always_inline void tunaddr_map4(struct lvip_tunaddr_key *k, __be32 a4)
 {
 	__builtin_memset(k->addr, 0, 10);
 	k->addr[10] = 0xff;
 	k->addr[11] = 0xff;
-	__builtin_memcpy(&k->addr[12], a4, 4);
+	__builtin_memcpy(&k->addr[12], &a4, 4);
 }
 
 static __always_inline int tunaddr_local(const struct lvip_tunaddr_key *k)
@@ -101,19 +101,19 @@ static __always_inline int tunaddr_local(const struct lvip_tunaddr_key *k)
 
 /* An IPv4 outer destination of this host: lvip_tunlocal's first addresses
  * (an inlined array lookup), else lvip_tunaddr. */
-static __always_inline int local4(const void *a4, struct lvip_tunaddr_key *k)
+static __always_inline int local4(__be32 a, struct lvip_tunaddr_key *k)
 {
-	__u32 zero = 0, i, a;
-	struct lvip_tunlocal *fast = bpf_map_lookup_elem(&lvip_tunlocal, &zero);
+	struct lvip_tunlocal *fast;
+	__u32 zero = 0, i;
 
-	__builtin_memcpy(&a, a4, 4);
+	fast = bpf_map_lookup_elem(&lvip_tunlocal, &zero);
 	if (fast) {
 #pragma unroll
 		for (i = 0; i < LVIP_TUNLOCAL4; i++)
 			if (i < fast->n4 && *(__u32 *)fast->a4[i] == a)
 				return 1;
 	}
-	tunaddr_map4(k, a4);
+	tunaddr_map4(k, a);
 	return tunaddr_local(k);
 }
 
@@ -174,16 +174,14 @@ static __always_inline int tun_claim4(struct cursor *c, struct iphdr *ip, struct
 	struct lvip_tunaddr_key dst;
 
 	t->l3 = ip;
+	t->outer6 = 0;
 	t->payload = (void *)ip + ip->ihl * 4;
 	t->proto = ip->protocol;
 	t->frag = frag != 0;
 	t->ce = (ip->tos & ECN_MASK) == ECN_CE;
 	if (!tun_enabled(c, t, (frag & IP_OFFSET) != 0))
 		return 0;
-	if (!local4(&ip->daddr, &dst))
-		return 0;
-	tunaddr_map4(&t->src, &ip->saddr);
-	return 1;
+	return local4(ip->daddr, &dst);
 }
 
 struct frag6_hdr {
@@ -202,6 +200,7 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 	int later = 0;
 
 	t->l3 = ip6;
+	t->outer6 = 1;
 	t->payload = fh;
 	t->proto = ip6->nexthdr;
 	t->frag = 0;
@@ -218,19 +217,22 @@ static __always_inline int tun_claim6(struct cursor *c, struct ipv6hdr *ip6, str
 	}
 	if (!tun_enabled(c, t, later))
 		return 0;
-	if (!local6(&ip6->daddr, &dst))
-		return 0;
-	__builtin_memcpy(t->src.addr, &ip6->saddr, sizeof(t->src.addr));
-	return 1;
+	return local6(&ip6->daddr, &dst);
 }
 
+/* The outer source's key is built only here: most setups list no peers. */
 static __always_inline int tun_peer_ok(const struct tun_outer *t)
 {
+	struct lvip_tunaddr_key src;
 	__u32 *v;
 
 	if (!(t->flags & LVIP_TUN_F_PEERS))
 		return 1;
-	v = bpf_map_lookup_elem(&lvip_tunaddr, &t->src);
+	if (t->outer6)
+		__builtin_memcpy(src.addr, &((struct ipv6hdr *)t->l3)->saddr, sizeof(src.addr));
+	else
+		tunaddr_map4(&src, ((struct iphdr *)t->l3)->saddr);
+	v = bpf_map_lookup_elem(&lvip_tunaddr, &src);
 	return v && (*v & LVIP_TUNADDR_PEER(t->type));
 }
 
@@ -312,7 +314,7 @@ static __always_inline int tun_inner(struct cursor *c, __u8 proto, struct lvip_d
 			return PARSE_TRUNC;
 		if (ip->version != 4 || ip->ihl < 5)
 			return PARSE_BAD;
-		d->vip = vip4_find(&ip->daddr);
+		d->vip = vip4_find(ip->daddr);
 		d->bytes = bpf_ntohs(ip->tot_len);
 		d->proto = bpf_htons(ETH_P_IP);
 		d->ce = (ip->tos & ECN_MASK) == 1 || (ip->tos & ECN_MASK) == 2;

@@ -15,18 +15,19 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /*
  * Strip the outer IP and tunnel headers (LVIP_DECAP): move the Ethernet
- * header and its VLAN tags forward by d->strip bytes, in place, the highest
- * 4-byte piece first (strip >= 20 > any piece: none overlaps itself), then
- * drop d->strip bytes from the front and write the inner EtherType. The
- * verdict made sure the inner IP header follows, so bpf_xdp_adjust_head
- * cannot fail; should it, the frame passes, counted malformed.
+ * addresses and VLAN tags forward by d->strip bytes, in place, as 4-byte
+ * words (strip >= 20 >= what is moved: nothing overlaps), then drop
+ * d->strip bytes from the front and write the inner EtherType. The verdict
+ * made sure the inner IP header follows, so bpf_xdp_adjust_head cannot
+ * fail; should it, the frame passes, counted malformed. Words, not bytes:
+ * a byte copy of the header is 40 instructions (make bench, decapsulation).
  */
 static __always_inline int xdp_decap(struct xdp_md *ctx, const struct lvip_decap *d,
 				     __u32 ifindex)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u32 tags = (__u32)(d->l2_len - 14) / 4, strip = d->strip;
-	struct l2 { __u8 b[LVIP_L2_MAX]; } *from = data, *to;
+	struct l2 { __u32 w[(LVIP_L2_MAX + 2) / 4]; } *from = data, *to;
 	__be16 *type;
 
 	if (tags > LVIP_VLAN_MAX || strip < 20 || strip > LVIP_STRIP_MAX)
@@ -36,10 +37,12 @@ static __always_inline int xdp_decap(struct xdp_md *ctx, const struct lvip_decap
 	if ((void *)(from + 1) > end || (void *)(to + 1) > end)
 		return tun_pass(d->type, LVIP_T_MALFORMED);
 	if (tags > 1)
-		__builtin_memcpy(&to->b[16], &from->b[16], 4);
+		to->w[4] = from->w[4];
 	if (tags > 0)
-		__builtin_memcpy(&to->b[12], &from->b[12], 4);
-	__builtin_memcpy(to->b, from->b, 12);
+		to->w[3] = from->w[3];
+	to->w[0] = from->w[0];
+	to->w[1] = from->w[1];
+	to->w[2] = from->w[2];
 	if (bpf_xdp_adjust_head(ctx, strip) < 0)
 		return tun_pass(d->type, LVIP_T_MALFORMED);
 	data = (void *)(long)ctx->data;

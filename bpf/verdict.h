@@ -59,11 +59,21 @@ static __always_inline void count_reason(__u32 ifindex, enum lvip_reason r)
 		slots[r]++;
 }
 
-static __always_inline struct lvip_vip_val *vip4_find(const void *addr)
+/* An IPv4 address in a packed header (ARP), as one word. */
+static __always_inline __be32 ip4_at(const void *p)
+{
+	__be32 a;
+
+	__builtin_memcpy(&a, p, sizeof(a));
+	return a;
+}
+
+/* By value: an IP header's address is then one load, not four bytes. */
+static __always_inline struct lvip_vip_val *vip4_find(__be32 addr)
 {
 	struct lvip_vip4 key;
 
-	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	__builtin_memcpy(key.addr, &addr, sizeof(key.addr));
 	return bpf_map_lookup_elem(&lvip_vip4, &key);
 }
 
@@ -163,7 +173,7 @@ static __always_inline int ingress_arp(struct cursor *c, __u32 ifindex)
 	 * would answer them. Replies (a director announcing) pass. */
 	if (arp->op != bpf_htons(ARPOP_REQUEST))
 		return LVIP_PASS;
-	vip = vip4_find(arp->tip);
+	vip = vip4_find(ip4_at(arp->tip));
 	if (!vip || vip_released(vip))
 		return LVIP_PASS;
 	mon_arp(c, arp, arp->tip, ifindex, LVIP_R_ARP_IN_DROPPED);
@@ -179,7 +189,7 @@ static __always_inline int ingress_ipv4(struct cursor *c, __u32 ifindex, struct 
 		return malformed(ifindex);
 	if (tun_proto(ip->protocol) && tun_claim4(c, ip, t))
 		return LVIP_TUNNEL;
-	vip = vip4_find(&ip->daddr);
+	vip = vip4_find(ip->daddr);
 	if (!vip)
 		return LVIP_PASS;
 	return vip_accept(vip, ifindex, bpf_ntohs(ip->tot_len));
@@ -268,7 +278,7 @@ static __always_inline int egress_arp(struct cursor *c, const struct __sk_buff *
 		return arp_pull(c, skb, rw);
 	if (res != PARSE_OK)
 		return LVIP_PASS;
-	vip = vip4_find(arp->sip);
+	vip = vip4_find(ip4_at(arp->sip));
 	if (!vip || vip_released(vip))
 		return LVIP_PASS;
 	if (arp->op != bpf_htons(ARPOP_REPLY) && arp->op != bpf_htons(ARPOP_REQUEST))
@@ -304,7 +314,7 @@ static __always_inline int egress_tcp(struct cursor *c, const struct __sk_buff *
 
 	if (!tcp_syn(c) || !mss_configured(&conf))
 		return LVIP_PASS;
-	if (!(v6 ? vip6_find(saddr) : vip4_find(saddr)))
+	if (!(v6 ? vip6_find(saddr) : vip4_find(ip4_at(saddr))))
 		return LVIP_PASS;
 	return mss_clamp(c, skb, &conf, v6, &rw->mss) ? LVIP_MSS : LVIP_PASS;
 }
