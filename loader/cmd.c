@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,12 +206,21 @@ int cmd_setup(struct cmd_ctx *c, unsigned needs)
 	return err;
 }
 
+int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...)
+{
+	char msg[2048]; /* lvip_err's own bound: a long line is cut where it was */
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lvip_err("%s: %s", c->cmd->name, msg);
+	return EXIT_USAGE;
+}
+
 int cmd_no_operands(struct cmd_ctx *c)
 {
-	if (!c->argc)
-		return 0;
-	lvip_err("%s: unexpected argument '%s'", c->cmd->name, c->argv[0]);
-	return EXIT_USAGE;
+	return c->argc ? cmd_usage(c, "unexpected argument '%s'", c->argv[0]) : 0;
 }
 
 void cmd_teardown(struct cmd_ctx *c)

@@ -87,6 +87,8 @@ struct cmd_def {
 
 int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status */
 void cmd_teardown(struct cmd_ctx *c);
+/* "COMMAND: message" as an error (lvip_err); returns EXIT_USAGE. */
+int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cmd_no_operands(struct cmd_ctx *c); /* a check: no operand allowed */
 int cmd_main(int argc, char **argv);
 

@@ -200,11 +200,8 @@ static int config_check(struct cmd_ctx *c)
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	c->have_cfg = true;
-	if (c->argc) {
-		lvip_err("%s: unexpected argument '%s' (the file is given with -f)", c->cmd->name,
-			 c->argv[0]);
-		return EXIT_USAGE;
-	}
+	if (c->argc)
+		return cmd_usage(c, "unexpected argument '%s' (the file is given with -f)", c->argv[0]);
 	return 0;
 }
 

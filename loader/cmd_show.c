@@ -274,18 +274,12 @@ static void sleep_seconds(__u32 secs)
 
 static int stats_check(struct cmd_ctx *c)
 {
-	if (c->o.json && c->o.prometheus) {
-		lvip_err("stats: --json and --prometheus exclude each other");
-		return EXIT_USAGE;
-	}
-	if (c->o.vip_series != UINT32_MAX && !c->o.prometheus) {
-		lvip_err("stats: --vip-series needs --prometheus");
-		return EXIT_USAGE;
-	}
-	if (c->o.count && !c->o.watch) {
-		lvip_err("stats: --count needs --watch");
-		return EXIT_USAGE;
-	}
+	if (c->o.json && c->o.prometheus)
+		return cmd_usage(c, "--json and --prometheus exclude each other");
+	if (c->o.vip_series != UINT32_MAX && !c->o.prometheus)
+		return cmd_usage(c, "--vip-series needs --prometheus");
+	if (c->o.count && !c->o.watch)
+		return cmd_usage(c, "--count needs --watch");
 	return cmd_no_operands(c);
 }
 

@@ -226,10 +226,8 @@ static int current_flags(struct cmd_ctx *c, __u32 *flags)
 		int err = vip_lookup(&c->s, &c->vips[i], &val);
 
 		vip_format(&c->vips[i], buf, sizeof(buf));
-		if (err == -ENOENT) {
-			lvip_err("%s: %s is not a VIP (run 'lvip vip add %s' first)", c->cmd->name, buf, buf);
-			return EXIT_USAGE;
-		}
+		if (err == -ENOENT)
+			return cmd_usage(c, "%s is not a VIP (run 'lvip vip add %s' first)", buf, buf);
 		if (err) {
 			lvip_err("%s: cannot read %s from the VIP map: %s", c->cmd->name, buf, strerror(-err));
 			return EXIT_FAIL;
