@@ -10,35 +10,6 @@
 #include "loader.h"
 #include "output.h"
 
-/* Resolve every name first: an unknown interface changes nothing. */
-static int resolve_all(const char *cmd, int n, char **names, __u32 **out)
-{
-	__u32 *idx;
-
-	if (n == 0) {
-		lvip_err("%s: name at least one interface", cmd);
-		return -EINVAL;
-	}
-	idx = calloc(n, sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		int err = iface_resolve(names[i], &idx[i]);
-
-		if (!err && !strcmp(names[i], "lo"))
-			err = -EPERM;
-		if (err) {
-			lvip_err("%s: %s '%s'", cmd,
-				 err == -EPERM ? "lvip hides VIPs on real interfaces, not on" :
-				 err == -EINVAL ? "invalid interface name" : "no such interface", names[i]);
-			free(idx);
-			return err;
-		}
-	}
-	*out = idx;
-	return 0;
-}
-
 static void attach_report(struct lvip_state *s, char **names, const __u32 *idx, int n,
 			  enum xdp_mode_req mode, const bool *added, const bool *was_observe)
 {
@@ -169,16 +140,28 @@ static int down_lo(struct lvip_state *s)
 	return err;
 }
 
-/* The interfaces, resolved before any state is touched. */
+/* The interfaces, resolved before any state is touched: an unknown
+ * interface changes nothing. */
 static int check_ifaces(struct cmd_ctx *c)
 {
-	if (c->o.all && c->argc) {
-		lvip_err("%s: --all takes no interface names", c->cmd->name);
-		return EXIT_USAGE;
-	}
 	if (c->o.all)
-		return 0;
-	return resolve_all(c->cmd->name, c->argc, c->argv, &c->ifindexes) ? EXIT_USAGE : 0;
+		return c->argc ? cmd_usage(c, "--all takes no interface names") : 0;
+	if (!c->argc)
+		return cmd_usage(c, "name at least one interface");
+	c->ifindexes = calloc(c->argc, sizeof(*c->ifindexes));
+	if (!c->ifindexes)
+		return EXIT_USAGE;
+	for (int i = 0; i < c->argc; i++) {
+		int err = iface_resolve(c->argv[i], &c->ifindexes[i]);
+
+		if (!err && !strcmp(c->argv[i], "lo"))
+			err = -EPERM;
+		if (err)
+			return cmd_usage(c, "%s '%s'", err == -EPERM ?
+					 "lvip hides VIPs on real interfaces, not on" : err == -EINVAL ?
+					 "invalid interface name" : "no such interface", c->argv[i]);
+	}
+	return 0;
 }
 
 static int attach_run(struct cmd_ctx *c)
