@@ -54,55 +54,6 @@ static int drop_repeats(struct vip_addr *v, int n)
 	return m;
 }
 
-/* One address: its syntax, then (own != NULL: add) the guards. */
-static int parse_one(const char *cmd, const char *arg, const struct addr_list *own,
-		     struct vip_addr *a)
-{
-	char buf[256];
-	const char *why;
-
-	if (!vip_parse(arg, a, &why) && own)
-		why = vip_guard(a, own, buf, sizeof(buf));
-	if (!why)
-		return 0;
-	lvip_err("%s: invalid VIP '%s': %s", cmd, arg, why);
-	return -EINVAL;
-}
-
-/* Parse every address first: one bad address and nothing is touched. An
- * address to add must not be the server's own nor a connected subnet's
- * special address (vip_guard). Returns how many distinct addresses are in
- * *out, -EINVAL (reported) or another -errno. */
-static int parse_vips(const char *cmd, int n, char **args, struct vip_addr **out)
-{
-	struct addr_list own = {};
-	bool guard = !strcmp(cmd, "vip add");
-	struct vip_addr *v;
-	int err = 0;
-
-	if (n == 0) {
-		lvip_err("%s: name at least one address", cmd);
-		return -EINVAL;
-	}
-	if (guard && (err = vip_guard_addrs(&own))) {
-		lvip_err("%s: cannot read the interface addresses: %s", cmd, strerror(-err));
-		return -EIO;
-	}
-	v = calloc(n, sizeof(*v));
-	err = v ? 0 : -ENOMEM;
-	for (int i = 0; !err && i < n; i++)
-		err = parse_one(cmd, args[i], guard ? &own : NULL, &v[i]);
-	addr_list_free(&own);
-	if (!err)
-		n = drop_repeats(v, n);
-	if (err || n < 0) {
-		free(v);
-		return err ? err : n;
-	}
-	*out = v;
-	return n;
-}
-
 static const char *add_outcome(const struct vip_step *st, bool no_lo)
 {
 	if (st->inserted)
@@ -168,11 +119,32 @@ static void warn_if_unattached(struct lvip_state *s)
 }
 
 
-/* The addresses, parsed (and for add guarded) before any state is touched. */
+/* The addresses, parsed before any state is touched: one bad address and
+ * nothing is touched. An address to add must not be the server's own nor a
+ * connected subnet's special address (vip_guard). */
 static int check_vips(struct cmd_ctx *c)
 {
-	c->nvips = parse_vips(c->cmd->name, c->argc, c->argv, &c->vips);
-	return c->nvips >= 0 ? 0 : c->nvips == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	struct addr_list own = {};
+	bool guard = c->cmd == &cmd_vip_add;
+	const char *why = NULL;
+	char buf[256];
+	int err, i;
+
+	if (!c->argc)
+		return cmd_usage(c, "name at least one address");
+	if (guard && (err = vip_guard_addrs(&own))) {
+		lvip_err("%s: cannot read the interface addresses: %s", c->cmd->name, strerror(-err));
+		return EXIT_FAIL;
+	}
+	c->vips = calloc(c->argc, sizeof(*c->vips));
+	for (i = 0; c->vips && !why && i < c->argc; i++)
+		if (!vip_parse(c->argv[i], &c->vips[i], &why) && guard)
+			why = vip_guard(&c->vips[i], &own, buf, sizeof(buf));
+	addr_list_free(&own);
+	if (why)
+		return cmd_usage(c, "invalid VIP '%s': %s", c->argv[i - 1], why);
+	c->nvips = c->vips ? drop_repeats(c->vips, c->argc) : -ENOMEM;
+	return c->nvips < 0 ? EXIT_FAIL : 0;
 }
 
 static int run_add(struct cmd_ctx *c)
