@@ -174,21 +174,12 @@ void tun_prometheus(const struct tun_view *v)
 
 /* ---- the command line ---- */
 
-static int tun_usage(struct cmd_ctx *c, const char *fmt, const char *arg)
-{
-	char msg[400];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	lvip_err("%s: %s", c->cmd->name, msg);
-	return EXIT_USAGE;
-}
-
 static int type_arg(struct cmd_ctx *c, const char *arg)
 {
 	int t = tun_type_parse(arg);
 
 	if (t < 0)
-		tun_usage(c, "unknown tunnel type '%s' (expected ipip, gue or gre)", arg);
+		cmd_usage(c, "unknown tunnel type '%s' (expected ipip, gue or gre)", arg);
 	return t;
 }
 
@@ -196,7 +187,6 @@ static int type_arg(struct cmd_ctx *c, const char *arg)
 static int check_peers(struct cmd_ctx *c)
 {
 	struct addr_list all = {};
-	char msg[320];
 	const char *why = NULL;
 	int err = c->o.peers.n ? nl_addr_dump(AF_UNSPEC, 0, &all) : 0;
 
@@ -207,12 +197,10 @@ static int check_peers(struct cmd_ctx *c)
 	for (size_t i = 0; !err && i < c->o.peers.n; i++) {
 		struct vip_addr a;
 
-		if (vip_parse(c->o.peers.v[i], &a, &why) || (why = tun_peer_guard(&a, &all))) {
-			snprintf(msg, sizeof(msg), "invalid --peer '%s': %s", c->o.peers.v[i], why);
-			err = tun_usage(c, "%s", msg);
-		} else if (tun_peer_add(&c->tun, &a)) {
+		if (vip_parse(c->o.peers.v[i], &a, &why) || (why = tun_peer_guard(&a, &all)))
+			err = cmd_usage(c, "invalid --peer '%s': %s", c->o.peers.v[i], why);
+		else if (tun_peer_add(&c->tun, &a))
 			err = EXIT_FAIL;
-		}
 	}
 	addr_list_free(&all);
 	return err;
@@ -221,17 +209,17 @@ static int check_peers(struct cmd_ctx *c)
 static int check_add(struct cmd_ctx *c)
 {
 	if (c->argc != 1)
-		return c->argc ? tun_usage(c, "unexpected argument '%s' (one type at a time)", c->argv[1]) :
-		       tun_usage(c, "name a tunnel type (ipip, gue or gre)%s", "");
+		return c->argc ? cmd_usage(c, "unexpected argument '%s' (one type at a time)", c->argv[1]) :
+		       cmd_usage(c, "name a tunnel type (ipip, gue or gre)");
 	c->tun_type = type_arg(c, c->argv[0]);
 	if (c->tun_type < 0)
 		return EXIT_USAGE;
 	if (c->tun_type == LVIP_TUN_GUE && !c->o.port)
-		return tun_usage(c, "gue needs --port (the UDP port the director sends to, 1-65535)%s", "");
+		return cmd_usage(c, "gue needs --port (the UDP port the director sends to, 1-65535)");
 	if (c->tun_type != LVIP_TUN_GUE && c->o.port)
-		return tun_usage(c, "--port is for gue only, not %s", c->argv[0]);
+		return cmd_usage(c, "--port is for gue only, not %s", c->argv[0]);
 	if (c->o.mss && tun_mss_parse(c->o.mss, &c->tun.mss))
-		return tun_usage(c, "--mss is auto or a number from 536 to 65534, not '%s'", c->o.mss);
+		return cmd_usage(c, "--mss is auto or a number from 536 to 65534, not '%s'", c->o.mss);
 	c->tun.enabled = true;
 	c->tun.port = (__u16)c->o.port;
 	return check_peers(c);
@@ -240,7 +228,7 @@ static int check_add(struct cmd_ctx *c)
 static int check_del(struct cmd_ctx *c)
 {
 	if (!c->argc)
-		return tun_usage(c, "name at least one tunnel type (ipip, gue or gre)%s", "");
+		return cmd_usage(c, "name at least one tunnel type (ipip, gue or gre)");
 	for (int i = 0; i < c->argc; i++) {
 		int t = type_arg(c, c->argv[i]);
 
