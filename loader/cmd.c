@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,14 @@ int cmd_no_operands(struct cmd_ctx *c)
 void cmd_teardown(struct cmd_ctx *c)
 {
 	state_close(&c->s);
+}
+
+volatile sig_atomic_t cmd_stop;
+
+void cmd_on_stop(int sig)
+{
+	(void)sig;
+	cmd_stop = 1;
 }
 
 /* ---- main ---- */

@@ -8,6 +8,8 @@
 #ifndef LVIP_CMD_H
 #define LVIP_CMD_H
 
+#include <signal.h>
+
 #include "config.h"
 
 /* What a command needs before it runs. */
@@ -91,6 +93,11 @@ void cmd_teardown(struct cmd_ctx *c);
 int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cmd_no_operands(struct cmd_ctx *c); /* a check: no operand allowed */
 int cmd_main(int argc, char **argv);
+
+/* Set by cmd_on_stop, the handler of the signals that end the commands
+ * that run until stopped (stats --watch, watch, monitor). */
+extern volatile sig_atomic_t cmd_stop;
+void cmd_on_stop(int sig);
 
 /* The commands' definitions (cmd_*.c). */
 extern const struct cmd_def cmd_attach, cmd_detach, cmd_down;

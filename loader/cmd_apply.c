@@ -20,8 +20,6 @@
 #include "output.h"
 #include "plan.h"
 
-static volatile sig_atomic_t watch_stop, watch_reload;
-
 /* ---- reading the file ---- */
 
 /* The first vip line that vip_guard refuses: "FILE:LINE: ...", -EINVAL;
@@ -92,13 +90,7 @@ static int load_config(const char *file, struct lvip_config *c)
 
 /* ---- watch ---- */
 
-static volatile sig_atomic_t watch_stop, watch_reload;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	watch_stop = 1;
-}
+static volatile sig_atomic_t watch_reload;
 
 static void on_hup(int sig)
 {
@@ -277,11 +269,11 @@ static int watch_run(struct cmd_ctx *c)
 		lvip_err("watch: cannot listen to rtnetlink: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	signal(SIGTERM, on_stop);
-	signal(SIGINT, on_stop);
+	signal(SIGTERM, cmd_on_stop);
+	signal(SIGINT, cmd_on_stop);
 	signal(SIGHUP, on_hup);
 	lvip_log("watch: following %s (pid %d)", c->o.file, (int)getpid());
-	for (bool first = true; !watch_stop; first = false) {
+	for (bool first = true; !cmd_stop; first = false) {
 		if (watch_reload) {
 			watch_reload = 0;
 			watch_reload_config(c->o.file, &c->cfg);

@@ -20,8 +20,6 @@
 #include "cmd.h"
 #include "output.h"
 
-static volatile sig_atomic_t stop_requested;
-
 struct monitor {
 	const struct lvip_state *s;
 	bool json;
@@ -30,17 +28,11 @@ struct monitor {
 	__s64 wall_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 };
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 /* SIGINT, SIGTERM, and SIGPIPE (the reader went away: lvip monitor | head)
  * end the loop, so that the flag is cleared on the way out. */
 static int catch_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+	struct sigaction sa = { .sa_handler = cmd_on_stop }; /* no SA_RESTART: poll returns */
 
 	sigemptyset(&sa.sa_mask);
 	return sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
@@ -172,7 +164,7 @@ static int listen_events(struct monitor *m, struct ring_buffer *rb)
 {
 	int n = 0;
 
-	while (!stop_requested && (!m->want || m->shown < m->want)) {
+	while (!cmd_stop && (!m->want || m->shown < m->want)) {
 		n = ring_buffer__poll(rb, 200);
 		if (n < 0 && n != -EINTR)
 			break;

@@ -13,14 +13,6 @@
 #include "output.h"
 #include "loader.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 struct iface_stats {
 	struct iface_info info;
 	struct lvip_counters c;
@@ -268,7 +260,7 @@ static void sleep_seconds(__u32 secs)
 {
 	struct timespec ts = { .tv_sec = secs };
 
-	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+	while (!cmd_stop && nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
 
@@ -289,9 +281,9 @@ static int stats_run(struct cmd_ctx *c)
 
 	if_cols_init();
 	out_exact(c->o.exact);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	for (__u32 i = 0; !err && !stop; i++) {
+	signal(SIGINT, cmd_on_stop);
+	signal(SIGTERM, cmd_on_stop);
+	for (__u32 i = 0; !err && !cmd_stop; i++) {
 		if (i && !c->o.json && !c->o.prometheus)
 			printf("\n--- %ld ---\n", (long)time(NULL));
 		err = stats_once(&c->s, &c->o);
