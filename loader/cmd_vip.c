@@ -63,48 +63,10 @@ static const char *add_outcome(const struct vip_step *st, bool no_lo)
 	return st->lo_added ? "already protected, added to lo" : "already protected";
 }
 
-static int vip_add(struct lvip_state *s, struct vip_addr *v, int n, bool no_lo)
+static const char *del_outcome(const struct vip_step *st)
 {
-	struct addr_list lo_addrs = {};
-	char buf[INET6_ADDRSTRLEN];
-	struct vip_undo u;
-	int err = lo_addr_dump(&lo_addrs);
-
-	if (!err)
-		err = vips_add(s, v, n, no_lo, &lo_addrs, &u);
-	if (!err) {
-		for (int i = 0; i < n; i++)
-			lvip_info("%s: %s", vip_format(&v[i], buf, sizeof(buf)), add_outcome(&u.st[i], no_lo));
-		vip_undo_free(&u);
-	}
-	addr_list_free(&lo_addrs);
-	return err;
-}
-
-static int vip_del(struct lvip_state *s, struct vip_addr *v, int n, bool keep_lo)
-{
-	struct addr_list lo_addrs = {};
-	char buf[INET6_ADDRSTRLEN];
-	struct vip_undo u;
-	int err = lo_addr_dump(&lo_addrs);
-
-	if (!err)
-		err = vips_del(s, v, n, keep_lo, &lo_addrs, &u);
-	for (int i = 0; !err && i < n; i++) {
-		const struct vip_step *st = &u.st[i];
-
-		vip_format(&v[i], buf, sizeof(buf));
-		if (!st->present) {
-			lvip_info("%s: not a VIP, nothing to do", buf);
-			continue;
-		}
-		lvip_info("%s: removed%s", buf, st->lo_removed ? " (and from lo)" : "");
-		vip_warn_exposed(st, keep_lo);
-	}
-	if (!err)
-		vip_undo_free(&u);
-	addr_list_free(&lo_addrs);
-	return err;
+	return !st->present ? "not a VIP, nothing to do" :
+	       st->lo_removed ? "removed (and from lo)" : "removed";
 }
 
 static void warn_if_unattached(struct lvip_state *s)
@@ -147,11 +109,29 @@ static int check_vips(struct cmd_ctx *c)
 	return c->nvips < 0 ? EXIT_FAIL : 0;
 }
 
-static int run_add(struct cmd_ctx *c)
+/* vip add or del, one line per address; then lvip_ifaddr and lvip_tunaddr
+ * follow the host's addresses again. */
+static int vip_change(struct cmd_ctx *c, bool add)
 {
-	int err = vip_add(&c->s, c->vips, c->nvips, c->o.no_lo);
+	struct addr_list lo_addrs = {};
+	char buf[INET6_ADDRSTRLEN];
+	struct vip_undo u;
+	int err = lo_addr_dump(&lo_addrs);
 
+	if (!err && add)
+		err = vips_add(&c->s, c->vips, c->nvips, c->o.no_lo, &lo_addrs, &u);
+	else if (!err)
+		err = vips_del(&c->s, c->vips, c->nvips, c->o.keep_lo, &lo_addrs, &u);
+	for (int i = 0; !err && i < c->nvips; i++) {
+		lvip_info("%s: %s", vip_format(&c->vips[i], buf, sizeof(buf)),
+			  add ? add_outcome(&u.st[i], c->o.no_lo) : del_outcome(&u.st[i]));
+		if (!add && u.st[i].present)
+			vip_warn_exposed(&u.st[i], c->o.keep_lo);
+	}
 	if (!err)
+		vip_undo_free(&u);
+	addr_list_free(&lo_addrs);
+	if (!err && add)
 		warn_if_unattached(&c->s);
 	if (!err)
 		ifaddr_refresh_all(&c->s);
@@ -160,15 +140,14 @@ static int run_add(struct cmd_ctx *c)
 	return err ? EXIT_FAIL : 0;
 }
 
+static int run_add(struct cmd_ctx *c)
+{
+	return vip_change(c, true);
+}
+
 static int run_del(struct cmd_ctx *c)
 {
-	int err = vip_del(&c->s, c->vips, c->nvips, c->o.keep_lo);
-
-	if (!err)
-		ifaddr_refresh_all(&c->s);
-	if (!err)
-		tunaddr_refresh(&c->s, NULL); /* a VIP on lo is not one of the host's addresses */
-	return err ? EXIT_FAIL : 0;
+	return vip_change(c, false);
 }
 
 static int run_list(struct cmd_ctx *c)
