@@ -44,17 +44,12 @@ static const struct opt_def opt_help = {
 
 /* ---- usage and help, from the tables ---- */
 
-static void opt_synopsis(const struct opt_def *o, FILE *f)
+static void cmd_synopsis(const struct cmd_def *c)
 {
-	fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
-		o->type == OPT_LIST ? "..." : "");
-}
-
-static void cmd_synopsis(const struct cmd_def *c, FILE *f)
-{
-	fprintf(f, "%s%s%s", c->name, c->operands ? " " : "", c->operands ? c->operands : "");
+	printf("%s%s%s", c->name, c->operands ? " " : "", c->operands ? c->operands : "");
 	for (const struct opt_def *const *o = c->opts; o && *o; o++)
-		opt_synopsis(*o, f);
+		printf(" [--%s%s%s]%s", (*o)->name, (*o)->arg ? " " : "", (*o)->arg ? (*o)->arg : "",
+		       (*o)->type == OPT_LIST ? "..." : "");
 }
 
 static void opt_help_line(const struct opt_def *o)
@@ -70,7 +65,7 @@ static void opt_help_line(const struct opt_def *o)
 static void cmd_help(const struct cmd_def *c)
 {
 	printf("Usage: lvip ");
-	cmd_synopsis(c, stdout);
+	cmd_synopsis(c);
 	printf("\n\n%s\nOptions:\n", c->summary);
 	for (const struct opt_def *const *o = c->opts; o && *o; o++)
 		opt_help_line(*o);
@@ -85,7 +80,7 @@ static void main_help(void)
 	       "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		printf("  ");
-		cmd_synopsis(commands[i], stdout);
+		cmd_synopsis(commands[i]);
 		printf("\n");
 	}
 	printf("\nOptions:\n"
@@ -165,13 +160,6 @@ static int parse_opts(const struct cmd_def *c, int argc, char **argv, struct cmd
 
 /* ---- setting the state up ---- */
 
-static int not_loaded(const struct cmd_ctx *c)
-{
-	lvip_err("%s: lvip is not loaded in %s: run 'lvip attach IFACE...' first", c->cmd->name,
-		 c->pin_dir);
-	return EXIT_FAIL;
-}
-
 static int setup_locked(struct cmd_ctx *c, unsigned needs)
 {
 	bool replaced;
@@ -202,8 +190,11 @@ int cmd_setup(struct cmd_ctx *c, unsigned needs)
 		err = setup_locked(c, needs);
 	else if ((needs & NEED_READ) && pindir_exists(&c->s))
 		err = state_open(&c->s) ? EXIT_FAIL : 0;
-	if (!err && (needs & NEED_LOADED) && !state_loaded(&c->s))
-		err = not_loaded(c);
+	if (!err && (needs & NEED_LOADED) && !state_loaded(&c->s)) {
+		lvip_err("%s: lvip is not loaded in %s: run 'lvip attach IFACE...' first", c->cmd->name,
+			 c->pin_dir);
+		err = EXIT_FAIL;
+	}
 	return err;
 }
 
@@ -222,11 +213,6 @@ int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...)
 int cmd_no_operands(struct cmd_ctx *c)
 {
 	return c->argc ? cmd_usage(c, "unexpected argument '%s'", c->argv[0]) : 0;
-}
-
-void cmd_teardown(struct cmd_ctx *c)
-{
-	state_close(&c->s);
 }
 
 volatile sig_atomic_t cmd_stop;
@@ -348,7 +334,7 @@ static int run_command(const char *pin_dir, int argc, char **argv)
 		ret = cmd_setup(&c, needs);
 	if (!ret)
 		ret = c.cmd->run(&c);
-	cmd_teardown(&c);
+	state_close(&c.s);
 	free(c.ifindexes);
 	free(c.vips);
 	free(c.tun.peers);

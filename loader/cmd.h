@@ -87,8 +87,7 @@ struct cmd_def {
 	int (*run)(struct cmd_ctx *c);   /* 0 or an exit status */
 };
 
-int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status */
-void cmd_teardown(struct cmd_ctx *c);
+int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status; state_close(&c->s) ends it */
 /* "COMMAND: message" as an error (lvip_err); returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cmd_no_operands(struct cmd_ctx *c); /* a check: no operand allowed */

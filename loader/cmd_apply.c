@@ -161,7 +161,7 @@ static int watch_claim(struct cmd_ctx *c)
 
 	if (!err)
 		err = pindir_watch_claim(&c->s) ? EXIT_FAIL : 0;
-	cmd_teardown(c);
+	state_close(&c->s);
 	return err;
 }
 
@@ -243,7 +243,7 @@ static int watch_pass(struct cmd_ctx *c, bool first, const struct vip_addr *know
 
 	if (!err)
 		err = reconcile(c, &c->cfg, false, false, first, &p) ? EXIT_FAIL : 0;
-	cmd_teardown(c);
+	state_close(&c->s);
 	if (p.upgraded)
 		lvip_log("watch: %s", load_note(p.stale));
 	if (!err) {
