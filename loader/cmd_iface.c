@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_iface.c - lvip attach, lvip detach, lvip down. */
 #include <errno.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,16 +76,15 @@ static void warn_if_vips(struct lvip_state *s, const char *where)
 
 static int detach_list(struct lvip_state *s, char **names, const __u32 *idx, size_t n)
 {
-	char name[IF_NAMESIZE], buf[LVIP_NAME_ESC];
+	char label[LVIP_NAME_ESC];
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *raw = names ? names[i] : if_indextoname(idx[i], name) ? name : "(gone)";
-		const char *label = name_escape(raw, buf, sizeof(buf));
 		struct iface_info info;
 		int e;
 
-		iface_inspect(s, idx[i], &info);
+		iface_inspect(s, idx[i], &info); /* a name for --all: "(gone)" if it is gone */
+		name_escape(names ? names[i] : info.name, label, sizeof(label));
 		if (!info.link_pinned && !info.tcx_pinned && !info.tc_prog_id && names) {
 			lvip_info("%s: not attached, nothing to do", label);
 			continue;
