@@ -258,23 +258,19 @@ static int run_add(struct cmd_ctx *c)
 	const char *name = lvip_tun_names[c->tun_type];
 	char words[TUN_WORDS_MAX];
 	struct tun_set cur, want;
-	bool was;
+	bool same;
 	int rc;
 
 	if (tun_read(&c->s, &cur))
 		return lvip_err("%s: cannot read the tunnel maps", c->cmd->name), EXIT_FAIL;
-	was = cur.t[c->tun_type].enabled;
+	same = tun_conf_equal(&cur.t[c->tun_type], &c->tun);
 	want = cur; /* shares cur's peers but for the type's own: freed with cur */
 	want.t[c->tun_type] = c->tun;
-	if (tun_conf_equal(&cur.t[c->tun_type], &c->tun))
-		rc = tunaddr_refresh(&c->s, NULL) ? EXIT_FAIL : 0;
-	else
-		rc = write_set(c, &want);
+	rc = !same ? write_set(c, &want) : tunaddr_refresh(&c->s, NULL) ? EXIT_FAIL : 0;
 	tun_conf_words(&c->tun, false, words, sizeof(words));
 	if (!rc)
-		lvip_info("%s: %s%s%s%s", name, tun_conf_equal(&cur.t[c->tun_type], &c->tun) ?
-			  "unchanged" : was ? "updated" : "added", *words ? " (" : "", words,
-			  *words ? ")" : "");
+		lvip_info("%s: %s%s%s%s", name, same ? "unchanged" : cur.t[c->tun_type].enabled ?
+			  "updated" : "added", *words ? " (" : "", words, *words ? ")" : "");
 	tun_set_free(&cur);
 	return rc;
 }
