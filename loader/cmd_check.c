@@ -3,8 +3,6 @@
  * cmd_check.c - lvip check, the doctor: is every VIP hidden everywhere?
  * Exit 0 when nothing is exposed, 1 otherwise, one line per finding.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>

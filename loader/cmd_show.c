@@ -2,7 +2,6 @@
 /* cmd_show.c - lvip stats. */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

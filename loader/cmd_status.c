@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cmd_status.c - lvip status. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cmd.h"
 #include "output.h"

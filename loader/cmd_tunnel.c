@@ -3,7 +3,6 @@
  * cmd_tunnel.c - lvip tunnel add | del | list, and the tunnels as status,
  * stats (text, JSON, Prometheus), save and the plan of apply show them.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
