@@ -33,24 +33,20 @@ static int vip_at_cmp(const void *pa, const void *pb)
 static int drop_repeats(struct vip_addr *v, int n)
 {
 	struct vip_at *s = calloc(n, sizeof(*s));
-	bool *keep = calloc(n, sizeof(*keep));
 	int m = 0;
 
-	if (!s || !keep) {
-		free(s);
-		free(keep);
+	if (!s)
 		return -ENOMEM;
-	}
 	for (int i = 0; i < n; i++)
 		s[i] = (struct vip_at){ v[i], i };
 	qsort(s, n, sizeof(*s), vip_at_cmp);
+	for (int i = 1; i < n; i++)
+		if (vip_equal(&s[i].a, &s[i - 1].a))
+			v[s[i].i].family = AF_UNSPEC; /* a repeat: dropped below */
 	for (int i = 0; i < n; i++)
-		keep[s[i].i] = i == 0 || !vip_equal(&s[i].a, &s[i - 1].a);
-	for (int i = 0; i < n; i++)
-		if (keep[i])
+		if (v[i].family != AF_UNSPEC)
 			v[m++] = v[i];
 	free(s);
-	free(keep);
 	return m;
 }
 
