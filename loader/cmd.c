@@ -198,6 +198,22 @@ int cmd_setup(struct cmd_ctx *c, unsigned needs)
 	return err;
 }
 
+int inspect_attached(struct lvip_state *s, struct iface_info **out, size_t *n)
+{
+	__u32 *idx = NULL;
+	int err = iface_list(s, &idx, n);
+
+	*out = NULL;
+	if (!err && *n && !(*out = calloc(*n, sizeof(**out))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < *n; i++)
+		iface_inspect(s, idx[i], &(*out)[i]);
+	free(idx);
+	if (err)
+		*n = 0;
+	return err;
+}
+
 int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...)
 {
 	char msg[2048]; /* lvip_err's own bound: a long line is cut where it was */

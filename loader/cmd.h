@@ -88,6 +88,9 @@ struct cmd_def {
 };
 
 int cmd_setup(struct cmd_ctx *c, unsigned needs); /* 0 or an exit status; state_close(&c->s) ends it */
+/* Every interface lvip knows (iface_list), inspected: *out (free it), *n.
+ * 0, or -errno with *n 0. */
+int inspect_attached(struct lvip_state *s, struct iface_info **out, size_t *n);
 /* "COMMAND: message" as an error (lvip_err); returns EXIT_USAGE. */
 int cmd_usage(const struct cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cmd_no_operands(struct cmd_ctx *c); /* a check: no operand allowed */

@@ -260,23 +260,18 @@ static void link_defunct(struct findings *fs, const char *kind, __u32 ifindex)
 
 static void check_gone_links(struct lvip_state *s, struct findings *fs)
 {
-	__u32 *idx = NULL;
+	struct iface_info *f = NULL;
 	size_t n = 0;
 
-	if (!state_any(s) || iface_list(s, &idx, &n))
+	if (!state_any(s) || inspect_attached(s, &f, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
-		struct iface_info info;
-
-		iface_inspect(s, idx[i], &info);
-		if (if_indextoname(idx[i], info.name))
-			continue;
-		if (info.link_pinned && !info.link_alive)
-			link_defunct(fs, "XDP", idx[i]);
-		if (info.tcx_pinned && !info.tcx_alive)
-			link_defunct(fs, "tcx egress", idx[i]);
+		if (f[i].gone && f[i].link_pinned && !f[i].link_alive)
+			link_defunct(fs, "XDP", f[i].ifindex);
+		if (f[i].gone && f[i].tcx_pinned && !f[i].tcx_alive)
+			link_defunct(fs, "tcx egress", f[i].ifindex);
 	}
-	free(idx);
+	free(f);
 }
 
 static const char *const arp_keys[] = { "arp_ignore", "arp_announce" };

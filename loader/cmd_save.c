@@ -41,29 +41,28 @@ static const char *mode_word(__u8 xdp_mode)
 /* One line per interface; how many interface lines were written. */
 static size_t save_ifaces(struct lvip_state *s)
 {
+	struct iface_info *fs = NULL;
 	char e[LVIP_NAME_ESC];
-	__u32 *idx = NULL;
 	size_t n = 0, written = 0;
 
-	if (iface_list(s, &idx, &n))
+	if (inspect_attached(s, &fs, &n))
 		lvip_warn("save: cannot list the attached interfaces");
 	for (size_t i = 0; i < n; i++) {
-		struct iface_info f;
+		const struct iface_info *f = &fs[i];
 
-		iface_inspect(s, idx[i], &f);
-		if (f.gone) {
-			printf("# interface %u is gone: not saved\n", idx[i]);
-		} else if (!name_writable(f.name)) {
+		if (f->gone) {
+			printf("# interface %u is gone: not saved\n", f->ifindex);
+		} else if (!name_writable(f->name)) {
 			printf("# interface '%s' (ifindex %u): its name cannot be written in a config "
-			       "file: not saved\n", name_escape(f.name, e, sizeof(e)), idx[i]);
+			       "file: not saved\n", name_escape(f->name, e, sizeof(e)), f->ifindex);
 			lvip_warn("save: interface '%s' not saved: its name cannot be written in a "
 				  "config file", e);
 		} else {
-			printf("interface %s%s%s\n", f.name, mode_word(f.xdp_mode), f.observe ? " observe" : "");
+			printf("interface %s%s%s\n", f->name, mode_word(f->xdp_mode), f->observe ? " observe" : "");
 			written++;
 		}
 	}
-	free(idx);
+	free(fs);
 	return written;
 }
 

@@ -12,16 +12,12 @@
 #include "output.h"
 #include "loader.h"
 
-struct iface_stats {
-	struct iface_info info;
-	struct lvip_counters c;
-};
-
 struct snapshot {
 	struct lvip_counters global;
 	struct vip_view vips;
 	struct tun_view tuns;
-	struct iface_stats *ifs;
+	struct iface_info *ifs;
+	struct lvip_counters *ifc; /* the counters of ifs[i] */
 	size_t nifs;
 };
 
@@ -30,14 +26,14 @@ static void snapshot_free(struct snapshot *sn)
 	vip_view_free(&sn->vips);
 	tun_view_free(&sn->tuns);
 	free(sn->ifs);
+	free(sn->ifc);
 	memset(sn, 0, sizeof(*sn));
 }
 
 static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 {
 	struct ifc_maps ifc = state_ifc(s);
-	__u32 zero = 0, *idx = NULL;
-	size_t n = 0;
+	__u32 zero = 0;
 	int err;
 
 	memset(sn, 0, sizeof(*sn));
@@ -47,15 +43,11 @@ static int snapshot_take(struct lvip_state *s, struct snapshot *sn)
 	if (!err)
 		err = tun_view_load(s, &sn->tuns);
 	if (!err)
-		err = iface_list(s, &idx, &n);
-	if (!err && n && !(sn->ifs = calloc(n, sizeof(*sn->ifs))))
+		err = inspect_attached(s, &sn->ifs, &sn->nifs);
+	if (!err && sn->nifs && !(sn->ifc = calloc(sn->nifs, sizeof(*sn->ifc))))
 		err = -ENOMEM;
-	for (size_t i = 0; !err && i < n; i++) {
-		iface_inspect(s, idx[i], &sn->ifs[i].info);
-		ifc_read(&ifc, idx[i], &sn->ifs[i].c);
-		sn->nifs++;
-	}
-	free(idx);
+	for (size_t i = 0; !err && i < sn->nifs; i++)
+		ifc_read(&ifc, sn->ifs[i].ifindex, &sn->ifc[i]);
 	if (err)
 		snapshot_free(sn);
 	return err;
@@ -81,14 +73,14 @@ static void if_cols_init(void)
 						  COL_COUNT };
 }
 
-static void iface_row(const struct iface_stats *f)
+static void iface_row(const struct iface_info *f, const struct lvip_counters *counters)
 {
-	const __u64 *c = (const __u64 *)&f->c;
+	const __u64 *c = (const __u64 *)counters;
 	char name[LVIP_NAME_ESC];
 	struct cell cells[IF_COLS + LVIP_R_MAX] = {
-		{ name_escape(f->info.name, name, sizeof(name)), 0 },
-		{ NULL, f->info.ifindex },
-		{ enforcement_name(f->info.observe), 0 },
+		{ name_escape(f->name, name, sizeof(name)), 0 },
+		{ NULL, f->ifindex },
+		{ enforcement_name(f->observe), 0 },
 	};
 
 	for (int r = 0; r < LVIP_R_MAX; r++)
@@ -97,9 +89,9 @@ static void iface_row(const struct iface_stats *f)
 	if (out_is_json()) {
 		out_open(NULL);
 		out_json_str("name", cells[0].s);
-		out_u64("ifindex", NULL, f->info.ifindex);
+		out_u64("ifindex", NULL, f->ifindex);
 		out_json_str("mode", cells[2].s);
-		reasons_show("reasons", &f->c);
+		reasons_show("reasons", counters);
 		out_close();
 		return;
 	}
@@ -116,7 +108,7 @@ static void stats_show(const struct snapshot *sn)
 	out_open_array("interfaces");
 	out_header(if_cols, ARRAY_SIZE(if_cols), NULL);
 	for (size_t i = 0; i < sn->nifs; i++)
-		iface_row(&sn->ifs[i]);
+		iface_row(&sn->ifs[i], &sn->ifc[i]);
 	if (!sn->nifs)
 		out_text("(no interface attached)\n");
 	out_close();
@@ -162,9 +154,9 @@ static void prom_reasons(const struct snapshot *sn)
 		       (unsigned long long)g[r]);
 	prom_family("lvip_interface_packets_total", "counter", "Frames lvip acted on, by interface and reason.");
 	for (size_t i = 0; i < sn->nifs; i++) {
-		const __u64 *c = (const __u64 *)&sn->ifs[i].c;
+		const __u64 *c = (const __u64 *)&sn->ifc[i];
 
-		name_escape(sn->ifs[i].info.name, name, sizeof(name));
+		name_escape(sn->ifs[i].name, name, sizeof(name));
 		for (int r = 0; r < LVIP_R_MAX; r++) {
 			printf("lvip_interface_packets_total{interface=\"");
 			prom_label(name);
@@ -175,8 +167,8 @@ static void prom_reasons(const struct snapshot *sn)
 		    "1 if the interface is in observe mode (counts, changes nothing), 0 if enforced.");
 	for (size_t i = 0; i < sn->nifs; i++) {
 		printf("lvip_interface_observe{interface=\"");
-		prom_label(name_escape(sn->ifs[i].info.name, name, sizeof(name)));
-		printf("\"} %d\n", sn->ifs[i].info.observe);
+		prom_label(name_escape(sn->ifs[i].name, name, sizeof(name)));
+		printf("\"} %d\n", sn->ifs[i].observe);
 	}
 }
 
@@ -214,7 +206,7 @@ static void stats_prometheus(const struct snapshot *sn, __u32 vip_series)
 	size_t attached = 0, nseries = sn->vips.n < vip_series ? sn->vips.n : vip_series;
 
 	for (size_t i = 0; i < sn->nifs; i++)
-		attached += sn->ifs[i].info.link_alive;
+		attached += sn->ifs[i].link_alive;
 	prom_reasons(sn);
 	prom_vips(sn, nseries);
 	tun_prometheus(&sn->tuns);

@@ -22,17 +22,12 @@ struct status {
 
 static void status_ifaces(struct lvip_state *s, struct status *st)
 {
-	__u32 *idx = NULL;
-	size_t n = 0;
-
-	if (iface_list(s, &idx, &n) || !n)
+	if (inspect_attached(s, &st->ifs, &st->nifs))
 		return;
-	st->ifs = calloc(n, sizeof(*st->ifs));
-	for (size_t i = 0; st->ifs && i < n; i++) {
-		struct iface_info *f = &st->ifs[st->nifs++];
+	for (size_t i = 0; i < st->nifs; i++) {
+		const struct iface_info *f = &st->ifs[i];
 		char e[LVIP_NAME_ESC];
 
-		iface_inspect(s, idx[i], f);
 		name_escape(f->name, e, sizeof(e));
 		if (!f->xdp_maps_ok || !f->tc_maps_ok)
 			problem(st, "%s: the attached lvip program does not use the maps pinned in %s: VIPs "
@@ -42,7 +37,7 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 				"(run 'lvip attach %s')", e, e);
 		if (f->gone)
 			problem(st, "interface %u is gone: its links are detached (run 'lvip detach --all' "
-				"or attach the new interface)", idx[i]);
+				"or attach the new interface)", f->ifindex);
 		else if (!f->link_alive)
 			problem(st, "%s: XDP program not attached (run 'lvip attach %s')", e, e);
 		else if (!f->shared && f->xdp_prog_id != s->xdp_id)
@@ -50,7 +45,6 @@ static void status_ifaces(struct lvip_state *s, struct status *st)
 		if (!f->gone && !f->tc_prog_id)
 			problem(st, "%s: lvip's tc egress program is missing (run 'lvip attach %s')", e, e);
 	}
-	free(idx);
 }
 
 static void status_vips(struct lvip_state *s, struct status *st)
