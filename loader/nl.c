@@ -334,29 +334,19 @@ struct dump_req {
 	int err;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *tb[IFA_MAX + 1] = {};
+	const struct nlattr *tb[IFA_MAX + 1] = {}, *attr, *addr;
 	struct dump_req *req = data;
-	const struct nlattr *addr;
 	struct if_addr a = {};
 	size_t len;
 
 	if (req->ifindex && (ifa->ifa_index != req->ifindex) != req->except)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+		if (mnl_attr_type_valid(attr, IFA_MAX) >= 0)
+			tb[mnl_attr_get_type(attr)] = attr;
 	/* IFA_LOCAL is the address itself (IFA_ADDRESS is the peer on
 	 * point-to-point links); IPv6 only sends IFA_ADDRESS. */
 	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
