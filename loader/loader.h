@@ -115,10 +115,11 @@ struct addr_list {
 	size_t nmarked;
 };
 
-/* A dump request, answered in full, parsed by cb; retried (reset first)
- * when the kernel says the list changed during it. */
+/* A dump request of type for family (hdr_len bytes of header), answered in
+ * full, parsed by cb; retried (reset first) when the kernel says the list
+ * changed during it. */
 struct nlmsghdr;
-int nl_dump(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *),
+int nl_dump(__u16 type, __u8 family, size_t hdr_len, int (*cb)(const struct nlmsghdr *, void *),
 	    void (*reset)(void *), void *data);
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */

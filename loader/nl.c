@@ -170,10 +170,18 @@ static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
  * EINTR from libmnl): reset the output and dump again, a few times. */
 #define NL_DUMP_TRIES 10
 
-int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void (*reset)(void *), void *data)
+int nl_dump(__u16 type, __u8 family, size_t hdr_len, mnl_cb_t cb, void (*reset)(void *),
+	    void *data)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	__u8 *hdr;
 	int err = -EINTR;
 
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	hdr = mnl_nlmsg_put_extra_header(nlh, hdr_len);
+	*hdr = family; /* the first byte of every rtnetlink header */
 	for (int i = 0; i < NL_DUMP_TRIES && err == -EINTR; i++) {
 		reset(data);
 		err = nl_dump_once(nlh, cb, data);
@@ -377,33 +385,23 @@ static void addr_dump_reset(void *data)
 	req->err = 0;
 }
 
-static int addr_dump(int family, struct dump_req *req)
+static int addr_dump(int family, __u32 ifindex, bool except, struct addr_list *out)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	int err;
+	struct dump_req req = { .ifindex = ifindex, .except = except, .out = out };
+	int err = nl_dump(RTM_GETADDR, family, sizeof(struct ifaddrmsg), addr_cb, addr_dump_reset,
+			  &req);
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = family;
-	err = nl_dump(nlh, addr_cb, addr_dump_reset, req);
 	if (!err)
-		err = req->err;
-	return err ? err : addr_list_index(req->out);
+		err = req.err;
+	return err ? err : addr_list_index(out);
 }
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 {
-	struct dump_req req = { .ifindex = ifindex, .out = out };
-
-	return addr_dump(family, &req);
+	return addr_dump(family, ifindex, false, out);
 }
 
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out)
 {
-	struct dump_req req = { .ifindex = ifindex, .except = true, .out = out };
-
-	return addr_dump(AF_UNSPEC, &req);
+	return addr_dump(AF_UNSPEC, ifindex, true, out);
 }

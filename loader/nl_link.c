@@ -58,16 +58,8 @@ static void link_dump_reset(void *data)
 
 int nl_link_dump(struct link_list *out)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtgenmsg *rt;
-
 	memset(out, 0, sizeof(*out));
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtgen_family = AF_UNSPEC;
-	return nl_dump(nlh, link_cb, link_dump_reset, out);
+	return nl_dump(RTM_GETLINK, AF_UNSPEC, sizeof(struct rtgenmsg), link_cb, link_dump_reset, out);
 }
 
 /* A socket that hears about links and addresses coming and going. */
