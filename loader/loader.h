@@ -318,15 +318,15 @@ struct link_kind {
 
 extern const struct link_kind XDP_LINK, TCX_LINK;
 
-int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
-		     char *path, size_t len);
+/* The per-interface pins, DIR/PREFIX<ifindex>. */
 bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex);
-int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-		  char *path, size_t len);
-/* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
- * attached there; *prog_id (may be NULL): its program. */
-int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-	      bool *alive, __u32 *prog_id);
+int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
+void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+/* Is the link of kind k of ifindex pinned? *alive: still attached there;
+ * *prog_id (may be NULL): its program. */
+bool link_pinned(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+		 bool *alive, __u32 *prog_id);
 __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
 bool link_alive(const struct lvip_state *s, __u32 ifindex); /* the XDP link or component */
 bool prog_named(__u32 id, const char *prefix);

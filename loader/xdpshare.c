@@ -28,11 +28,6 @@
  * 50): the VIPs are hidden whatever a later program passes. */
 #define LVIP_XDP_RUN_PRIO 5
 
-static int share_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
-{
-	return ifindex_pin_path(s, LVIP_SHARE_PREFIX, ifindex, path, len);
-}
-
 bool xdpshare_pin_name(const char *name, __u32 *ifindex)
 {
 	return ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
@@ -108,12 +103,8 @@ static __u32 share_pinned_id(const struct lvip_state *s, __u32 ifindex)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
+	int fd = ifindex_pin_get(s, LVIP_SHARE_PREFIX, ifindex);
 
-	if (share_pin_path(s, ifindex, path, sizeof(path)))
-		return 0;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -191,19 +182,6 @@ static struct lvip_bpf *component_open(struct lvip_state *s)
 	return skel;
 }
 
-static int component_pin(const struct lvip_state *s, __u32 ifindex, int fd)
-{
-	char path[PATH_MAX];
-	int err = share_pin_path(s, ifindex, path, sizeof(path));
-
-	if (err)
-		return err;
-	unlink(path); /* left by an interface that was deleted */
-	if (bpf_obj_pin(fd, path))
-		return -errno;
-	return chmod(path, 0600) ? -errno : 0;
-}
-
 /* The libxdp mode to attach in: the running dispatcher's, else the one
  * asked for (auto: libxdp's choice, native first). */
 static enum xdp_attach_mode attach_mode(__u32 ifindex, enum xdp_mode_req req)
@@ -249,7 +227,7 @@ int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
 		err = -EOPNOTSUPP;
 	}
 	if (!err)
-		err = component_pin(s, ifindex, xdp_program__fd(prog));
+		err = ifindex_pin(s, LVIP_SHARE_PREFIX, ifindex, xdp_program__fd(prog));
 	if (err && !libxdp_get_error(prog) && xdp_program__id(prog))
 		xdp_program__detach(prog, ifindex, XDP_MODE_UNSPEC, 0);
 	if (!libxdp_get_error(prog))
@@ -272,13 +250,12 @@ bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id)
  * unpin. */
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex)
 {
-	char path[PATH_MAX];
 	struct xdp_multiprog *mp;
 	struct xdp_program *p = component_find(ifindex, share_pinned_id(s, ifindex), &mp);
 	int err = p ? xdp_program__detach(p, ifindex, XDP_MODE_UNSPEC, 0) : 0;
 
 	xdp_multiprog__close(mp);
-	if (!err && !share_pin_path(s, ifindex, path, sizeof(path)))
-		unlink(path);
+	if (!err)
+		ifindex_unpin(s, LVIP_SHARE_PREFIX, ifindex);
 	return err;
 }
