@@ -201,6 +201,10 @@ bool state_any(const struct lvip_state *s);     /* something pinned */
 bool monitor_alive(__u32 pid);                  /* an lvip process with that pid runs */
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
 int meta_write(int meta_fd, __u32 max_vips);
+struct bpf_object;
+struct bpf_map;
+int state_bind_maps(const struct lvip_state *s, struct bpf_object *obj,
+		    struct bpf_map *maps[M_COUNT], __u32 max_vips);
 struct ifc_maps state_ifc(const struct lvip_state *s);
 
 /* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */

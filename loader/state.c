@@ -201,6 +201,26 @@ bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 	return ours && vip4;
 }
 
+/* maps[] := obj's maps, each bound to its pinned map if there is one; the
+ * VIP maps not pinned get max_vips entries (0: as built). */
+int state_bind_maps(const struct lvip_state *s, struct bpf_object *obj,
+		    struct bpf_map *maps[M_COUNT], __u32 max_vips)
+{
+	int err;
+
+	for (int i = 0; i < M_COUNT; i++) {
+		maps[i] = bpf_object__find_map_by_name(obj, lvip_map_names[i]);
+		if (s->map_fd[i] >= 0) {
+			err = bpf_map__reuse_fd(maps[i], s->map_fd[i]);
+			if (err)
+				return err;
+		} else if ((i == M_VIP4 || i == M_VIP6) && max_vips) {
+			bpf_map__set_max_entries(maps[i], max_vips);
+		}
+	}
+	return 0;
+}
+
 bool monitor_alive(__u32 pid)
 {
 	char path[64], comm[32] = "";

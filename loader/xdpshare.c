@@ -148,31 +148,18 @@ __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode)
 	return p ? id : 0;
 }
 
-static int pinned_map_fd(const struct lvip_state *s, const char *name)
-{
-	for (int i = 0; i < M_COUNT; i++)
-		if (!strcmp(lvip_map_names[i], name))
-			return s->map_fd[i];
-	return -1;
-}
-
 /* lvip_xdp opened again from the embedded object, bound to the pinned maps,
  * for libxdp to load as a component. */
 static struct lvip_bpf *component_open(struct lvip_state *s)
 {
 	struct lvip_bpf *skel = lvip_bpf__open();
-	struct bpf_map *m;
+	struct bpf_map *maps[M_COUNT];
 	int err = skel ? 0 : -errno;
 
 	if (skel) {
 		bpf_program__set_autoload(skel->progs.lvip_tc, false);
 		bpf_program__set_autoload(skel->progs.lvip_tc_compat, false);
-	}
-	bpf_object__for_each_map(m, skel ? skel->obj : NULL) {
-		int fd = pinned_map_fd(s, bpf_map__name(m));
-
-		if (!err && fd >= 0)
-			err = bpf_map__reuse_fd(m, fd);
+		err = state_bind_maps(s, skel->obj, maps, 0);
 	}
 	if (err) {
 		lvip_bpf__destroy(skel);
