@@ -96,13 +96,15 @@ static int obj_get(const struct lvip_state *s, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int check_map_abi(int fd, enum lvip_map_id id)
+/* Is the pinned map id (fd) laid out as this build expects? *map_id: its id. */
+static int check_map_abi(int fd, enum lvip_map_id id, __u32 *map_id)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	*map_id = info.id;
 	if (info.type != map_abi[id].type || info.key_size != map_abi[id].key_size ||
 	    info.value_size != map_abi[id].value_size) {
 		lvip_err("pinned map %s has another layout than this lvip expects "
@@ -113,24 +115,23 @@ static int check_map_abi(int fd, enum lvip_map_id id)
 	return 0;
 }
 
-static __u32 obj_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-static void prog_ids(int fd, __u32 *id, __u32 *insns, bool *compat)
+/* The pinned program name: fd, else -1; its id, verified instructions and
+ * whether it is lvip_tc_compat. */
+static int prog_open(const struct lvip_state *s, const char *name, __u32 *id, __u32 *insns,
+		     bool *compat)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
+	int fd = obj_get(s, name);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return;
-	*id = info.id;
-	*insns = info.verified_insns;
-	*compat = !strcmp(info.name, "lvip_tc_compat");
+	if (fd < 0)
+		return -1;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		*id = info.id;
+		*insns = info.verified_insns;
+		*compat = !strcmp(info.name, "lvip_tc_compat");
+	}
+	return fd;
 }
 
 int meta_write(int meta_fd, __u32 max_vips)
@@ -269,8 +270,7 @@ int state_open(struct lvip_state *s)
 			return fd;
 		}
 		s->map_fd[i] = fd;
-		s->map_id[i] = obj_id(fd);
-		err = check_map_abi(fd, i);
+		err = check_map_abi(fd, i, &s->map_id[i]);
 		if (err)
 			return err;
 	}
@@ -280,16 +280,8 @@ int state_open(struct lvip_state *s)
 			return err;
 	}
 	clear_stale_monitor(s);
-	fd = obj_get(s, LVIP_PROG_XDP);
-	if (fd >= 0) {
-		s->xdp_fd = fd;
-		prog_ids(fd, &s->xdp_id, &s->xdp_insns, &compat);
-	}
-	fd = obj_get(s, LVIP_PROG_TC);
-	if (fd >= 0) {
-		s->tc_fd = fd;
-		prog_ids(fd, &s->tc_id, &s->tc_insns, &s->compat);
-	}
+	s->xdp_fd = prog_open(s, LVIP_PROG_XDP, &s->xdp_id, &s->xdp_insns, &compat);
+	s->tc_fd = prog_open(s, LVIP_PROG_TC, &s->tc_id, &s->tc_insns, &s->compat);
 	s->progs_stale = (s->xdp_fd >= 0 && !state_prog_ours(s, s->xdp_id)) ||
 			 (s->tc_fd >= 0 && !state_prog_ours(s, s->tc_id));
 	return 0;
