@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
-#include <linux/if_arp.h>
-#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "loader.h"
