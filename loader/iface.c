@@ -276,9 +276,7 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	*n = 0;
 	d = opendir(s->pin_dir);
 	while (d && (de = readdir(d)) && !err)
-		if (link_pin_name(de->d_name, &idx))
-			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
-		else if (xdpshare_pin_name(de->d_name, &idx))
+		if (iface_pin_name(de->d_name, &idx))
 			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
 	if (d)
 		closedir(d);

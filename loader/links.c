@@ -28,7 +28,7 @@ static int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u3
 	return pin_path(s, name, path, len);
 }
 
-bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
+static bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
 {
 	return !strncmp(name, prefix, strlen(prefix)) &&
 	       parse_u32(name + strlen(prefix), 1, UINT_MAX, ifindex);
@@ -172,10 +172,12 @@ int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifi
 	close(fd);
 	return err;
 }
-bool link_pin_name(const char *name, __u32 *ifindex)
+/* Is name one of the per-interface pins (a link, a libxdp component)? */
+bool iface_pin_name(const char *name, __u32 *ifindex)
 {
 	return ifindex_pin_name(name, LVIP_LINK_PREFIX, ifindex) ||
-	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex);
+	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex) ||
+	       ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
 }
 /* Point the link of kind k of ifindex, if attached, at prog_fd. */
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)

@@ -297,7 +297,6 @@ enum xdp_owner {
 
 const char *xdpshare_kernel_refuses(void); /* NULL: the dispatcher can load */
 enum xdp_owner xdpshare_classify(__u32 ifindex, __u32 prog_id);
-bool xdpshare_pin_name(const char *name, __u32 *ifindex);
 bool xdpshare_pinned(const struct lvip_state *s, __u32 ifindex);
 __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode);
 bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
@@ -308,6 +307,7 @@ int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 
 #define LVIP_LINK_PREFIX "xdp_"  /* DIR/xdp_<ifindex>: the pinned XDP link */
 #define LVIP_TCX_PREFIX  "tcx_"  /* DIR/tcx_<ifindex>: the pinned tcx egress link */
+#define LVIP_SHARE_PREFIX "xdpshare_" /* DIR/xdpshare_<ifindex>: the libxdp component */
 
 /* tcx (Linux 6.6) is newer than the UAPI headers lvip builds against. */
 #define LVIP_BPF_TCX_EGRESS     47        /* enum bpf_attach_type */
@@ -323,7 +323,6 @@ struct link_kind {
 extern const struct link_kind XDP_LINK, TCX_LINK;
 
 /* The per-interface pins, DIR/PREFIX<ifindex>. */
-bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex);
 int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
 int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
 void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
@@ -337,7 +336,7 @@ bool prog_named(__u32 id, const char *prefix);
 __u32 xdp_attached_id(__u32 ifindex, __u8 *mode);
 int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd);
 int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
-bool link_pin_name(const char *name, __u32 *ifindex);
+bool iface_pin_name(const char *name, __u32 *ifindex);
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd);
 
 /* ---- egress.c: the TC egress program, through tcx or clsact ---- */

@@ -19,15 +19,9 @@
 #include "loader.h"
 #include "lvip.skel.h"
 
-#define LVIP_SHARE_PREFIX "xdpshare_"
 /* Before the usual libxdp programs (xdp-filter runs at 10, the default is
  * 50): the VIPs are hidden whatever a later program passes. */
 #define LVIP_XDP_RUN_PRIO 5
-
-bool xdpshare_pin_name(const char *name, __u32 *ifindex)
-{
-	return ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
-}
 
 /* libxdp's dispatcher needs freplace programs (and the tracing machinery
  * they attach through): NULL if this kernel loads them, else why not. */
