@@ -120,17 +120,8 @@ bool link_alive(const struct lvip_state *s, __u32 ifindex)
 bool prog_named(__u32 id, const char *prefix)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	bool match = false;
-	int fd;
 
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		match = !strncmp(info.name, prefix, strlen(prefix));
-	close(fd);
-	return match;
+	return !prog_info(id, &info) && !strncmp(info.name, prefix, strlen(prefix));
 }
 __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
 {

@@ -200,6 +200,8 @@ bool state_partial(const struct lvip_state *s); /* something pinned, not whole *
 bool state_any(const struct lvip_state *s);     /* something pinned */
 bool monitor_alive(__u32 pid);                  /* an lvip process with that pid runs */
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
+struct bpf_prog_info;
+int prog_info(__u32 prog_id, struct bpf_prog_info *info);
 int meta_write(int meta_fd, __u32 max_vips);
 struct bpf_object;
 struct bpf_map;

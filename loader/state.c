@@ -171,6 +171,21 @@ static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 	return false;
 }
 
+/* *info := what the kernel says of program prog_id (the arrays the caller
+ * pointed info at filled in). 0 or -errno. */
+int prog_info(__u32 prog_id, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
 /* Is prog_id one of this instance's programs: lvip's, and bound to the maps
  * pinned in this pin dir (every map it uses, the IPv4 VIP map among them)?
  * A program of another pin dir, or one left bound to maps that are no
@@ -178,18 +193,14 @@ static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 {
 	struct bpf_prog_info info = {};
-	__u32 ids[16], len = sizeof(info);
+	__u32 ids[16];
 	bool ours = false, vip4 = false;
-	int fd;
 
 	if (!prog_id || s->map_fd[M_VIP4] < 0)
 		return false;
-	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return false;
 	info.nr_map_ids = ARRAY_SIZE(ids);
 	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "lvip_", 5) &&
+	if (!prog_info(prog_id, &info) && !strncmp(info.name, "lvip_", 5) &&
 	    info.nr_map_ids <= ARRAY_SIZE(ids)) {
 		ours = true;
 		for (__u32 i = 0; i < info.nr_map_ids; i++) {
@@ -197,7 +208,6 @@ bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 			vip4 = vip4 || ids[i] == s->map_id[M_VIP4];
 		}
 	}
-	close(fd);
 	return ours && vip4;
 }
 

@@ -59,19 +59,14 @@ static struct xdp_multiprog *multiprog_get(__u32 ifindex)
 static bool prog_has_run_config(__u32 prog_id)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
 	struct btf *btf = NULL;
 	bool found = false;
-	int fd = bpf_prog_get_fd_by_id(prog_id);
 
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.btf_id)
+	if (!prog_info(prog_id, &info) && info.btf_id)
 		btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (btf && !libbpf_get_error(btf))
 		found = btf__find_by_name_kind(btf, ".xdp_run_config", BTF_KIND_DATASEC) > 0;
 	btf__free(btf);
-	close(fd);
 	return found;
 }
 
