@@ -6,15 +6,7 @@
  * priority; which of the programs there are this instance's.
  */
 #include <errno.h>
-#include <limits.h>
-#include <net/if.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 

@@ -13,15 +13,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <linux/if_link.h>
-#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -280,9 +276,7 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 	*n = 0;
 	d = opendir(s->pin_dir);
 	while (d && (de = readdir(d)) && !err)
-		if (link_pin_name(de->d_name, &idx))
-			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
-		else if (xdpshare_pin_name(de->d_name, &idx))
+		if (iface_pin_name(de->d_name, &idx))
 			err = vec_push(ifindexes, n, &cap, sizeof(idx), &idx);
 	if (d)
 		closedir(d);
@@ -303,21 +297,13 @@ int iface_list(struct lvip_state *s, __u32 **ifindexes, size_t *n)
 
 int iface_inspect(struct lvip_state *s, __u32 ifindex, struct iface_info *info)
 {
-	int fd;
-
 	memset(info, 0, sizeof(*info));
 	info->ifindex = ifindex;
 	info->gone = !if_indextoname(ifindex, info->name);
 	if (info->gone)
 		snprintf(info->name, sizeof(info->name), "(gone)");
-	fd = link_open(s, &XDP_LINK, ifindex, &info->link_alive, NULL);
-	info->link_pinned = fd >= 0;
-	if (fd >= 0)
-		close(fd);
-	fd = link_open(s, &TCX_LINK, ifindex, &info->tcx_alive, NULL);
-	info->tcx_pinned = fd >= 0;
-	if (fd >= 0)
-		close(fd);
+	info->link_pinned = link_pinned(s, &XDP_LINK, ifindex, &info->link_alive, NULL);
+	info->tcx_pinned = link_pinned(s, &TCX_LINK, ifindex, &info->tcx_alive, NULL);
 	if (info->link_alive)
 		info->xdp_prog_id = xdp_attached_id(ifindex, &info->xdp_mode);
 	if (!info->link_pinned && xdpshare_pinned(s, ifindex)) {

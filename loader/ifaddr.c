@@ -5,17 +5,11 @@
  * with the device by status and check.
  */
 #include <errno.h>
-#include <limits.h>
 #include <net/if.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "loader.h"
 

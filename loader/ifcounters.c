@@ -15,11 +15,6 @@ static __u32 slot_of(__u32 ifindex)
 	return ifindex & (LVIP_IFSLOTS - 1);
 }
 
-static int hash_has(const struct ifc_maps *m, __u32 ifindex, struct lvip_counters *buf)
-{
-	return !bpf_map_lookup_elem(m->hash_fd, &ifindex, buf);
-}
-
 /* Every CPU's copy of the slot gets owner and zero counters. */
 static int slot_write(const struct ifc_maps *m, __u32 slot, __u32 owner, struct lvip_ifslot *v)
 {
@@ -37,7 +32,7 @@ static int slot_claim(const struct ifc_maps *m, __u32 ifindex, struct lvip_ifslo
 	if (bpf_map_lookup_elem(m->slot_fd, &slot, v))
 		return -errno;
 	owner = v[0].owner;
-	if (owner == ifindex || (owner && hash_has(m, owner, buf)))
+	if (owner == ifindex || (owner && !bpf_map_lookup_elem(m->hash_fd, &owner, buf)))
 		return 0;
 	return slot_write(m, slot, ifindex, v);
 }

@@ -6,14 +6,10 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <net/if.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -23,8 +19,8 @@ const struct link_kind XDP_LINK = { LVIP_LINK_PREFIX, BPF_LINK_TYPE_XDP };
 const struct link_kind TCX_LINK = { LVIP_TCX_PREFIX, LVIP_BPF_LINK_TYPE_TCX };
 
 /* The per-interface pins are named PREFIX<ifindex>. */
-int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
-		     char *path, size_t len)
+static int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
+			    char *path, size_t len)
 {
 	char name[32];
 
@@ -32,34 +28,60 @@ int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifind
 	return pin_path(s, name, path, len);
 }
 
-bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
+static bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
 {
 	return !strncmp(name, prefix, strlen(prefix)) &&
 	       parse_u32(name + strlen(prefix), 1, UINT_MAX, ifindex);
 }
 
-int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-			 char *path, size_t len)
+/* The object pinned as PREFIX<ifindex>: fd, or -errno. */
+int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex)
 {
-	return ifindex_pin_path(s, k->prefix, ifindex, path, len);
+	char path[PATH_MAX];
+	int fd;
+
+	if (ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
 }
+
+/* Pin fd as PREFIX<ifindex>, mode 0600. */
+int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd)
+{
+	char path[PATH_MAX];
+	int err = ifindex_pin_path(s, prefix, ifindex, path, sizeof(path));
+
+	if (err)
+		return err;
+	unlink(path); /* left by an interface that was deleted */
+	if (bpf_obj_pin(fd, path))
+		return -errno;
+	return chmod(path, 0600) ? -errno : 0;
+}
+
+void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex)
+{
+	char path[PATH_MAX];
+
+	if (!ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
+		unlink(path);
+}
+
 /* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
  * attached to that interface (a link outlives a deleted interface,
  * detached); *prog_id (may be NULL): its program. */
-int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+static int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
 		     bool *alive, __u32 *prog_id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
 	int fd;
 
 	*alive = false;
-	if (link_pin_path(s, k, ifindex, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = ifindex_pin_get(s, k->prefix, ifindex);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* A tcx link's info starts with its ifindex, where an XDP link's does. */
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		*alive = info.type == k->type && info.xdp.ifindex == ifindex;
@@ -67,17 +89,27 @@ int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifind
 		*prog_id = *alive ? info.prog_id : 0;
 	return fd;
 }
+
+/* Is the link of kind k of ifindex pinned? *alive, *prog_id: as link_open. */
+bool link_pinned(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+		 bool *alive, __u32 *prog_id)
+{
+	int fd = link_open(s, k, ifindex, alive, prog_id);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
 /* This instance's link of kind k of ifindex is pinned and attached there:
  * its program's id, else 0. */
 __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
 {
 	__u32 id = 0;
 	bool alive;
-	int fd = link_open(s, k, ifindex, &alive, &id);
 
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0 && alive ? id : 0;
+	link_pinned(s, k, ifindex, &alive, &id);
+	return id;
 }
 /* This instance's XDP program of ifindex runs there: its pinned link, or
  * its pinned libxdp component. */
@@ -88,17 +120,8 @@ bool link_alive(const struct lvip_state *s, __u32 ifindex)
 bool prog_named(__u32 id, const char *prefix)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	bool match = false;
-	int fd;
 
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		match = !strncmp(info.name, prefix, strlen(prefix));
-	close(fd);
-	return match;
+	return !prog_info(id, &info) && !strncmp(info.name, prefix, strlen(prefix));
 }
 __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
 {
@@ -115,19 +138,11 @@ __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
  * failure the link is detached again. Closes fd. */
 int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd)
 {
-	char path[PATH_MAX];
-	int err = link_pin_path(s, k, ifindex, path, sizeof(path));
+	int err = ifindex_pin(s, k->prefix, ifindex, fd);
 
-	if (!err) {
-		unlink(path); /* a link left by an interface that was deleted */
-		err = bpf_obj_pin(fd, path) ? -errno : 0;
-	}
-	if (!err && chmod(path, 0600))
-		err = -errno;
 	if (err) {
 		bpf_link_detach(fd);
-		if (err != -ENAMETOOLONG)
-			unlink(path);
+		ifindex_unpin(s, k->prefix, ifindex);
 	}
 	close(fd);
 	return err;
@@ -136,24 +151,24 @@ int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
  * kernel releases the unpinned link with our fd, so no dead pin remains. */
 int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
 {
-	char path[PATH_MAX];
 	bool alive;
 	int fd, err = 0;
 
 	fd = link_open(s, k, ifindex, &alive, NULL);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
-	if (link_pin_path(s, k, ifindex, path, sizeof(path)) == 0)
-		unlink(path);
+	ifindex_unpin(s, k->prefix, ifindex);
 	if (alive && bpf_link_detach(fd) && errno != EINVAL && errno != ENOLINK)
 		err = -errno;
 	close(fd);
 	return err;
 }
-bool link_pin_name(const char *name, __u32 *ifindex)
+/* Is name one of the per-interface pins (a link, a libxdp component)? */
+bool iface_pin_name(const char *name, __u32 *ifindex)
 {
 	return ifindex_pin_name(name, LVIP_LINK_PREFIX, ifindex) ||
-	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex);
+	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex) ||
+	       ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
 }
 /* Point the link of kind k of ifindex, if attached, at prog_fd. */
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)

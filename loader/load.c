@@ -60,42 +60,6 @@ static void unpin(const struct lvip_state *s, const char *name)
 		unlink(path);
 }
 
-static void skel_maps(struct lvip_bpf *skel, struct bpf_map *maps[M_COUNT])
-{
-	maps[M_VIP4] = skel->maps.lvip_vip4;
-	maps[M_VIP6] = skel->maps.lvip_vip6;
-	maps[M_STATS] = skel->maps.lvip_stats;
-	maps[M_IFSTATS] = skel->maps.lvip_ifstats;
-	maps[M_IFSLOT] = skel->maps.lvip_ifslot;
-	maps[M_IFADDR] = skel->maps.lvip_ifaddr;
-	maps[M_IFMODE] = skel->maps.lvip_ifmode;
-	maps[M_OBSERVING] = skel->maps.lvip_observing;
-	maps[M_META] = skel->maps.lvip_meta;
-	maps[M_EVENTS] = skel->maps.lvip_events;
-	maps[M_MON] = skel->maps.lvip_mon;
-	maps[M_MONRATE] = skel->maps.lvip_monrate;
-	maps[M_TUNNEL] = skel->maps.lvip_tunnel;
-	maps[M_TUNADDR] = skel->maps.lvip_tunaddr;
-	maps[M_TUNSTATS] = skel->maps.lvip_tunstats;
-	maps[M_TUNLOCAL] = skel->maps.lvip_tunlocal;
-}
-
-static int prepare_maps(struct lvip_state *s, struct bpf_map *maps[M_COUNT], __u32 max_vips)
-{
-	int err;
-
-	for (int i = 0; i < M_COUNT; i++) {
-		if (s->map_fd[i] >= 0) {
-			err = bpf_map__reuse_fd(maps[i], s->map_fd[i]);
-			if (err)
-				return err;
-		} else if (i == M_VIP4 || i == M_VIP6) {
-			bpf_map__set_max_entries(maps[i], max_vips);
-		}
-	}
-	return 0;
-}
-
 /* Open and load the embedded object, reusing whatever maps are pinned. */
 static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct bpf_map *maps[M_COUNT],
 				  bool *live)
@@ -114,9 +78,8 @@ static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct b
 		lvip_err("cannot open the BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	skel_maps(skel, maps);
 	bpf_program__set_autoload(*live ? skel->progs.lvip_tc_compat : skel->progs.lvip_tc, false);
-	err = prepare_maps(s, maps, max_vips);
+	err = state_bind_maps(s, skel->obj, maps, max_vips);
 	if (!err)
 		err = lvip_bpf__load(skel);
 	if (err) {
@@ -125,11 +88,6 @@ static struct lvip_bpf *skel_load(struct lvip_state *s, __u32 max_vips, struct b
 		return NULL;
 	}
 	return skel;
-}
-
-static int skel_tc_fd(struct lvip_bpf *skel, bool live)
-{
-	return bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat);
 }
 
 static bool same_prog(int a, int b)
@@ -231,7 +189,7 @@ int load_pins(struct lvip_state *s, __u32 max_vips, bool *replaced)
 	if (!skel)
 		return -EINVAL;
 	xdp_fd = bpf_program__fd(skel->progs.lvip_xdp);
-	tc_fd = skel_tc_fd(skel, live);
+	tc_fd = bpf_program__fd(live ? skel->progs.lvip_tc : skel->progs.lvip_tc_compat);
 	err = pin_missing_maps(s, maps, max_vips, pinned);
 	if (!err) {
 		err = state_open(s); /* the maps' ids, for the programs' check */

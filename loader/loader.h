@@ -115,10 +115,11 @@ struct addr_list {
 	size_t nmarked;
 };
 
-/* A dump request, answered in full, parsed by cb; retried (reset first)
- * when the kernel says the list changed during it. */
+/* A dump request of type for family (hdr_len bytes of header), answered in
+ * full, parsed by cb; retried (reset first) when the kernel says the list
+ * changed during it. */
 struct nlmsghdr;
-int nl_dump(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *, void *),
+int nl_dump(__u16 type, __u8 family, size_t hdr_len, int (*cb)(const struct nlmsghdr *, void *),
 	    void (*reset)(void *), void *data);
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out);
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out); /* all but ifindex's */
@@ -199,7 +200,13 @@ bool state_partial(const struct lvip_state *s); /* something pinned, not whole *
 bool state_any(const struct lvip_state *s);     /* something pinned */
 bool monitor_alive(__u32 pid);                  /* an lvip process with that pid runs */
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id);
+struct bpf_prog_info;
+int prog_info(__u32 prog_id, struct bpf_prog_info *info);
 int meta_write(int meta_fd, __u32 max_vips);
+struct bpf_object;
+struct bpf_map;
+int state_bind_maps(const struct lvip_state *s, struct bpf_object *obj,
+		    struct bpf_map *maps[M_COUNT], __u32 max_vips);
 struct ifc_maps state_ifc(const struct lvip_state *s);
 
 /* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */
@@ -292,7 +299,6 @@ enum xdp_owner {
 
 const char *xdpshare_kernel_refuses(void); /* NULL: the dispatcher can load */
 enum xdp_owner xdpshare_classify(__u32 ifindex, __u32 prog_id);
-bool xdpshare_pin_name(const char *name, __u32 *ifindex);
 bool xdpshare_pinned(const struct lvip_state *s, __u32 ifindex);
 __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode);
 bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
@@ -303,6 +309,7 @@ int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 
 #define LVIP_LINK_PREFIX "xdp_"  /* DIR/xdp_<ifindex>: the pinned XDP link */
 #define LVIP_TCX_PREFIX  "tcx_"  /* DIR/tcx_<ifindex>: the pinned tcx egress link */
+#define LVIP_SHARE_PREFIX "xdpshare_" /* DIR/xdpshare_<ifindex>: the libxdp component */
 
 /* tcx (Linux 6.6) is newer than the UAPI headers lvip builds against. */
 #define LVIP_BPF_TCX_EGRESS     47        /* enum bpf_attach_type */
@@ -317,22 +324,21 @@ struct link_kind {
 
 extern const struct link_kind XDP_LINK, TCX_LINK;
 
-int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
-		     char *path, size_t len);
-bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex);
-int link_pin_path(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-		  char *path, size_t len);
-/* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
- * attached there; *prog_id (may be NULL): its program. */
-int link_open(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
-	      bool *alive, __u32 *prog_id);
+/* The per-interface pins, DIR/PREFIX<ifindex>. */
+int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
+void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+/* Is the link of kind k of ifindex pinned? *alive: still attached there;
+ * *prog_id (may be NULL): its program. */
+bool link_pinned(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
+		 bool *alive, __u32 *prog_id);
 __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
 bool link_alive(const struct lvip_state *s, __u32 ifindex); /* the XDP link or component */
 bool prog_named(__u32 id, const char *prefix);
 __u32 xdp_attached_id(__u32 ifindex, __u8 *mode);
 int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd);
 int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex);
-bool link_pin_name(const char *name, __u32 *ifindex);
+bool iface_pin_name(const char *name, __u32 *ifindex);
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd);
 
 /* ---- egress.c: the TC egress program, through tcx or clsact ---- */

@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
-#include <linux/if_arp.h>
-#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "loader.h"
@@ -170,10 +167,18 @@ static int nl_dump_once(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
  * EINTR from libmnl): reset the output and dump again, a few times. */
 #define NL_DUMP_TRIES 10
 
-int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void (*reset)(void *), void *data)
+int nl_dump(__u16 type, __u8 family, size_t hdr_len, mnl_cb_t cb, void (*reset)(void *),
+	    void *data)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	__u8 *hdr;
 	int err = -EINTR;
 
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	hdr = mnl_nlmsg_put_extra_header(nlh, hdr_len);
+	*hdr = family; /* the first byte of every rtnetlink header */
 	for (int i = 0; i < NL_DUMP_TRIES && err == -EINTR; i++) {
 		reset(data);
 		err = nl_dump_once(nlh, cb, data);
@@ -334,29 +339,19 @@ struct dump_req {
 	int err;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *tb[IFA_MAX + 1] = {};
+	const struct nlattr *tb[IFA_MAX + 1] = {}, *attr, *addr;
 	struct dump_req *req = data;
-	const struct nlattr *addr;
 	struct if_addr a = {};
 	size_t len;
 
 	if (req->ifindex && (ifa->ifa_index != req->ifindex) != req->except)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+		if (mnl_attr_type_valid(attr, IFA_MAX) >= 0)
+			tb[mnl_attr_get_type(attr)] = attr;
 	/* IFA_LOCAL is the address itself (IFA_ADDRESS is the peer on
 	 * point-to-point links); IPv6 only sends IFA_ADDRESS. */
 	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
@@ -387,33 +382,23 @@ static void addr_dump_reset(void *data)
 	req->err = 0;
 }
 
-static int addr_dump(int family, struct dump_req *req)
+static int addr_dump(int family, __u32 ifindex, bool except, struct addr_list *out)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
-	int err;
+	struct dump_req req = { .ifindex = ifindex, .except = except, .out = out };
+	int err = nl_dump(RTM_GETADDR, family, sizeof(struct ifaddrmsg), addr_cb, addr_dump_reset,
+			  &req);
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = family;
-	err = nl_dump(nlh, addr_cb, addr_dump_reset, req);
 	if (!err)
-		err = req->err;
-	return err ? err : addr_list_index(req->out);
+		err = req.err;
+	return err ? err : addr_list_index(out);
 }
 
 int nl_addr_dump(int family, __u32 ifindex, struct addr_list *out)
 {
-	struct dump_req req = { .ifindex = ifindex, .out = out };
-
-	return addr_dump(family, &req);
+	return addr_dump(family, ifindex, false, out);
 }
 
 int nl_addr_dump_others(__u32 ifindex, struct addr_list *out)
 {
-	struct dump_req req = { .ifindex = ifindex, .except = true, .out = out };
-
-	return addr_dump(AF_UNSPEC, &req);
+	return addr_dump(AF_UNSPEC, ifindex, true, out);
 }

@@ -18,31 +18,15 @@ void link_list_free(struct link_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-
-	if (mnl_attr_type_valid(attr, IFLA_MAX) >= 0)
-		tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
-static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-
-	if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) >= 0)
-		tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
 static void link_kind(const struct nlattr *linkinfo, struct link_info *li)
 {
-	struct nlattr *tb[IFLA_INFO_MAX + 1] = {};
+	const struct nlattr *tb[IFLA_INFO_MAX + 1] = {}, *attr;
 
 	if (!linkinfo)
 		return;
-	mnl_attr_parse_nested(linkinfo, linkinfo_attr_cb, tb);
+	mnl_attr_for_each_nested(attr, linkinfo)
+		if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) >= 0)
+			tb[mnl_attr_get_type(attr)] = attr;
 	if (tb[IFLA_INFO_KIND] && !mnl_attr_validate(tb[IFLA_INFO_KIND], MNL_TYPE_STRING))
 		snprintf(li->kind, sizeof(li->kind), "%s", mnl_attr_get_str(tb[IFLA_INFO_KIND]));
 }
@@ -50,11 +34,13 @@ static void link_kind(const struct nlattr *linkinfo, struct link_info *li)
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *tb[IFLA_MAX + 1] = {};
+	const struct nlattr *tb[IFLA_MAX + 1] = {}, *attr;
 	struct link_list *l = data;
 	struct link_info li = { .ifindex = ifi->ifi_index, .flags = ifi->ifi_flags };
 
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
+		if (mnl_attr_type_valid(attr, IFLA_MAX) >= 0)
+			tb[mnl_attr_get_type(attr)] = attr;
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
 	snprintf(li.name, sizeof(li.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
@@ -72,16 +58,8 @@ static void link_dump_reset(void *data)
 
 int nl_link_dump(struct link_list *out)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtgenmsg *rt;
-
 	memset(out, 0, sizeof(*out));
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-	rt->rtgen_family = AF_UNSPEC;
-	return nl_dump(nlh, link_cb, link_dump_reset, out);
+	return nl_dump(RTM_GETLINK, AF_UNSPEC, sizeof(struct rtgenmsg), link_cb, link_dump_reset, out);
 }
 
 /* A socket that hears about links and addresses coming and going. */

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -96,13 +95,15 @@ static int obj_get(const struct lvip_state *s, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static int check_map_abi(int fd, enum lvip_map_id id)
+/* Is the pinned map id (fd) laid out as this build expects? *map_id: its id. */
+static int check_map_abi(int fd, enum lvip_map_id id, __u32 *map_id)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	*map_id = info.id;
 	if (info.type != map_abi[id].type || info.key_size != map_abi[id].key_size ||
 	    info.value_size != map_abi[id].value_size) {
 		lvip_err("pinned map %s has another layout than this lvip expects "
@@ -113,24 +114,23 @@ static int check_map_abi(int fd, enum lvip_map_id id)
 	return 0;
 }
 
-static __u32 obj_id(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-static void prog_ids(int fd, __u32 *id, __u32 *insns, bool *compat)
+/* The pinned program name: fd, else -1; its id, verified instructions and
+ * whether it is lvip_tc_compat. */
+static int prog_open(const struct lvip_state *s, const char *name, __u32 *id, __u32 *insns,
+		     bool *compat)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
+	int fd = obj_get(s, name);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return;
-	*id = info.id;
-	*insns = info.verified_insns;
-	*compat = !strcmp(info.name, "lvip_tc_compat");
+	if (fd < 0)
+		return -1;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		*id = info.id;
+		*insns = info.verified_insns;
+		*compat = !strcmp(info.name, "lvip_tc_compat");
+	}
+	return fd;
 }
 
 int meta_write(int meta_fd, __u32 max_vips)
@@ -171,6 +171,21 @@ static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 	return false;
 }
 
+/* *info := what the kernel says of program prog_id (the arrays the caller
+ * pointed info at filled in). 0 or -errno. */
+int prog_info(__u32 prog_id, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
 /* Is prog_id one of this instance's programs: lvip's, and bound to the maps
  * pinned in this pin dir (every map it uses, the IPv4 VIP map among them)?
  * A program of another pin dir, or one left bound to maps that are no
@@ -178,18 +193,14 @@ static bool pinned_map_id(const struct lvip_state *s, __u32 id)
 bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 {
 	struct bpf_prog_info info = {};
-	__u32 ids[16], len = sizeof(info);
+	__u32 ids[16];
 	bool ours = false, vip4 = false;
-	int fd;
 
 	if (!prog_id || s->map_fd[M_VIP4] < 0)
 		return false;
-	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return false;
 	info.nr_map_ids = ARRAY_SIZE(ids);
 	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "lvip_", 5) &&
+	if (!prog_info(prog_id, &info) && !strncmp(info.name, "lvip_", 5) &&
 	    info.nr_map_ids <= ARRAY_SIZE(ids)) {
 		ours = true;
 		for (__u32 i = 0; i < info.nr_map_ids; i++) {
@@ -197,8 +208,27 @@ bool state_prog_ours(const struct lvip_state *s, __u32 prog_id)
 			vip4 = vip4 || ids[i] == s->map_id[M_VIP4];
 		}
 	}
-	close(fd);
 	return ours && vip4;
+}
+
+/* maps[] := obj's maps, each bound to its pinned map if there is one; the
+ * VIP maps not pinned get max_vips entries (0: as built). */
+int state_bind_maps(const struct lvip_state *s, struct bpf_object *obj,
+		    struct bpf_map *maps[M_COUNT], __u32 max_vips)
+{
+	int err;
+
+	for (int i = 0; i < M_COUNT; i++) {
+		maps[i] = bpf_object__find_map_by_name(obj, lvip_map_names[i]);
+		if (s->map_fd[i] >= 0) {
+			err = bpf_map__reuse_fd(maps[i], s->map_fd[i]);
+			if (err)
+				return err;
+		} else if ((i == M_VIP4 || i == M_VIP6) && max_vips) {
+			bpf_map__set_max_entries(maps[i], max_vips);
+		}
+	}
+	return 0;
 }
 
 bool monitor_alive(__u32 pid)
@@ -249,8 +279,7 @@ int state_open(struct lvip_state *s)
 			return fd;
 		}
 		s->map_fd[i] = fd;
-		s->map_id[i] = obj_id(fd);
-		err = check_map_abi(fd, i);
+		err = check_map_abi(fd, i, &s->map_id[i]);
 		if (err)
 			return err;
 	}
@@ -260,16 +289,8 @@ int state_open(struct lvip_state *s)
 			return err;
 	}
 	clear_stale_monitor(s);
-	fd = obj_get(s, LVIP_PROG_XDP);
-	if (fd >= 0) {
-		s->xdp_fd = fd;
-		prog_ids(fd, &s->xdp_id, &s->xdp_insns, &compat);
-	}
-	fd = obj_get(s, LVIP_PROG_TC);
-	if (fd >= 0) {
-		s->tc_fd = fd;
-		prog_ids(fd, &s->tc_id, &s->tc_insns, &s->compat);
-	}
+	s->xdp_fd = prog_open(s, LVIP_PROG_XDP, &s->xdp_id, &s->xdp_insns, &compat);
+	s->tc_fd = prog_open(s, LVIP_PROG_TC, &s->tc_id, &s->tc_insns, &s->compat);
 	s->progs_stale = (s->xdp_fd >= 0 && !state_prog_ours(s, s->xdp_id)) ||
 			 (s->tc_fd >= 0 && !state_prog_ours(s, s->tc_id));
 	return 0;

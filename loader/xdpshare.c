@@ -9,11 +9,7 @@
  * (the program; libxdp pins the dispatcher and its links itself).
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -23,20 +19,9 @@
 #include "loader.h"
 #include "lvip.skel.h"
 
-#define LVIP_SHARE_PREFIX "xdpshare_"
 /* Before the usual libxdp programs (xdp-filter runs at 10, the default is
  * 50): the VIPs are hidden whatever a later program passes. */
 #define LVIP_XDP_RUN_PRIO 5
-
-static int share_pin_path(const struct lvip_state *s, __u32 ifindex, char *path, size_t len)
-{
-	return ifindex_pin_path(s, LVIP_SHARE_PREFIX, ifindex, path, len);
-}
-
-bool xdpshare_pin_name(const char *name, __u32 *ifindex)
-{
-	return ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
-}
 
 /* libxdp's dispatcher needs freplace programs (and the tracing machinery
  * they attach through): NULL if this kernel loads them, else why not. */
@@ -74,19 +59,14 @@ static struct xdp_multiprog *multiprog_get(__u32 ifindex)
 static bool prog_has_run_config(__u32 prog_id)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
 	struct btf *btf = NULL;
 	bool found = false;
-	int fd = bpf_prog_get_fd_by_id(prog_id);
 
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.btf_id)
+	if (!prog_info(prog_id, &info) && info.btf_id)
 		btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (btf && !libbpf_get_error(btf))
 		found = btf__find_by_name_kind(btf, ".xdp_run_config", BTF_KIND_DATASEC) > 0;
 	btf__free(btf);
-	close(fd);
 	return found;
 }
 
@@ -108,12 +88,8 @@ static __u32 share_pinned_id(const struct lvip_state *s, __u32 ifindex)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
+	int fd = ifindex_pin_get(s, LVIP_SHARE_PREFIX, ifindex);
 
-	if (share_pin_path(s, ifindex, path, sizeof(path)))
-		return 0;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -157,31 +133,18 @@ __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode)
 	return p ? id : 0;
 }
 
-static int pinned_map_fd(const struct lvip_state *s, const char *name)
-{
-	for (int i = 0; i < M_COUNT; i++)
-		if (!strcmp(lvip_map_names[i], name))
-			return s->map_fd[i];
-	return -1;
-}
-
 /* lvip_xdp opened again from the embedded object, bound to the pinned maps,
  * for libxdp to load as a component. */
 static struct lvip_bpf *component_open(struct lvip_state *s)
 {
 	struct lvip_bpf *skel = lvip_bpf__open();
-	struct bpf_map *m;
+	struct bpf_map *maps[M_COUNT];
 	int err = skel ? 0 : -errno;
 
 	if (skel) {
 		bpf_program__set_autoload(skel->progs.lvip_tc, false);
 		bpf_program__set_autoload(skel->progs.lvip_tc_compat, false);
-	}
-	bpf_object__for_each_map(m, skel ? skel->obj : NULL) {
-		int fd = pinned_map_fd(s, bpf_map__name(m));
-
-		if (!err && fd >= 0)
-			err = bpf_map__reuse_fd(m, fd);
+		err = state_bind_maps(s, skel->obj, maps, 0);
 	}
 	if (err) {
 		lvip_bpf__destroy(skel);
@@ -189,19 +152,6 @@ static struct lvip_bpf *component_open(struct lvip_state *s)
 		return NULL;
 	}
 	return skel;
-}
-
-static int component_pin(const struct lvip_state *s, __u32 ifindex, int fd)
-{
-	char path[PATH_MAX];
-	int err = share_pin_path(s, ifindex, path, sizeof(path));
-
-	if (err)
-		return err;
-	unlink(path); /* left by an interface that was deleted */
-	if (bpf_obj_pin(fd, path))
-		return -errno;
-	return chmod(path, 0600) ? -errno : 0;
 }
 
 /* The libxdp mode to attach in: the running dispatcher's, else the one
@@ -249,7 +199,7 @@ int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
 		err = -EOPNOTSUPP;
 	}
 	if (!err)
-		err = component_pin(s, ifindex, xdp_program__fd(prog));
+		err = ifindex_pin(s, LVIP_SHARE_PREFIX, ifindex, xdp_program__fd(prog));
 	if (err && !libxdp_get_error(prog) && xdp_program__id(prog))
 		xdp_program__detach(prog, ifindex, XDP_MODE_UNSPEC, 0);
 	if (!libxdp_get_error(prog))
@@ -272,13 +222,12 @@ bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id)
  * unpin. */
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex)
 {
-	char path[PATH_MAX];
 	struct xdp_multiprog *mp;
 	struct xdp_program *p = component_find(ifindex, share_pinned_id(s, ifindex), &mp);
 	int err = p ? xdp_program__detach(p, ifindex, XDP_MODE_UNSPEC, 0) : 0;
 
 	xdp_multiprog__close(mp);
-	if (!err && !share_pin_path(s, ifindex, path, sizeof(path)))
-		unlink(path);
+	if (!err)
+		ifindex_unpin(s, LVIP_SHARE_PREFIX, ifindex);
 	return err;
 }
