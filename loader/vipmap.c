@@ -64,6 +64,8 @@ static int map_update_retry(int fd, const void *key, const void *val, __u64 flag
 	return -ENOMEM;
 }
 
+/* create: a new entry, its counters at 0; else an existing entry's flags,
+ * its counters kept. Flags are replicated on every CPU. */
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create)
 {
 	struct lvip_vip_val *v = percpu_vals(s);
@@ -71,31 +73,19 @@ int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags,
 
 	if (!v)
 		return -ENOMEM;
-	for (int c = 0; c < s->ncpus; c++)
+	if (!create && bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v))
+		err = -errno;
+	for (int c = 0; !err && c < s->ncpus; c++)
 		v[c].flags = flags;
-	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY);
+	if (!err)
+		err = map_update_retry(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_EXIST);
 	free(v);
 	return err;
 }
 
-/* Flags are replicated on every CPU; counters are kept. */
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v)) {
-		err = -errno;
-		goto out;
-	}
-	for (int c = 0; c < s->ncpus; c++)
-		v[c].flags = flags;
-	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, BPF_EXIST);
-out:
-	free(v);
-	return err;
+	return vip_store(s, a, flags, false);
 }
 
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a)
