@@ -287,18 +287,14 @@ static int split_prefix(const char *text, char *addr, size_t len, int *plen)
 int vip_parse(const char *text, struct vip_addr *out, const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
-	int plen;
+	int plen, split = split_prefix(text, addr, sizeof(addr), &plen);
 
 	memset(out, 0, sizeof(*out));
-	if (split_prefix(text, addr, sizeof(addr), &plen) < 0) {
-		*why = "not an IPv4 or IPv6 address";
-		return -1;
-	}
-	if (inet_pton(AF_INET, addr, out->v4) == 1) {
+	if (!split && inet_pton(AF_INET, addr, out->v4) == 1) {
 		out->family = AF_INET;
 		*why = plen >= 0 && plen != 32 ? "a VIP is a host address: only /32 is accepted"
 					      : v4_reject(out->v4);
-	} else if (inet_pton(AF_INET6, addr, out->v6) == 1) {
+	} else if (!split && inet_pton(AF_INET6, addr, out->v6) == 1) {
 		out->family = AF_INET6;
 		*why = plen >= 0 && plen != 128 ? "a VIP is a host address: only /128 is accepted"
 					       : v6_reject((const struct in6_addr *)out->v6);
