@@ -270,34 +270,29 @@ static int parse_line(struct lvip_config *c, const char *file, int line, char *s
 static int read_file(const char *file, char **data, size_t *len)
 {
 	struct stat st;
-	FILE *f;
+	FILE *f = NULL;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = 0;
 
 	if (fd < 0)
 		return cfg_error(file, 0, "cannot read: %s", strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return cfg_error(file, 0, "not a regular file");
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		err = cfg_error(file, 0, "not a regular file");
+	else if (!(f = fdopen(fd, "r")))
+		err = -ENOMEM;
+	else if (st.st_size > CFG_MAX_BYTES)
+		err = cfg_error(file, 0, "too large (the limit is 16 MiB)");
+	else if (!(*data = malloc(st.st_size + 1)))
+		err = -ENOMEM;
+	else {
+		*len = fread(*data, 1, st.st_size, f);
+		(*data)[*len] = '\0';
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (st.st_size > CFG_MAX_BYTES) {
+	if (f)
 		fclose(f);
-		return cfg_error(file, 0, "too large (the limit is 16 MiB)");
-	}
-	*data = malloc(st.st_size + 1);
-	if (!*data) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	*len = fread(*data, 1, st.st_size, f);
-	(*data)[*len] = '\0';
-	fclose(f);
-	return 0;
+	else
+		close(fd);
+	return err;
 }
 
 /* VIP lines in the order read: the files in order, then the lines. */
