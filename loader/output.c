@@ -60,7 +60,7 @@ bool vip_view_has(const struct vip_view *v, const struct vip_addr *a)
 	return v->n && bsearch(a, v->e, v->n, sizeof(*v->e), entry_cmp) != NULL;
 }
 
-const char *vip_owner(const struct vip_entry *e)
+static const char *vip_owner(const struct vip_entry *e)
 {
 	return e->val.flags & LVIP_VIP_F_LO_OWNED ? "lvip" : "found";
 }
@@ -247,7 +247,8 @@ static const char *cell_text(const struct column *c, const struct cell *v, char 
 	}
 }
 
-void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths)
+/* Widen widths (as in struct column) so that the row's cells fit. */
+static void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths)
 {
 	char buf[32];
 
