@@ -15,11 +15,6 @@ int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a)
 	return s->map_fd[a->family == AF_INET ? M_VIP4 : M_VIP6];
 }
 
-static struct lvip_vip_val *percpu_vals(const struct lvip_state *s)
-{
-	return calloc(s->ncpus, sizeof(struct lvip_vip_val));
-}
-
 static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -34,7 +29,7 @@ static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val
 
 int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
+	struct lvip_vip_val *v = calloc(s->ncpus, sizeof(*v));
 	int err = 0;
 
 	if (!v)
@@ -68,7 +63,7 @@ static int map_update_retry(int fd, const void *key, const void *val, __u64 flag
  * its counters kept. Flags are replicated on every CPU. */
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
+	struct lvip_vip_val *v = calloc(s->ncpus, sizeof(*v));
 	int err = 0;
 
 	if (!v)
