@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,15 @@ void config_free(struct lvip_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int cfg_error(const char *file, int line, const char *fmt, const char *arg)
+static int __attribute__((format(printf, 3, 4)))
+cfg_error(const char *file, int line, const char *fmt, ...)
 {
 	char msg[PATH_MAX + 256];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (line)
 		lvip_err("%s:%d: %s", file, line, msg);
 	else
@@ -77,7 +82,7 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 	bool observe = false;
 
 	if (ntok < 2)
-		return cfg_error(file, line, "'interface' needs a name or a pattern%s", "");
+		return cfg_error(file, line, "'interface' needs a name or a pattern");
 	if (strlen(tok[1]) >= IFNAMSIZ)
 		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
 	if (!strcmp(tok[1], "lo"))
@@ -96,13 +101,9 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 					 "mode=auto, mode=native, mode=generic, observe or share)", tok[i]);
 	}
 	for (size_t i = 0; i < c->nifs; i++)
-		if (!strcmp(c->ifs[i].pattern, tok[1])) {
-			char msg[PATH_MAX + 64];
-
-			snprintf(msg, sizeof(msg), "duplicate interface '%s' (first at %s:%d)", tok[1],
-				 c->ifs[i].file, c->ifs[i].line);
-			return cfg_error(file, line, "%s", msg);
-		}
+		if (!strcmp(c->ifs[i].pattern, tok[1]))
+			return cfg_error(file, line, "duplicate interface '%s' (first at %s:%d)", tok[1],
+					 c->ifs[i].file, c->ifs[i].line);
 	return push_iface(&c->ifs, &c->nifs, &c->ifs_cap, tok[1], mode, observe, file, line);
 }
 
@@ -111,7 +112,7 @@ static int parse_interface(struct lvip_config *c, const char *file, int line, ch
 static int parse_ignore(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
 	if (ntok != 2)
-		return cfg_error(file, line, "'ignore' takes exactly one name or pattern%s", "");
+		return cfg_error(file, line, "'ignore' takes exactly one name or pattern");
 	if (strlen(tok[1]) >= IFNAMSIZ)
 		return cfg_error(file, line, "interface name or pattern too long: '%s'", tok[1]);
 	return push_iface(&c->ignores, &c->nignores, &c->ignores_cap, tok[1], MODE_AUTO, false, file, line);
@@ -133,16 +134,13 @@ bool config_ignores(const struct lvip_config *c, const char *ifname)
 /* A name both attached and ignored is a contradiction, said at both lines. */
 static int check_ignores(const struct lvip_config *c)
 {
-	char msg[PATH_MAX + 64];
 	const struct cfg_iface *ign;
 
-	for (size_t i = 0; i < c->nifs; i++) {
-		if (c->ifs[i].glob || !(ign = ignore_of(c, c->ifs[i].pattern)))
-			continue;
-		snprintf(msg, sizeof(msg), "interface '%s' is also ignored (at %s:%d)",
-			 c->ifs[i].pattern, ign->file, ign->line);
-		return cfg_error(c->ifs[i].file, c->ifs[i].line, "%s", msg);
-	}
+	for (size_t i = 0; i < c->nifs; i++)
+		if (!c->ifs[i].glob && (ign = ignore_of(c, c->ifs[i].pattern)))
+			return cfg_error(c->ifs[i].file, c->ifs[i].line,
+					 "interface '%s' is also ignored (at %s:%d)",
+					 c->ifs[i].pattern, ign->file, ign->line);
 	return 0;
 }
 
@@ -153,7 +151,7 @@ static int parse_vip(struct lvip_config *c, const char *file, int line, char **t
 	char msg[160];
 
 	if (ntok != 2)
-		return cfg_error(file, line, "'vip' takes exactly one address%s", "");
+		return cfg_error(file, line, "'vip' takes exactly one address");
 	if (vip_parse(tok[1], &v.addr, &why)) {
 		snprintf(msg, sizeof(msg), "invalid VIP '%s': %s", tok[1], why);
 		return cfg_error(file, line, "%s", msg);
@@ -183,17 +181,15 @@ static int tokenize(char *s, char **tok)
 
 static int tunnel_peers(struct tun_conf *t, const char *file, int line, char *list)
 {
-	char msg[200], *save;
 	const char *why;
+	char *save;
 	int err = 0;
 
 	for (char *p = strtok_r(list, ",", &save); !err && p; p = strtok_r(NULL, ",", &save)) {
 		struct vip_addr a;
 
-		if (vip_parse(p, &a, &why)) {
-			snprintf(msg, sizeof(msg), "invalid peer '%.64s': %s", p, why);
-			return cfg_error(file, line, "%s", msg);
-		}
+		if (vip_parse(p, &a, &why))
+			return cfg_error(file, line, "invalid peer '%.64s': %s", p, why);
 		err = tun_peer_add(t, &a);
 	}
 	return err;
@@ -225,23 +221,20 @@ static int tunnel_option(struct tun_conf *t, int type, const char *file, int lin
 static int parse_tunnel(struct lvip_config *c, const char *file, int line, char **tok, int ntok)
 {
 	struct tun_conf t = { .enabled = true };
-	char msg[PATH_MAX + 64];
 	int type = ntok > 1 ? tun_type_parse(tok[1]) : -1, err = 0;
 
 	if (ntok < 2)
-		return cfg_error(file, line, "'tunnel' needs a type (ipip, gue or gre)%s", "");
+		return cfg_error(file, line, "'tunnel' needs a type (ipip, gue or gre)");
 	if (type < 0)
 		return cfg_error(file, line, "unknown tunnel type '%s' (expected ipip, gue or gre)", tok[1]);
-	if (c->tun_file[type]) {
-		snprintf(msg, sizeof(msg), "duplicate tunnel '%s' (first at %s:%d)", tok[1],
-			 c->tun_file[type], c->tun_line[type]);
-		return cfg_error(file, line, "%s", msg);
-	}
+	if (c->tun_file[type])
+		return cfg_error(file, line, "duplicate tunnel '%s' (first at %s:%d)", tok[1],
+				 c->tun_file[type], c->tun_line[type]);
 	for (int i = 2; !err && i < ntok; i++)
 		err = tunnel_option(&t, type, file, line, tok[i]);
 	if (!err && type == LVIP_TUN_GUE && !t.port)
 		err = cfg_error(file, line, "tunnel gue needs port=N (the UDP port the director "
-				"sends to)%s", "");
+				"sends to)");
 	if (err) {
 		free(t.peers);
 		return err;
@@ -261,7 +254,7 @@ static int parse_line(struct lvip_config *c, const char *file, int line, char *s
 		return 0;
 	if (ntok > CFG_MAX_TOK)
 		return cfg_error(file, line, "too many words (at most 8; several peers go in one "
-				 "peer=ADDR,ADDR...)%s", "");
+				 "peer=ADDR,ADDR...)");
 	if (!strcmp(tok[0], "interface"))
 		return parse_interface(c, file, line, tok, ntok);
 	if (!strcmp(tok[0], "vip"))
@@ -277,34 +270,29 @@ static int parse_line(struct lvip_config *c, const char *file, int line, char *s
 static int read_file(const char *file, char **data, size_t *len)
 {
 	struct stat st;
-	FILE *f;
+	FILE *f = NULL;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = 0;
 
 	if (fd < 0)
 		return cfg_error(file, 0, "cannot read: %s", strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return cfg_error(file, 0, "not a regular file%s", "");
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		err = cfg_error(file, 0, "not a regular file");
+	else if (!(f = fdopen(fd, "r")))
+		err = -ENOMEM;
+	else if (st.st_size > CFG_MAX_BYTES)
+		err = cfg_error(file, 0, "too large (the limit is 16 MiB)");
+	else if (!(*data = malloc(st.st_size + 1)))
+		err = -ENOMEM;
+	else {
+		*len = fread(*data, 1, st.st_size, f);
+		(*data)[*len] = '\0';
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (st.st_size > CFG_MAX_BYTES) {
+	if (f)
 		fclose(f);
-		return cfg_error(file, 0, "too large (the limit is 16 MiB)%s", "");
-	}
-	*data = malloc(st.st_size + 1);
-	if (!*data) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	*len = fread(*data, 1, st.st_size, f);
-	(*data)[*len] = '\0';
-	fclose(f);
-	return 0;
+	else
+		close(fd);
+	return err;
 }
 
 /* VIP lines in the order read: the files in order, then the lines. */
@@ -329,7 +317,7 @@ static int check_duplicates(const struct lvip_config *c)
 {
 	struct cfg_vip *v = calloc(c->nvips ? c->nvips : 1, sizeof(*v));
 	const struct cfg_vip *dup = NULL, *first = NULL;
-	char addr[INET6_ADDRSTRLEN], msg[PATH_MAX + 128];
+	char addr[INET6_ADDRSTRLEN];
 
 	if (!v)
 		return -ENOMEM;
@@ -344,13 +332,11 @@ static int check_duplicates(const struct lvip_config *c)
 				;
 		}
 	if (dup && dup->file == first->file)
-		snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at line %d)",
-			 vip_format(&dup->addr, addr, sizeof(addr)), first->line);
+		cfg_error(dup->file, dup->line, "duplicate vip '%s' (first at line %d)",
+			  vip_format(&dup->addr, addr, sizeof(addr)), first->line);
 	else if (dup)
-		snprintf(msg, sizeof(msg), "duplicate vip '%s' (first at %s:%d)",
-			 vip_format(&dup->addr, addr, sizeof(addr)), first->file, first->line);
-	if (dup)
-		cfg_error(dup->file, dup->line, "%s", msg);
+		cfg_error(dup->file, dup->line, "duplicate vip '%s' (first at %s:%d)",
+			  vip_format(&dup->addr, addr, sizeof(addr)), first->file, first->line);
 	free(v);
 	return dup ? -EINVAL : 0;
 }
@@ -372,9 +358,9 @@ static int config_parse_file(struct lvip_config *c, const char *path)
 
 		line++;
 		if (off + n < len && data[off + n] != '\n') /* strcspn stopped at a NUL */
-			err = cfg_error(file, line, "binary data (a NUL byte)%s", "");
+			err = cfg_error(file, line, "binary data (a NUL byte)");
 		else if (n > CFG_MAX_LINE)
-			err = cfg_error(file, line, "line too long (the limit is 4096 bytes)%s", "");
+			err = cfg_error(file, line, "line too long (the limit is 4096 bytes)");
 		else {
 			data[off + n] = '\0';
 			err = parse_line(c, file, line, data + off);
@@ -409,7 +395,7 @@ static int conf_d_path(const char *file, const char *name, char *buf, size_t len
 	/* lvip.conf's drop-ins are conf.d/NAME.conf, not ./conf.d/NAME.conf */
 	n = snprintf(buf, len, "%s%sconf.d%s%s", strchr(file, '/') ? dirname(copy) : "",
 		     strchr(file, '/') ? "/" : "", name ? "/" : "", name ? name : "");
-	return n < 0 || (size_t)n >= len ? cfg_error(file, 0, "path of conf.d too long%s", "") : 0;
+	return n < 0 || (size_t)n >= len ? cfg_error(file, 0, "path of conf.d too long") : 0;
 }
 
 /* The drop-ins of file, in name order; a missing conf.d has none. */
@@ -452,7 +438,7 @@ int config_load(const char *file, struct lvip_config *c)
 		err = check_ignores(c);
 	if (!err && c->nifs == 0 && c->nvips == 0 && !tun_any_enabled(&c->tuns))
 		err = cfg_error(file, 0, "no 'interface', 'vip' or 'tunnel' directive: an empty config "
-				"would remove everything (use 'lvip down' for that)%s", "");
+				"would remove everything (use 'lvip down' for that)");
 	if (err)
 		config_free(c);
 	return err;

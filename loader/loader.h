@@ -391,8 +391,6 @@ bool tun_conf_equal(const struct tun_conf *a, const struct tun_conf *b);
 bool tun_any_enabled(const struct tun_set *ts);
 /* Why a cannot be a peer (all: every address of the host), or NULL. */
 const char *tun_peer_guard(const struct vip_addr *a, const struct addr_list *all);
-/* This host's addresses as the LOCAL entries hold them, sorted. */
-int tun_host_addrs(const struct lvip_state *s, struct vip_addr **out, size_t *n);
 int tun_read(const struct lvip_state *s, struct tun_set *out); /* not loaded: all disabled */
 /* Make the maps say want (LOCAL entries included); all or nothing. */
 int tun_write(struct lvip_state *s, const struct tun_set *want, struct tun_delta *d);

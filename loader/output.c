@@ -60,7 +60,7 @@ bool vip_view_has(const struct vip_view *v, const struct vip_addr *a)
 	return v->n && bsearch(a, v->e, v->n, sizeof(*v->e), entry_cmp) != NULL;
 }
 
-const char *vip_owner(const struct vip_entry *e)
+static const char *vip_owner(const struct vip_entry *e)
 {
 	return e->val.flags & LVIP_VIP_F_LO_OWNED ? "lvip" : "found";
 }
@@ -91,37 +91,6 @@ void out_start_text(FILE *f)
 	out.f = f;
 	if (f == stderr && *log_prefix(LOG_PRI_INFO))
 		out.line_prefix = log_prefix(LOG_PRI_INFO);
-}
-
-/* All text goes through here, so that under a line prefix (watch's lines
- * in the journal) each line of it gets one. */
-static void out_vprintf(const char *fmt, va_list ap)
-{
-	char buf[4096];
-
-	if (!out.line_prefix) {
-		vfprintf(out.f, fmt, ap);
-		return;
-	}
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	for (const char *p = buf; *p;) {
-		size_t n = strcspn(p, "\n");
-
-		if (!out.mid_line)
-			fputs(out.line_prefix, out.f);
-		fwrite(p, 1, n + (p[n] == '\n'), out.f);
-		out.mid_line = p[n] != '\n';
-		p += n + (p[n] == '\n');
-	}
-}
-
-static void __attribute__((format(printf, 1, 2))) out_printf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	out_vprintf(fmt, ap);
-	va_end(ap);
 }
 
 bool out_is_json(void)
@@ -188,7 +157,7 @@ void out_str(const char *key, const char *fmt, const char *v)
 	if (out.json)
 		out_put(key, json_object_new_string(v));
 	else if (fmt)
-		out_printf(fmt, v);
+		out_text(fmt, v);
 }
 
 void out_u64(const char *key, const char *fmt, __u64 v)
@@ -196,7 +165,7 @@ void out_u64(const char *key, const char *fmt, __u64 v)
 	if (out.json)
 		out_put(key, json_object_new_uint64(v));
 	else if (fmt)
-		out_printf(fmt, (unsigned long long)v);
+		out_text(fmt, (unsigned long long)v);
 }
 
 void out_bool(const char *key, const char *fmt, bool v)
@@ -204,7 +173,7 @@ void out_bool(const char *key, const char *fmt, bool v)
 	if (out.json)
 		out_put(key, json_object_new_boolean(v));
 	else if (fmt)
-		out_printf(fmt, v ? "yes" : "no");
+		out_text(fmt, v ? "yes" : "no");
 }
 
 void out_json_str(const char *key, const char *v)
@@ -212,15 +181,30 @@ void out_json_str(const char *key, const char *v)
 	out_str(key, NULL, v);
 }
 
+/* All text goes through here, so that under a line prefix (watch's lines
+ * in the journal) each line of it gets one. */
 void out_text(const char *fmt, ...)
 {
+	char buf[4096];
 	va_list ap;
 
 	if (out.json)
 		return;
 	va_start(ap, fmt);
-	out_vprintf(fmt, ap);
+	if (out.line_prefix)
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+	else
+		vfprintf(out.f, fmt, ap);
 	va_end(ap);
+	for (const char *p = buf; out.line_prefix && *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (!out.mid_line)
+			fputs(out.line_prefix, out.f);
+		fwrite(p, 1, n + (p[n] == '\n'), out.f);
+		out.mid_line = p[n] != '\n';
+		p += n + (p[n] == '\n');
+	}
 }
 
 /* ---- tables ---- */
@@ -263,7 +247,8 @@ static const char *cell_text(const struct column *c, const struct cell *v, char 
 	}
 }
 
-void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths)
+/* Widen widths (as in struct column) so that the row's cells fit. */
+static void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths)
 {
 	char buf[32];
 
@@ -296,8 +281,8 @@ void out_row(const struct column *cols, size_t n, const struct cell *cells, cons
 			else
 				out_u64(c->key, NULL, cells[i].v);
 		} else if (c->label) {
-			out_printf("%*s%*s", c->pad, "", widths ? widths[i] : c->width,
-				cell_text(c, &cells[i], buf, sizeof(buf)));
+			out_text("%*s%*s", c->pad, "", widths ? widths[i] : c->width,
+				 cell_text(c, &cells[i], buf, sizeof(buf)));
 		}
 	}
 	out_text("\n");

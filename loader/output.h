@@ -49,8 +49,6 @@ struct cell {
 /* One row: cells in the columns' order. */
 void out_row(const struct column *cols, size_t n, const struct cell *cells, const int *widths);
 void out_header(const struct column *cols, size_t n, const int *widths);
-/* Widen widths (as in struct column) so that the row's cells fit. */
-void out_fit(const struct column *cols, size_t n, const struct cell *cells, int *widths);
 /* Tables print counters and byte counts in full (--exact), not 1.2k, 3.4 MiB. */
 void out_exact(bool on);
 
@@ -65,7 +63,6 @@ int vip_view_load(const struct lvip_state *s, struct vip_view *v);
 void vip_view_free(struct vip_view *v);
 bool vip_view_on_lo(const struct vip_view *v, size_t i);
 bool vip_view_has(const struct vip_view *v, const struct vip_addr *a);
-const char *vip_owner(const struct vip_entry *e);
 void vip_view_show(const struct vip_view *v, const char *key); /* table or array */
 void reasons_show(const char *key, const struct lvip_counters *c);
 const char *enforcement_name(bool observe); /* an interface's mode: "observe", "enforce" */

@@ -180,58 +180,43 @@ static int refuse_foreign(struct lvip_state *s, struct plan *p)
 	return err;
 }
 
-static int apply_attach(struct lvip_state *s, const struct plan *p, size_t *done)
+static int attach_one(struct lvip_state *s, struct iface_change *c)
 {
-	char name[LVIP_NAME_ESC];
-	int err = 0;
+	bool changed;
 
-	for (*done = 0; !err && *done < p->nattach; (*done)++) {
-		bool changed;
-
-		err = iface_attach(s, p->attach[*done].ifindex, p->attach[*done].mode,
-				   p->attach[*done].observe, &changed);
-		if (err) {
-			lvip_err("attach %s: %s", name_escape(p->attach[*done].name, name, sizeof(name)),
-				 strerror(-err));
-			break;
-		}
-	}
-	return err;
+	return iface_attach(s, c->ifindex, c->mode, c->observe, &changed);
 }
 
 /* One map update each: the programs stay attached, no frame goes unjudged. */
-static int apply_remode(struct lvip_state *s, const struct plan *p, size_t *done)
+static int remode_one(struct lvip_state *s, struct iface_change *c)
 {
-	char name[LVIP_NAME_ESC];
-	int err = 0;
-
-	for (*done = 0; !err && *done < p->nremode; (*done)++) {
-		err = iface_set_observe(s, p->remode[*done].ifindex, p->remode[*done].observe);
-		if (err) {
-			lvip_err("set mode of %s: %s", name_escape(p->remode[*done].name, name, sizeof(name)),
-				 strerror(-err));
-			break;
-		}
-	}
-	return err;
+	return iface_set_observe(s, c->ifindex, c->observe);
 }
 
-static int apply_detach(struct lvip_state *s, struct plan *p, size_t *done)
+static int detach_one(struct lvip_state *s, struct iface_change *d)
+{
+	struct iface_info info;
+
+	iface_inspect(s, d->ifindex, &info);
+	d->mode = info.shared ? MODE_SHARE : info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC :
+		  MODE_AUTO; /* for undo */
+	d->observe = info.observe;
+	return iface_detach(s, d->ifindex);
+}
+
+/* step on each of v in order, up to the first failure (said as "what NAME:
+ * error"); *done: how many succeeded. */
+static int apply_each(struct lvip_state *s, struct iface_change *v, size_t n, size_t *done,
+		      int (*step)(struct lvip_state *, struct iface_change *), const char *what)
 {
 	char name[LVIP_NAME_ESC];
 	int err = 0;
 
-	for (*done = 0; !err && *done < p->ndetach; (*done)++) {
-		struct iface_change *d = &p->detach[*done];
-		struct iface_info info;
-
-		iface_inspect(s, d->ifindex, &info);
-		d->mode = info.shared ? MODE_SHARE : info.xdp_mode == XDP_ATTACHED_SKB ? MODE_GENERIC :
-			  MODE_AUTO; /* for undo */
-		d->observe = info.observe;
-		err = iface_detach(s, d->ifindex);
+	for (*done = 0; *done < n; (*done)++) {
+		err = step(s, &v[*done]);
 		if (err) {
-			lvip_err("detach %s: %s", name_escape(d->name, name, sizeof(name)), strerror(-err));
+			lvip_err("%s %s: %s", what, name_escape(v[*done].name, name, sizeof(name)),
+				 strerror(-err));
 			break;
 		}
 	}
@@ -246,9 +231,9 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	bool tunnels = false;
 	int err;
 
-	err = apply_attach(s, p, &attached);
+	err = apply_each(s, p->attach, p->nattach, &attached, attach_one, "attach");
 	if (!err)
-		err = apply_remode(s, p, &remoded);
+		err = apply_each(s, p->remode, p->nremode, &remoded, remode_one, "set mode of");
 	if (!err)
 		err = lo_addr_dump(&lo_addrs);
 	if (!err && p->nadd)
@@ -264,14 +249,10 @@ static int plan_apply(struct lvip_state *s, struct plan *p)
 	for (size_t i = 0; !err && i < removed.n; i++)
 		vip_warn_exposed(&removed.st[i], false);
 	if (!err)
-		err = apply_detach(s, p, &detached);
+		err = apply_each(s, p->detach, p->ndetach, &detached, detach_one, "detach");
 	if (err) {
-		while (detached-- > 0) {
-			bool changed;
-
-			iface_attach(s, p->detach[detached].ifindex, p->detach[detached].mode,
-				     p->detach[detached].observe, &changed);
-		}
+		while (detached-- > 0)
+			attach_one(s, &p->detach[detached]);
 		if (removed.st)
 			vip_undo_run(s, &removed);
 		if (tunnels)
@@ -390,10 +371,10 @@ void plan_show(const struct plan *p, const char *prefix, const struct vip_addr *
 	out_open_array("changes");
 	for (size_t i = 0; i < p->nattach; i++)
 		iface_show(prefix, "attach", &p->attach[i], mode_name(p->attach[i].mode),
-			   p->attach[i].observe ? "observe" : "enforce");
+			   enforcement_name(p->attach[i].observe));
 	for (size_t i = 0; i < p->nremode; i++)
 		iface_show(prefix, "switch", &p->remode[i], NULL,
-			   p->remode[i].observe ? "observe" : "enforce");
+			   enforcement_name(p->remode[i].observe));
 	for (size_t i = 0; i < p->nadd; i++) {
 		bool restore = vip_sorted_has(known, nknown, &p->add[i]);
 

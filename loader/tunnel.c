@@ -227,42 +227,6 @@ static bool host_loopback(const struct vip_addr *a)
 	return a->family == AF_INET ? a->v4[0] == 127 : !memcmp(a->v6, v6_lo, 16);
 }
 
-/* What the LOCAL entries must be: every interface's addresses of scope
- * below host, but loopback ones and lo's addresses that are VIPs. */
-int tun_host_addrs(const struct lvip_state *s, struct vip_addr **out, size_t *n)
-{
-	struct addr_list all = {};
-	struct lvip_vip_val val;
-	size_t cap = 0, m = 0;
-	int lo = lo_ifindex(), err = nl_addr_dump(AF_UNSPEC, 0, &all);
-
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; !err && i < all.n; i++) {
-		const struct if_addr *a = &all.a[i];
-
-		if (a->scope >= RT_SCOPE_HOST || host_loopback(&a->addr))
-			continue;
-		if ((int)a->ifindex == lo && vip_lookup(s, &a->addr, &val) != -ENOENT)
-			continue;
-		err = vec_push(out, n, &cap, sizeof(a->addr), &a->addr);
-	}
-	addr_list_free(&all);
-	if (err) {
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return err;
-	}
-	if (*n)
-		qsort(*out, *n, sizeof(**out), vip_cmp);
-	for (size_t i = 0; i < *n; i++) /* an address on two interfaces: once */
-		if (!m || !vip_equal(&(*out)[i], &(*out)[m - 1]))
-			(*out)[m++] = (*out)[i];
-	*n = m;
-	return 0;
-}
-
 const char *tun_peer_guard(const struct vip_addr *a, const struct addr_list *all)
 {
 	return addr_list_has(all, a) ? "one of this host's own addresses (a peer is a director "
@@ -305,22 +269,30 @@ int tun_read(const struct lvip_state *s, struct tun_set *out)
 	return err; /* the peers are in map order: sorted (ta_dump) */
 }
 
-/* What lvip_tunaddr must hold for ts. */
+/* What lvip_tunaddr must hold for ts: PEER(type) for each enabled type's
+ * peers and, while a type is enabled, LOCAL for every interface's addresses
+ * of scope below host, but loopback ones and lo's addresses that are VIPs
+ * (an address on two interfaces is one entry). */
 static int ta_want(const struct lvip_state *s, const struct tun_set *ts, struct ta_list *w)
 {
-	struct vip_addr *host = NULL;
-	size_t nhost = 0;
-	int err = 0;
+	struct addr_list all = {};
+	struct lvip_vip_val val;
+	int lo = lo_ifindex(), err = tun_any_enabled(ts) ? nl_addr_dump(AF_UNSPEC, 0, &all) : 0;
 
 	memset(w, 0, sizeof(*w));
-	if (tun_any_enabled(ts))
-		err = tun_host_addrs(s, &host, &nhost);
-	for (size_t i = 0; !err && i < nhost; i++)
-		err = ta_or(w, &host[i], LVIP_TUNADDR_LOCAL);
+	for (size_t i = 0; !err && i < all.n; i++) {
+		const struct if_addr *a = &all.a[i];
+
+		if (a->scope >= RT_SCOPE_HOST || host_loopback(&a->addr))
+			continue;
+		if ((int)a->ifindex == lo && vip_lookup(s, &a->addr, &val) != -ENOENT)
+			continue;
+		err = ta_or(w, &a->addr, LVIP_TUNADDR_LOCAL);
+	}
+	addr_list_free(&all);
 	for (int t = 0; !err && t < LVIP_TUN_MAX; t++)
 		for (size_t i = 0; !err && ts->t[t].enabled && i < ts->t[t].npeers; i++)
 			err = ta_or(w, &ts->t[t].peers[i], LVIP_TUNADDR_PEER(t));
-	free(host);
 	ta_sort(w);
 	return err;
 }
@@ -449,27 +421,18 @@ int tunaddr_refresh(struct lvip_state *s, struct tun_delta *d)
 
 bool tunaddr_stale(const struct lvip_state *s)
 {
-	struct vip_addr *host = NULL;
+	struct ta_list l = {}, w = {};
 	struct tun_set cur;
-	struct ta_list l = {};
-	size_t nhost = 0, nlocal = 0;
 	bool stale = false;
 
 	if (!tun_maps_open(s) || tun_read(s, &cur))
 		return false;
-	if (tun_any_enabled(&cur) && !tun_host_addrs(s, &host, &nhost) && !ta_dump(s, &l)) {
-		for (size_t i = 0; i < l.n; i++)
-			nlocal += (l.e[i].bits & LVIP_TUNADDR_LOCAL) != 0;
-		stale = nlocal != nhost;
-		for (size_t i = 0; !stale && i < nhost; i++)
-			stale = !(ta_bits(&l, &host[i]) & LVIP_TUNADDR_LOCAL);
-		if (!stale) {
-			struct lvip_tunlocal fast = tunlocal_of(&l);
+	if (tun_any_enabled(&cur) && !ta_want(s, &cur, &w) && !ta_dump(s, &l)) {
+		struct lvip_tunlocal fast = tunlocal_of(&l);
 
-			stale = !tunlocal_is(s, &fast);
-		}
+		stale = local_only_in(&w, &l) || local_only_in(&l, &w) || !tunlocal_is(s, &fast);
 	}
-	free(host);
+	free(w.e);
 	free(l.e);
 	tun_set_free(&cur);
 	return stale;

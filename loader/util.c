@@ -78,9 +78,6 @@ const char *name_escape(const char *in, char *buf, size_t len)
 	return buf;
 }
 
-/* One line, always: control characters and bytes that are not UTF-8 that
- * came from user input (a VIP, a file name, a config line) are shown as
- * \xNN, never as line breaks or as bytes a terminal or a log would take. */
 /* systemd sets JOURNAL_STREAM=DEV:INO for a unit whose stdout or stderr is
  * the journal. A stderr that a script of the unit redirected elsewhere (a
  * file, a pipe) is not DEV:INO and gets no prefixes. */
@@ -107,8 +104,10 @@ const char *log_prefix(int priority)
 	return journal && priority >= 0 && priority < 8 ? prefixes[priority] : "";
 }
 
-/* prefix (log_prefix), lead, then the message with what came from input
- * escaped, one line. */
+/* prefix (log_prefix), lead, then the message on one line, always: control
+ * characters and bytes that are not UTF-8 that came from user input (a VIP,
+ * a file name, a config line) are shown as \xNN, never as line breaks or as
+ * bytes a terminal or a log would take. */
 static void vmsg(FILE *f, const char *prefix, const char *lead, const char *fmt, va_list ap)
 {
 	char buf[2048], one[5];
@@ -123,35 +122,35 @@ static void vmsg(FILE *f, const char *prefix, const char *lead, const char *fmt,
 	fputc('\n', f);
 }
 
+/* The body of the message functions below: vmsg with their arguments. */
+#define VMSG(f, prefix, lead)                   \
+	do {                                    \
+		va_list ap;                     \
+						\
+		va_start(ap, fmt);              \
+		vmsg(f, prefix, lead, fmt, ap); \
+		va_end(ap);                     \
+	} while (0)
+
 void lvip_err(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(stderr, log_prefix(LOG_PRI_ERR), "lvip: ", fmt, ap);
-	va_end(ap);
+	VMSG(stderr, log_prefix(LOG_PRI_ERR), "lvip: ");
 }
 
 void lvip_warn(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(stderr, log_prefix(LOG_PRI_WARNING), "lvip: warning: ", fmt, ap);
-	va_end(ap);
+	VMSG(stderr, log_prefix(LOG_PRI_WARNING), "lvip: warning: ");
 }
 
-/* Tests aim kills at the narrow windows between two steps: with
- * LVIP_TEST_STOP_AT=NAME, lvip stops itself (SIGSTOP) at the point NAME so
- * that the test can SIGKILL it exactly there. */
 /* A line of watch's log (stderr, the journal under systemd). */
 void lvip_log(const char *fmt, ...)
 {
-	va_list ap;
+	VMSG(stderr, log_prefix(LOG_PRI_INFO), "lvip ");
+}
 
-	va_start(ap, fmt);
-	vmsg(stderr, log_prefix(LOG_PRI_INFO), "lvip ", fmt, ap);
-	va_end(ap);
+void lvip_info(const char *fmt, ...)
+{
+	VMSG(stdout, "", "");
 }
 
 int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item)
@@ -172,21 +171,15 @@ int vec_push(void *arr, size_t *n, size_t *cap, size_t size, const void *item)
 	return 0;
 }
 
+/* Tests aim kills at the narrow windows between two steps: with
+ * LVIP_TEST_STOP_AT=NAME, lvip stops itself (SIGSTOP) at the point NAME so
+ * that the test can SIGKILL it exactly there. */
 void stop_point(const char *name)
 {
 	const char *at = getenv("LVIP_TEST_STOP_AT");
 
 	if (at && !strcmp(at, name))
 		raise(SIGSTOP);
-}
-
-void lvip_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(stdout, "", "", fmt, ap);
-	va_end(ap);
 }
 
 static const char *scaled(__u64 v, unsigned int base, const char *const *units,
@@ -294,18 +287,14 @@ static int split_prefix(const char *text, char *addr, size_t len, int *plen)
 int vip_parse(const char *text, struct vip_addr *out, const char **why)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
-	int plen;
+	int plen, split = split_prefix(text, addr, sizeof(addr), &plen);
 
 	memset(out, 0, sizeof(*out));
-	if (split_prefix(text, addr, sizeof(addr), &plen) < 0) {
-		*why = "not an IPv4 or IPv6 address";
-		return -1;
-	}
-	if (inet_pton(AF_INET, addr, out->v4) == 1) {
+	if (!split && inet_pton(AF_INET, addr, out->v4) == 1) {
 		out->family = AF_INET;
 		*why = plen >= 0 && plen != 32 ? "a VIP is a host address: only /32 is accepted"
 					      : v4_reject(out->v4);
-	} else if (inet_pton(AF_INET6, addr, out->v6) == 1) {
+	} else if (!split && inet_pton(AF_INET6, addr, out->v6) == 1) {
 		out->family = AF_INET6;
 		*why = plen >= 0 && plen != 128 ? "a VIP is a host address: only /128 is accepted"
 					       : v6_reject((const struct in6_addr *)out->v6);

@@ -15,11 +15,6 @@ int vip_map_fd(const struct lvip_state *s, const struct vip_addr *a)
 	return s->map_fd[a->family == AF_INET ? M_VIP4 : M_VIP6];
 }
 
-static struct lvip_vip_val *percpu_vals(const struct lvip_state *s)
-{
-	return calloc(s->ncpus, sizeof(struct lvip_vip_val));
-}
-
 static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -34,7 +29,7 @@ static void vip_sum(const struct lvip_vip_val *v, int ncpus, struct lvip_vip_val
 
 int vip_lookup(const struct lvip_state *s, const struct vip_addr *a, struct lvip_vip_val *sum)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
+	struct lvip_vip_val *v = calloc(s->ncpus, sizeof(*v));
 	int err = 0;
 
 	if (!v)
@@ -64,38 +59,28 @@ static int map_update_retry(int fd, const void *key, const void *val, __u64 flag
 	return -ENOMEM;
 }
 
+/* create: a new entry, its counters at 0; else an existing entry's flags,
+ * its counters kept. Flags are replicated on every CPU. */
 int vip_store(const struct lvip_state *s, const struct vip_addr *a, __u32 flags, bool create)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
+	struct lvip_vip_val *v = calloc(s->ncpus, sizeof(*v));
 	int err = 0;
 
 	if (!v)
 		return -ENOMEM;
-	for (int c = 0; c < s->ncpus; c++)
+	if (!create && bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v))
+		err = -errno;
+	for (int c = 0; !err && c < s->ncpus; c++)
 		v[c].flags = flags;
-	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_ANY);
+	if (!err)
+		err = map_update_retry(vip_map_fd(s, a), a->bytes, v, create ? BPF_NOEXIST : BPF_EXIST);
 	free(v);
 	return err;
 }
 
-/* Flags are replicated on every CPU; counters are kept. */
 int vip_set_flags(const struct lvip_state *s, const struct vip_addr *a, __u32 flags)
 {
-	struct lvip_vip_val *v = percpu_vals(s);
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(vip_map_fd(s, a), a->bytes, v)) {
-		err = -errno;
-		goto out;
-	}
-	for (int c = 0; c < s->ncpus; c++)
-		v[c].flags = flags;
-	err = map_update_retry(vip_map_fd(s, a), a->bytes, v, BPF_EXIST);
-out:
-	free(v);
-	return err;
+	return vip_store(s, a, flags, false);
 }
 
 int vip_remove(const struct lvip_state *s, const struct vip_addr *a)

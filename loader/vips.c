@@ -37,14 +37,16 @@ static int undo_init(struct vip_undo *u, bool add, const struct vip_addr *v, siz
 	return 0;
 }
 
-/* Run one netlink change for the steps selected by want(); mark them. */
-static int lo_change(bool add, int lo, struct vip_undo *u, bool (*want)(const struct vip_step *),
-		     bool mark_added)
+/* Run one netlink change for the steps selected by want(); mark them
+ * lo_added or lo_removed, say the first that failed (an address fails only
+ * when nl_addr_change_many returns an error). */
+static int lo_change(bool add, int lo, struct vip_undo *u, bool (*want)(const struct vip_step *))
 {
 	struct vip_addr *a = calloc(u->n ? u->n : 1, sizeof(*a));
 	int *err = calloc(u->n ? u->n : 1, sizeof(*err));
 	size_t *idx = calloc(u->n ? u->n : 1, sizeof(*idx));
-	size_t k = 0;
+	char buf[INET6_ADDRSTRLEN];
+	size_t k = 0, failed = 0;
 	int ret = -ENOMEM;
 
 	if (a && err && idx) {
@@ -54,25 +56,15 @@ static int lo_change(bool add, int lo, struct vip_undo *u, bool (*want)(const st
 				a[k++] = u->st[i].addr;
 			}
 		ret = k ? nl_addr_change_many(add, lo, a, k, err) : 0;
-		for (size_t j = 0; j < k; j++) {
-			if (err[j])
-				continue;
-			if (mark_added)
+		for (size_t j = 0; j < k; j++)
+			if (!err[j] && add)
 				u->st[idx[j]].lo_added = true;
-			else
+			else if (!err[j])
 				u->st[idx[j]].lo_removed = true;
-		}
-		if (ret) {
-			char buf[INET6_ADDRSTRLEN];
-
-			for (size_t j = 0; j < k; j++)
-				if (err[j]) {
-					lvip_err("cannot %s %s %s lo: %s", add ? "add" : "remove",
-						 vip_format(&a[j], buf, sizeof(buf)), add ? "to" : "from",
-						 strerror(-err[j]));
-					break;
-				}
-		}
+			else if (!failed++)
+				lvip_err("cannot %s %s %s lo: %s", add ? "add" : "remove",
+					 vip_format(&a[j], buf, sizeof(buf)), add ? "to" : "from",
+					 strerror(-err[j]));
 	}
 	free(a);
 	free(err);
@@ -85,7 +77,7 @@ static bool step_lo_removed(const struct vip_step *st) { return st->lo_removed; 
 
 static void add_undo(struct lvip_state *s, int lo, struct vip_undo *u)
 {
-	lo_change(false, lo, u, step_lo_added, false);
+	lo_change(false, lo, u, step_lo_added);
 	for (size_t i = u->n; i-- > 0;) {
 		if (u->st[i].inserted)
 			vip_remove(s, &u->st[i].addr);
@@ -100,7 +92,7 @@ static void del_undo(struct lvip_state *s, int lo, struct vip_undo *u)
 		if (u->st[i].saved)
 			bpf_map_update_elem(vip_map_fd(s, &u->st[i].addr), u->st[i].addr.bytes,
 					    u->st[i].saved, BPF_NOEXIST);
-	lo_change(true, lo, u, step_lo_removed, true);
+	lo_change(true, lo, u, step_lo_removed);
 }
 
 void vip_undo_run(struct lvip_state *s, struct vip_undo *u)
@@ -169,7 +161,7 @@ int vips_add(struct lvip_state *s, const struct vip_addr *v, size_t n, bool no_l
 	/* Every VIP is protected now; only then do they appear on lo. */
 	if (!err) {
 		stop_point("vips-in-map");
-		err = lo_change(true, lo, u, step_want_lo, true);
+		err = lo_change(true, lo, u, step_want_lo);
 	}
 	if (err) {
 		add_undo(s, lo, u);
@@ -207,7 +199,7 @@ int vips_del(struct lvip_state *s, const struct vip_addr *v, size_t n, bool keep
 	}
 	/* Off lo first (only what lvip put there), then out of the map. */
 	if (!err)
-		err = lo_change(false, lo, u, step_want_off, false);
+		err = lo_change(false, lo, u, step_want_off);
 	if (!err)
 		stop_point("vips-off-lo");
 	for (size_t i = 0; !err && i < n; i++)
