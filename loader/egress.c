@@ -27,6 +27,7 @@ bool tc_owned(const struct lvip_state *s, __u32 ifindex, __u32 prog_id)
 	return prog_named(prog_id, LVIP_PROG_TC) &&
 	       (link_alive(s, ifindex) || !xdp_attached_id(ifindex, NULL));
 }
+
 /* clsact egress of ifindex, and lvip's handle and priority there. */
 #define TC_HOOK(ifindex) { .sz = sizeof(struct bpf_tc_hook), .ifindex = (ifindex), \
 			   .attach_point = BPF_TC_EGRESS }
@@ -41,6 +42,7 @@ __u32 tc_query(__u32 ifindex)
 
 	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
 }
+
 static int clsact_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 {
 	struct bpf_tc_hook hook = TC_HOOK(ifindex);
@@ -63,6 +65,7 @@ static int clsact_attach(struct lvip_state *s, __u32 ifindex, bool *added)
 		*added = !cur;
 	return err;
 }
+
 static int clsact_detach(struct lvip_state *s, __u32 ifindex)
 {
 	struct bpf_tc_hook hook = TC_HOOK(ifindex);
@@ -70,12 +73,14 @@ static int clsact_detach(struct lvip_state *s, __u32 ifindex)
 
 	return tc_owned(s, ifindex, tc_query(ifindex)) ? bpf_tc_detach(&hook, &o) : 0;
 }
+
 /* The kernel has no tcx (bpf_link_create's answer, not its version), or
  * LVIP_FORCE_CLSACT=1: egress goes through clsact. */
 static bool no_tcx(int err)
 {
 	return err == -EINVAL || err == -EOPNOTSUPP;
 }
+
 /* Attach the tcx egress link, first on the hook, and pin it. -EOPNOTSUPP
  * or -EINVAL: no tcx here. */
 static int tcx_attach(struct lvip_state *s, __u32 ifindex)
@@ -90,6 +95,7 @@ static int tcx_attach(struct lvip_state *s, __u32 ifindex)
 		return -errno;
 	return link_pin_new(s, &TCX_LINK, ifindex, fd);
 }
+
 /* TC egress: this instance's tcx link, else where there is no tcx its
  * clsact filter. An lvip filter left by an attach through clsact is
  * removed once the tcx link runs, so egress is never unprotected.
@@ -114,6 +120,7 @@ int tc_attach(struct lvip_state *s, __u32 ifindex, bool *added, bool *moved)
 	stop_point("tcx-attached");
 	return had_filter ? clsact_detach(s, ifindex) : 0;
 }
+
 int tc_detach(struct lvip_state *s, __u32 ifindex)
 {
 	int err = link_unpin_detach(s, &TCX_LINK, ifindex);
@@ -121,6 +128,7 @@ int tc_detach(struct lvip_state *s, __u32 ifindex)
 
 	return err ? err : err2;
 }
+
 /* lvip's egress program on ifindex: the tcx link's, else the filter's. */
 __u32 tc_prog_of(struct lvip_state *s, __u32 ifindex)
 {

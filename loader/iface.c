@@ -368,3 +368,17 @@ int iface_switch_progs(struct lvip_state *s, int xdp_fd, int tc_fd)
 	return err;
 }
 
+/* lvip_ifaddr of every attached interface (what lvip_tc_compat reads). */
+int ifaddr_refresh_all(struct lvip_state *s)
+{
+	__u32 *idx;
+	size_t n;
+	char name[IF_NAMESIZE];
+	int err = iface_list(s, &idx, &n);
+
+	for (size_t i = 0; !err && i < n; i++)
+		if (if_indextoname(idx[i], name))
+			err = ifaddr_refresh(s, idx[i]);
+	free(idx);
+	return err;
+}

@@ -38,6 +38,7 @@ static int ifaddr_build(__u32 ifindex, struct lvip_ifaddr *ia)
 	addr_list_free(&l);
 	return 0;
 }
+
 /* Read by lvip_tc_compat only (lvip_tc reads the device itself). */
 int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
 {
@@ -48,6 +49,7 @@ int ifaddr_refresh(struct lvip_state *s, __u32 ifindex)
 		return err;
 	return bpf_map_update_elem(s->map_fd[M_IFADDR], &ifindex, &ia, BPF_ANY) ? -errno : 0;
 }
+
 /* Does lvip_ifaddr still say what the device has? */
 bool ifaddr_current(const struct lvip_state *s, __u32 ifindex)
 {
@@ -57,17 +59,4 @@ bool ifaddr_current(const struct lvip_state *s, __u32 ifindex)
 	    bpf_map_lookup_elem(s->map_fd[M_IFADDR], &ifindex, &have))
 		return false;
 	return !memcmp(&want, &have, sizeof(want));
-}
-int ifaddr_refresh_all(struct lvip_state *s)
-{
-	__u32 *idx;
-	size_t n;
-	char name[IF_NAMESIZE];
-	int err = iface_list(s, &idx, &n);
-
-	for (size_t i = 0; !err && i < n; i++)
-		if (if_indextoname(idx[i], name))
-			err = ifaddr_refresh(s, idx[i]);
-	free(idx);
-	return err;
 }

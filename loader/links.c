@@ -18,54 +18,10 @@
 const struct link_kind XDP_LINK = { LVIP_LINK_PREFIX, BPF_LINK_TYPE_XDP };
 const struct link_kind TCX_LINK = { LVIP_TCX_PREFIX, LVIP_BPF_LINK_TYPE_TCX };
 
-/* The per-interface pins are named PREFIX<ifindex>. */
-static int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
-			    char *path, size_t len)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "%s%u", prefix, ifindex);
-	return pin_path(s, name, path, len);
-}
-
 static bool ifindex_pin_name(const char *name, const char *prefix, __u32 *ifindex)
 {
 	return !strncmp(name, prefix, strlen(prefix)) &&
 	       parse_u32(name + strlen(prefix), 1, UINT_MAX, ifindex);
-}
-
-/* The object pinned as PREFIX<ifindex>: fd, or -errno. */
-int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Pin fd as PREFIX<ifindex>, mode 0600. */
-int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd)
-{
-	char path[PATH_MAX];
-	int err = ifindex_pin_path(s, prefix, ifindex, path, sizeof(path));
-
-	if (err)
-		return err;
-	unlink(path); /* left by an interface that was deleted */
-	if (bpf_obj_pin(fd, path))
-		return -errno;
-	return chmod(path, 0600) ? -errno : 0;
-}
-
-void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex)
-{
-	char path[PATH_MAX];
-
-	if (!ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
-		unlink(path);
 }
 
 /* The pinned link of kind k of ifindex: fd, or -ENOENT. *alive: still
@@ -111,18 +67,21 @@ __u32 link_alive_prog(const struct lvip_state *s, const struct link_kind *k, __u
 	link_pinned(s, k, ifindex, &alive, &id);
 	return id;
 }
+
 /* This instance's XDP program of ifindex runs there: its pinned link, or
  * its pinned libxdp component. */
 bool link_alive(const struct lvip_state *s, __u32 ifindex)
 {
 	return link_alive_prog(s, &XDP_LINK, ifindex) != 0 || xdpshare_alive(s, ifindex, NULL);
 }
+
 bool prog_named(__u32 id, const char *prefix)
 {
 	struct bpf_prog_info info = {};
 
 	return !prog_info(id, &info) && !strncmp(info.name, prefix, strlen(prefix));
 }
+
 __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -134,6 +93,7 @@ __u32 xdp_attached_id(__u32 ifindex, __u8 *mode)
 	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id :
 	       q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
 }
+
 /* Pin a new link fd as kind k of ifindex (a defunct pin replaced); on
  * failure the link is detached again. Closes fd. */
 int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int fd)
@@ -147,6 +107,7 @@ int link_pin_new(struct lvip_state *s, const struct link_kind *k, __u32 ifindex,
 	close(fd);
 	return err;
 }
+
 /* Unpin first, then detach through the fd we hold: killed in between, the
  * kernel releases the unpinned link with our fd, so no dead pin remains. */
 int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifindex)
@@ -163,6 +124,7 @@ int link_unpin_detach(struct lvip_state *s, const struct link_kind *k, __u32 ifi
 	close(fd);
 	return err;
 }
+
 /* Is name one of the per-interface pins (a link, a libxdp component)? */
 bool iface_pin_name(const char *name, __u32 *ifindex)
 {
@@ -170,6 +132,7 @@ bool iface_pin_name(const char *name, __u32 *ifindex)
 	       ifindex_pin_name(name, LVIP_TCX_PREFIX, ifindex) ||
 	       ifindex_pin_name(name, LVIP_SHARE_PREFIX, ifindex);
 }
+
 /* Point the link of kind k of ifindex, if attached, at prog_fd. */
 int link_switch(struct lvip_state *s, const struct link_kind *k, __u32 ifindex, int prog_fd)
 {

@@ -150,6 +150,29 @@ void link_list_free(struct link_list *l);
 struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
 
+/* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */
+
+struct lvip_state; /* state.c, below */
+
+#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
+#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
+#define LVIP_DIR_REMOVING    "-lvip-removing" /* suffix: a pin dir down is removing */
+#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
+#define LVIP_LOCK_TIMEOUT_MS 10000
+
+int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
+int pindir_lock(struct lvip_state *s, bool create); /* -ENOENT: absent */
+bool pindir_exists(const struct lvip_state *s);
+bool pindir_on_bpffs(const struct lvip_state *s);
+int pindir_remove(struct lvip_state *s);
+void pindir_remove_leftover(const struct lvip_state *s);
+int pindir_watch_claim(struct lvip_state *s);
+int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
+/* The per-interface pins, DIR/PREFIX<ifindex>. */
+int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
+void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+
 /* ---- state.c: one instance, its pin dir and what is pinned there ---- */
 
 #define LVIP_PROG_XDP "lvip_xdp"
@@ -208,23 +231,6 @@ struct bpf_map;
 int state_bind_maps(const struct lvip_state *s, struct bpf_object *obj,
 		    struct bpf_map *maps[M_COUNT], __u32 max_vips);
 struct ifc_maps state_ifc(const struct lvip_state *s);
-
-/* ---- pindir.c: the pin dir (path, owner, lock, the watcher's lock) ---- */
-
-#define LVIP_DEFAULT_PIN_DIR "/sys/fs/bpf/lvip"
-#define LVIP_DIR_MARKER      "lvip_made_dir" /* a subdir: lvip created the pin dir */
-#define LVIP_DIR_REMOVING    "-lvip-removing" /* suffix: a pin dir down is removing */
-#define LVIP_WATCH_LOCK      "lvip_watch"    /* a subdir, flocked by the one watcher */
-#define LVIP_LOCK_TIMEOUT_MS 10000
-
-int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len);
-int pindir_lock(struct lvip_state *s, bool create); /* -ENOENT: absent */
-bool pindir_exists(const struct lvip_state *s);
-bool pindir_on_bpffs(const struct lvip_state *s);
-int pindir_remove(struct lvip_state *s);
-void pindir_remove_leftover(const struct lvip_state *s);
-int pindir_watch_claim(struct lvip_state *s);
-int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
 
 /* ---- vipmap.c: the VIP maps (per-CPU values summed over CPUs) ---- */
 
@@ -324,10 +330,6 @@ struct link_kind {
 
 extern const struct link_kind XDP_LINK, TCX_LINK;
 
-/* The per-interface pins, DIR/PREFIX<ifindex>. */
-int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
-int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
-void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
 /* Is the link of kind k of ifindex pinned? *alive: still attached there;
  * *prog_id (may be NULL): its program. */
 bool link_pinned(const struct lvip_state *s, const struct link_kind *k, __u32 ifindex,

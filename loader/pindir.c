@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 
 #include "config.h"
 #include "loader.h"
@@ -23,6 +24,50 @@ int pin_path(const struct lvip_state *s, const char *name, char *buf, size_t len
 	int n = snprintf(buf, len, "%s/%s", s->pin_dir, name);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The per-interface pins are named PREFIX<ifindex>. */
+static int ifindex_pin_path(const struct lvip_state *s, const char *prefix, __u32 ifindex,
+			    char *path, size_t len)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%u", prefix, ifindex);
+	return pin_path(s, name, path, len);
+}
+
+/* The object pinned as PREFIX<ifindex>: fd, or -errno. */
+int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Pin fd as PREFIX<ifindex>, mode 0600. */
+int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd)
+{
+	char path[PATH_MAX];
+	int err = ifindex_pin_path(s, prefix, ifindex, path, sizeof(path));
+
+	if (err)
+		return err;
+	unlink(path); /* left by an interface that was deleted */
+	if (bpf_obj_pin(fd, path))
+		return -errno;
+	return chmod(path, 0600) ? -errno : 0;
+}
+
+void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex)
+{
+	char path[PATH_MAX];
+
+	if (!ifindex_pin_path(s, prefix, ifindex, path, sizeof(path)))
+		unlink(path);
 }
 
 static int wait_flock(int fd)
