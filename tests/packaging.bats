@@ -10,7 +10,8 @@
 # against a watch in a namespace), the README's alert rules, the
 # Debian package (make deb into a temp dir, in a network namespace with no
 # network: lintian, its files, conffile and maintainer scripts, dpkg --root
-# install, remove and purge in a throwaway root), the licence. No BPF, no
+# install, remove and purge in a throwaway root), the licence, the loader's
+# module layering (tests/lib/layering.py over the objects). No BPF, no
 # namespace, no root needed but for the tests with a running lvip
 # (tests/lib/netns.bash: it skips without them, or fails when
 # LVIP_REQUIRE_BPF=1) and for dpkg --root (it chroots; the same); nothing is
@@ -728,4 +729,11 @@ for f in files:
 lic = [p for p in paras[1:] if p.startswith("License: GPL-2")]
 assert len(lic) == 1 and "/usr/share/common-licenses/GPL-2" in lic[0], lic
 PY
+}
+
+@test "the loader's modules call only the modules above them in loader/loader.h (no dependency cycle)" {
+	[ -x "$LVIP" ] || fail "no build: $LVIP"
+	run python3 "$LVIP_TESTS_DIR/lib/layering.py" "$REPO" "${LVIP_BUILD:-$REPO/build}/loader"
+	printf '%s\n' "$output"
+	assert_status 0
 }
