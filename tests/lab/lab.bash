@@ -200,17 +200,23 @@ _lab_httpds() {
 	done
 }
 
-# lab_build: the whole lab, HTTP servers answering and the director in
-# place. Sets and exports LAB_ID, LAB_TMP, LAB_BPFFS, LAB_DIRECTOR.
-lab_build() {
-	local r sw
-	export LAB_ID=${LAB_ID:-$$}
+# lab_tmp_mount: the lab's temp dir (LAB_TMP, its pid list) and a private
+# bpffs in it (LAB_BPFFS); exports both, and LVIP.
+lab_tmp_mount() {
 	export LAB_TMP LAB_BPFFS LVIP
 	LAB_TMP=$(mktemp -d /tmp/lvip.lab.XXXXXX) || return 1
 	LAB_BPFFS=$LAB_TMP/bpffs
 	: >"$LAB_TMP/pids"
 	mkdir -p "$LAB_BPFFS" && mount -t bpf bpf "$LAB_BPFFS" ||
 		{ lab_fail "lab: cannot mount a bpffs on $LAB_BPFFS"; return 1; }
+}
+
+# lab_build: the whole lab, HTTP servers answering and the director in
+# place. Sets and exports LAB_ID, LAB_TMP, LAB_BPFFS, LAB_DIRECTOR.
+lab_build() {
+	local r sw
+	export LAB_ID=${LAB_ID:-$$}
+	lab_tmp_mount || return 1
 
 	for r in sw client dir rs1 rs2; do _lab_host "$r" || return 1; done
 	_lab_rs_sysctls rs1 && _lab_rs_sysctls rs2 || return 1
@@ -522,9 +528,10 @@ pcap_hosts() {
 
 # ---------------------------------------------------------------- bats
 
-# lab_bats_setup_file NAME: in a bats file's setup_file: decide whether the
-# lab can run here (the reason it cannot is exported as LAB_SKIP_REASON for
-# lab_bats_require), then build one lab for the whole file, named
+# lab_bats_setup_file NAME [BUILD]: in a bats file's setup_file: decide
+# whether the lab can run here (the reason it cannot is exported as
+# LAB_SKIP_REASON for lab_bats_require), then build one lab for the whole
+# file with BUILD (default lab_build; tun_build for the TUN lab), named
 # lvip-lab-<PID>-NAME-*.
 lab_bats_setup_file() {
 	export LAB_SKIP_REASON
@@ -532,7 +539,7 @@ lab_bats_setup_file() {
 	[ -z "$LAB_SKIP_REASON" ] || return 0
 	[ -x "$LVIP" ] || return 0
 	export LAB_ID="$$-$1"
-	if ! lab_build; then
+	if ! "${2:-lab_build}"; then
 		lab_teardown
 		lab_fail "the lab could not be built"
 		return 1

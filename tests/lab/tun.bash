@@ -106,14 +106,9 @@ _tun_routes() {
 tun_build() {
 	local r rt
 	export LAB_ID=${LAB_ID:-$$-tun}
-	export LAB_TMP LAB_BPFFS LVIP
 	[ -r "$TUN_DIRECTOR_OBJ" ] ||
 		{ lab_fail "lab: $TUN_DIRECTOR_OBJ is not built (make test-bins)"; return 1; }
-	LAB_TMP=$(mktemp -d /tmp/lvip.lab.XXXXXX) || return 1
-	LAB_BPFFS=$LAB_TMP/bpffs
-	: >"$LAB_TMP/pids"
-	mkdir -p "$LAB_BPFFS" && mount -t bpf bpf "$LAB_BPFFS" ||
-		{ lab_fail "lab: cannot mount a bpffs on $LAB_BPFFS"; return 1; }
+	lab_tmp_mount || return 1
 
 	for r in client router dir rs1 rs2; do _lab_host "$r" || return 1; done
 	for r in rs1 rs2; do _tun_sysctls $r || return 1; done
