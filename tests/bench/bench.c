@@ -176,33 +176,38 @@ static __u16 csum16(const __u8 *p, size_t n, __u32 sum)
 	return (__u16)~sum;
 }
 
+/* An IPv4 header without options, DF, TTL 64, its checksum filled in. */
+static void put_ipv4_hdr(struct frame *f, __u16 len, __u16 id, __u8 proto, const char *src,
+			 const char *dst)
+{
+	size_t ip = f->len;
+	__u16 c;
+
+	put16(f, 0x4500);
+	put16(f, len);
+	put16(f, id);
+	put16(f, 0x4000);
+	put16(f, (__u16)(0x4000 | proto));
+	put16(f, 0);
+	put_a4(f, src);
+	put_a4(f, dst);
+	c = htons(csum16(f->b + ip, 20, 0));
+	memcpy(f->b + ip + 10, &c, 2);
+}
+
 /* IPv4/UDP, 18 bytes of payload: a 64-byte frame (without FCS). */
 static void frame_ipv4(struct frame *f, const __u8 *dmac, const char *src, const char *dst)
 {
-	size_t ip;
 	__u8 pl[18] = "lvip-bench-frame!";
 
 	memset(f, 0, sizeof(*f));
 	put_eth(f, dmac, mac_peer, ETH_P_IP);
-	ip = f->len;
-	put16(f, 0x4500);
-	put16(f, 20 + 8 + sizeof(pl));
-	put16(f, 0x1c1a);
-	put16(f, 0x4000);
-	put16(f, 0x4011); /* TTL 64, UDP */
-	put16(f, 0);
-	put_a4(f, src);
-	put_a4(f, dst);
+	put_ipv4_hdr(f, 20 + 8 + sizeof(pl), 0x1c1a, 17, src, dst);
 	put16(f, 40000);
 	put16(f, 9); /* discard */
 	put16(f, 8 + sizeof(pl));
 	put16(f, 0);
 	put(f, pl, sizeof(pl));
-	{
-		__u16 c = htons(csum16(f->b + ip, 20, 0));
-
-		memcpy(f->b + ip + 10, &c, 2);
-	}
 }
 
 static void frame_ipv6_hdr(struct frame *f, const __u8 *dmac, __u16 plen, __u8 nh, __u8 hops,
@@ -582,19 +587,10 @@ static void monitor_case(const char *pin, const struct prog *p, const struct fra
 static void frame_tcp_ack(struct frame *f)
 {
 	static const __u8 ts[12] = { 1, 1, 8, 10, 0, 0, 0x12, 0x34, 0, 0, 0x56, 0x78 };
-	size_t ip;
 
 	memset(f, 0, sizeof(*f));
 	put_eth(f, mac_peer, mac_self, ETH_P_IP);
-	ip = f->len;
-	put16(f, 0x4500);
-	put16(f, 20 + 32);
-	put16(f, 0x1c1a);
-	put16(f, 0x4000);
-	put16(f, 0x4006); /* TTL 64, TCP */
-	put16(f, 0);
-	put_a4(f, "198.18.0.100");
-	put_a4(f, "198.18.0.1");
+	put_ipv4_hdr(f, 20 + 32, 0x1c1a, 6, "198.18.0.100", "198.18.0.1");
 	put16(f, 80);
 	put16(f, 40000);
 	put16(f, 0x0102);
@@ -606,11 +602,6 @@ static void frame_tcp_ack(struct frame *f)
 	put16(f, 0x1c1a); /* checksum: not read by a non-SYN */
 	put16(f, 0);
 	put(f, ts, sizeof(ts));
-	{
-		__u16 c = htons(csum16(f->b + ip, 20, 0));
-
-		memcpy(f->b + ip + 10, &c, 2);
-	}
 }
 
 /* Every tunnel type enabled with an auto MSS clamp, or lvip_tunnel cleared. */
@@ -675,19 +666,8 @@ static const int decap_outer[ND] = { [D_IPIP] = 20, [D_GUE] = 32, [D_GRE] = 24 }
 static void put_tunnel(struct frame *f, int type, size_t len)
 {
 	static const __u8 proto[ND] = { [D_IPIP] = 4, [D_GUE] = 17, [D_GRE] = 47 };
-	size_t ip = f->len;
-	__u16 c;
 
-	put16(f, 0x4500);
-	put16(f, (__u16)len);
-	put16(f, 0x1c1b);
-	put16(f, 0x4000);
-	put16(f, (__u16)(0x4000 | proto[type]));
-	put16(f, 0);
-	put_a4(f, "198.18.0.2");
-	put_a4(f, DECAP_VIP);
-	c = htons(csum16(f->b + ip, 20, 0));
-	memcpy(f->b + ip + 10, &c, 2);
+	put_ipv4_hdr(f, (__u16)len, 0x1c1b, proto[type], "198.18.0.2", DECAP_VIP);
 	if (type == D_GUE) {
 		put16(f, 40001);
 		put16(f, DECAP_GUE_PORT);
@@ -783,8 +763,8 @@ static double per_call_ns(const struct prog *p, const struct frame *f, int calls
  * dispatcher for the run and takes it out after (a text patch and an RCU
  * grace period: ~16 ms here), unless the program is attached to a device
  * already. Attached to a spare veth, the baselines cost one syscall per
- * call like lvip, whose program is attached. 0: the device's ifindex, or 0
- * when the kernel refused (the runs are then only slower to make).
+ * call like lvip, whose program is attached. Returns the device's ifindex,
+ * or 0 when the kernel refused (the runs are then only slower to make).
  */
 static __u32 attach_spare(const char *ifname, const struct prog *p)
 {
