@@ -71,8 +71,8 @@ assert [r["met"] for r in d if r["name"].startswith("(B)") and r["goal"] is not 
 }
 
 # traffic_samples PATH CPU_NS...: one request/response and one bulk sample
-# per round (round = the argument's position) for PATH, as the runner
-# writes them from traffic.py's two JSON lines.
+# each way per round (round = the argument's position) for PATH, as the
+# runner writes them from traffic.py's two JSON lines.
 traffic_samples() {
 	local path=$1 r=0 ns
 	shift
@@ -83,6 +83,9 @@ traffic_samples() {
 		python3 "$REPORT" traffic-sample --path "$path" --mode bulk --round "$r" --slot 0 \
 			--client '{"cpu_ns": '"$((ns / 2))"', "wall_ns": 1, "ksoftirqd_ns": '"$((ns / 2))"', "n": 2097152}' \
 			--server '{"cpu_ns": 0, "count": 2097152}'
+		python3 "$REPORT" traffic-sample --path "$path" --mode down --round "$r" --slot 0 \
+			--client '{"cpu_ns": 0, "wall_ns": 1, "ksoftirqd_ns": 0, "n": 4194304}' \
+			--server '{"cpu_ns": '"$ns"', "count": 4194304}'
 		r=$((r + 1))
 	done
 }
@@ -102,21 +105,22 @@ traffic_samples() {
 	[ "$status" -eq 0 ]
 	# rr: 1000 ns per request; bulk: 2 MB per run, so 500,000 ns per MB.
 	[[ $output == *"TCP request/response, default (XDP link + TC egress)"*"1,010"*"no lvip"*"1,000"*"1.010"*"1.02  met"* ]]
-	[[ $output == *"TCP bulk, default (XDP link + TC egress)"*"505,000"*"500,000"*"1.010"* ]]
+	[[ $output == *"TCP bulk upload, default (XDP link + TC egress)"*"505,000"*"500,000"*"1.010"* ]]
+	[[ $output == *"TCP bulk download, default (XDP link + TC egress)"*"252,500"*"250,000"*"1.010"* ]]
 	[[ $output == *"TCP request/response, LVIP_FORCE_CLSACT=1 (clsact)"*"not measured: this lvip has one TC attach path"* ]]
-	[[ $output == *"TCP bulk, --xdp-share (libxdp dispatcher)"*"not measured: lvip: eth0: kernel refuses freplace"* ]]
+	[[ $output == *"TCP bulk upload, --xdp-share (libxdp dispatcher)"*"not measured: lvip: eth0: kernel refuses freplace"* ]]
 	[[ $output == *"TCP request/response, floor: bare native XDP_PASS"*"1,005"*"1,000"*"1.005"*"  -"* ]]
 	[[ $output == *"TCP request/response, default, over the floor"*"1,010"*"floor: XDP_PASS"*"1,005"*"1.005"* ]]
-	[[ $output == *"2 of 2 goals met"* ]]
-	[[ $output == *"not measured (lvip: eth0: kernel refuses freplace): 2 cases, 2 goals"* ]]
+	[[ $output == *"3 of 3 goals met"* ]]
+	[[ $output == *"not measured (lvip: eth0: kernel refuses freplace): 3 cases, 3 goals"* ]]
 	run python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 t={r["name"]: r for r in d if r["group"] == "traffic"}
-assert len(t) == 10
+assert len(t) == 15
 rr=t["TCP request/response, default (XDP link + TC egress)"]
 assert (rr["ns"], rr["baseline_ns"], rr["ratio"], rr["met"], rr["ratios"]) == (1010, 1000, 1.01, True, [1.01, 1.05, 1.0])
 assert rr["attach"].endswith("tc egress filters: 1")
 off=[r for r in t.values() if r.get("not_measured")]
-assert len(off) == 4 and all(r["met"] is None and r["ns"] is None for r in off)' "$T/bench.json"
+assert len(off) == 6 and all(r["met"] is None and r["ns"] is None for r in off)' "$T/bench.json"
 	[ "$status" -eq 0 ]
 }
 
@@ -133,5 +137,43 @@ assert len(off) == 4 and all(r["met"] is None and r["ns"] is None for r in off)'
 	python3 "$REPORT" traffic-rows "$T/traffic.jsonl" >"$T/res.jsonl"
 	run python3 "$REPORT" report "$T/res.jsonl" "$T/bench.json"
 	[ "$status" -eq 0 ]
-	[[ $output == *"4 of 6 goals met: missed TCP request/response, LVIP_FORCE_CLSACT=1 (clsact); TCP bulk, LVIP_FORCE_CLSACT=1 (clsact)"* ]]
+	[[ $output == *"6 of 9 goals met: missed TCP request/response, LVIP_FORCE_CLSACT=1 (clsact); TCP bulk upload, LVIP_FORCE_CLSACT=1 (clsact); TCP bulk download, LVIP_FORCE_CLSACT=1 (clsact)"* ]]
+}
+
+# traffic_runtime PATH MODE N ROUND NS RUNS: a run-time line as the runner
+# writes it from lvip-bench runtime before and after an exchange.
+traffic_runtime() {
+	python3 "$REPORT" traffic-runtime --path "$1" --mode "$2" --n "$3" --round "$4" \
+		--before '{"run_time_ns": 1000, "run_cnt": 7}' \
+		--after '{"run_time_ns": '"$((1000 + $5))"', "run_cnt": '"$((7 + $6))"'}'
+}
+
+@test "bench report: lvip's BPF run time in real traffic, added to no lvip's CPU, per round; the floor's without a goal; no run counted is not measured" {
+	{
+		python3 "$REPORT" traffic-attach --path default --attach x
+		python3 "$REPORT" traffic-attach --path clsact --attach y
+		python3 "$REPORT" traffic-refused --path share --reason "kernel refuses freplace"
+		traffic_samples none 1000000 2000000 1000000
+		traffic_samples floor 1000000 2000000 1000000
+		traffic_samples default 1000000 2000000 1000000
+		traffic_samples clsact 1000000 2000000 1000000
+		# rr: 1000 requests of 1000, 2000, 1000 ns: lvip's programs 10, 30, 30 ns a request
+		traffic_runtime floor rr 1000 0 5000 1000
+		traffic_runtime default rr 1000 0 10000 2000
+		traffic_runtime default rr 1000 1 30000 2000
+		traffic_runtime default rr 1000 2 30000 2000
+		traffic_runtime clsact rr 1000 0 0 0
+		traffic_runtime clsact rr 1000 1 0 0
+	} >"$T/traffic.jsonl"
+	python3 "$REPORT" traffic-rows "$T/traffic.jsonl" >"$T/res.jsonl"
+	run python3 "$REPORT" report "$T/res.jsonl" "$T/bench.json"
+	[ "$status" -eq 0 ]
+	# per round 1.010, 1.015, 1.030: the median round is the second
+	[[ $output == *"TCP request/response, default, lvip's BPF run time"*"2,030"*"no lvip"*"2,000"*"1.015"*"30.00"*"1.02  met"* ]]
+	[[ $output == *"TCP request/response, floor: its BPF run time"*"1,005"*"1,000"*"1.005"*"  -"* ]]
+	[[ $output == *"TCP request/response, clsact, lvip's BPF run time"*"not measured: the kernel counted no run of lvip's programs"* ]]
+	run python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+r={r["name"]: r for r in d}["TCP request/response, default, lvip'"'"'s BPF run time"]
+assert (r["ratios"], r["program_runs_per_unit"], r["met"]) == ([1.01, 1.015, 1.03], 2.0, True), r' "$T/bench.json"
+	[ "$status" -eq 0 ]
 }

@@ -10,6 +10,8 @@
  *   gro    switch GRO on a device (veth NAPI for XDP live frames)
  *   xdp    attach/detach the floor program (native XDP_DROP) on a device
  *   spawn  run a command, print its wall time, peak RSS and status
+ *   stats  keep the kernel's BPF run-time statistics on for a while
+ *   runtime  print the run time and run count of pinned programs
  *
  * Every loop is bounded by a count and, where it waits on the kernel, by a
  * time cap. Nothing here changes network configuration except `gro`, which
@@ -1528,11 +1530,61 @@ static int cmd_spawn(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* stats: BPF_ENABLE_STATS while this process lives (at most SECONDS)  */
+/* runtime: the kernel's run_time_ns and run_cnt of pinned programs    */
+/* ------------------------------------------------------------------ */
+
+/* The statistics stay on while the fd is open: they end with this process,
+ * however it ends, so nothing is left switched on. */
+static int cmd_stats(int argc, char **argv)
+{
+	int fd, secs = argc == 3 ? atoi(argv[2]) : 0;
+	FILE *f;
+
+	if (argc != 3 || secs <= 0 || secs > 3600)
+		die("stats READYFILE SECONDS (1-3600)");
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0)
+		die("stats: BPF_ENABLE_STATS: %s", strerror(errno));
+	f = fopen(argv[1], "w");
+	if (!f || fclose(f))
+		die("stats: %s: %s", argv[1], strerror(errno));
+	sleep(secs);
+	close(fd);
+	return 0;
+}
+
+static int cmd_runtime(int argc, char **argv)
+{
+	unsigned long long ns = 0, cnt = 0;
+	int i, fd;
+
+	if (argc < 2)
+		die("runtime PINNED_PROG|id:ID...");
+	for (i = 1; i < argc; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!strncmp(argv[i], "id:", 3))
+			fd = bpf_prog_get_fd_by_id(atoi(argv[i] + 3));
+		else
+			fd = bpf_obj_get(argv[i]);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			die("runtime: %s: %s", argv[i], strerror(errno));
+		close(fd);
+		ns += info.run_time_ns;
+		cnt += info.run_cnt;
+	}
+	printf("{\"run_time_ns\": %llu, \"run_cnt\": %llu}\n", ns, cnt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn ...");
+		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn|stats|runtime ...");
 	if (!strcmp(argv[1], "dp"))
 		return cmd_dp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fill"))
@@ -1545,5 +1597,9 @@ int main(int argc, char **argv)
 		return cmd_xdp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "spawn"))
 		return cmd_spawn(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "runtime"))
+		return cmd_runtime(argc - 1, argv + 1);
 	die("unknown subcommand %s", argv[1]);
 }

@@ -10,6 +10,7 @@
   traffic-attach ...        one JSON line: how an attach path sits on the veth
   traffic-refused ...       one JSON line: an attach path that cannot be measured
   traffic-sample ...        one JSON line for one TCP exchange (traffic.py's output)
+  traffic-runtime ...       one JSON line: lvip's programs' run time in one exchange
   traffic-rows FILE         the real-traffic cases from the lines in FILE
   part-failed ...           one JSON line: a part of make bench could not run
   report RESULTS OUT        print the table, write OUT (build/bench.json)
@@ -144,7 +145,8 @@ TRAFFIC_PATHS = {"default": "default (XDP link + TC egress)",
                  "clsact": "LVIP_FORCE_CLSACT=1 (clsact)",
                  "share": "--xdp-share (libxdp dispatcher)"}
 TRAFFIC_MODES = {"rr": ("TCP request/response", "CPU ns per request"),
-                 "bulk": ("TCP bulk", "CPU ns per MB")}
+                 "bulk": ("TCP bulk upload", "CPU ns per MB"),
+                 "down": ("TCP bulk download", "CPU ns per MB")}
 TRAFFIC_GOAL = 1.02
 TRAFFIC_CPU = ("client and server process CPU time (the veth runs the receiving "
                "stack, XDP and TC inline in the sending task) + every CPU's ksoftirqd")
@@ -169,14 +171,42 @@ def cmd_traffic_sample(a):
                       "ksoftirqd_ns": c["ksoftirqd_ns"], "wall_ns": c["wall_ns"]}))
 
 
-def traffic_per_round(samples, path, mode):
-    """{round: mean CPU ns per unit (request or MB) of path's runs in it}"""
+def cmd_traffic_runtime(a):
+    b, e = json.loads(a.before), json.loads(a.after)
+    print(json.dumps({"path": a.path, "mode": a.mode, "round": a.round, "n": a.n,
+                      "runtime_ns": e["run_time_ns"] - b["run_time_ns"],
+                      "runs": e["run_cnt"] - b["run_cnt"]}))
+
+
+def traffic_units(mode, n):
+    return n if mode == "rr" else n / 1048576
+
+
+def traffic_per_round(samples, path, mode, key="cpu_ns"):
+    """{round: mean ns of key per unit (request or MB) of path's runs in it}"""
     per = {}
     for s in samples:
         if s["path"] == path and s["mode"] == mode:
-            units = s["n"] if mode == "rr" else s["n"] / 1048576
-            per.setdefault(s["round"], []).append(s["cpu_ns"] / units)
+            per.setdefault(s["round"], []).append(s[key] / traffic_units(mode, s["n"]))
     return {r: sum(v) / len(v) for r, v in per.items()}
+
+
+def runtime_row(samples, runtimes, mode, path, name, goal, details):
+    """No lvip's CPU per unit plus what the kernel counted for lvip's programs
+    in the same round's run-time exchange, against no lvip alone."""
+    rt = traffic_per_round(runtimes, path, mode, "runtime_ns")
+    runs = traffic_per_round(runtimes, path, mode, "runs")
+    b = traffic_per_round(samples, "none", mode)
+    rounds = sorted(set(rt) & set(b))
+    gt = None if goal is None else f"<= {goal:.2f} x no lvip"
+    if not rounds or not any(runs[r] for r in rounds):
+        return case("traffic", name, None, "no lvip", goal=goal, goal_text=gt,
+                    not_measured="the kernel counted no run of lvip's programs", **details)
+    m, bm, ratio, extra, ratios = paired([b[r] + rt[r] for r in rounds], [b[r] for r in rounds])
+    per_unit = sorted(runs[r] for r in rounds)[(len(rounds) - 1) // 2]
+    return case("traffic", name, rnd(m, 0), "no lvip", rnd(bm, 0), rnd(ratio, 4), rnd(extra, 0),
+                goal, gt, rounds=len(rounds), ratios=[rnd(x, 4) for x in ratios],
+                program_runs_per_unit=rnd(per_unit, 1), **details)
 
 
 def traffic_row(samples, mode, path, base, name, goal, details):
@@ -199,7 +229,8 @@ def cmd_traffic_rows(a):
     lines = [json.loads(l) for l in open(a.file) if l.strip()]
     refused = {l["path"]: l["refused"] for l in lines if "refused" in l}
     attach = {l["path"]: l["attach"] for l in lines if "attach" in l}
-    samples = [l for l in lines if "mode" in l]
+    samples = [l for l in lines if "cpu_ns" in l]
+    runtimes = [l for l in lines if "runtime_ns" in l]
     for mode, (what, unit) in TRAFFIC_MODES.items():
         n = next((s["n"] for s in samples if s["mode"] == mode), None)
         base = {"unit": f"{unit} ({TRAFFIC_CPU})", "n": n}
@@ -219,6 +250,14 @@ def cmd_traffic_rows(a):
             if path not in refused:
                 out.append(traffic_row(samples, mode, path, "floor",
                                        f"{what}, {path}, over the floor", None,
+                                       dict(base, attach=attach.get(path))))
+        if runtimes:
+            out.append(runtime_row(samples, runtimes, mode, "floor",
+                                   f"{what}, floor: its BPF run time", None, base))
+        for path, label in TRAFFIC_PATHS.items():
+            if path not in refused and runtimes:
+                out.append(runtime_row(samples, runtimes, mode, path,
+                                       f"{what}, {path}, lvip's BPF run time", TRAFFIC_GOAL,
                                        dict(base, attach=attach.get(path))))
         for r in out:
             print(json.dumps(r))
@@ -330,6 +369,11 @@ def main():
         s.add_argument("--" + o, required=True)
     for o in ("round", "slot"):
         s.add_argument("--" + o, type=int, required=True)
+    s = sub.add_parser("traffic-runtime")
+    for o in ("path", "mode", "before", "after"):
+        s.add_argument("--" + o, required=True)
+    for o in ("round", "n"):
+        s.add_argument("--" + o, type=int, required=True)
     s = sub.add_parser("traffic-rows")
     s.add_argument("file")
     s = sub.add_parser("part-failed")
@@ -346,7 +390,8 @@ def main():
      "wire-sample": cmd_wire_sample, "wire-rows": cmd_wire_rows,
      "wire-refused": cmd_wire_refused, "part-failed": cmd_part_failed,
      "traffic-attach": cmd_traffic_attach, "traffic-refused": cmd_traffic_refused,
-     "traffic-sample": cmd_traffic_sample, "traffic-rows": cmd_traffic_rows,
+     "traffic-sample": cmd_traffic_sample, "traffic-runtime": cmd_traffic_runtime,
+     "traffic-rows": cmd_traffic_rows,
      "report": cmd_report}[a.cmd](a)
 
 

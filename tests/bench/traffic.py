@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """tests/bench/traffic.py - make bench's real traffic: one TCP connection.
 
-  serve  --addr A --port P --mode rr|bulk --size S
-  client --addr A --port P --mode rr|bulk --size S --n N [--timeout T]
+  serve  --addr A --port P --mode rr|bulk|down --size S [--n N]
+  client --addr A --port P --mode rr|bulk|down --size S --n N [--timeout T]
 
-rr: N round trips of S bytes each way (TCP_NODELAY); bulk: N bytes sent in
-64 KiB writes, then the client shuts its side and waits for the server's EOF.
+rr: N round trips of S bytes each way (TCP_NODELAY); bulk: N bytes sent by
+the client in 64 KiB writes, then the client shuts its side and waits for the
+server's EOF; down: the same from the server to the client (the direction of
+an LVS real server's replies), the client checking that N bytes came.
 Each side prints one JSON line with cpu_ns, its own CPU time (user + system,
 CLOCK_PROCESS_CPUTIME_ID) over the exchange only (not its start-up); the
 client adds ksoftirqd_ns, the runtime of every CPU's ksoftirqd over the same
@@ -44,6 +46,26 @@ def recv_exact(s, buf):
         got += n
 
 
+def drain(s):
+    """Receive until EOF; the byte count."""
+    buf, count = bytearray(CHUNK), 0
+    while True:
+        n = s.recv_into(buf)
+        if n == 0:
+            return count
+        count += n
+
+
+def send_bulk(s, total):
+    """Send total bytes in CHUNK writes, then shut the sending side."""
+    chunk, left = b"b" * CHUNK, total
+    while left > 0:
+        s.sendall(chunk[:min(left, CHUNK)])
+        left -= min(left, CHUNK)
+    s.shutdown(socket.SHUT_WR)
+    return total
+
+
 def serve(a):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -64,13 +86,12 @@ def serve(a):
                 recv_exact(s, memoryview(buf)[n:])
             s.sendall(buf)
             count += 1
+    elif a.mode == "bulk":
+        count = drain(s)
     else:
-        buf = bytearray(CHUNK)
-        while True:
-            n = s.recv_into(buf)
-            if n == 0:
-                break
-            count += n
+        count = send_bulk(s, a.n)
+        if s.recv(1):
+            raise SystemExit("traffic: the client sent data in down mode")
     s.close()
     print(json.dumps({"cpu_ns": time.process_time_ns() - t0, "count": count}))
 
@@ -101,14 +122,15 @@ def client(a):
             recv_exact(s, buf)
         s.shutdown(socket.SHUT_WR)
         s.recv(1)
-    else:
-        chunk, left = b"b" * CHUNK, a.n
-        while left > 0:
-            s.sendall(chunk[:min(left, CHUNK)])
-            left -= min(left, CHUNK)
-        s.shutdown(socket.SHUT_WR)
+    elif a.mode == "bulk":
+        send_bulk(s, a.n)
         if s.recv(1):
             raise SystemExit("traffic: the server sent data in bulk mode")
+    else:
+        got = drain(s)
+        if got != a.n:
+            raise SystemExit("traffic: down mode: %d bytes came, not %d" % (got, a.n))
+        s.shutdown(socket.SHUT_WR)
     cpu = time.process_time_ns() - t0
     print(json.dumps({"cpu_ns": cpu, "wall_ns": time.monotonic_ns() - w0,
                       "ksoftirqd_ns": ksoftirqd_ns() - k0, "n": a.n}))
@@ -120,7 +142,7 @@ def main():
     p.add_argument("role", choices=("serve", "client"))
     p.add_argument("--addr", required=True)
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--mode", choices=("rr", "bulk"), required=True)
+    p.add_argument("--mode", choices=("rr", "bulk", "down"), required=True)
     p.add_argument("--size", type=int, default=100)
     p.add_argument("--n", type=int, default=0)
     p.add_argument("--timeout", type=float, default=30)
