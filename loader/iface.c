@@ -339,10 +339,13 @@ int iface_gc(struct lvip_state *s)
 	return gone;
 }
 
-/* Point one interface's XDP link and tcx link or tc filter at new programs. */
+/* Point one interface's XDP link and tcx link or tc filter at new programs.
+ * A shared interface gets a new component of this build instead
+ * (xdpshare_switch): a component cannot be the pinned XDP program. */
 static int switch_one(struct lvip_state *s, __u32 ifindex, int xdp_fd, int tc_fd)
 {
-	int err = link_switch(s, &XDP_LINK, ifindex, xdp_fd);
+	int err = xdpshare_pinned(s, ifindex) ? xdpshare_switch(s, ifindex) :
+		  link_switch(s, &XDP_LINK, ifindex, xdp_fd);
 
 	return err ? err : tc_switch(s, ifindex, tc_fd);
 }

@@ -100,26 +100,12 @@ static bool same_prog(int a, int b)
 	return !memcmp(ia.tag, ib.tag, sizeof(ia.tag)) && !strcmp(ia.name, ib.name);
 }
 
-/* Pin fd as name in place of the old pin: pin under a temporary name, then
- * rename over the old one, so the name never disappears. */
+/* Pin fd as name in place of the old pin (pin_replace). */
 static int repin(const struct lvip_state *s, int fd, const char *name)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	char tmpname[64];
+	char path[PATH_MAX];
 
-	snprintf(tmpname, sizeof(tmpname), "%s_new", name);
-	if (pin_path(s, tmpname, tmp, sizeof(tmp)) || pin_path(s, name, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp))
-		return -errno;
-	if (rename(tmp, path)) {
-		int err = -errno;
-
-		unlink(tmp);
-		return err;
-	}
-	return chmod(path, 0600) ? -errno : 0;
+	return pin_path(s, name, path, sizeof(path)) ? -ENAMETOOLONG : pin_replace(path, fd);
 }
 
 /* Pin the maps that are not pinned yet; pinned[] records which. lvip_meta

@@ -170,7 +170,9 @@ int pindir_watch_claim(struct lvip_state *s);
 int pindir_refuse_if_watched(const struct lvip_state *s, const char *cmd);
 /* The per-interface pins, DIR/PREFIX<ifindex>. */
 int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifindex);
+int pin_replace(const char *path, int fd);
 int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
+int ifindex_repin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd);
 void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex);
 
 /* ---- state.c: one instance, its pin dir and what is pinned there ---- */
@@ -310,6 +312,7 @@ __u32 xdpshare_alive(const struct lvip_state *s, __u32 ifindex, __u8 *mode);
 bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
 int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req);
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
+int xdpshare_switch(struct lvip_state *s, __u32 ifindex);
 
 /* ---- links.c: the bpf_links pinned per interface; what runs on XDP ---- */
 

@@ -48,7 +48,30 @@ int ifindex_pin_get(const struct lvip_state *s, const char *prefix, __u32 ifinde
 	return fd < 0 ? -errno : fd;
 }
 
-/* Pin fd as PREFIX<ifindex>, mode 0600. */
+/* Pin fd as path, mode 0600, in one step for readers: pinned as PATH_new,
+ * then renamed over whatever path held (a pin left by a deleted interface,
+ * or the object being replaced), so path never goes missing. */
+int pin_replace(const char *path, int fd)
+{
+	char tmp[PATH_MAX];
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s_new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (chmod(tmp, 0600) || rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+	}
+	return err;
+}
+
+/* Pin fd as PREFIX<ifindex>, mode 0600. Not through a temporary name: a
+ * kill before the rename would leave a new link attached under a name lvip
+ * does not know, where a kill before this pin lets the link die with the
+ * process. */
 int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd)
 {
 	char path[PATH_MAX];
@@ -60,6 +83,15 @@ int ifindex_pin(const struct lvip_state *s, const char *prefix, __u32 ifindex, i
 	if (bpf_obj_pin(fd, path))
 		return -errno;
 	return chmod(path, 0600) ? -errno : 0;
+}
+
+/* Pin fd as PREFIX<ifindex> in place of what is pinned there (pin_replace). */
+int ifindex_repin(const struct lvip_state *s, const char *prefix, __u32 ifindex, int fd)
+{
+	char path[PATH_MAX];
+	int err = ifindex_pin_path(s, prefix, ifindex, path, sizeof(path));
+
+	return err ? err : pin_replace(path, fd);
 }
 
 void ifindex_unpin(const struct lvip_state *s, const char *prefix, __u32 ifindex)

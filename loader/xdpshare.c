@@ -168,19 +168,16 @@ static enum xdp_attach_mode attach_mode(__u32 ifindex, enum xdp_mode_req req)
 	return m;
 }
 
-/* Join (or start) libxdp's dispatcher on ifindex with lvip_xdp as a
- * component: its own run priority, chain call on XDP_PASS (lvip passes
- * what it does not drop on to the next program). */
-int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
+/* This build's lvip_xdp joins (or starts) libxdp's dispatcher on ifindex
+ * as a component: its own run priority, chain call on XDP_PASS (lvip passes
+ * what it does not drop on to the next program); then pinned as
+ * DIR/xdpshare_<ifindex>, in place of any pin there. On failure it leaves. */
+static int component_add(struct lvip_state *s, __u32 ifindex, enum xdp_attach_mode mode)
 {
-	const char *why = xdpshare_kernel_refuses();
-	struct lvip_bpf *skel;
+	struct lvip_bpf *skel = component_open(s);
 	struct xdp_program *prog;
 	int err;
 
-	if (why)
-		return lvip_err("cannot share XDP through libxdp: %s", why), -EOPNOTSUPP;
-	skel = component_open(s);
 	if (!skel)
 		return -errno;
 	libxdp_set_print(quiet_libxdp);
@@ -192,20 +189,60 @@ int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
 	if (!err)
 		err = xdp_program__set_chain_call_enabled(prog, XDP_PASS, true);
 	if (!err)
-		err = xdp_program__attach(prog, ifindex, attach_mode(ifindex, req), 0);
+		err = xdp_program__attach(prog, ifindex, mode, 0);
 	if (!err && !xdpshare_alive_id(ifindex, xdp_program__id(prog))) {
 		lvip_err("libxdp did not run lvip in its dispatcher (the kernel refused the "
 			 "dispatcher): not sharing XDP");
 		err = -EOPNOTSUPP;
 	}
 	if (!err)
-		err = ifindex_pin(s, LVIP_SHARE_PREFIX, ifindex, xdp_program__fd(prog));
+		err = ifindex_repin(s, LVIP_SHARE_PREFIX, ifindex, xdp_program__fd(prog));
 	if (err && !libxdp_get_error(prog) && xdp_program__id(prog))
 		xdp_program__detach(prog, ifindex, XDP_MODE_UNSPEC, 0);
 	if (!libxdp_get_error(prog))
 		xdp_program__close(prog);
 	lvip_bpf__destroy(skel);
 	return err;
+}
+
+int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
+{
+	const char *why = xdpshare_kernel_refuses();
+
+	if (why)
+		return lvip_err("cannot share XDP through libxdp: %s", why), -EOPNOTSUPP;
+	return component_add(s, ifindex, attach_mode(ifindex, req));
+}
+
+/* Detach the component prog_id from ifindex's dispatcher (libxdp removes
+ * the dispatcher with its last component); 0 if it is not there. */
+static int component_remove(__u32 ifindex, __u32 prog_id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = component_find(ifindex, prog_id, &mp);
+	int err = p ? xdp_program__detach(p, ifindex, XDP_MODE_UNSPEC, 0) : 0;
+
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+/*
+ * Upgrade in place on a shared interface: this build's lvip_xdp joins the
+ * dispatcher beside the running component and takes its pin (a rename: the
+ * pin never goes missing), then the old component leaves. Each step swaps
+ * the dispatcher atomically, so the interface is never without lvip; for
+ * the moment between, both run: a frame they drop is dropped once, a frame
+ * they pass may be counted twice.
+ */
+int xdpshare_switch(struct lvip_state *s, __u32 ifindex)
+{
+	__u32 old = share_pinned_id(s, ifindex);
+	int err;
+
+	if (!old || !xdpshare_alive_id(ifindex, old))
+		return 0; /* no component of this instance runs there */
+	err = component_add(s, ifindex, attach_mode(ifindex, MODE_AUTO));
+	return err ? err : component_remove(ifindex, old);
 }
 
 /* Is prog_id a component of ifindex's dispatcher? */
@@ -222,11 +259,8 @@ bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id)
  * unpin. */
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex)
 {
-	struct xdp_multiprog *mp;
-	struct xdp_program *p = component_find(ifindex, share_pinned_id(s, ifindex), &mp);
-	int err = p ? xdp_program__detach(p, ifindex, XDP_MODE_UNSPEC, 0) : 0;
+	int err = component_remove(ifindex, share_pinned_id(s, ifindex));
 
-	xdp_multiprog__close(mp);
 	if (!err)
 		ifindex_unpin(s, LVIP_SHARE_PREFIX, ifindex);
 	return err;

@@ -286,17 +286,19 @@ toggle_addr() {
 
 # ---------------------------------------------------------------- kill safety
 
-# kill_safety PATH: the kill-safety run, lvip's egress through PATH (tcx,
-# or clsact with LVIP_FORCE_CLSACT=1 exported by the caller).
+# kill_safety PATH [--share]: the kill-safety run, lvip's egress through
+# PATH (tcx, or clsact with LVIP_FORCE_CLSACT=1 exported by the caller);
+# --share: XDP through libxdp's dispatcher.
 kill_safety() {
 	local path=$1 seed out
+	shift
 	seed=$(test_seed)
 	lvip_add_veth2
 	# Bounded: the driver stops at 150 s; timeout(1) is the backstop.
 	run --separate-stderr timeout 240 python3 "$LVIP_LIB_DIR/killsafety.py" \
 		--ns "$RS" --pin "$PIN" --lvip "$LVIP" --ifaces veth0,veth2 \
 		--peer-ns "$PEER" --peer-dev veth1 --peer-addr "$PEER_ADDR4" --rs-addr "$RS_ADDR4" \
-		--tmp "$BATS_TEST_TMPDIR" --kills "${LVIP_KILLS:-100}" --max-seconds 150 --seed "$seed"
+		--tmp "$BATS_TEST_TMPDIR" --kills "${LVIP_KILLS:-100}" --max-seconds 150 --seed "$seed" "$@"
 	out=$output
 	[ -n "$out" ] || fail "killsafety.py printed nothing (exit $status): $stderr"
 	figure "$(json_eval '"kill safety ('"$path"'): %d random kills (apply %d, apply from scratch %d, vip add %d, vip del %d, down %d) and %d aimed at %d narrow windows, %d violations, %d ARP probes of a VIP on lo unanswered; %d runs finished before the signal; seed %d; %.0f s" % (d["kills"], d["by_kind"].get("apply", 0), d["by_kind"].get("apply-scratch", 0), d["by_kind"].get("vip-add", 0), d["by_kind"].get("vip-del", 0), d["by_kind"].get("down", 0), d["aimed_kills"], d["aimed_points"], d["violations"], d["probes"], d["missed"], d["seed"], d["seconds"])' <<<"$out")"
@@ -322,19 +324,35 @@ kill_safety() {
 	kill_safety clsact
 }
 
+@test "kill safety, XDP shared through libxdp's dispatcher (interface ... share): the same ${LVIP_KILLS:-100} kills" {
+	need_dispatcher
+	kill_safety "libxdp dispatcher" --share
+}
+
 # ---------------------------------------------------------------- interface churn
 
-@test "interface churn: ${LVIP_CHURN_CYCLES:-50} cycles of re-create, rename, down/up, MTU, addresses, peer namespace gone" {
-	local out
+# churn LABEL [--share]: the interface churn run.
+churn() {
+	local label=$1 out
+	shift
 	run --separate-stderr timeout 200 python3 "$LVIP_LIB_DIR/churn.py" \
 		--ns "$RS" --peer-ns "$(extra_ns p2)" --pin "$PIN" --lvip "$LVIP" \
-		--cycles "${LVIP_CHURN_CYCLES:-50}" --max-seconds 150
+		--cycles "${LVIP_CHURN_CYCLES:-50}" --max-seconds 150 "$@"
 	out=$output
 	[ -n "$out" ] || fail "churn.py printed nothing (exit $status): $stderr"
-	figure "$(json_eval '"interface churn: %d cycles, %d untruthful status/check reports or failed repairs; pins %d -> %d, lvip XDP links %d -> %d, lvip_ifstats entries %d -> %d, lvip_ifslot slots owned %d -> %d; %.0f s" % (d["cycles"], d["untruthful_or_failed"], d["before"]["pins"], d["after"]["pins"], d["before"]["lvip_links"], d["after"]["lvip_links"], d["before"]["ifstats_entries"], d["after"]["ifstats_entries"], d["before"]["ifslots_owned"], d["after"]["ifslots_owned"], d["seconds"])' <<<"$out")"
+	figure "$(json_eval '"interface churn ('"$label"'): %d cycles, %d untruthful status/check reports or failed repairs; pins %d -> %d, lvip XDP links %d -> %d, lvip_ifstats entries %d -> %d, lvip_ifslot slots owned %d -> %d; %.0f s" % (d["cycles"], d["untruthful_or_failed"], d["before"]["pins"], d["after"]["pins"], d["before"]["lvip_links"], d["after"]["lvip_links"], d["before"]["ifstats_entries"], d["after"]["ifstats_entries"], d["before"]["ifslots_owned"], d["after"]["ifslots_owned"], d["seconds"])' <<<"$out")"
 	json_assert "d['problems'] == []" "$out"
 	json_assert "d['cycles'] == ${LVIP_CHURN_CYCLES:-50}" "$out"
 	assert_status 0
+}
+
+@test "interface churn: ${LVIP_CHURN_CYCLES:-50} cycles of re-create, rename, down/up, MTU, addresses, peer namespace gone" {
+	churn "lvip's XDP link"
+}
+
+@test "interface churn, XDP shared through libxdp's dispatcher (attach --xdp-share): the same ${LVIP_CHURN_CYCLES:-50} cycles" {
+	need_dispatcher
+	churn "libxdp dispatcher" --share
 }
 
 # ---------------------------------------------------------------- concurrency

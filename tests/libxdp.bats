@@ -40,14 +40,6 @@ xdp_filter() { timeout -k 5 60 ip netns exec "$RS" xdp-filter "$@"; }
 # loader_status: xdp-loader's view of veth0.
 loader_status() { timeout -k 5 60 ip netns exec "$RS" xdp-loader status veth0; }
 
-# need_dispatcher: first thing in a test of the dispatcher path.
-need_dispatcher() {
-	need_cmds xdp-filter xdp-loader
-	if ! bpftool feature probe kernel 2>/dev/null | grep -q "program_type ext is available"; then
-		skip "kernel refuses: freplace (ext) programs (bpftool feature probe), which libxdp's dispatcher needs"
-	fi
-}
-
 # nothing_changed XDP_ID: veth0 still runs XDP program XDP_ID, lvip left
 # no tc filter and no pin dir.
 nothing_changed() {

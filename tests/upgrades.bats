@@ -37,17 +37,19 @@ link_id() {
 	if [ -e "$PIN/$1" ]; then bpftool -j link show pinned "$PIN/$1" | json_eval "d['id']"; else echo none; fi
 }
 
-# upgrade_under_traffic N: N in-place upgrades under traffic, lvip's egress
-# program attached through tcx, or through clsact when the caller exported
-# LVIP_FORCE_CLSACT=1.
+# upgrade_under_traffic N [ATTACH_OPTION]: N in-place upgrades under
+# traffic, lvip's egress program attached through tcx, or through clsact
+# when the caller exported LVIP_FORCE_CLSACT=1; with --xdp-share, lvip's XDP
+# program a component of libxdp's dispatcher (each upgrade puts in a new
+# component, then takes the old one out).
 upgrade_under_traffic() {
-	local n=$1 dir=$BATS_TEST_TMPDIR up bin out link_before link_after tcx_before
+	local n=$1 share=${2-} dir=$BATS_TEST_TMPDIR up bin out link_before link_after tcx_before
 	local tcpdump_pid peer_pid rs_pid ping_pid rs_mac ifx
 	local -a xdp_ids=() tc_ids=()
 	ifx=$(ifindex "$RS" veth0)
 	rs_mac=$(ip -n "$RS" -j link show dev veth0 | json_eval "d[0]['address']")
 
-	run --separate-stderr lvip attach veth0
+	run --separate-stderr lvip attach ${share:+"$share"} veth0
 	assert_status 0
 	run --separate-stderr lvip vip add "$VIP4"
 	assert_status 0
@@ -110,6 +112,7 @@ upgrade_under_traffic() {
 	rx=$(awk '/packets transmitted/ { r += $4 } END { print r + 0 }' "$dir/ping.out")
 	leaked=$(json_eval "d['leaked']" <<<"$out")
 	local path=${LVIP_FORCE_CLSACT:+clsact}
+	[ -z "$share" ] || path="libxdp dispatcher, tcx"
 	figure "upgrade under traffic (${path:-tcx}): $n upgrades (${LVIP#"$LVIP_REPO"/} <-> ${LVIP_VARIANT#"$LVIP_REPO"/}), $leaked ARP frames for the VIP leaked of $sent requests for it from the peer and $(json_eval "d['sent']" <"$dir/rs.json") announcements by the RS, $((tx - rx)) of $tx pings to the VIP lost, counters never reset"
 	json_assert "d['leaked'] == 0" "$out"
 	json_assert "d['requests_for_vip'] >= 0.9 * $sent and d['requests_for_vip'] > 0" "$out"
@@ -126,6 +129,15 @@ upgrade_under_traffic() {
 		[ "${tc_ids[up]}" != "${tc_ids[up - 1]}" ] || fail "tc program id unchanged by upgrade $((up + 1)): ${tc_ids[*]}"
 	done
 	assert_eq 1 "$(tc_egress_ids "$RS" veth0 | wc -l)" "egress programs on veth0 after $n upgrades"
+	if [ -n "$share" ]; then
+		# one component of lvip's left, the one pinned, and status sees it
+		run python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import lvip_state as s
+print(" ".join(str(i) for n, i in s.xdp_components(sys.argv[2], "veth0") if n.startswith("lvip_xdp")))' \
+			"$LVIP_LIB_DIR" "$RS"
+		assert_eq "$(bpftool -j prog show pinned "$PIN/xdpshare_$ifx" | json_eval "d['id']")" "$output" \
+			"lvip's components in the dispatcher after $n upgrades"
+		lvip status --json | json_assert 'd["interfaces"][0]["xdp_mode"] == "libxdp" and not d["problems"]'
+	fi
 
 	# Counters: never decrease across upgrades, and grew with the traffic.
 	python3 - "$dir" "$n" "$VIP4" <<-'EOF' || fail "counters went backwards or did not grow"
@@ -159,6 +171,11 @@ upgrade_under_traffic() {
 @test "upgrade under traffic, egress through clsact (LVIP_FORCE_CLSACT=1): $(( (${LVIP_UPGRADES:-100} + 4) / 5 )) upgrades, the same checks" {
 	export LVIP_FORCE_CLSACT=1
 	upgrade_under_traffic "$(( (${LVIP_UPGRADES:-100} + 4) / 5 ))"
+}
+
+@test "upgrade under traffic, XDP shared through libxdp's dispatcher (attach --xdp-share): $(( (${LVIP_UPGRADES:-100} + 4) / 5 )) upgrades, the same checks, one lvip component left" {
+	need_dispatcher
+	upgrade_under_traffic "$(( (${LVIP_UPGRADES:-100} + 4) / 5 ))" --xdp-share
 }
 
 @test "a pinned VIP map with another layout is refused by attach: exit 1, says what to do, changes nothing" {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # tests/lib/churn.py - interface churn under lvip: status and check stay true.
 #
-#   churn.py --ns RS --peer-ns PEER2 --pin PIN --lvip LVIP [--cycles 50]
+#   churn.py --ns RS --peer-ns PEER2 --pin PIN --lvip LVIP [--cycles 50] [--share]
 #
 # RS has veth0 (attached, left alone) and veth2, whose peer veth3 lives in the
 # namespace PEER2. Both are attached and two VIPs are on lo. Each cycle does
@@ -23,7 +23,9 @@
 #           XDP+TC (check's definition, docs/cli.md); nothing else is
 #           exposed once the interface is attached again; exit 1 iff
 #           anything is exposed.
-# The repair is what an operator (or `lvip watch`) does: `lvip attach veth2`.
+# The repair is what an operator (or `lvip watch`) does: `lvip attach veth2`
+# (`attach --xdp-share` with --share: lvip as a component of libxdp's
+# dispatcher, which the kernel must allow).
 # Leaks: pins, bpf links running lvip's XDP program, lvip_ifstats and
 # lvip_ifaddr entries, owned lvip_ifslot slots and egress filters are counted before the first cycle
 # and after the last one. Prints a JSON summary; exit 1 on any problem.
@@ -96,7 +98,7 @@ class Churn:
         self.wait(lambda: self.carrier("veth2"), "veth2 carrier")
 
     def attach(self, dev):
-        r = self.lvip("attach", dev)
+        r = self.lvip("attach", *(["--xdp-share"] if self.a.share else []), dev)
         if r.returncode:
             self.problem("lvip attach %s: exit %d: %s" % (dev, r.returncode, r.stderr.strip()))
 
@@ -106,10 +108,7 @@ class Churn:
         addrs = json.loads(run(["ip", "-n", self.ns, "-j", "addr", "show"]).stdout or "[]")
         by_index = {}
         for name, l in links.items():
-            tid, tname = lvip_state.tc_lvip(self.ns, name)
-            l = dict(l, name=name, tc_id=tid, tc_name=tname)
-            l["attached"] = l["xdp_name"].startswith("lvip_xdp") and tname.startswith("lvip_tc")
-            l["routable"] = False
+            l = dict(lvip_state.lvip_progs(self.ns, name, l), name=name, routable=False)
             by_index[l["ifindex"]] = l
         for link in addrs:
             l = by_index.get(link["ifindex"])
@@ -144,12 +143,12 @@ class Churn:
                 continue
             if f["name"] != real["name"]:
                 self.problem("%s: status names ifindex %d %r, it is %r" % (when, idx, f["name"], real["name"]))
-            if f["xdp_prog_id"] != real["xdp_id"]:
-                self.problem("%s: status: %s xdp_prog_id %d, really %d" % (when, real["name"], f["xdp_prog_id"], real["xdp_id"]))
+            if f["xdp_prog_id"] != real["lvip_xdp_id"]:
+                self.problem("%s: status: %s xdp_prog_id %d, really %d" % (when, real["name"], f["xdp_prog_id"], real["lvip_xdp_id"]))
             if f["tc_prog_id"] != real["tc_id"]:
                 self.problem("%s: status: %s tc_prog_id %d, really %d" % (when, real["name"], f["tc_prog_id"], real["tc_id"]))
         for idx, real in by_index.items():
-            if real["xdp_name"].startswith("lvip_xdp") and idx not in listed:
+            if real["lvip_xdp_id"] and idx not in listed:
                 self.problem("%s: %s runs lvip's XDP program but status does not list it" % (when, real["name"]))
         if not st.get("loaded"):
             self.problem("%s: status says not loaded" % when)
@@ -245,9 +244,9 @@ class Churn:
                 self.sh(["ip", "-n", ns, "addr", "add", a, "dev", "veth2"] + (["nodad"] if ":" in a else []))
             self.attach("veth2")
         self.verify("after 'lvip attach veth2'", True)
+        links = lvip_state.links(ns)
         for dev in ("veth0", "veth2"):
-            tid, _ = lvip_state.tc_lvip(ns, dev)
-            if not tid or not lvip_state.links(ns)[dev]["xdp_name"].startswith("lvip_xdp"):
+            if not lvip_state.lvip_progs(ns, dev, links[dev])["attached"]:
                 self.problem("%s not attached after the repair" % dev)
 
     def go(self):
@@ -276,8 +275,8 @@ class Churn:
                   "veth0_egress_filters", "veth2_egress_filters"):
             if after[k] != before[k]:
                 self.problems.append("leak: %s %d before the cycles, %d after" % (k, before[k], after[k]))
-        stale = [p for p in after["pin_names"] if re.fullmatch(r"xdp_\d+", p) and
-                 int(p[4:]) not in {l["ifindex"] for l in lvip_state.links(self.ns).values()}]
+        stale = [p for p in after["pin_names"] if re.fullmatch(r"xdp(share)?_\d+", p) and
+                 int(p.rsplit("_", 1)[1]) not in {l["ifindex"] for l in lvip_state.links(self.ns).values()}]
         if stale:
             self.problems.append("pins of interfaces that no longer exist: %s" % stale[:8])
         out = {"cycles": done, "by_kind": by_kind, "seconds": round(time.monotonic() - t0, 1),
@@ -309,6 +308,8 @@ def main():
     ap.add_argument("--lvip", required=True)
     ap.add_argument("--cycles", type=int, default=50)
     ap.add_argument("--max-seconds", type=int, default=120)
+    ap.add_argument("--share", action="store_true",
+                    help="attach through libxdp's dispatcher (attach --xdp-share)")
     return Churn(ap.parse_args()).go()
 
 

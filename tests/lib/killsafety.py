@@ -5,8 +5,11 @@
 #   killsafety.py --ns NS --pin PIN --lvip LVIP --ifaces veth0,veth2 --tmp DIR
 #                 --peer-ns NS --peer-dev DEV --rs-addr IP
 #                 [--kills 100] [--aimed-rounds 2] [--max-seconds 150] [--seed N]
+#                 [--share]
 #
-# The base state is `apply` of a config with the interfaces and 500 VIPs.
+# The base state is `apply` of a config with the interfaces and 500 VIPs
+# (with --share, `interface IFACE share`: lvip as a component of libxdp's
+# dispatcher, which the kernel must allow).
 # Five operations are killed in turn, each from the base state:
 #   apply          base -> alt (250 VIPs removed, 250 added)
 #   apply-scratch  after `lvip down`: nothing pinned -> base (load, pin, attach, 500 VIPs)
@@ -103,7 +106,7 @@ class Killer:
             with open(path, "w") as f:
                 f.write("# killsafety.py\n")
                 for i in self.ifaces:
-                    f.write("interface %s\n" % i)
+                    f.write("interface %s%s\n" % (i, " share" if a.share else ""))
                 for v in vips:
                     f.write("vip %s\n" % v)
         self.problems = []
@@ -372,6 +375,8 @@ def main():
     ap.add_argument("--rs-addr", required=True)
     ap.add_argument("--max-seconds", type=float, default=150)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--share", action="store_true",
+                    help="the interfaces attached through libxdp's dispatcher (config: share)")
     a = ap.parse_args()
     if a.seed is None:
         a.seed = random.SystemRandom().randrange(1 << 31)

@@ -102,6 +102,44 @@ def links(ns):
     return out
 
 
+def xdp_components(ns, dev):
+    """[(name, id)] of the component programs libxdp's dispatcher runs on
+    DEV, from `xdp-loader status` (which finds them through libxdp's pins:
+    LIBXDP_BPFFS must name the bpffs they are in)."""
+    r = run(["ip", "netns", "exec", ns, "xdp-loader", "status", dev])
+    out, mine = [], False
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "=>":  # " =>  PRIO  NAME  ID  TAG  ACTIONS"
+            if mine and len(f) >= 4 and f[3].isdigit():
+                out.append((f[2], int(f[3])))
+        elif f:
+            mine = f[0] == dev
+    return out
+
+
+def lvip_xdp_id(ns, dev, link):
+    """The id of lvip's XDP program on DEV (link: from links()): the
+    program attached, or lvip's component in libxdp's dispatcher; 0 if
+    neither."""
+    if link["xdp_name"].startswith("lvip_xdp"):
+        return link["xdp_id"]
+    if link["xdp_name"] == "xdp_dispatcher":
+        for name, pid in xdp_components(ns, dev):
+            if name.startswith("lvip_xdp"):
+                return pid
+    return 0
+
+
+def lvip_progs(ns, dev, link):
+    """link (from links()) with lvip's XDP and TC program ids and names and
+    whether both are on DEV: lvip_xdp_id, tc_id, tc_name, attached."""
+    tid, tname = tc_lvip(ns, dev)
+    xid = lvip_xdp_id(ns, dev, link)
+    return dict(link, lvip_xdp_id=xid, tc_id=tid, tc_name=tname,
+                attached=bool(xid) and tname.startswith("lvip_tc"))
+
+
 def tcx_ids(ns, dev):
     """Ids of the programs on DEV's tcx egress, in order (none without tcx)."""
     return tcx.ids_in_ns(ns, dev)
@@ -177,10 +215,8 @@ def state(ns, pin, ifaces):
         if l is None:
             st["ifaces"][dev] = None
             continue
-        tid, tname = tc_lvip(ns, dev)
-        l = dict(l, tc_id=tid, tc_name=tname)
-        l["attached"] = l["xdp_name"].startswith("lvip_xdp") and tname.startswith("lvip_tc")
-        used = [pmaps.get(i, set()) for i in (l["xdp_id"], tid) if i]
+        l = lvip_progs(ns, dev, l)
+        used = [pmaps.get(i, set()) for i in (l["lvip_xdp_id"], l["tc_id"]) if i]
         l["maps_ok"] = all(u and u <= pinned_ids for u in used)
         st["ifaces"][dev] = l
     return st

@@ -270,6 +270,18 @@ need_cmds() {
 	done
 }
 
+# need_dispatcher: first thing in a test of libxdp's dispatcher path: skip
+# with "kernel refuses: ..." (counted as skipped by tests/run, even with
+# LVIP_REQUIRE_BPF=1) where the kernel refuses freplace programs. libxdp's
+# pins (and lvip's through libxdp) go to the test's private bpffs.
+need_dispatcher() {
+	need_cmds xdp-filter xdp-loader
+	if ! bpftool feature probe kernel 2>/dev/null | grep -q "program_type ext is available"; then
+		skip "kernel refuses: freplace (ext) programs (bpftool feature probe), which libxdp's dispatcher needs"
+	fi
+	export LIBXDP_BPFFS=$BPFFS
+}
+
 # ---------------------------------------------------------------- namespaces
 
 rs()   { ip netns exec "$RS" "$@"; }
