@@ -159,6 +159,7 @@ static int xdp_detach(struct lvip_state *s, __u32 ifindex)
 {
 	if (xdpshare_pinned(s, ifindex))
 		return xdpshare_detach(s, ifindex);
+	xdpshare_reap(s, ifindex); /* one a kill left before lvip pinned it */
 	return link_unpin_detach(s, &XDP_LINK, ifindex);
 }
 

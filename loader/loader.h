@@ -313,6 +313,7 @@ bool xdpshare_alive_id(__u32 ifindex, __u32 prog_id);
 int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req);
 int xdpshare_detach(struct lvip_state *s, __u32 ifindex);
 int xdpshare_switch(struct lvip_state *s, __u32 ifindex);
+void xdpshare_reap(const struct lvip_state *s, __u32 ifindex); /* unpinned components of ours */
 
 /* ---- links.c: the bpf_links pinned per interface; what runs on XDP ---- */
 

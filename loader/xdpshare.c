@@ -195,23 +195,16 @@ static int component_add(struct lvip_state *s, __u32 ifindex, enum xdp_attach_mo
 			 "dispatcher): not sharing XDP");
 		err = -EOPNOTSUPP;
 	}
-	if (!err)
+	if (!err) {
+		stop_point("share-added"); /* running, not pinned yet: components_reap */
 		err = ifindex_repin(s, LVIP_SHARE_PREFIX, ifindex, xdp_program__fd(prog));
+	}
 	if (err && !libxdp_get_error(prog) && xdp_program__id(prog))
 		xdp_program__detach(prog, ifindex, XDP_MODE_UNSPEC, 0);
 	if (!libxdp_get_error(prog))
 		xdp_program__close(prog);
 	lvip_bpf__destroy(skel);
 	return err;
-}
-
-int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
-{
-	const char *why = xdpshare_kernel_refuses();
-
-	if (why)
-		return lvip_err("cannot share XDP through libxdp: %s", why), -EOPNOTSUPP;
-	return component_add(s, ifindex, attach_mode(ifindex, req));
 }
 
 /* Detach the component prog_id from ifindex's dispatcher (libxdp removes
@@ -224,6 +217,50 @@ static int component_remove(__u32 ifindex, __u32 prog_id)
 
 	xdp_multiprog__close(mp);
 	return err;
+}
+
+/* A component of this instance (bound to its pinned maps) on ifindex other
+ * than keep_id: 0 if none. */
+static __u32 component_stray(const struct lvip_state *s, __u32 ifindex, __u32 keep_id)
+{
+	struct xdp_multiprog *mp = multiprog_get(ifindex);
+	struct xdp_program *p = NULL;
+	__u32 id = 0;
+
+	if (mp && !xdp_multiprog__is_legacy(mp))
+		while (!id && (p = xdp_multiprog__next_prog(p, mp)))
+			if (xdp_program__id(p) != keep_id && state_prog_ours(s, xdp_program__id(p)))
+				id = xdp_program__id(p);
+	xdp_multiprog__close(mp);
+	return id;
+}
+
+/* Remove this instance's components on ifindex but keep_id: one a kill
+ * left running unpinned (between libxdp attaching it and lvip pinning it,
+ * or, upgrading, between the new one's pin and the old one's removal).
+ * Nobody else's are touched. Bounded: a dispatcher holds at most 10. */
+static void components_reap(const struct lvip_state *s, __u32 ifindex, __u32 keep_id)
+{
+	__u32 id;
+
+	for (int n = 0; n < 10 && (id = component_stray(s, ifindex, keep_id)); n++)
+		if (component_remove(ifindex, id))
+			return;
+}
+
+void xdpshare_reap(const struct lvip_state *s, __u32 ifindex)
+{
+	components_reap(s, ifindex, 0);
+}
+
+int xdpshare_attach(struct lvip_state *s, __u32 ifindex, enum xdp_mode_req req)
+{
+	const char *why = xdpshare_kernel_refuses();
+
+	if (why)
+		return lvip_err("cannot share XDP through libxdp: %s", why), -EOPNOTSUPP;
+	components_reap(s, ifindex, 0); /* none of ours is pinned and alive here */
+	return component_add(s, ifindex, attach_mode(ifindex, req));
 }
 
 /*
@@ -242,7 +279,11 @@ int xdpshare_switch(struct lvip_state *s, __u32 ifindex)
 	if (!old || !xdpshare_alive_id(ifindex, old))
 		return 0; /* no component of this instance runs there */
 	err = component_add(s, ifindex, attach_mode(ifindex, MODE_AUTO));
-	return err ? err : component_remove(ifindex, old);
+	if (!err)
+		err = component_remove(ifindex, old);
+	if (!err)
+		components_reap(s, ifindex, share_pinned_id(s, ifindex));
+	return err;
 }
 
 /* Is prog_id a component of ifindex's dispatcher? */
@@ -261,6 +302,8 @@ int xdpshare_detach(struct lvip_state *s, __u32 ifindex)
 {
 	int err = component_remove(ifindex, share_pinned_id(s, ifindex));
 
+	if (!err)
+		components_reap(s, ifindex, 0);
 	if (!err)
 		ifindex_unpin(s, LVIP_SHARE_PREFIX, ifindex);
 	return err;

@@ -108,7 +108,7 @@ class Churn:
         addrs = json.loads(run(["ip", "-n", self.ns, "-j", "addr", "show"]).stdout or "[]")
         by_index = {}
         for name, l in links.items():
-            l = dict(lvip_state.lvip_progs(self.ns, name, l), name=name, routable=False)
+            l = dict(lvip_state.lvip_progs(self.ns, name, l, self.pin), name=name, routable=False)
             by_index[l["ifindex"]] = l
         for link in addrs:
             l = by_index.get(link["ifindex"])
@@ -246,7 +246,7 @@ class Churn:
         self.verify("after 'lvip attach veth2'", True)
         links = lvip_state.links(ns)
         for dev in ("veth0", "veth2"):
-            if not lvip_state.lvip_progs(ns, dev, links[dev])["attached"]:
+            if not lvip_state.lvip_progs(ns, dev, links[dev], self.pin)["attached"]:
                 self.problem("%s not attached after the repair" % dev)
 
     def go(self):

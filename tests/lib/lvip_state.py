@@ -118,24 +118,28 @@ def xdp_components(ns, dev):
     return out
 
 
-def lvip_xdp_id(ns, dev, link):
+def lvip_xdp_id(ns, dev, link, pin):
     """The id of lvip's XDP program on DEV (link: from links()): the
-    program attached, or lvip's component in libxdp's dispatcher; 0 if
-    neither."""
+    program attached, or the component of libxdp's dispatcher that PIN holds
+    as xdpshare_<ifindex> (a component lvip does not know, left by a kill,
+    is not lvip's attachment); 0 if neither."""
     if link["xdp_name"].startswith("lvip_xdp"):
         return link["xdp_id"]
     if link["xdp_name"] == "xdp_dispatcher":
+        r = run(["bpftool", "-j", "prog", "show", "pinned",
+                 os.path.join(pin, "xdpshare_%d" % link["ifindex"])])
+        pinned = json.loads(r.stdout or "{}").get("id") if r.returncode == 0 else None
         for name, pid in xdp_components(ns, dev):
-            if name.startswith("lvip_xdp"):
+            if name.startswith("lvip_xdp") and pid == pinned:
                 return pid
     return 0
 
 
-def lvip_progs(ns, dev, link):
+def lvip_progs(ns, dev, link, pin):
     """link (from links()) with lvip's XDP and TC program ids and names and
     whether both are on DEV: lvip_xdp_id, tc_id, tc_name, attached."""
     tid, tname = tc_lvip(ns, dev)
-    xid = lvip_xdp_id(ns, dev, link)
+    xid = lvip_xdp_id(ns, dev, link, pin)
     return dict(link, lvip_xdp_id=xid, tc_id=tid, tc_name=tname,
                 attached=bool(xid) and tname.startswith("lvip_tc"))
 
@@ -215,7 +219,7 @@ def state(ns, pin, ifaces):
         if l is None:
             st["ifaces"][dev] = None
             continue
-        l = lvip_progs(ns, dev, l)
+        l = lvip_progs(ns, dev, l, pin)
         used = [pmaps.get(i, set()) for i in (l["lvip_xdp_id"], l["tc_id"]) if i]
         l["maps_ok"] = all(u and u <= pinned_ids for u in used)
         st["ifaces"][dev] = l
