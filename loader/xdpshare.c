@@ -219,20 +219,22 @@ static int component_remove(__u32 ifindex, __u32 prog_id)
 	return err;
 }
 
-/* A component of this instance (bound to its pinned maps) on ifindex other
- * than keep_id: 0 if none. */
-static __u32 component_stray(const struct lvip_state *s, __u32 ifindex, __u32 keep_id)
+/* Remove one component of this instance (bound to its pinned maps) on
+ * ifindex other than keep_id: 1 if one left, 0 if there is none, or -errno. */
+static int component_reap_one(const struct lvip_state *s, __u32 ifindex, __u32 keep_id)
 {
 	struct xdp_multiprog *mp = multiprog_get(ifindex);
 	struct xdp_program *p = NULL;
-	__u32 id = 0;
+	int ret = 0;
 
 	if (mp && !xdp_multiprog__is_legacy(mp))
-		while (!id && (p = xdp_multiprog__next_prog(p, mp)))
-			if (xdp_program__id(p) != keep_id && state_prog_ours(s, xdp_program__id(p)))
-				id = xdp_program__id(p);
+		while ((p = xdp_multiprog__next_prog(p, mp)) &&
+		       (xdp_program__id(p) == keep_id || !state_prog_ours(s, xdp_program__id(p))))
+			;
+	if (p)
+		ret = xdp_program__detach(p, ifindex, XDP_MODE_UNSPEC, 0) ?: 1;
 	xdp_multiprog__close(mp);
-	return id;
+	return ret;
 }
 
 /* Remove this instance's components on ifindex but keep_id: one a kill
@@ -241,11 +243,8 @@ static __u32 component_stray(const struct lvip_state *s, __u32 ifindex, __u32 ke
  * Nobody else's are touched. Bounded: a dispatcher holds at most 10. */
 static void components_reap(const struct lvip_state *s, __u32 ifindex, __u32 keep_id)
 {
-	__u32 id;
-
-	for (int n = 0; n < 10 && (id = component_stray(s, ifindex, keep_id)); n++)
-		if (component_remove(ifindex, id))
-			return;
+	for (int n = 0; n < 10 && component_reap_one(s, ifindex, keep_id) > 0; n++)
+		;
 }
 
 void xdpshare_reap(const struct lvip_state *s, __u32 ifindex)
