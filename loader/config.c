@@ -148,14 +148,11 @@ static int parse_vip(struct lvip_config *c, const char *file, int line, char **t
 {
 	struct cfg_vip v = { .file = file, .file_no = c->nfiles - 1, .line = line };
 	const char *why;
-	char msg[160];
 
 	if (ntok != 2)
 		return cfg_error(file, line, "'vip' takes exactly one address");
-	if (vip_parse(tok[1], &v.addr, &why)) {
-		snprintf(msg, sizeof(msg), "invalid VIP '%s': %s", tok[1], why);
-		return cfg_error(file, line, "%s", msg);
-	}
+	if (vip_parse(tok[1], &v.addr, &why))
+		return cfg_error(file, line, "invalid VIP '%s': %s", tok[1], why);
 	return vec_push(&c->vips, &c->nvips, &c->vips_cap, sizeof(v), &v);
 }
 

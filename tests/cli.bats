@@ -532,6 +532,8 @@ CONF_CASES=(
 	"vip 198.18.0.1 198.18.0.2|exactly one address"
 	"vip 198.18.0.1%|invalid VIP"
 	"vip ::ffff:198.18.0.1/128|IPv4-mapped"
+	# a long token: the reason still ends the line (it was cut at 160 bytes)
+	"vip 198.18.0.1$(printf 'z%.0s' {1..200})|': not an IPv4 or IPv6 address"
 	"interface|needs a name"
 	"interface veth0 mode=|unknown interface option"
 	"interface veth0 bogus|unknown interface option"
