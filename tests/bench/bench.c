@@ -1580,11 +1580,190 @@ static int cmd_runtime(int argc, char **argv)
 	return 0;
 }
 
+/* ---- lvip-bench ab: builds of the datapath side by side ---- */
+
+#define AB_MAX 6                /* builds per run */
+#define AB_CASES (ND + 2)       /* the decapsulations, then IPv4 and IPv6 to a non-VIP */
+
+struct ab_build {
+	const char *path;
+	struct bpf_object *obj;
+	struct prog p;
+	double extra[AB_CASES][64], ratio[AB_CASES][64];
+};
+
+static int ab_map(struct ab_build *b, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(b->obj, name);
+
+	if (!m)
+		die("ab: %s has no map %s: not a build of bpf/lvip.bpf.c", b->path, name);
+	return bpf_map__fd(m);
+}
+
+/* One per-CPU value for every CPU (the loader's way: the same on each). */
+static void ab_percpu_update(int fd, const void *key, const void *val, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t step = (size + 7) & ~(size_t)7;
+	__u8 *all = calloc(ncpu, step);
+
+	if (!all)
+		die("ab: out of memory");
+	for (int i = 0; i < ncpu; i++)
+		memcpy(all + i * step, val, size);
+	if (bpf_map_update_elem(fd, key, all, BPF_ANY))
+		die("ab: map update: %s", strerror(errno));
+	free(all);
+}
+
+/* Load b, give it DECAP_VIP and the counters of ifindex `ia`, attach it to
+ * its own veth (so that its runs do not re-patch the XDP dispatcher). */
+static void ab_load(struct ab_build *b, const char *veth, __u32 ia)
+{
+	struct lvip_vip_val vip = {};
+	struct lvip_ifslot slot = { .owner = ia };
+	struct lvip_vip4 k;
+	__u32 idx = ia & (LVIP_IFSLOTS - 1);
+	struct bpf_program *xdp;
+
+	b->obj = bpf_object__open_file(b->path, NULL);
+	if (!b->obj || bpf_object__load(b->obj))
+		die("ab: cannot load %s: %s", b->path, strerror(errno));
+	xdp = bpf_object__find_program_by_name(b->obj, "lvip_xdp");
+	if (!xdp)
+		die("ab: %s has no program lvip_xdp", b->path);
+	inet_pton(AF_INET, DECAP_VIP, k.addr);
+	ab_percpu_update(ab_map(b, LVIP_MAP_VIP4), &k, &vip, sizeof(vip));
+	ab_percpu_update(ab_map(b, LVIP_MAP_IFSLOT), &idx, &slot, sizeof(slot));
+	b->p = (struct prog){ b->path, bpf_program__fd(xdp), 0, ia, true };
+	if (bpf_xdp_attach((int)if_nametoindex(veth), b->p.fd, XDP_FLAGS_DRV_MODE, NULL))
+		die("ab: cannot attach %s to %s: %s", b->path, veth, strerror(errno));
+}
+
+static void ab_tunnels(struct ab_build *bs, int nb, bool on)
+{
+	for (int i = 0; i < nb; i++)
+		decap_config(ab_map(&bs[i], LVIP_MAP_TUNNEL), ab_map(&bs[i], LVIP_MAP_TUNADDR),
+			     ab_map(&bs[i], LVIP_MAP_TUNLOCAL), on);
+}
+
+/* One round of case c: bare, minimal, the builds, the builds backwards,
+ * minimal, bare; the builds' order reversed on odd rounds too. */
+static void ab_round(struct ab_build *bs, int nb, const struct prog *bare, const struct prog *min,
+		     const struct frame *f, int c, int r, int calls)
+{
+	double z = per_call_ns(bare, f, calls), m = per_call_ns(min, f, calls), ns[AB_MAX] = {};
+
+	for (int k = 0; k < 2 * nb; k++) {
+		int i = (k < nb) == (r % 2 == 0) ? k % nb : nb - 1 - k % nb;
+
+		ns[i] += per_call_ns(&bs[i].p, f, calls) / 2;
+	}
+	m = (m + per_call_ns(min, f, calls)) / 2;
+	z = (z + per_call_ns(bare, f, calls)) / 2;
+	for (int i = 0; i < nb; i++) {
+		bs[i].extra[c][r] = ns[i] - m;
+		bs[i].ratio[c][r] = (ns[i] - z) / (m - z);
+	}
+}
+
+static void ab_print(const struct ab_build *bs, int nb, int rounds)
+{
+	static const char *const names[AB_CASES] = {
+		[D_IPIP] = "decapsulation, ipip (4-in-4)", [D_GUE] = "decapsulation, gue (variant 0)",
+		[D_GRE] = "decapsulation, gre", [ND] = "IPv4 to a non-VIP (UDP)",
+		[ND + 1] = "IPv6 to a non-VIP (UDP)",
+	};
+
+	for (int c = 0; c < AB_CASES; c++) {
+		printf("%s (over bare: build's extra / minimal's extra; build - minimal, ns)\n", names[c]);
+		for (int i = 0; i < nb; i++) {
+			double e = median(bs[i].extra[c], rounds), e0 = median(bs[0].extra[c], rounds);
+
+			printf("  %-40s %6.3f  %+6.1f ns", bs[i].path, median(bs[i].ratio[c], rounds), e);
+			if (i)
+				printf("  (%+.1f ns against the first)", e - e0);
+			printf("\n");
+		}
+	}
+}
+
+/*
+ * lvip-bench ab [--rounds N] OBJ...: up to AB_MAX builds of bpf/lvip.bpf.c
+ * (e.g. build/lvip.bpf.o before and after a change) measured in one run,
+ * interleaved, against bare_xdp and the minimal programs: the decapsulation
+ * frames of make bench (tunnels configured as decap_cases does) and UDP to
+ * a non-VIP over IPv4 and IPv6 (no tunnel). Runs in a namespace with veths
+ * ab0..abN-1, abs0 (bare), abs1 (min_decap), abs2 (min_xdp): tests/bench/ab.
+ */
+static int cmd_ab(int argc, char **argv)
+{
+	static struct ab_build bs[AB_MAX];
+	static struct frame f[AB_CASES];
+	static const struct option lo[] = { { "rounds", 1, 0, 'r' }, {} };
+	int rounds = 21, nb, opt;
+	char veth[16];
+	__u32 ia;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (opt != 'r')
+			die("ab: usage: ab [--rounds N] OBJ...");
+		rounds = atoi(optarg);
+	}
+	nb = argc - optind;
+	if (nb < 1 || nb > AB_MAX || rounds < 3 || rounds > 64)
+		die("ab: 1 to %d builds, --rounds 3..64", AB_MAX);
+	ia = if_nametoindex("ab0");
+	if (!ia)
+		die("ab: no interface ab0 (run through tests/bench/ab)");
+	pin_cpu(1);
+
+	struct baselines_bpf *bl = baselines_bpf__open_and_load();
+	char *v4[] = { DECAP_VIP }, *v6[] = { "2001:db8::100" };
+
+	if (!bl)
+		die("cannot load the baselines: %s", strerror(errno));
+	fill_min_maps(bl, v4, 1, v6, 1);
+	struct prog bare = { "bare_xdp", bpf_program__fd(bl->progs.bare_xdp), 0, ia, false };
+	bool ctx = bare.xdp_ctx = xdp_ctx_ok(bare.fd, ia);
+	struct prog min_d = { "min_decap", bpf_program__fd(bl->progs.min_decap), 0, ia, ctx };
+	struct prog min_x = { "min_xdp", bpf_program__fd(bl->progs.min_xdp), 0, ia, ctx };
+
+	if (!attach_spare("abs0", &bare) || !attach_spare("abs1", &min_d) || !attach_spare("abs2", &min_x))
+		die("ab: cannot attach the baselines");
+	for (int i = 0; i < nb; i++) {
+		bs[i].path = argv[optind + i];
+		snprintf(veth, sizeof(veth), "ab%d", i);
+		ab_load(&bs[i], veth, ia);
+		bs[i].p.xdp_ctx = ctx;
+	}
+	for (int t = 0; t < ND; t++)
+		frame_decap(&f[t], t);
+	frame_ipv4(&f[ND], mac_self, "198.18.0.1", "198.18.0.200");
+	frame_ipv6_udp(&f[ND + 1], "2001:db8::1", "2001:db8::200");
+
+	ab_tunnels(bs, nb, true);
+	for (int t = 0; t < ND; t++)
+		for (int i = 0; i < nb; i++)
+			if (decap_shrink(&bs[i].p, &f[t]) != DECAP_LAYERS * decap_outer[t])
+				die("ab: %s does not decapsulate the %s frame", bs[i].path, decap_name[t]);
+	for (int r = 0; r < rounds; r++)
+		for (int t = 0; t < ND; t++)
+			ab_round(bs, nb, &bare, &min_d, &f[t], t, r, DECAP_CALLS);
+	ab_tunnels(bs, nb, false);
+	for (int r = 0; r < rounds; r++)
+		for (int c = ND; c < AB_CASES; c++)
+			ab_round(bs, nb, &bare, &min_x, &f[c], c, r, DECAP_CALLS);
+	ab_print(bs, nb, rounds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn|stats|runtime ...");
+		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn|stats|runtime|ab ...");
 	if (!strcmp(argv[1], "dp"))
 		return cmd_dp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fill"))
@@ -1601,5 +1780,7 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "runtime"))
 		return cmd_runtime(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ab"))
+		return cmd_ab(argc - 1, argv + 1);
 	die("unknown subcommand %s", argv[1]);
 }
