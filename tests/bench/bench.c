@@ -803,22 +803,150 @@ static void print_not_measured(const char *name, const char *base, double goal,
 	fflush(stdout);
 }
 
+#define DECAP_LOADS 4           /* loads of each program in the decapsulation cases */
+#define DECAP_SPARES (2 + 3 * (DECAP_LOADS - 1))
+
+/*
+ * The programs of the decapsulation cases at one set of addresses. Each
+ * load of a program is JITed to its own place, and where the image lands
+ * moves its cost by up to ~3 ns here (tests/bench/ab: two loads of one
+ * object), as much as the decapsulation goal's margin; so each round runs
+ * DECAP_LOADS loads of every program and takes their mean. Set 0 is
+ * cmd_dp's (lvip: the pinned, attached program); the others load the
+ * baselines again and lvip's object bound to the pinned maps (the same
+ * program as the attached one, elsewhere), each attached to a spare veth.
+ */
+struct dload {
+	struct prog bare, min, lvip;
+	struct baselines_bpf *bl;
+	struct bpf_object *copy;
+	__u32 att[3];
+};
+
+/* lvip's object again, every map its pinned one; only lvip_xdp loaded. */
+static struct bpf_object *lvip_copy(const char *obj_path, const char *pin)
+{
+	struct bpf_object *o = bpf_object__open_file(obj_path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *m;
+	char path[PATH_MAX];
+
+	if (!o)
+		return NULL;
+	bpf_object__for_each_program(prog, o)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "lvip_xdp"));
+	bpf_object__for_each_map(m, o) {
+		int fd, err;
+
+		snprintf(path, sizeof(path), "%s/%s", pin, bpf_map__name(m));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			goto fail;
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err)
+			goto fail;
+	}
+	if (!bpf_object__load(o))
+		return o;
+fail:
+	bpf_object__close(o);
+	return NULL;
+}
+
+/* Sets 1.. of the loads; returns how many sets there are (1: only cmd_dp's,
+ * when there is no object to load again or no spare veths). */
+static int decap_loads(struct dload *d, const char *pin, const char *obj, char *const *spares,
+		       int nspares)
+{
+	int n = 1;
+
+	d[0].att[0] = attach_spare(spares[0], &d[0].bare);
+	d[0].att[1] = attach_spare(spares[1], &d[0].min);
+	if (!obj || nspares < DECAP_SPARES) {
+		fprintf(stderr, "dp: decapsulation: one load of each program (%s)\n",
+			obj ? "not enough spare veths" : "no --lvip-obj");
+		return 1;
+	}
+	for (; n < DECAP_LOADS; n++) {
+		char *const *sp = spares + 2 + 3 * (n - 1);
+		struct dload *l = &d[n];
+		char *v4[] = { DECAP_VIP };
+
+		l->bl = baselines_bpf__open_and_load();
+		l->copy = l->bl ? lvip_copy(obj, pin) : NULL;
+		if (!l->copy) {
+			fprintf(stderr, "dp: decapsulation: cannot load %s again (%s): %d load(s)\n",
+				l->bl ? obj : "the baselines", strerror(errno), n);
+			baselines_bpf__destroy(l->bl);
+			return n;
+		}
+		fill_min_maps(l->bl, v4, 1, NULL, 0);
+		l->bare = (struct prog){ "bare_xdp", bpf_program__fd(l->bl->progs.bare_xdp), 0,
+					 d[0].bare.ifindex, d[0].bare.xdp_ctx };
+		l->min = (struct prog){ "min_decap", bpf_program__fd(l->bl->progs.min_decap), 0,
+					d[0].min.ifindex, d[0].min.xdp_ctx };
+		l->lvip = d[0].lvip;
+		l->lvip.fd = bpf_program__fd(bpf_object__find_program_by_name(l->copy, "lvip_xdp"));
+		check_inlined("lvip_xdp (a second load)", l->lvip.fd);
+		l->att[0] = attach_spare(sp[0], &l->bare);
+		l->att[1] = attach_spare(sp[1], &l->min);
+		l->att[2] = attach_spare(sp[2], &l->lvip);
+	}
+	fprintf(stderr, "dp: decapsulation: %d loads of each program, lvip's from %s\n", n, obj);
+	return n;
+}
+
+static void decap_unload(struct dload *d, int n)
+{
+	for (int k = 0; k < n; k++) {
+		for (int i = 0; i < 3; i++)
+			detach_spare(d[k].att[i]);
+		if (k) {
+			bpf_object__close(d[k].copy);
+			baselines_bpf__destroy(d[k].bl);
+		}
+	}
+}
+
+/* One round of case c over the n sets: bare, minimal, lvip, lvip, minimal,
+ * bare for each set, the means over the sets. */
+static void decap_round(struct dcase *c, const struct dload *d, int n, int r)
+{
+	double z = 0, b = 0, l = 0;
+
+	for (int k = 0; k < n; k++) {
+		z += per_call_ns(&d[k].bare, &c->f, DECAP_CALLS) / (2 * n);
+		b += per_call_ns(&d[k].min, &c->f, DECAP_CALLS) / (2 * n);
+		l += per_call_ns(&d[k].lvip, &c->f, DECAP_CALLS) / (2 * n);
+		l += per_call_ns(&d[k].lvip, &c->f, DECAP_CALLS) / (2 * n);
+		b += per_call_ns(&d[k].min, &c->f, DECAP_CALLS) / (2 * n);
+		z += per_call_ns(&d[k].bare, &c->f, DECAP_CALLS) / (2 * n);
+	}
+	c->bare_ns[r] = z;
+	c->base_ns[r] = b;
+	c->ns[r] = l;
+	c->ratio[r] = l / b;
+	c->extra[r] = l - b;
+}
+
 /*
  * lvip's decapsulation against min_decap and bare XDP, per tunnel type.
  * Each call runs a program DECAP_LAYERS times on a frame of that many
  * tunnel headers (frame_decap): one decapsulation per iteration, the
  * kernel's time per iteration averaged over DECAP_CALLS calls; bare,
- * minimal, lvip, lvip, minimal, bare per round, like the other cases.
+ * minimal, lvip, lvip, minimal, bare per round and load set (struct dload).
  */
-static void decap_cases(const char *pin, const char *const spare[2], const struct prog *p_lvip,
-			const struct prog *p_bare, const struct prog *p_min, int rounds)
+static void decap_cases(const char *pin, const char *obj, char *const *spares, int nspares,
+			const struct prog *p_lvip, const struct prog *p_bare, const struct prog *p_min,
+			int rounds)
 {
 	static struct dcase cs[ND];
+	static struct dload d[DECAP_LOADS];
 	int tun_fd = obj_get(pin, LVIP_MAP_TUNNEL), addr_fd = obj_get(pin, LVIP_MAP_TUNADDR);
-	int local_fd = obj_get(pin, LVIP_MAP_TUNLOCAL);
+	int local_fd = obj_get(pin, LVIP_MAP_TUNLOCAL), n;
 	bool lvip_decaps[ND];
 	const char *why = "lvip has no decapsulation in this build";
-	__u32 spare_bare, spare_min;
 
 	decap_config(tun_fd, addr_fd, local_fd, true);
 	for (int t = 0; t < ND; t++) {
@@ -834,30 +962,13 @@ static void decap_cases(const char *pin, const char *const spare[2], const struc
 			    decap_name[t]);
 		lvip_decaps[t] = decap_shrink(p_lvip, &cs[t].f) == want;
 	}
-	spare_bare = attach_spare(spare[0], p_bare);
-	spare_min = attach_spare(spare[1], p_min);
-	for (int r = 0; r < rounds; r++) {
-		for (int t = 0; t < ND; t++) {
-			struct dcase *c = &cs[t];
-			double z1, b1, c1, c2, b2, z2;
-
-			if (!lvip_decaps[t])
-				continue;
-			z1 = per_call_ns(p_bare, &c->f, DECAP_CALLS);
-			b1 = per_call_ns(p_min, &c->f, DECAP_CALLS);
-			c1 = per_call_ns(p_lvip, &c->f, DECAP_CALLS);
-			c2 = per_call_ns(p_lvip, &c->f, DECAP_CALLS);
-			b2 = per_call_ns(p_min, &c->f, DECAP_CALLS);
-			z2 = per_call_ns(p_bare, &c->f, DECAP_CALLS);
-			c->bare_ns[r] = (z1 + z2) / 2;
-			c->base_ns[r] = (b1 + b2) / 2;
-			c->ns[r] = (c1 + c2) / 2;
-			c->ratio[r] = c->ns[r] / c->base_ns[r];
-			c->extra[r] = c->ns[r] - c->base_ns[r];
-		}
-	}
-	detach_spare(spare_bare);
-	detach_spare(spare_min);
+	d[0] = (struct dload){ .bare = *p_bare, .min = *p_min, .lvip = *p_lvip };
+	n = decap_loads(d, pin, lvip_decaps[0] ? obj : NULL, spares, nspares);
+	for (int r = 0; r < rounds; r++)
+		for (int t = 0; t < ND; t++)
+			if (lvip_decaps[t])
+				decap_round(&cs[t], d, n, r);
+	decap_unload(d, n);
 	decap_config(tun_fd, addr_fd, local_fd, false);
 	close(tun_fd);
 	close(addr_fd);
@@ -879,13 +990,15 @@ static void decap_cases(const char *pin, const char *const spare[2], const struc
 static int cmd_dp(int argc, char **argv)
 {
 	const char *pin_a = NULL, *pin_s = NULL, *pin_b = NULL;
-	const char *if_a = NULL, *if_s = NULL, *if_b = NULL, *spare[2] = { NULL, NULL };
+	const char *if_a = NULL, *if_s = NULL, *if_b = NULL, *lvip_obj = NULL;
+	char *spares[DECAP_SPARES], *spare_list = NULL;
+	int nspares = 0;
 	int rounds = 7, repeat = 1000000, cpu = 1, opt;
 	static const struct option lo[] = {
 		{ "pin-a", 1, 0, 'a' }, { "pin-s", 1, 0, 's' }, { "pin-b", 1, 0, 'b' },
 		{ "if-a", 1, 0, 'A' }, { "if-s", 1, 0, 'S' }, { "if-b", 1, 0, 'B' },
 		{ "rounds", 1, 0, 'r' }, { "repeat", 1, 0, 'n' }, { "cpu", 1, 0, 'c' },
-		{ "if-spare1", 1, 0, '1' }, { "if-spare2", 1, 0, '2' }, {},
+		{ "if-spares", 1, 0, 'x' }, { "lvip-obj", 1, 0, 'o' }, {},
 	};
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -899,8 +1012,8 @@ static int cmd_dp(int argc, char **argv)
 		case 'r': rounds = atoi(optarg); break;
 		case 'n': repeat = atoi(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
-		case '1': spare[0] = optarg; break;
-		case '2': spare[1] = optarg; break;
+		case 'x': spare_list = optarg; break;
+		case 'o': lvip_obj = optarg; break;
 		default: die("dp: bad option");
 		}
 	}
@@ -908,6 +1021,11 @@ static int cmd_dp(int argc, char **argv)
 		die("dp: --pin-a/s/b and --if-a/s/b are required");
 	if (rounds < 5 || rounds > 64 || repeat < 1000)
 		die("dp: --rounds 5..64, --repeat >= 1000");
+	for (char *t, *save = NULL, *l = spare_list; (t = strtok_r(l, ",", &save)); l = NULL)
+		if (nspares < DECAP_SPARES)
+			spares[nspares++] = t;
+	if (nspares < 2)
+		die("dp: --if-spares needs at least 2 veths (bare and minimal decapsulation)");
 
 	__u32 ia = if_nametoindex(if_a), is = if_nametoindex(if_s), ib = if_nametoindex(if_b);
 	if (!ia || !is || !ib)
@@ -1142,7 +1260,7 @@ static int cmd_dp(int argc, char **argv)
 		struct prog p_min_decap = { "min_decap", bpf_program__fd(bl->progs.min_decap), 0, ia, ctx };
 
 		check_inlined("min_decap", p_min_decap.fd);
-		decap_cases(pin_a, spare, &p_lvip, &p_bare, &p_min_decap, rounds);
+		decap_cases(pin_a, lvip_obj, spares, nspares, &p_lvip, &p_bare, &p_min_decap, rounds);
 	}
 	baselines_bpf__destroy(bl);
 	return 0;
