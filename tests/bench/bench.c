@@ -865,7 +865,7 @@ static int decap_loads(struct dload *d, const char *pin, const char *obj, char *
 	d[0].att[1] = attach_spare(spares[1], &d[0].min);
 	if (!obj || nspares < DECAP_SPARES) {
 		fprintf(stderr, "dp: decapsulation: one load of each program (%s)\n",
-			obj ? "not enough spare veths" : "no --lvip-obj");
+			obj ? "not enough spare veths" : "no lvip object to load again");
 		return 1;
 	}
 	for (; n < DECAP_LOADS; n++) {
