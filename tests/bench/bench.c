@@ -1877,28 +1877,27 @@ static int cmd_ab(int argc, char **argv)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} cmds[] = {
+	{ "dp", cmd_dp }, { "fill", cmd_fill }, { "wire", cmd_wire }, { "gro", cmd_gro },
+	{ "xdp", cmd_xdp }, { "spawn", cmd_spawn }, { "stats", cmd_stats },
+	{ "runtime", cmd_runtime }, { "ab", cmd_ab },
+};
+
 int main(int argc, char **argv)
 {
+	char names[128] = "";
+
 	libbpf_set_print(NULL);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (argc >= 2 && !strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "|" : "",
+			 cmds[i].name);
+	}
 	if (argc < 2)
-		die("usage: lvip-bench dp|fill|wire|gro|xdp|spawn|stats|runtime|ab ...");
-	if (!strcmp(argv[1], "dp"))
-		return cmd_dp(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "fill"))
-		return cmd_fill(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "wire"))
-		return cmd_wire(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "gro"))
-		return cmd_gro(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "xdp"))
-		return cmd_xdp(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "spawn"))
-		return cmd_spawn(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "stats"))
-		return cmd_stats(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "runtime"))
-		return cmd_runtime(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "ab"))
-		return cmd_ab(argc - 1, argv + 1);
-	die("unknown subcommand %s", argv[1]);
+		die("usage: lvip-bench %s ...", names);
+	die("unknown subcommand %s (expected %s)", argv[1], names);
 }
